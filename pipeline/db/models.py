@@ -1,0 +1,265 @@
+"""SQLAlchemy 2 models. One migration history (pipeline/db/migrations) builds exactly these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def _now() -> Any:
+    return func.now()
+
+
+# --- registry -------------------------------------------------------------------------------------------
+
+
+class RegistryOperator(Base):
+    __tablename__ = "registry_operator"
+    operator_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    orgnr: Mapped[str] = mapped_column(String(9), unique=True)
+    email_domain: Mapped[str] = mapped_column(String(200), index=True)
+    manager: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class RegistryCentre(Base):
+    __tablename__ = "registry_centre"
+    mottaksnummer: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Normalised name (casefold, æøå folded, white space folded): unique, so two imports cannot clash.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    kommunenummer: Mapped[str | None] = mapped_column(String(4))
+    kommune: Mapped[str | None] = mapped_column(String(100))
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("registry_operator.operator_id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RegistryUser(Base):
+    __tablename__ = "registry_user"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(200))
+    last_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    # E.164; unique so that two workers or operators cannot give one mobile to two people.
+    mobile: Mapped[str] = mapped_column(String(20), unique=True)
+    roles: Mapped[list[RegistryUserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class RegistryUserRole(Base):
+    __tablename__ = "registry_user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role", "mottaksnummer"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("registry_user.user_id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(64))
+    mottaksnummer: Mapped[str] = mapped_column(String(4), index=True)
+    user: Mapped[RegistryUser] = relationship(back_populates="roles")
+
+
+# --- mail ----------------------------------------------------------------------------------------------
+
+
+class MailboxState(Base):
+    """Per mailbox: where the poller is, and whether it is healthy."""
+
+    __tablename__ = "mailbox_state"
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    uidvalidity: Mapped[int | None] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    last_poll_ok_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    login_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Message(Base):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_source", "mailbox", "uidvalidity", "uid"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    mailbox: Mapped[str | None] = mapped_column(String(300))
+    uidvalidity: Mapped[int | None] = mapped_column(Integer)
+    uid: Mapped[int | None] = mapped_column(Integer)
+    sender: Mapped[str | None] = mapped_column(String(320), index=True)
+    sender_name: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once purged by retention
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    # queued, needs_info, no_form, unreadable, duplicate, auto_reply; failed while processing failed
+    outcome: Mapped[str | None] = mapped_column(String(32), index=True)
+    auth_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str | None] = mapped_column(String(500))
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once purged
+    # "read", or the error code (unreadable.corrupt, not_a_form, ...); "body" for a form in the mail body
+    code: Mapped[str] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # The reading as `pipeline parse --json` prints it (with provenance), when read.
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+# --- tasks ---------------------------------------------------------------------------------------------
+
+
+class CaseCounter(Base):
+    """Gives case references 2026-0042: one row per year, incremented under a row lock."""
+
+    __tablename__ = "case_counter"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (Index("ix_task_state_created", "state", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(20), unique=True)
+    # needs_info, review, approved, provisioned, rejected, superseded
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
+    sender: Mapped[str | None] = mapped_column(String(320), index=True)
+    # Applicant, normalised (E.164 mobile, normalised e-mail); columns so the queue can search them.
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    position: Mapped[str | None] = mapped_column(String(200))
+    operator: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # organisation, manager, email, phone
+    operator_id: Mapped[str | None] = mapped_column(String(16))
+    # As written by the sender (FormReading.to_json()), kept apart from corrections.
+    reading: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    extends_user_id: Mapped[str | None] = mapped_column(String(32))  # same person already a user
+    provisioned_user_id: Mapped[str | None] = mapped_column(String(32))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), onupdate=_now())
+    centres: Mapped[list[TaskCentre]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="TaskCentre.position"
+    )
+    findings: Mapped[list[FindingRow]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="FindingRow.id"
+    )
+
+
+class TaskCentre(Base):
+    __tablename__ = "task_centre"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[str] = mapped_column(String(500))
+    mottaksnummer: Mapped[str | None] = mapped_column(String(4), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    task: Mapped[Task] = relationship(back_populates="centres")
+
+
+class FindingRow(Base):
+    __tablename__ = "finding"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(10))  # error | warning
+    field: Mapped[str | None] = mapped_column(String(64))
+    message_no: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    task: Mapped[Task] = relationship(back_populates="findings")
+
+
+# --- replies -------------------------------------------------------------------------------------------
+
+
+class Reply(Base):
+    __tablename__ = "reply"
+    __table_args__ = (Index("ix_reply_state_next", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # receipt, needs_info, confirmation, rejection, reminder, ...
+    automatic: Mapped[bool] = mapped_column(Boolean, default=True)
+    to_addr: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # Stable across retries so that a resend after a crash is recognisable as the same mail.
+    rfc_message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), default="draft")  # draft, queued, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+# --- people and audit ----------------------------------------------------------------------------------
+
+
+class OperatorAccount(Base):
+    __tablename__ = "operator_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    actor: Mapped[str] = mapped_column(String(100))  # "system" or an operator's username
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))  # task, message, reply, registry, operator
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,56 @@
+"""Read a filled form out of an attachment: bytes in, FormReading out (pure).
+
+`read_form` sniffs the format from the bytes (the name and content type people send are often
+wrong) and raises a `FormError` subclass, never a library's exception.
+"""
+
+from __future__ import annotations
+
+from pipeline.errors import LimitExceeded, UnsupportedFormat
+from pipeline.forms.model import FieldValue, FormReading, Provenance
+from pipeline.settings import Limits
+
+__all__ = ["FieldValue", "FormReading", "Provenance", "read_form", "sniff_format"]
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff_format(data: bytes, filename: str | None = None) -> str:
+    """'docx', 'pdf', 'doc', 'rtf', 'zip' or 'unknown'."""
+    head = data[:1024]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        name = (filename or "").lower()
+        if name.endswith(".zip"):
+            return "zip"
+        return "docx" if b"word/" in data[:65536] or b"[Content_Types].xml" in data[:65536] else "zip"
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(OLE_MAGIC):
+        return "doc"
+    if head.lstrip().startswith(b"{\\rtf"):
+        return "rtf"
+    return "unknown"
+
+
+def read_form(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
+    limits = limits or Limits()
+    if len(data) > limits.max_file_bytes:
+        raise LimitExceeded(f"file is {len(data)} bytes, the limit is {limits.max_file_bytes}")
+    kind = sniff_format(data, filename)
+    if kind == "docx":
+        from pipeline.forms.docx_reader import read_docx
+
+        return read_docx(data, filename, limits)
+    if kind == "pdf":
+        from pipeline.forms.pdf_reader import read_pdf
+
+        return read_pdf(data, filename, limits)
+    if kind == "doc":
+        raise UnsupportedFormat(
+            "old binary Word (.doc) is not supported",
+            message_no="Skjemaet kom som en eldre Word-fil (.doc), som vi ikke kan lese. "
+            "Lagre det som Word-dokument (.docx) og send det på nytt.",
+        )
+    if kind == "rtf":
+        raise UnsupportedFormat("RTF is not supported")
+    raise UnsupportedFormat(f"unrecognised file format ({filename or 'no name'})")

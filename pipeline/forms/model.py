@@ -1,0 +1,96 @@
+"""What reading a form yields: values as written, each with where it was found."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+FIELD_PATHS: tuple[str, ...] = (
+    "operator.organisation",
+    "operator.manager",
+    "operator.email",
+    "operator.phone",
+    "applicant.first_name",
+    "applicant.last_name",
+    "applicant.email",
+    "applicant.mobile",
+    "applicant.position",
+)
+
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str | None:
+    """NFC-normalise and fold white space (tabs, NBSP, line breaks) to single spaces; '' -> None."""
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u00ad", "").replace("\u200b", "").replace("\ufeff", "")
+    text = _SPACE.sub(" ", text).strip()
+    return text or None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a value was found.
+
+    kind: "table_cell" (table, row, cell: 0-based indexes in document order), "paragraph",
+    "content_control", "form_field" (legacy FORMTEXT), "acroform" (field name, page, bbox),
+    "page_text" (page, bbox), "body" (line number in the mail body).
+    """
+
+    kind: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.detail}
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: str | None
+    where: Provenance | None = None
+
+
+@dataclass
+class FormReading:
+    """One filled form as read: values as written (white space folded), None where empty."""
+
+    form: str
+    filename: str | None
+    format: str  # "docx" | "pdf" | "text"
+    method: str  # how it was read: "docx", "acroform", "pdf_table", "pdf_text", "text"
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    centres: list[FieldValue] = field(default_factory=list)
+
+    def value(self, path: str) -> str | None:
+        fv = self.fields.get(path)
+        return fv.value if fv else None
+
+    def centre_names(self) -> list[str]:
+        return [c.value for c in self.centres if c.value]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `pipeline parse --json` contract (DESIGN.md)."""
+        provenance: dict[str, Any] = {
+            path: fv.where.to_json() for path, fv in self.fields.items() if fv.where and fv.value is not None
+        }
+        provenance["centres"] = [c.where.to_json() if c.where else None for c in self.centres if c.value]
+        out: dict[str, Any] = {
+            "form": self.form,
+            "source": {
+                "filename": self.filename,
+                "format": self.format,
+                "method": self.method,
+                "provenance": provenance,
+            },
+            "operator": {},
+            "applicant": {},
+            "centres": self.centre_names(),
+        }
+        for path in FIELD_PATHS:
+            section, name = path.split(".")
+            out[section][name] = self.value(path)
+        return out

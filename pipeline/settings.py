@@ -1,0 +1,71 @@
+"""Settings: environment variables (PIPELINE_*) with safe defaults; the CLI overrides a few."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on reading one untrusted file."""
+
+    max_file_bytes: int = 25 * 1024 * 1024
+    max_zip_members: int = 1000
+    max_zip_uncompressed: int = 100 * 1024 * 1024
+    max_zip_ratio: int = 200
+    max_xml_part_bytes: int = 20 * 1024 * 1024
+    max_pdf_pages: int = 30
+    parse_seconds: float = 20.0
+    parse_memory_mb: int = 1024
+    max_nesting: int = 5  # zip in mail in zip ...
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"PIPELINE_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    default_region: str = "NO"
+    check_deliverability: bool = False
+    reply_from: str = "IMDi <post@imdi.no>"
+    signature: str = "Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet"
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pipeline.sqlite3').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @classmethod
+    def from_env(cls, data_dir: str | Path | None = None, database_url: str | None = None) -> Settings:
+        limits = Limits()
+        overrides = {}
+        for f in fields(Limits):
+            raw = _env(f"LIMIT_{f.name.upper()}")
+            if raw is not None:
+                try:
+                    overrides[f.name] = type(getattr(limits, f.name))(raw)
+                except ValueError as exc:
+                    raise ConfigError(f"PIPELINE_LIMIT_{f.name.upper()}={raw!r} is not a number") from exc
+        limits = replace(limits, **overrides)
+        return cls(
+            data_dir=Path(data_dir or _env("DATA_DIR", "var") or "var"),
+            database_url=database_url or _env("DATABASE_URL"),
+            limits=limits,
+            default_region=_env("DEFAULT_REGION", "NO") or "NO",
+            check_deliverability=(_env("CHECK_DELIVERABILITY", "0") or "0").lower() in ("1", "true", "yes"),
+            reply_from=_env("REPLY_FROM", cls.reply_from) or cls.reply_from,
+            signature=_env("SIGNATURE", cls.signature) or cls.signature,
+        )

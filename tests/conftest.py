@@ -1,0 +1,64 @@
+"""Shared fixtures: settings with a throwaway data folder and database.
+
+The suite runs twice in CI: on SQLite, and with PIPELINE_TEST_DATABASE_URL pointing at a throwaway
+PostgreSQL cluster (scripts/pg_tmp.sh), where each test gets a database of its own. Tests marked
+`pure` touch no database and run only in the first pass.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pipeline.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared"))
+FIXTURES = REPO / "inbox_fixtures"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    assert SHARED.is_dir(), f"../shared not found beside the checkout ({SHARED})"
+    return SHARED
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    data = tmp_path / "data"
+    data.mkdir()
+    return Settings(data_dir=data, database_url=database_url)
+
+
+@pytest.fixture
+def db(settings: Settings):  # type: ignore[no-untyped-def]
+    """A session factory on a freshly migrated database."""
+    from pipeline.db.session import open_database
+
+    factory = open_database(settings)
+    yield factory
+    factory.kw["bind"].dispose()
