@@ -8,6 +8,7 @@ fresh, empty mailbox by logging in as a new user, Maildir under the folder. Mail
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -111,10 +112,8 @@ class Dovecot:
     def stop(self) -> None:
         if self._pid is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self._pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _alive(self._pid):
             time.sleep(0.05)

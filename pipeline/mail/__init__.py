@@ -1,0 +1,1 @@
+"""Mail: MIME parsing into parts (pure), and the inbox sources (a folder of .eml files, IMAP)."""

@@ -1,0 +1,290 @@
+"""One raw message in, its parts out (pure): `parse_message(raw) -> ParsedMail`. Never raises on junk.
+
+Every MIME part is walked: forwarded messages (message/rfc822) are descended into to a bounded depth,
+a .zip and a TNEF winmail.dat are opened (bounded) and their files become parts of their own, and
+each part's format is sniffed from its bytes, since the names and content types senders' mail
+programs give are often wrong. Parts that can hold a form are `candidate`; the rest (logos,
+signatures, invoices as images) are kept for the record but never read as forms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesParser
+
+from pipeline.errors import FormError
+from pipeline.forms import sniff_format
+from pipeline.mail import headers as h
+from pipeline.mail.archive import tnef_attachments, zip_members
+from pipeline.mail.autoreply import auto_reply_reason
+from pipeline.mail.text import html_to_text, part_text
+from pipeline.settings import Limits
+
+log = logging.getLogger(__name__)
+
+FORM_EXTENSIONS = (".docx", ".pdf", ".doc", ".docm", ".dotx", ".odt", ".rtf")
+FORM_FORMATS = ("docx", "pdf", "doc", "rtf")
+MAX_PARTS = 200  # a message with more parts than this is junk: the rest are not walked
+
+
+@dataclass
+class MailPart:
+    """One attached file (or a file inside a zip, a winmail.dat or a forwarded message)."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+    origin: str  # "attachment", "rfc822>attachment", "zip:name", "tnef", "rfc822>zip:name" ...
+    format: str = "unknown"  # sniffed: docx, pdf, doc, rtf, zip, unknown
+    candidate: bool = False  # can hold the form: read it
+    error: FormError | None = None  # could not even be unpacked (a zip bomb, a broken winmail.dat)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ParsedMail:
+    sender: str | None = None
+    sender_name: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    date: datetime | None = None
+    auth: dict[str, str | None] | None = None
+    auto_reply: str | None = None  # the reason, when the message is an auto-reply or bounce
+    body_text: str = ""
+    forwarded_text: list[str] = field(default_factory=list)  # bodies of forwarded messages
+    parts: list[MailPart] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def candidates(self) -> list[MailPart]:
+        return [p for p in self.parts if p.candidate or p.error is not None]
+
+
+def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMail:
+    limits = limits or Limits()
+    out = ParsedMail()
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as exc:  # noqa: BLE001 - the parser is forgiving, but never trust that
+        out.defects.append(f"unparseable: {exc}")
+        return out
+    out.sender, out.sender_name = h.sender(msg)
+    out.subject = h.header(msg, "Subject")
+    out.message_id = h.message_id(msg)
+    irt = h.message_ids(h.header(msg, "In-Reply-To"))
+    out.in_reply_to = irt[0] if irt else None
+    out.references = h.message_ids(h.header(msg, "References"))[-50:]
+    out.date = h.date(msg)
+    out.auth = h.auth_results(msg)
+    try:
+        out.auto_reply = auto_reply_reason(msg, out.sender)
+    except Exception as exc:  # noqa: BLE001
+        out.defects.append(f"auto-reply check: {exc}")
+    _Walker(out, limits).walk(msg, prefix="", depth=0, top=True)
+    return out
+
+
+class _Walker:
+    def __init__(self, out: ParsedMail, limits: Limits) -> None:
+        self.out = out
+        self.limits = limits
+        self.seen = 0
+        self.body_html: str | None = None
+
+    def walk(self, msg: Message, *, prefix: str, depth: int, top: bool) -> None:
+        self._walk(msg, prefix, depth, top)
+        if top and not self.out.body_text and self.body_html:
+            self.out.body_text = html_to_text(self.body_html)
+
+    def _walk(self, part: Message, prefix: str, depth: int, top: bool) -> None:
+        self.seen += 1
+        if self.seen > MAX_PARTS:
+            if self.seen == MAX_PARTS + 1:
+                self.out.defects.append(f"more than {MAX_PARTS} parts")
+            return
+        try:
+            ctype = part.get_content_type()
+        except Exception:  # noqa: BLE001
+            ctype = "application/octet-stream"
+        if part.is_multipart() and ctype != "message/rfc822":
+            payload = part.get_payload()
+            for sub in payload if isinstance(payload, list) else []:
+                if isinstance(sub, Message):
+                    self._walk(sub, prefix, depth, top)
+            return
+        if ctype.startswith("multipart/"):  # broken: a multipart whose boundary was never found
+            self.out.defects.append(f"{ctype} without parts")
+            if top and not self.out.body_text:
+                self.out.body_text = part_text(part)
+            return
+        if ctype == "message/rfc822" or (ctype.startswith("message/") and part.is_multipart()):
+            self._forwarded(part, prefix, depth)
+            return
+        filename = _filename(part)
+        disposition = _disposition(part)
+        if ctype.startswith("text/") and not filename and disposition != "attachment":
+            text = part_text(part)
+            if ctype == "text/html":
+                if top and self.body_html is None:
+                    self.body_html = text
+                elif not top:
+                    self.out.forwarded_text.append(html_to_text(text))
+            elif ctype == "text/plain":
+                if top and not self.out.body_text:
+                    self.out.body_text = text
+                elif not top:
+                    self.out.forwarded_text.append(text)
+            return
+        data = _payload_bytes(part)
+        self._file(filename, ctype, data, (prefix or "") + "attachment", depth)
+
+    def _forwarded(self, part: Message, prefix: str, depth: int) -> None:
+        if depth >= self.limits.max_nesting:
+            self.out.defects.append("forwarded messages nested too deeply")
+            return
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if isinstance(inner, Message):
+            self._walk(inner, prefix + "rfc822>", depth + 1, False)
+            return
+        # A message/rfc822 part the parser left as bytes (e.g. base64-encoded): parse it ourselves.
+        data = _payload_bytes(part)
+        if data:
+            try:
+                inner = BytesParser(policy=policy.default).parsebytes(data)
+                self._walk(inner, prefix + "rfc822>", depth + 1, False)
+            except Exception as exc:  # noqa: BLE001
+                self.out.defects.append(f"forwarded message: {exc}")
+
+    def _file(self, filename: str | None, ctype: str, data: bytes, origin: str, depth: int) -> None:
+        name = (filename or "").lower()
+        fmt = sniff_format(data, filename)
+        if name == "winmail.dat" or ctype in ("application/ms-tnef", "application/vnd.ms-tnef"):
+            self._container(filename, ctype, data, origin, depth, "tnef")
+            return
+        is_zip_name = name.endswith(".zip") or ctype in ("application/zip", "application/x-zip-compressed")
+        if fmt == "zip" and not name.endswith(FORM_EXTENSIONS) and (is_zip_name or depth < self.limits.max_nesting):
+            self._container(filename, ctype, data, origin, depth, "zip")
+            return
+        if ctype == "message/rfc822" or name.endswith(".eml"):
+            try:
+                inner = BytesParser(policy=policy.default).parsebytes(data)
+                if depth < self.limits.max_nesting and (inner.get("From") or inner.get("Subject")):
+                    self._walk(inner, origin.rsplit("attachment", 1)[0] + "rfc822>", depth + 1, False)
+                    return
+            except Exception:  # noqa: BLE001 - not a message after all: keep it as a file
+                pass
+        candidate = fmt in FORM_FORMATS or (name.endswith(FORM_EXTENSIONS) and not ctype.startswith("image/"))
+        self.out.parts.append(MailPart(filename, ctype, data, origin, fmt, candidate))
+
+    def _container(self, filename: str | None, ctype: str, data: bytes, origin: str, depth: int,
+                   kind: str) -> None:
+        if depth >= self.limits.max_nesting:
+            self.out.parts.append(MailPart(filename, ctype, data, origin, "zip", False,
+                                           _nesting_error(filename)))
+            return
+        try:
+            members = zip_members(data, self.limits) if kind == "zip" else tnef_attachments(data)
+        except FormError as exc:
+            self.out.parts.append(MailPart(filename, ctype, data, origin, kind, False, exc))
+            return
+        base = origin.rsplit("attachment", 1)[0]
+        for member, blob in members:
+            label = f"zip:{member}" if kind == "zip" else "tnef"
+            self._file(member, _guess_type(member), blob, base + label, depth + 1)
+
+
+def _nesting_error(filename: str | None) -> FormError:
+    from pipeline.errors import LimitExceeded
+
+    return LimitExceeded(f"{filename or 'archive'} is nested too deeply")
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001
+        name = None
+    if not name:
+        try:
+            name = part.get_param("name")  # type: ignore[assignment]
+            if isinstance(name, tuple):
+                name = name[2]
+        except Exception:  # noqa: BLE001
+            name = None
+    if not name:
+        name = _raw_filename(part)
+    if not name:
+        return None
+    name = str(name)
+    if "=?" in name:  # an encoded word that a quoted parameter kept undecoded
+        name = h.decode_words(name)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return h.clean(name, 500)
+
+
+_RAW_NAME = re.compile(r'(?:file)?name\*?\s*=\s*"?([^";\r\n]+)', re.IGNORECASE)
+
+
+def _raw_filename(part: Message) -> str | None:
+    """The name parameter read from the raw header (e.g. an unquoted encoded word, which the
+    header parser drops)."""
+    for header_name in ("Content-Disposition", "Content-Type"):
+        try:
+            raw = next((str(v) for k, v in part.raw_items() if k.lower() == header_name.lower()), None)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001
+            raw = None
+        match = _RAW_NAME.search(raw or "")
+        if match and match.group(1).strip():
+            return match.group(1).strip()
+    return None
+
+
+def _disposition(part: Message) -> str | None:
+    try:
+        return part.get_content_disposition()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if isinstance(data, bytes):
+        return data
+    try:
+        payload = part.get_payload()
+        if isinstance(payload, str):
+            return payload.encode("utf-8", "surrogateescape")
+    except Exception:  # noqa: BLE001
+        pass
+    return b""
+
+
+_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".zip": "application/zip",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".txt": "text/plain",
+}
+
+
+def _guess_type(name: str) -> str:
+    ext = "." + name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    return _TYPES.get(ext, "application/octet-stream")
