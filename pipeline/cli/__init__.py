@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "pipeline.cli.registry_cmd",
     "pipeline.cli.worker_cmd",
     "pipeline.cli.messages_cmd",
+    "pipeline.cli.status_cmd",
     "pipeline.cli.queue_cmd",
     "pipeline.cli.web_cmd",
 )

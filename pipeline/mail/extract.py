@@ -105,11 +105,17 @@ def extract_forms(parsed: ParsedMail, limits: Limits) -> Extracted:
     return out
 
 
+_WARNED = False
+
+
 def _body_form(parsed: ParsedMail) -> FormReading | None:
     try:
         from pipeline.forms.text_reader import read_text_form
     except ImportError:  # the text reader has not landed: no body forms yet
-        log.warning("pipeline.forms.text_reader is missing: forms pasted into the body are not read")
+        global _WARNED
+        if not _WARNED:
+            log.warning("pipeline.forms.text_reader is missing: forms pasted into the body are not read")
+            _WARNED = True
         return None
     for text in [parsed.body_text, *parsed.forwarded_text]:
         if not text or not text.strip():

@@ -1,0 +1,211 @@
+"""The worker loop: take in new mail (IDLE or polling), mark it after commit, send due replies.
+
+One poller per mailbox: on PostgreSQL the worker holds an advisory lock on the mailbox's name for as
+long as it polls, so several workers against one database never take the same mailbox twice at once
+(on SQLite, a single-machine set-up, there is no lock: run one worker). Retries of failed messages
+are claimed row by row (FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of workers can share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db.models import MailboxState
+from pipeline.db.session import open_database, unit_of_work
+from pipeline.errors import ConfigError, SourceError
+from pipeline.mail.config import ImapConfig, WorkerConfig
+from pipeline.mail.sources import DirSource
+from pipeline.service.ingest import ingest, retry_pending
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerStats:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    seen: int = 0  # messages offered by the source (already-taken ones included)
+    marked: int = 0
+    replies_sent: int = 0
+
+
+def make_source(spec: str, factory: sessionmaker[Session], *, since: date | None = None):  # type: ignore[no-untyped-def]
+    if spec.startswith("dir:"):
+        return DirSource(spec[4:])
+    if spec == "imap":
+        from pipeline.mail.imap import ImapSource
+
+        return ImapSource(ImapConfig.from_env(), factory, since=since)
+    raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
+
+
+class Worker:
+    def __init__(self, settings: Settings, *, source: str = "dir:inbox_fixtures", since: date | None = None,
+                 config: WorkerConfig | None = None) -> None:
+        self.settings = settings
+        self.config = config or WorkerConfig.from_env()
+        self.factory = open_database(settings)
+        self.source = make_source(source, self.factory, since=since)
+        self.stats = WorkerStats()
+        self.stop = threading.Event()
+        self._lock_conn = None
+
+    # --- one pass ----------------------------------------------------------------------------------
+
+    def cycle(self) -> None:
+        """Retry failed messages, take in new mail, send due replies."""
+        for result in retry_pending(self.factory, settings=self.settings, max_attempts=self.config.max_attempts):
+            self._after(result)
+        if self._have_mailbox():
+            for incoming in self.source.fetch_new():
+                self.stats.seen += 1
+                result = ingest(self.factory, incoming.raw, source=incoming.source, settings=self.settings,
+                                max_attempts=self.config.max_attempts)
+                self._after(result)
+                if self.stop.is_set():
+                    break
+            self._poll_ok()
+        self._send_replies()
+
+    def _after(self, result) -> None:  # type: ignore[no-untyped-def]
+        message = result.message
+        if result.new and message.outcome:
+            self.stats.outcomes[message.outcome] += 1
+        if result.taken and message.mailbox == getattr(self.source, "name", None):
+            from pipeline.mail.sources import SourceRef
+
+            self.source.mark_taken(SourceRef(message.mailbox, message.uidvalidity, message.uid))
+            self.stats.marked += 1
+
+    def _send_replies(self) -> None:
+        try:
+            from pipeline.outbox import outbox_from_settings
+            from pipeline.service.replies import send_due
+        except ImportError:
+            return  # the reply queue has not landed
+        try:
+            self.stats.replies_sent += send_due(self.factory, outbox_from_settings(self.settings))
+        except Exception:  # noqa: BLE001 - a broken outbox must not stop the intake
+            log.exception("sending replies failed")
+
+    # --- the loop ----------------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> WorkerStats:
+        backoff = 1.0
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.cycle()
+                    backoff = 1.0
+                    if once:
+                        break
+                    self._wait()
+                except SourceError as exc:
+                    self._poll_failed(exc)
+                    if once:
+                        raise
+                    log.warning("mailbox %s: %s; retrying in %.0f s", self.source.name, exc.message, backoff)
+                    self.stop.wait(backoff)
+                    backoff = min(backoff * 2, 300.0)
+                self.check_health()
+        finally:
+            self.source.close()
+            self._release_lock()
+        return self.stats
+
+    def _wait(self) -> None:
+        config = getattr(self.source, "config", None)
+        wait = getattr(self.source, "wait", None)
+        if wait is not None and config is not None and (self._lock_conn is not None or not self._is_pg()):
+            # IDLE (or a poll interval), ended at least every idle_renew_seconds by returning here.
+            wait(float(config.idle_renew_seconds if config.idle else config.poll_seconds))
+        else:
+            self.stop.wait(float(getattr(config, "poll_seconds", 10)))
+
+    # --- health ------------------------------------------------------------------------------------
+
+    def _poll_ok(self) -> None:
+        with unit_of_work(self.factory) as session:
+            state = session.get(MailboxState, self.source.name) or MailboxState(mailbox=self.source.name,
+                                                                                 last_uid=0)
+            state.last_poll_ok_at = datetime.now(UTC)
+            state.login_failed = False
+            state.last_error = None
+            session.merge(state)
+
+    def _poll_failed(self, exc: SourceError) -> None:
+        with unit_of_work(self.factory) as session:
+            state = session.get(MailboxState, self.source.name) or MailboxState(mailbox=self.source.name,
+                                                                                 last_uid=0)
+            state.last_error = exc.message[:2000]
+            state.last_error_at = datetime.now(UTC)
+            state.login_failed = exc.code == "mail.login_failed"
+            session.merge(state)
+
+    def check_health(self) -> bool:
+        with self.factory() as session:
+            state = session.get(MailboxState, self.source.name)
+        problem = health_problem(state, self.config.health_minutes)
+        if problem:
+            log.error("mailbox %s: %s", self.source.name, problem)
+        return problem is None
+
+    # --- one poller per mailbox --------------------------------------------------------------------
+
+    def _is_pg(self) -> bool:
+        return self.settings.db_url.startswith("postgresql")
+
+    def _have_mailbox(self) -> bool:
+        if not self._is_pg():
+            return True
+        if self._lock_conn is not None:
+            return True
+        key = int.from_bytes(hashlib.sha256(self.source.name.encode()).digest()[:8], "big", signed=True)
+        conn = self.factory.kw["bind"].connect()
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        if got:
+            self._lock_conn = conn
+            return True
+        conn.close()
+        log.info("another worker polls %s", self.source.name)
+        return False
+
+    def _release_lock(self) -> None:
+        if self._lock_conn is not None:
+            self._lock_conn.close()  # closing the session releases the advisory lock
+            self._lock_conn = None
+
+
+def health_problem(state: MailboxState | None, minutes: int, now: datetime | None = None) -> str | None:
+    now = now or datetime.now(UTC)
+    if state is None:
+        return None
+    if state.login_failed:
+        return f"login failed: {state.last_error or 'unknown error'}"
+    last = state.last_poll_ok_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    if last is None or now - last > timedelta(minutes=minutes):
+        when = last.isoformat(timespec="minutes") if last else "never"
+        return f"no successful poll for more than {minutes} minutes (last: {when}); {state.last_error or ''}".strip()
+    return None
+
+
+def install_signal_handlers(worker: Worker) -> None:
+    def _stop(signum, _frame):  # type: ignore[no-untyped-def]
+        log.info("signal %s: stopping after the current message", signum)
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
