@@ -1,0 +1,52 @@
+"""Small builders of test e-mails (fictional people and companies only)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OLE_DOC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600  # an old binary Word file (unsupported)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def mail(subject: str = "Skjema om mottaksadministrativ bruker", *, sender: str = "Kari Nordmann <kari@fjordmottak.no>",
+         body: str = "Hei,\n\nVedlagt er skjemaet.\n\nHilsen Kari\n", attachments=(), headers=None,
+         message_id: str | None = None) -> EmailMessage:  # type: ignore[no-untyped-def]
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "post@imdi.no"
+    msg["Subject"] = subject
+    msg["Date"] = "Mon, 02 Nov 2026 08:00:00 +0100"
+    msg["Message-ID"] = message_id or make_msgid(domain="fjordmottak.no")
+    for k, v in (headers or {}).items():
+        msg[k] = v
+    msg.set_content(body)
+    for filename, data, ctype in attachments:
+        main, _, sub = ctype.partition("/")
+        msg.add_attachment(data, maintype=main, subtype=sub, filename=filename)
+    return msg
+
+
+def raw(msg: EmailMessage) -> bytes:
+    return bytes(msg)
+
+
+def zipped(*members: tuple[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def doc_form(subject: str = "Skjema mottaksadministrator", **kw) -> bytes:  # type: ignore[no-untyped-def]
+    """A mail carrying the form as an old .doc: taken, but unreadable (no reader needed)."""
+    return raw(mail(subject, attachments=[("skjema.doc", OLE_DOC, "application/msword")], **kw))
+
+
+def ordinary(i: int = 0, **kw) -> bytes:  # type: ignore[no-untyped-def]
+    return raw(mail(f"Møte neste uke {i}", body=f"Hei, kan vi møtes tirsdag? ({i})\n",
+                    attachments=[("logo.png", PNG, "image/png")] if i % 3 == 0 else (), **kw))
