@@ -129,7 +129,7 @@ def _already_seen(session: Session, sha: str, source: SourceRef | None) -> Messa
         return None
     if first.outcome is None:
         return first  # stored by a failed attempt: process it now
-    if source is not None and first.mailbox == source.mailbox:
+    if source is not None and first.mailbox == source.mailbox and first.uidvalidity != source.uidvalidity:
         return first  # the same mail renumbered by a UIDVALIDITY change: already taken
     return None
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OLE_DOC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600  # an old binary Word file (unsupported)
@@ -20,13 +20,17 @@ def mail(subject: str = "Skjema om mottaksadministrativ bruker", *, sender: str 
     msg["To"] = "post@imdi.no"
     msg["Subject"] = subject
     msg["Date"] = "Mon, 02 Nov 2026 08:00:00 +0100"
-    msg["Message-ID"] = message_id or make_msgid(domain="fjordmottak.no")
+    # Deterministic (no random ids or boundaries): building the same mail twice gives the same bytes.
+    key = hashlib.sha1(repr((subject, sender, body, [a[:2] for a in attachments], headers)).encode()).hexdigest()
+    msg["Message-ID"] = message_id or f"<{key[:20]}@fjordmottak.no>"
     for k, v in (headers or {}).items():
         msg[k] = v
     msg.set_content(body)
     for filename, data, ctype in attachments:
         main, _, sub = ctype.partition("/")
         msg.add_attachment(data, maintype=main, subtype=sub, filename=filename)
+    if msg.is_multipart():
+        msg.set_boundary(f"=_b{key[:16]}")
     return msg
 
 

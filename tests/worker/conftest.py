@@ -1,0 +1,38 @@
+"""Dovecot for the worker tests: one server per session, a fresh user (empty mailbox) per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers.dovecot import Dovecot, start_dovecot
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    yield from start_dovecot()
+
+
+@pytest.fixture
+def imap_user(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh mailbox, and the worker's PIPELINE_IMAP_* settings pointing at it."""
+    user = dovecot.new_user()
+    for key, value in {"HOST": dovecot.host, "PORT": str(dovecot.port), "SSL": "plain", "USER": user,
+                       "PASSWORD": dovecot.password, "IDLE_RENEW_SECONDS": "5", "POLL_SECONDS": "1",
+                       "TIMEOUT": "10"}.items():
+        monkeypatch.setenv(f"PIPELINE_IMAP_{key}", value)
+    # Create the mailbox so that APPENDs work before the worker's first login.
+    client = dovecot.client(user)
+    client.logout()
+    return user
+
+
+def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"PIPELINE_IMAP_HOST": dovecot.host, "PIPELINE_IMAP_PORT": str(dovecot.port),
+                "PIPELINE_IMAP_SSL": "plain", "PIPELINE_IMAP_USER": user,
+                "PIPELINE_IMAP_PASSWORD": dovecot.password, "PIPELINE_DATABASE_URL": database_url,
+                "PIPELINE_DATA_DIR": data_dir, "PIPELINE_IMAP_TIMEOUT": "10"})
+    return env
