@@ -1,0 +1,157 @@
+"""The worker against a real Dovecot on 127.0.0.1: what it downloads, what it marks, IDLE, restarts."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from pipeline.db.models import MailboxState, Message
+from pipeline.worker import Worker
+from tests.mail.builders import doc_form, mail, ordinary, raw
+
+pytestmark = pytest.mark.imap
+KEYWORD = b"$IMDiSkjema"
+
+
+def _messages(db) -> list[Message]:  # type: ignore[no-untyped-def]
+    with db() as s:
+        return list(s.scalars(select(Message).order_by(Message.id)))
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def test_once_takes_only_forms_and_touches_no_other_flags(dovecot, imap_user, settings, db):
+    client = dovecot.client(imap_user)
+    client.append("INBOX", ordinary(0), flags=[b"\\Flagged"])
+    client.append("INBOX", ordinary(1))  # unread: must stay unread
+    client.append("INBOX", ordinary(2), flags=[b"\\Seen"])
+    client.append("INBOX", doc_form())
+    client.append("INBOX", raw(mail("Automatisk svar: Skjema")))  # a candidate by subject: auto_reply
+    client.append("INBOX", raw(mail("Spørsmål", body="Vi har fylt ut skjemaet for mottaksadministrativ "
+                                                      "bruker i IMDinett, men hvor sender vi det?\n")))
+    worker = Worker(settings, source="imap")
+    stats = worker.run(once=True)
+    assert dict(stats.outcomes) == {"unreadable": 1, "auto_reply": 1, "no_form": 1}
+    source = worker.source
+    assert source.scanned == 6 and source.downloaded == 3
+    client.select_folder("INBOX")
+    flags = client.get_flags(client.search("ALL"))
+    assert flags[1] == (b"\\Flagged",) and flags[2] == () and flags[3] == (b"\\Seen",)
+    assert flags[4] == (KEYWORD,)  # taken: the keyword, and still unread for the people reading the box
+    assert flags[5] == () and flags[6] == ()
+    with db() as s:
+        state = s.get(MailboxState, source.name)
+        assert state.last_uid == 6 and state.last_poll_ok_at is not None and not state.login_failed
+    # A second run downloads nothing.
+    again = Worker(settings, source="imap")
+    assert again.run(once=True).seen == 0 and again.source.downloaded == 0
+    client.logout()
+
+
+def test_first_run_takes_only_the_window(dovecot, imap_user, settings, db):
+    from datetime import UTC, datetime, timedelta
+
+    client = dovecot.client(imap_user)
+    old = datetime.now(UTC) - timedelta(days=90)
+    client.append("INBOX", doc_form("Skjema gammelt"), msg_time=old)
+    client.append("INBOX", doc_form("Skjema nytt"))
+    Worker(settings, source="imap").run(once=True)
+    assert [m.subject for m in _messages(db)] == ["Skjema nytt"]
+    client.logout()
+
+
+def test_wrong_password_is_a_login_failure_in_status(dovecot, imap_user, settings, db, monkeypatch):
+    from pipeline.errors import SourceError
+
+    monkeypatch.setenv("PIPELINE_IMAP_PASSWORD", "wrong")
+    worker = Worker(settings, source="imap")
+    with pytest.raises(SourceError):
+        worker.run(once=True)
+    with db() as s:
+        state = s.get(MailboxState, worker.source.name)
+        assert state.login_failed and state.last_error
+    assert not worker.check_health()
+
+
+def test_move_instead_of_keyword(dovecot, imap_user, settings, db, monkeypatch):
+    monkeypatch.setenv("PIPELINE_IMAP_MOVE_TO", "Skjema behandlet")
+    client = dovecot.client(imap_user)
+    client.append("INBOX", ordinary(4))
+    client.append("INBOX", doc_form())
+    Worker(settings, source="imap").run(once=True)
+    client.select_folder("INBOX")
+    assert len(client.search("ALL")) == 1
+    client.select_folder("Skjema behandlet")
+    assert len(client.search("ALL")) == 1
+    client.logout()
+
+
+def _run_in_thread(worker: Worker) -> threading.Thread:
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_message_arriving_while_in_idle_and_a_server_restart(dovecot, imap_user, settings, db):
+    worker = Worker(settings, source="imap")
+    thread = _run_in_thread(worker)
+    try:
+        _wait_for(lambda: worker.stats.seen == 0 and _polled(db, worker))
+        client = dovecot.client(imap_user)
+        client.append("INBOX", doc_form("Skjema i IDLE"))
+        client.logout()
+        _wait_for(lambda: len(_messages(db)) == 1)
+        dovecot.restart()  # the connection drops; the worker reconnects with backoff
+        client = dovecot.client(imap_user)
+        client.append("INBOX", doc_form("Skjema etter omstart"))
+        client.logout()
+        _wait_for(lambda: len(_messages(db)) == 2, timeout=60)
+    finally:
+        worker.stop.set()
+        thread.join(timeout=30)
+    assert [m.subject for m in _messages(db)] == ["Skjema i IDLE", "Skjema etter omstart"]
+    client = dovecot.client(imap_user)
+    client.select_folder("INBOX")
+    assert all(KEYWORD in f for f in client.get_flags(client.search("ALL")).values())
+    client.logout()
+
+
+def _polled(db, worker) -> bool:  # type: ignore[no-untyped-def]
+    with db() as s:
+        state = s.get(MailboxState, worker.source.name)
+        return bool(state and state.last_poll_ok_at)
+
+
+def test_uidvalidity_change_neither_loses_nor_repeats(dovecot, imap_user, settings, db):
+    client = dovecot.client(imap_user)
+    client.append("INBOX", doc_form("Skjema A"))
+    client.logout()
+    Worker(settings, source="imap").run(once=True)
+    # Make Dovecot renumber the folder: drop its UID list and indexes while nobody is logged in.
+    time.sleep(1.1)  # UIDVALIDITY is a time stamp
+    dovecot.stop()
+    for path in dovecot.maildir(imap_user).glob("dovecot*"):
+        path.unlink()
+    for path in (dovecot.maildir(imap_user) / "cur").iterdir():  # drop the keyword, as a rebuilt box may
+        path.rename(path.with_name(path.name.split(":2,")[0] + ":2,"))
+    dovecot.start()
+    client = dovecot.client(imap_user)
+    before = client.select_folder("INBOX")[b"UIDVALIDITY"]
+    client.append("INBOX", doc_form("Skjema B"))
+    client.logout()
+    Worker(settings, source="imap").run(once=True)
+    with db() as s:
+        state = s.scalars(select(MailboxState)).one()
+        assert state.uidvalidity == before
+        assert s.scalar(select(func.count()).select_from(Message)) == 2
+    assert sorted(m.subject for m in _messages(db)) == ["Skjema A", "Skjema B"]
