@@ -50,6 +50,11 @@ def _taken(session: Session, message: Message) -> bool:
     return message.outcome in TAKEN
 
 
+class _AlreadyTaken(Exception):
+    def __init__(self, message: Message) -> None:
+        self.message_pk = message.id
+
+
 def ingest_message(session_factory: sessionmaker[Session], raw: bytes, *, source: SourceRef | None,
                    settings: Settings, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Message:
     return ingest(session_factory, raw, source=source, settings=settings, max_attempts=max_attempts).message
@@ -69,6 +74,11 @@ def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: Source
                     return IngestResult(seen, False)
                 message = _process(session, raw, sha, source, settings, pending=seen)
                 return IngestResult(message, True, _taken(session, message))
+        except _AlreadyTaken as seen:
+            with session_factory() as session:
+                found = session.get(Message, seen.message_pk)
+                assert found is not None
+                return IngestResult(found, False, _taken(session, found))
         except IntegrityError:
             # Another worker stored the same bytes between our look-up and our insert: look again.
             if attempt == 2:
@@ -146,6 +156,9 @@ def _process(session: Session, raw: bytes, sha: str, source: SourceRef | None, s
              *, pending: Message | None) -> Message:
     parsed = parse_message(raw, settings.limits)
     first = None if pending is not None else session.scalars(select(Message).where(Message.sha256 == sha)).first()
+    if first is not None and source is not None and (first.mailbox, first.uidvalidity, first.uid) == (
+            source.mailbox, source.uidvalidity, source.uid):
+        raise _AlreadyTaken(first)  # another worker took this very delivery a moment ago
     message = pending or Message(sha256=sha if first is None else _duplicate_key(sha, source), attempts=0)
     _fill(message, parsed, raw, source)
     message.attempts = (message.attempts or 0) + 1
