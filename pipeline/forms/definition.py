@@ -85,8 +85,17 @@ class FormDefinition:
     def _placeholder_keys(self) -> frozenset[str]:
         return frozenset(norm_label(p).rstrip(".") for p in self.placeholders)
 
+    @cached_property
+    def _placeholder_span(self) -> tuple[int, int]:
+        lengths = [len(k) for k in self._placeholder_keys] or [0]
+        return min(lengths), max(lengths)
+
     def is_placeholder(self, text: str | None) -> bool:
         if not text:
+            return False
+        low, high = self._placeholder_span
+        # A cheap length test first: this runs on every cell and content control.
+        if not low <= len(text.strip()) <= 2 * high:
             return False
         return norm_label(text).rstrip(".") in self._placeholder_keys
 

@@ -31,6 +31,7 @@ FLD_CHAR, FF_DATA = W + "fldChar", W + "ffData"
 NO_BREAK_HYPHEN = W + "noBreakHyphen"
 _TAG, _ALIAS, _SHOWING_PLC = W + "tag", W + "alias", W + "showingPlcHdr"
 _VAL, _FLD_TYPE = W + "val", W + "fldCharType"
+_TC_PR, _TR_PR, _VMERGE, _DEL = W + "tcPr", W + "trPr", W + "vMerge", W + "del"
 
 # Never descended into: properties, deleted text, field codes, the fallback copy of alternate
 # content, and nested tables (read as tables of their own).
@@ -62,7 +63,8 @@ class Cell:
     text: str
     hints: Hints
     continued: bool = False  # vMerge continuation: the value sits in the cell above
-    layout: bool = False  # holds a nested table: a layout cell, not a value
+    layout: bool = False  # holds a nested table: a layout cell, or a value written as a table
+    full_text: str = ""  # a layout cell's text with its nested tables' text (one line per cell)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Row:
 class Table:
     index: int
     rows: list[Row]
+    parent: tuple[int, int, int] | None = None  # (table, row, cell) of the cell holding this table
 
 
 @dataclass
@@ -84,24 +87,38 @@ class Para:
     hints: Hints
 
 
+def first_child(el: etree._Element, tag: str) -> etree._Element | None:
+    """The first child with this tag (a plain loop: faster than `find`, whose path parsing costs)."""
+    for c in el:
+        if c.tag == tag:
+            return c
+    return None
+
+
 def _control(sdt: etree._Element) -> tuple[dict[str, str], bool]:
     """(tag/alias of a content control, whether it still shows its placeholder)."""
-    pr = sdt.find(SDT_PR)
+    pr = first_child(sdt, SDT_PR)
     info: dict[str, str] = {}
     if pr is None:
         return info, False
-    for key, tag in (("tag", _TAG), ("alias", _ALIAS)):
-        el = pr.find(tag)
-        if el is not None and el.get(_VAL):
-            info[key] = el.get(_VAL, "")
-    return info, pr.find(_SHOWING_PLC) is not None
+    showing = False
+    for el in pr:
+        tag = el.tag
+        if tag == _TAG or tag == _ALIAS:
+            value = el.get(_VAL)
+            if value:
+                info["tag" if tag == _TAG else "alias"] = value
+        elif tag == _SHOWING_PLC:
+            showing = True
+    return info, showing
 
 
 class TextCollector:
     """Collects the visible text of a paragraph or cell (see the module docstring)."""
 
-    def __init__(self, is_placeholder: Placeholder) -> None:
+    def __init__(self, is_placeholder: Placeholder, include_tables: bool = False) -> None:
         self.is_placeholder = is_placeholder
+        self.include_tables = include_tables
 
     def text(self, el: etree._Element) -> tuple[str, Hints]:
         out: list[str] = []
@@ -115,6 +132,8 @@ class TextCollector:
             if tag == T:
                 if child.text:
                     out.append(child.text)
+            elif tag == TBL and self.include_tables:
+                self._collect(child, out, hints)
             elif tag in _SKIP or not isinstance(tag, str):
                 continue  # (comments, processing instructions and entities have non-string tags)
             elif tag == TAB:
@@ -139,7 +158,7 @@ class TextCollector:
 
     def _sdt(self, sdt: etree._Element, out: list[str], hints: Hints) -> None:
         info, showing_placeholder = _control(sdt)
-        content = sdt.find(SDT_CONTENT)
+        content = first_child(sdt, SDT_CONTENT)
         if content is None or showing_placeholder:
             return
         sub: list[str] = []
@@ -157,10 +176,11 @@ class BodyWalker:
 
     def __init__(self, is_placeholder: Placeholder) -> None:
         self.collector = TextCollector(is_placeholder)
+        self.deep_collector = TextCollector(is_placeholder, include_tables=True)
         self.tables = 0
         self.paras = 0
 
-    def walk(self, container: etree._Element) -> Iterator[Para | Table]:
+    def walk(self, container: etree._Element, parent: tuple[int, int, int] | None = None) -> Iterator[Para | Table]:
         for child in container:
             tag = child.tag
             if tag == P:
@@ -168,35 +188,38 @@ class BodyWalker:
                 self.paras += 1
                 yield Para(self.paras - 1, text, hints)
             elif tag == TBL:
-                yield from self._table(child)
+                yield from self._table(child, parent)
             elif tag == SDT:
-                content = child.find(SDT_CONTENT)
+                content = first_child(child, SDT_CONTENT)
                 if content is not None and not _control(child)[1]:
-                    yield from self.walk(content)
+                    yield from self.walk(content, parent)
             elif tag in _WRAPPERS or tag == MC + "AlternateContent" or tag == MC + "Choice":
-                yield from self.walk(child)
+                yield from self.walk(child, parent)
 
-    def _table(self, tbl: etree._Element) -> Iterator[Para | Table]:
-        table = Table(self.tables, [])
+    def _table(self, tbl: etree._Element, parent: tuple[int, int, int] | None) -> Iterator[Para | Table]:
+        table = Table(self.tables, [], parent)
         self.tables += 1
-        layout_cells: list[etree._Element] = []
+        layout_cells: list[tuple[etree._Element, tuple[int, int, int]]] = []
         for tr in _rows(tbl):
             cells = []
             for i, (tc, control, placeholder) in enumerate(_cells(tr)):
                 nested = next(tc.iterdescendants(TBL), None) is not None
-                if nested:
-                    layout_cells.append(tc)
+                full = ""
                 if placeholder:
                     text, hints = "", Hints()
                 else:
                     text, hints = self.collector.text(tc)
                     if control and text.strip():
                         hints.controls.insert(0, control)
-                cells.append(Cell(i, text, hints, continued=_is_continued(tc), layout=nested))
+                    if nested:
+                        full = self.deep_collector.text(tc)[0]
+                if nested:
+                    layout_cells.append((tc, (table.index, len(table.rows), i)))
+                cells.append(Cell(i, text, hints, continued=_is_continued(tc), layout=nested, full_text=full))
             table.rows.append(Row(len(table.rows), cells))
         yield table
-        for tc in layout_cells:
-            yield from self.walk(tc)
+        for tc, where in layout_cells:
+            yield from self.walk(tc, where)
 
 
 def _rows(tbl: etree._Element) -> Iterator[etree._Element]:
@@ -204,11 +227,11 @@ def _rows(tbl: etree._Element) -> Iterator[etree._Element]:
     for child in tbl:
         tag = child.tag
         if tag == TR:
-            pr = child.find(W + "trPr")
-            if pr is None or pr.find(W + "del") is None:
+            pr = first_child(child, _TR_PR)
+            if pr is None or first_child(pr, _DEL) is None:
                 yield child
         elif tag == SDT:
-            content = child.find(SDT_CONTENT)
+            content = first_child(child, SDT_CONTENT)
             if content is not None:
                 yield from _rows(content)
         elif tag in _WRAPPERS:
@@ -223,7 +246,7 @@ def _cells(tr: etree._Element, control: dict[str, str] | None = None,
         if tag == TC:
             yield child, control, placeholder
         elif tag == SDT:
-            content = child.find(SDT_CONTENT)
+            content = first_child(child, SDT_CONTENT)
             if content is not None:
                 info, showing = _control(child)
                 yield from _cells(content, info, showing)
@@ -232,8 +255,8 @@ def _cells(tr: etree._Element, control: dict[str, str] | None = None,
 
 
 def _is_continued(tc: etree._Element) -> bool:
-    pr = tc.find(W + "tcPr")
+    pr = first_child(tc, _TC_PR)
     if pr is None:
         return False
-    vmerge = pr.find(W + "vMerge")
+    vmerge = first_child(pr, _VMERGE)
     return vmerge is not None and vmerge.get(_VAL, "continue") == "continue"

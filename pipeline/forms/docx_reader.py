@@ -26,6 +26,7 @@ from pipeline.forms.safezip import open_docx
 from pipeline.settings import Limits
 
 _ROW_NUMBER = re.compile(r"^\s*(?:nr\.?\s*)?\d{1,3}\s*[.):]?(?=\s|$)\s*", re.IGNORECASE)
+_HEADING_MAX = 200  # headings are short lines; long paragraphs of guidance are not compared
 _NUMBER_ONLY = re.compile(r"^\s*\d{1,3}\s*[.):]?\s*$")
 
 
@@ -76,6 +77,11 @@ class _FormInterpreter:
         self.fields: dict[str, FieldValue] = {}
         self.from_paragraphs: dict[str, FieldValue] = {}
         self.centre_tables = 0
+        # Layout cells read as values (a value written as a small table), and the tables inside
+        # them, which must not be read a second time.
+        self.consumed: set[tuple[int, int, int]] = set()
+        self.skipped: set[int] = set()
+        self._matches: dict[str, list[tuple[str, FieldDef, str]]] = {}
 
     def run(self, blocks: list[Para | Table]) -> None:
         for block in blocks:
@@ -94,9 +100,15 @@ class _FormInterpreter:
         value = fold(text)
         return None if value is None or self.d.is_placeholder(value) else value
 
+    def _label_matches(self, text: str) -> list[tuple[str, FieldDef, str]]:
+        found = self._matches.get(text)  # the same cell text is looked at more than once
+        if found is None:
+            found = self._matches[text] = self.d.label_matches(text)
+        return found
+
     def _match(self, text: str) -> tuple[str, FieldDef, str] | None:
         """The label at the start of `text`, resolved to one section."""
-        matches = self.d.label_matches(text)
+        matches = self._label_matches(text)
         if len(matches) <= 1:
             return matches[0] if matches else None
         for m in matches:  # a label of several sections: the current section decides
@@ -109,10 +121,12 @@ class _FormInterpreter:
 
     def _is_strict_label(self, text: str) -> bool:
         """A cell that is a label beyond doubt: it matches and has a colon (labels on the form do)."""
-        return bool(self.d.label_matches(text)) and ":" in text
+        return ":" in text and bool(self._label_matches(text))
 
     def _heading(self, text: str) -> bool:
         """Handle a heading or end marker; True when `text` was one."""
+        if len(text) > _HEADING_MAX:
+            return False
         key = self.d.section_for_heading(text)
         if key is not None:
             self.section = key
@@ -137,7 +151,7 @@ class _FormInterpreter:
     # -- paragraphs ----------------------------------------------------------------------------
 
     def _paragraph(self, para: Para) -> None:
-        if fold(para.text) is None:
+        if not para.text.strip():
             return
         where = _provenance({"paragraph": para.index}, para.hints)
         match = self._match(para.text)
@@ -155,14 +169,17 @@ class _FormInterpreter:
     # -- tables --------------------------------------------------------------------------------
 
     def _table(self, table: Table) -> None:
+        if table.parent is not None and (table.parent in self.consumed or table.parent[0] in self.skipped):
+            self.skipped.add(table.index)
+            return
         if self.section != "centres" and self._looks_like_centre_table(table):
             self.section = "centres"
         was_centres = self.section == "centres"
         for row in table.rows:
-            cells = [c for c in row.cells if not c.layout]
-            texts = ["" if c.continued else c.text for c in cells]
-            filled = [t for t in texts if fold(t)]
-            if not filled:
+            cells = row.cells
+            texts = ["" if c.continued or c.layout else c.text for c in cells]
+            filled = [t for t in texts if t.strip()]
+            if not filled and not any(c.layout for c in cells):
                 continue
             if len(filled) == 1 and self._match(filled[0]) is None and self._heading(filled[0]):
                 continue
@@ -180,10 +197,10 @@ class _FormInterpreter:
         """A table of numbered rows without labels: the centre table whose heading was removed."""
         numbered = 0
         for row in table.rows:
-            cells = [c for c in row.cells if not c.layout]
+            cells = row.cells
             if not cells:
                 continue
-            if self.d.label_matches(cells[0].text):
+            if self._label_matches(cells[0].text):
                 return False
             numbered += bool(_NUMBER_ONLY.match(cells[0].text))
         return numbered >= 2 and numbered * 2 >= len(table.rows)
@@ -197,25 +214,33 @@ class _FormInterpreter:
                 continue
             key, f, rest = match
             self.section = key
-            label_where = _provenance({**detail, "cell": cells[i].index}, cells[i].hints)
+            label_cell = cells[i]
             # The cell after a label is its value cell: always in a two-cell row (a value may look
             # like a label: "Leder"), otherwise unless it is itself a label with a colon.
             if i + 1 < len(cells) and (len(cells) == 2 or not self._is_strict_label(texts[i + 1])):
                 nxt = cells[i + 1]
-                value = self._value(texts[i + 1])
-                if value is not None:
+                value = self._value(nxt.full_text if nxt.layout else texts[i + 1])
+                if value is not None and self.fields.get(f.path) is None:
                     self._set(self.fields, f.path, value, _provenance({**detail, "cell": nxt.index}, nxt.hints))
+                    if nxt.layout:
+                        self.consumed.add((detail["table"], detail["row"], nxt.index))
                 i += 2
             else:
                 i += 1
             # The value typed after the label in the label cell, when the value cell is empty.
-            self._set(self.fields, f.path, self._value(rest), label_where)
+            if rest and self.fields.get(f.path) is None:
+                value = self._value(rest)
+                where = _provenance({**detail, "cell": label_cell.index}, label_cell.hints)
+                self._set(self.fields, f.path, value, where)
 
     def _centre_row(self, cells: list[Cell], texts: list[str], detail: dict[str, int]) -> None:
-        named = [(c, t) for c, t in zip(cells[1:], texts[1:], strict=True) if self._value(t)]
+        named = [(c, c.full_text if c.layout else t) for c, t in zip(cells[1:], texts[1:], strict=True)]
+        named = [(c, t) for c, t in named if self._value(t)]
         if named:
             for cell, text in named:
                 self._add_centres(text, _provenance({**detail, "cell": cell.index}, cell.hints))
+                if cell.layout:
+                    self.consumed.add((detail["table"], detail["row"], cell.index))
             return
         # The number cell holds the name (typed over the number, or the row's cells merged).
         first = _ROW_NUMBER.sub("", texts[0])

@@ -134,7 +134,9 @@ class DocxPackage:
         return data
 
     def main_document_name(self) -> str:
-        """The main document part named by _rels/.rels (it is not always word/document.xml)."""
+        """word/document.xml, or else the main document part that _rels/.rels names."""
+        if self.has(MAIN_DOCUMENT):
+            return MAIN_DOCUMENT  # (skips parsing the relationships in the usual case)
         if self.has("_rels/.rels"):
             rels = parse_xml(self.read("_rels/.rels"), "_rels/.rels")
             for rel in rels.iter(f"{_REL_NS}Relationship"):
@@ -142,8 +144,6 @@ class DocxPackage:
                     target = posixpath.normpath((rel.get("Target") or "").lstrip("/"))
                     if target and self.has(target):
                         return target
-        if self.has(MAIN_DOCUMENT):
-            return MAIN_DOCUMENT
         raise CorruptFile("the package has no main document (word/document.xml)")
 
     def content_type(self, name: str) -> str | None:
