@@ -104,7 +104,7 @@ def _control(sdt: etree._Element) -> tuple[dict[str, str], bool]:
     showing = False
     for el in pr:
         tag = el.tag
-        if tag == _TAG or tag == _ALIAS:
+        if tag in (_TAG, _ALIAS):
             value = el.get(_VAL)
             if value:
                 info["tag" if tag == _TAG else "alias"] = value
