@@ -17,8 +17,10 @@ _SLASH = re.compile(r"\s*/\s*")
 def norm_label(text: str) -> str:
     """Casefold, NFC, fold white space, tidy slashes, drop a trailing colon/asterisk."""
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
-    text = _SPACE.sub(" ", text).strip().casefold()
-    text = _SLASH.sub(" / ", text)
+    # str.split/join and str.replace instead of regexes: this runs on whole documents.
+    text = " ".join(text.split()).casefold()
+    if "/" in text:  # (spaces are single now, so this is the same as _SLASH.sub(" / ", text))
+        text = text.replace(" /", "/").replace("/ ", "/").replace("/", " / ")
     return text.rstrip(" :*").strip()
 
 

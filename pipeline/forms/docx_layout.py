@@ -55,6 +55,7 @@ class Hints:
 
     controls: list[dict[str, str]] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
+    nested_table: bool = False  # a table inside (not part of the text: read as a table of its own)
 
 
 @dataclass
@@ -132,8 +133,10 @@ class TextCollector:
             if tag == T:
                 if child.text:
                     out.append(child.text)
-            elif tag == TBL and self.include_tables:
-                self._collect(child, out, hints)
+            elif tag == TBL:
+                hints.nested_table = True
+                if self.include_tables:
+                    self._collect(child, out, hints)
             elif tag in _SKIP or not isinstance(tag, str):
                 continue  # (comments, processing instructions and entities have non-string tags)
             elif tag == TAB:
@@ -203,16 +206,15 @@ class BodyWalker:
         for tr in _rows(tbl):
             cells = []
             for i, (tc, control, placeholder) in enumerate(_cells(tr)):
-                nested = next(tc.iterdescendants(TBL), None) is not None
                 full = ""
+                text, hints = self.collector.text(tc)
+                nested = hints.nested_table
                 if placeholder:
                     text, hints = "", Hints()
-                else:
-                    text, hints = self.collector.text(tc)
-                    if control and text.strip():
-                        hints.controls.insert(0, control)
-                    if nested:
-                        full = self.deep_collector.text(tc)[0]
+                elif control and text.strip():
+                    hints.controls.insert(0, control)
+                if nested and not placeholder:
+                    full = self.deep_collector.text(tc)[0]
                 if nested:
                     layout_cells.append((tc, (table.index, len(table.rows), i)))
                 cells.append(Cell(i, text, hints, continued=_is_continued(tc), layout=nested, full_text=full))

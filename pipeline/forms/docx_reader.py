@@ -153,17 +153,18 @@ class _FormInterpreter:
     def _paragraph(self, para: Para) -> None:
         if not para.text.strip():
             return
-        where = _provenance({"paragraph": para.index}, para.hints)
         match = self._match(para.text)
         if match is not None and match[2]:
             key, f, rest = match
             self.section = key
+            where = _provenance({"paragraph": para.index}, para.hints)
             self._set(self.from_paragraphs, f.path, self._value(rest), where)
             return
         if self._heading(para.text):
             return
         if self.section == "centres" and self.centre_tables == 0:
             # Centres written as a list under the heading instead of in the table.
+            where = _provenance({"paragraph": para.index}, para.hints)
             self._add_centres(_ROW_NUMBER.sub("", para.text), where)
 
     # -- tables --------------------------------------------------------------------------------
@@ -181,7 +182,8 @@ class _FormInterpreter:
             filled = [t for t in texts if t.strip()]
             if not filled and not any(c.layout for c in cells):
                 continue
-            if len(filled) == 1 and self._match(filled[0]) is None and self._heading(filled[0]):
+            if len(filled) == 1 and (self.section == "centres" or self._match(filled[0]) is None) \
+                    and self._heading(filled[0]):
                 continue
             detail = {"table": table.index, "row": row.index}
             if self.section == "centres":
