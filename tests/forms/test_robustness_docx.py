@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import CorruptFile, FormError, LimitExceeded, NotAForm, UnsupportedFormat
+from pipeline.errors import CorruptFile, EncryptedFile, FormError, LimitExceeded, NotAForm, UnsupportedFormat
 from pipeline.forms import FormReading, read_form
 from pipeline.settings import Limits
 from tests.conftest import SHARED
@@ -24,7 +24,7 @@ from tools.fixtures import docx_edit as d
 
 pytestmark = pytest.mark.pure
 
-CORPUS = sorted((SHARED / "robustness" / "docx").rglob("*.docx")) if SHARED.is_dir() else []
+CORPUS = sorted(p for p in (SHARED / "robustness" / "docx").rglob("*") if p.is_file()) if SHARED.is_dir() else []
 HANG_GUARD_SECONDS = 30  # a hang guard, not a timing assertion: any file takes milliseconds
 
 
@@ -182,3 +182,8 @@ def test_old_binary_doc_is_unsupported():
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4000
     result = _outcome(data, "skjema.doc")
     assert isinstance(result, UnsupportedFormat) and result.code == "unsupported.format"
+
+
+def test_password_protected_docx_is_encrypted_not_old_doc():
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 1000
+    assert isinstance(_outcome(data, "skjema.docx"), EncryptedFile)
