@@ -56,6 +56,7 @@ class Hints:
     controls: list[dict[str, str]] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
     nested_table: bool = False  # a table inside (not part of the text: read as a table of its own)
+    continued: bool = False  # the cell's tcPr says vMerge continue
 
 
 @dataclass
@@ -137,6 +138,12 @@ class TextCollector:
                 hints.nested_table = True
                 if self.include_tables:
                     self._collect(child, out, hints)
+            elif tag == _TC_PR:
+                # Read here rather than in a second look at the cell: vMerge continue means the
+                # cell only extends the one above it.
+                for prop in child:
+                    if prop.tag == _VMERGE:
+                        hints.continued = prop.get(_VAL, "continue") == "continue"
             elif tag in _SKIP or not isinstance(tag, str):
                 continue  # (comments, processing instructions and entities have non-string tags)
             elif tag == TAB:
@@ -208,7 +215,7 @@ class BodyWalker:
             for i, (tc, control, placeholder) in enumerate(_cells(tr)):
                 full = ""
                 text, hints = self.collector.text(tc)
-                nested = hints.nested_table
+                nested, continued = hints.nested_table, hints.continued
                 if placeholder:
                     text, hints = "", Hints()
                 elif control and text.strip():
@@ -217,7 +224,7 @@ class BodyWalker:
                     full = self.deep_collector.text(tc)[0]
                 if nested:
                     layout_cells.append((tc, (table.index, len(table.rows), i)))
-                cells.append(Cell(i, text, hints, continued=_is_continued(tc), layout=nested, full_text=full))
+                cells.append(Cell(i, text, hints, continued=continued, layout=nested, full_text=full))
             table.rows.append(Row(len(table.rows), cells))
         yield table
         for tc, where in layout_cells:
@@ -254,11 +261,3 @@ def _cells(tr: etree._Element, control: dict[str, str] | None = None,
                 yield from _cells(content, info, showing)
         elif tag in _WRAPPERS:
             yield from _cells(child, control, placeholder)
-
-
-def _is_continued(tc: etree._Element) -> bool:
-    pr = first_child(tc, _TC_PR)
-    if pr is None:
-        return False
-    vmerge = first_child(pr, _VMERGE)
-    return vmerge is not None and vmerge.get(_VAL, "continue") == "continue"
