@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from pipeline.errors import LimitExceeded
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 
@@ -184,11 +186,18 @@ class TextCollector:
 class BodyWalker:
     """Yields `Para` and `Table` in document order; nested tables after the table that holds them."""
 
-    def __init__(self, is_placeholder: Placeholder) -> None:
+    def __init__(self, is_placeholder: Placeholder, max_blocks: int = 20000) -> None:
         self.collector = TextCollector(is_placeholder)
         self.deep_collector = TextCollector(is_placeholder, include_tables=True)
         self.tables = 0
         self.paras = 0
+        self.rows = 0
+        self.max_blocks = max_blocks
+
+    def _count(self) -> None:
+        # Bounds the time a hostile body (many small paragraphs or rows, within the size limits) costs.
+        if self.paras + self.rows > self.max_blocks:
+            raise LimitExceeded(f"the Word body has more than {self.max_blocks} paragraphs and table rows")
 
     def walk(self, container: etree._Element, parent: tuple[int, int, int] | None = None) -> Iterator[Para | Table]:
         for child in container:
@@ -196,6 +205,7 @@ class BodyWalker:
             if tag == P:
                 text, hints = self.collector.text(child)
                 self.paras += 1
+                self._count()
                 yield Para(self.paras - 1, text, hints)
             elif tag == TBL:
                 yield from self._table(child, parent)
@@ -211,6 +221,8 @@ class BodyWalker:
         self.tables += 1
         layout_cells: list[tuple[etree._Element, tuple[int, int, int]]] = []
         for tr in _rows(tbl):
+            self.rows += 1
+            self._count()
             cells = []
             for i, (tc, control, placeholder) in enumerate(_cells(tr)):
                 full = ""

@@ -31,12 +31,13 @@ _NUMBER_ONLY = re.compile(r"^\s*\d{1,3}\s*[.):]?\s*$")
 
 
 def read_docx(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
-    root = open_docx(data, limits or Limits())
+    limits = limits or Limits()
+    root = open_docx(data, limits)
     body = root.find(W + "body")
     if body is None:
         raise NotAForm("the Word document has no body")
     all_defs = definitions()
-    walker = BodyWalker(lambda text: any(d.is_placeholder(text) for d in all_defs))
+    walker = BodyWalker(lambda text: any(d.is_placeholder(text) for d in all_defs), limits.max_docx_blocks)
     blocks = list(walker.walk(body))
     definition = _which_form(blocks, all_defs)
     reading = FormReading(form=definition.name, filename=filename, format="docx", method="docx")

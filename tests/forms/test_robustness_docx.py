@@ -187,3 +187,8 @@ def test_old_binary_doc_is_unsupported():
 def test_password_protected_docx_is_encrypted_not_old_doc():
     data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptedPackage".encode("utf-16-le") + b"\0" * 1000
     assert isinstance(_outcome(data, "skjema.docx"), EncryptedFile)
+
+
+def test_body_with_too_many_blocks():
+    body = d.para("Skjema om mottaksadministrativ bruker i IMDinett mottak") + d.para("x") * 300
+    assert isinstance(_outcome(d.minimal_docx(body), limits=Limits(max_docx_blocks=100)), LimitExceeded)
