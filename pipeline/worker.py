@@ -8,6 +8,7 @@ are claimed row by row (FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import signal
@@ -169,7 +170,7 @@ class Worker:
             return True
         if self._lock_conn is not None:
             return True
-        key = int.from_bytes(hashlib.sha256(self.source.name.encode()).digest()[:8], "big", signed=True)
+        key = self._lock_key()
         conn = self.factory.kw["bind"].connect()
         got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
         conn.commit()
@@ -180,9 +181,16 @@ class Worker:
         log.info("another worker polls %s", self.source.name)
         return False
 
+    def _lock_key(self) -> int:
+        return int.from_bytes(hashlib.sha256(self.source.name.encode()).digest()[:8], "big", signed=True)
+
     def _release_lock(self) -> None:
         if self._lock_conn is not None:
-            self._lock_conn.close()  # closing the session releases the advisory lock
+            # Unlock explicitly: close() only returns the connection to the pool, lock and all.
+            with contextlib.suppress(Exception):
+                self._lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._lock_key()})
+                self._lock_conn.commit()
+            self._lock_conn.close()
             self._lock_conn = None
 
 

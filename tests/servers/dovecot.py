@@ -114,9 +114,13 @@ class Dovecot:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 3
         while time.monotonic() < deadline and _alive(self._pid):
             time.sleep(0.05)
+        if _alive(self._pid):  # still closing connections of killed clients: not worth waiting for
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            time.sleep(0.2)
         self._pid = None
         # Wait until the port is free again, so a restart can listen on the same one.
         deadline = time.monotonic() + 10
