@@ -155,3 +155,17 @@ def test_uidvalidity_change_neither_loses_nor_repeats(dovecot, imap_user, settin
         assert state.uidvalidity == before
         assert s.scalar(select(func.count()).select_from(Message)) == 2
     assert sorted(m.subject for m in _messages(db)) == ["Skjema A", "Skjema B"]
+
+
+def test_structure_decides_what_is_downloaded(dovecot, imap_user, settings, db):
+    """Forwarded, zipped and octet-stream forms (encoded-word name) are downloaded; a logo mail is not."""
+    from tests.conftest import FIXTURES
+
+    client = dovecot.client(imap_user)
+    for slug in ("mail-forwarded", "mail-zip", "mail-octet-stream", "mail-logo-only", "mail-bounce"):
+        client.append("INBOX", (FIXTURES / f"{slug}.eml").read_bytes())
+    client.logout()
+    worker = Worker(settings, source="imap")
+    worker.run(once=True)
+    assert worker.source.scanned == 5
+    assert worker.source.downloaded == 3
