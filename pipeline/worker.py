@@ -24,7 +24,7 @@ from pipeline.db.models import MailboxState
 from pipeline.db.session import open_database, unit_of_work
 from pipeline.errors import ConfigError, SourceError
 from pipeline.mail.config import ImapConfig, WorkerConfig
-from pipeline.mail.sources import DirSource
+from pipeline.mail.sources import DirSource, SourceRef
 from pipeline.service.ingest import ingest, retry_pending
 from pipeline.settings import Settings
 
@@ -71,20 +71,22 @@ class Worker:
                 self.stats.seen += 1
                 result = ingest(self.factory, incoming.raw, source=incoming.source, settings=self.settings,
                                 max_attempts=self.config.max_attempts)
-                self._after(result)
+                self._after(result, incoming.source)
                 if self.stop.is_set():
                     break
             self._poll_ok()
         self._send_replies()
 
-    def _after(self, result) -> None:  # type: ignore[no-untyped-def]
+    def _after(self, result, where: SourceRef | None = None) -> None:  # type: ignore[no-untyped-def]
+        """Count, and mark taken mail on the server (after its commit). `where` is where the source
+        found it now, which differs from the stored reference after a UIDVALIDITY change."""
         message = result.message
         if result.new and message.outcome:
             self.stats.outcomes[message.outcome] += 1
-        if result.taken and message.mailbox == getattr(self.source, "name", None):
-            from pipeline.mail.sources import SourceRef
-
-            self.source.mark_taken(SourceRef(message.mailbox, message.uidvalidity, message.uid))
+        if where is None and message.mailbox == getattr(self.source, "name", None):
+            where = SourceRef(message.mailbox, message.uidvalidity, message.uid)
+        if result.taken and where is not None:
+            self.source.mark_taken(where)
             self.stats.marked += 1
 
     def _send_replies(self) -> None:

@@ -155,6 +155,11 @@ def test_uidvalidity_change_neither_loses_nor_repeats(dovecot, imap_user, settin
         assert state.uidvalidity == before
         assert s.scalar(select(func.count()).select_from(Message)) == 2
     assert sorted(m.subject for m in _messages(db)) == ["Skjema A", "Skjema B"]
+    client = dovecot.client(imap_user)
+    client.select_folder("INBOX")
+    # Both carry the keyword again: A was recognised (same bytes, same mailbox) and marked at its new UID.
+    assert all(KEYWORD in f for f in client.get_flags(client.search("ALL")).values())
+    client.logout()
 
 
 def test_structure_decides_what_is_downloaded(dovecot, imap_user, settings, db):
