@@ -107,3 +107,11 @@ def test_strict_undefined_and_unknown_kinds():
         environment().from_string("{{ nope }}").render()
     with pytest.raises(ValueError):
         render("unknown", CTX)
+
+
+def test_a_request_with_only_a_note_and_a_reminder_without_problems():
+    ctx = {**CTX, "problems": [], "fields": []}
+    r = render("needs_info", ctx)
+    assert "trenger vi mer informasjon fra deg." in r.text and "Gjelder det også Mysen?" in r.text
+    assert "  - " not in r.text and "Dette leste vi" not in r.text and "<ul>" not in r.html
+    assert "Se e-posten vi sendte tidligere" in render("reminder", ctx).text
