@@ -40,3 +40,19 @@ def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, shared
         assert not [f.code for f in task.findings if f.severity == "error"]
         assert task.state == "review"
         assert [(c.mottaksnummer, c.name) for c in task.centres] == [("0101", "Askim asylmottak")]
+
+
+def test_queue_correct_from_the_command_line(db, settings, shared_dir, capsys):
+    import json
+
+    from pipeline.cli import main
+    from tests.queue.factory import finding, open_one
+
+    with unit_of_work(db) as s:
+        task = open_one(s, findings=[finding("mobile.invalid", "applicant.mobile")])
+    code = main(["queue", "correct", str(task.id), "--set", "applicant.mobile=+47 912 34 567",
+                 "--set", "centres=Askim asylmottak; Mysen asylmottak", "--actor", "ola", "--json",
+                 "--data-dir", str(settings.data_dir), "--database-url", settings.db_url])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["applicant"]["mobile"] == "+4791234567"
+    assert [c["written"] for c in out["centres"]] == ["Askim asylmottak", "Mysen asylmottak"]
