@@ -128,7 +128,13 @@ def _message_id(settings: Settings) -> str:
 def draft_reply(session: Session, *, kind: str, task: Task | None = None, message: Message | None = None,
                 automatic: bool = True, extra: dict[str, Any] | None = None, settings: Settings | None = None,
                 actor: str = audit.SYSTEM, state: str = "queued") -> Reply | None:
-    """Render and store a reply to `message` (default: the task's original message), or None if forbidden."""
+    """Render and store a reply to `message` (default: the task's original message), or None if forbidden.
+
+    Kinds: receipt, needs_info, confirmation, rejection, reminder (with a task); unreadable (extra:
+    {"errors": [{"filename", "message"}]}, message being the error's message_no) and no_form (a message
+    only). `extra` adds to or overrides the template context (e.g. {"note": ...}). None, with an audit
+    event saying why, for a no-reply address, an auto-reply or bounce, or the loop guard (automatic only).
+    """
     settings = settings or Settings.from_env()
     if message is None and task is not None:
         message = session.get(Message, task.message_pk)

@@ -152,7 +152,10 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     """A task for one form (or, for the sender's answer to an open task, that task brought up to date)."""
     sender = message.sender.lower() if message.sender else None
     answered = find_task_for_reply(session, message)
-    if answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender:
+    # Only the same sender may update a task, and only for the same person: a form for a colleague
+    # sent in the same thread is a case of its own.
+    if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
+            and _same_person(answered, result.applicant)):
         result = _recheck_without(session, answered, reading, message, result)
         return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)

@@ -162,3 +162,13 @@ def test_working_days_skip_the_weekend():
     friday = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     assert tasks.add_working_days(friday, 1) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
     assert tasks.add_working_days(friday, 5) == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def test_a_form_for_a_colleague_in_the_same_thread_is_a_case_of_its_own(db):
+    with unit_of_work(db) as s:
+        task = open_one(s, findings=BLOCK)
+        answer = make_message(s, subject=f"SV: Skjema [IMDi-skjema {task.case_ref}]")
+        other = tasks.open_task(s, message=answer, attachment=None, reading=make_reading(),
+                                result=make_result(first_name="Ola", last_name="Berg", email="ola@x.no",
+                                                   mobile="+4790000009"), settings=SETTINGS)
+        assert other is not task and task.state == "needs_info" and other.state == "review"
