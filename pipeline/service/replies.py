@@ -28,6 +28,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
@@ -206,6 +207,14 @@ def backoff(attempts: int) -> timedelta:
 
 def _claim(factory: sessionmaker[Session], now: datetime, lease: timedelta) -> int | None:
     """Mark one due reply 'sending' and commit; its id, -1 when another worker took it first, None: none due."""
+    try:
+        return _claim_one(factory, now, lease)
+    except OperationalError as exc:  # SQLite: another writer got in between our read and our write
+        log.info("claiming a reply lost a race: %s", exc.orig)
+        return -1
+
+
+def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta) -> int | None:
     with unit_of_work(factory) as session:
         due = or_(
             (Reply.state == "queued") & (or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now)),
