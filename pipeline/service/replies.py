@@ -81,8 +81,8 @@ def refused_because(session: Session, to_addr: str | None, message: Message | No
     """Why no reply may go to this address (None: it may)."""
     if not to_addr:
         return "no sender address"
-    name, addr = parseaddr(to_addr)
-    if addr != to_addr.strip() or "@" not in addr or any(c in to_addr for c in "\r\n"):
+    addr = plain_address(to_addr)
+    if addr is None:
         return "sender address is not a plain address"
     local = addr.rpartition("@")[0].lower()
     if _NO_REPLY.match(re.sub(r"[-_.+]", "", local.split("+")[0])):
@@ -96,6 +96,17 @@ def refused_because(session: Session, to_addr: str | None, message: Message | No
         if count and count >= max_per_hour():
             return f"loop guard: {count} replies to this address in the last hour"
     return None
+
+
+def plain_address(text: str) -> str | None:
+    """'kari@x.no' from 'kari@x.no' or 'Kari <kari@x.no>'; None for anything that could smuggle a header."""
+    if any(c in text for c in "\r\n\0") or "=?" in text:
+        return None
+    addr = parseaddr(text.strip())[1]
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() or c in "<>,;\"" for c in addr):
+        return None
+    return addr
 
 
 def _is_auto_reply(message: Message) -> bool:
@@ -141,13 +152,13 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
         message = session.get(Message, task.message_pk)
     if message is None:
         raise ValueError("draft_reply needs a task or a message")
-    to_addr = (message.sender or "").strip()
-    why = refused_because(session, to_addr, message, automatic)
+    why = refused_because(session, message.sender, message, automatic)
     if why:
         audit.record(session, actor, "reply.suppressed", "task" if task else "message",
                      task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
         log.info("no %s reply for message %s: %s", kind, message.id, why)
         return None
+    to_addr = plain_address(message.sender or "") or ""
     context = reply_context(task, settings) if task is not None else reply_context(None, settings)
     context["sender_name"] = header_text(message.sender_name) or None
     context.update(extra or {})

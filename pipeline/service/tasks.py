@@ -36,9 +36,10 @@ from pipeline.service.followup import add_working_days, find_task_for_reply, sen
 from pipeline.service.task_data import effective_reading, has_blocking, split_centres, written_values
 from pipeline.settings import Settings
 
-OPEN_STATES = ("needs_info", "review")
 __all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "correct", "find_task_for_reply",
            "mark_provisioned", "open_task", "record_answer", "reject", "request_info", "send_reminders"]
+
+OPEN_STATES = ("needs_info", "review")
 END_STATES = ("provisioned", "rejected", "superseded")
 
 # action: (states it may start from, states it may lead to; () = stays where it is)
@@ -152,7 +153,7 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
               result: CheckResult, extra_findings: Sequence[Finding] = (), actor: str = audit.SYSTEM,
               settings: Settings | None = None) -> Task:
     """A task for one form (or, for the sender's answer to an open task, that task brought up to date)."""
-    sender = message.sender.lower() if message.sender else None
+    sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
     answered = find_task_for_reply(session, message)
     # Only the same sender may update a task, and only for the same person: a form for a colleague
     # sent in the same thread is a case of its own.

@@ -149,3 +149,21 @@ def test_update_draft_only_before_sending_and_audited(db):
         reply.state = "sent"
         with pytest.raises(IllegalTransition):
             update_draft(s, reply.id, actor="ola", subject="x")
+
+
+@pytest.mark.pure
+def test_plain_address():
+    from pipeline.service.replies import plain_address
+
+    assert plain_address("kari@x.no") == "kari@x.no"
+    assert plain_address("Kari Fjelltun <kari@x.no>") == "kari@x.no"
+    for bad in ["", "kari", "kari@localhost", "a@x.no\r\nBcc: b@y.no", "=?utf-8?q?a?= <a@x.no>", "a b@x.no",
+                "<>"]:
+        assert plain_address(bad) is None, bad
+
+
+def test_a_sender_stored_with_a_display_name_is_answered_at_the_address(db):
+    with unit_of_work(db) as s:
+        msg = make_message(s, sender="Thomas Johannessen <thomas@fjordtun-mottak.no>")
+        reply = draft_reply(s, kind="no_form", message=msg, settings=SETTINGS)
+        assert reply is not None and reply.to_addr == "thomas@fjordtun-mottak.no"
