@@ -93,3 +93,18 @@ def test_replies_send_to_the_outbox_folder_and_reminders(settings, capsys, two_t
     assert json.loads(out)["state"] == "sent" and "Kari Fjelltun" in json.loads(out)["body_text"]
     code, out = run(settings, capsys, "reminders", "--json")
     assert json.loads(out) == {"reminders": 0}  # nothing has waited three working days
+
+
+def test_replies_edit_before_sending(settings, capsys, two_tasks, tmp_path):
+    body = tmp_path / "body.txt"
+    body.write_text("Hei,\n\nVi trenger stillingstittel.\n", encoding="utf-8")
+    code, out = run(settings, capsys, "replies", "edit", "2", "--subject", "Spørsmål om skjemaet",
+                    "--body-file", str(body), "--actor", "kari", "--json")
+    assert code == 0 and json.loads(out)["subject"].startswith("Spørsmål om skjemaet [IMDi-skjema ")
+    _, out = run(settings, capsys, "replies", "show", "2", "--json")
+    assert json.loads(out)["body_text"] == "Hei,\n\nVi trenger stillingstittel.\n"
+    run(settings, capsys, "replies", "send")
+    code, out = run(settings, capsys, "replies", "edit", "2", "--subject", "x", "--json")
+    assert code == 2 and json.loads(out)["error"]["code"] == "task.illegal_transition"
+    _, out = run(settings, capsys, "replies", "list", "--state", "sent", "--json")
+    assert [r["id"] for r in json.loads(out)] == [1, 2]
