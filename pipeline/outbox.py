@@ -161,7 +161,9 @@ class SmtpOutbox:
             raise err from exc
         except smtplib.SMTPResponseException as exc:
             err = OutboxError(f"reply {reply_id}: SMTP {exc.smtp_code} {exc.smtp_error!r}")
-            err.permanent = 500 <= exc.smtp_code < 600 and exc.smtp_code != 530  # type: ignore[attr-defined]
+            # Only a refusal of this message is final; a refused login or sender is our configuration,
+            # which an administrator fixes, so those replies keep being retried.
+            err.permanent = isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600  # type: ignore[attr-defined]
             raise err from exc
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             raise OutboxError(f"reply {reply_id}: cannot reach SMTP {self.host}:{self.port}: {exc}") from exc
