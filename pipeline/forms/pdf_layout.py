@@ -66,6 +66,7 @@ class Cell:
     def text(self) -> str:
         """The cell's text: lines that wrapped joined by a space, real line breaks kept as \\n."""
         out = ""
+        widest = max((line.x1 for line in self.lines), default=0.0)
         for i, line in enumerate(self.lines):
             if i == 0:
                 out = line.text
@@ -74,7 +75,9 @@ class Cell:
             # A line wrapped when its first word would not have fitted after the previous line.
             first = line.words[0]
             wrapped = prev.x1 + 4 + (first.x1 - first.x0) > self.bbox[2] - 4
-            out += (" " if wrapped else "\n") + line.text
+            # A single word filling its line was broken inside the word (a long e-mail address).
+            broken = wrapped and len(prev.words) == 1 and prev.x1 >= widest - 3 and prev.x0 <= line.x0 + 3
+            out += ("" if broken else " " if wrapped else "\n") + line.text
         return out
 
 

@@ -7,8 +7,9 @@ finally the words on the page.
 
 from __future__ import annotations
 
-from io import BytesIO
+import contextlib
 from collections.abc import Callable
+from io import BytesIO
 from typing import Any
 
 from pipeline import errors
@@ -47,10 +48,8 @@ def parse_pdf(data: bytes, filename: str | None, max_pages: int) -> dict[str, An
             raise errors.EncryptedFile(f"the PDF is encrypted ({_cause_name(exc)})") from None
         raise errors.CorruptFile(f"the PDF could not be read ({_cause_name(exc)}: {str(exc)[:200]})") from None
     finally:
-        try:
+        with contextlib.suppress(Exception):  # closing a broken file must not hide the real answer
             pdf.close()
-        except Exception:  # noqa: BLE001, S110 - closing a broken file must not hide the real answer
-            pass
 
 
 def _cause(exc: BaseException) -> BaseException:
@@ -70,7 +69,7 @@ def _cause_name(exc: BaseException) -> str:
 
 def _is_encryption(exc: BaseException) -> bool:
     cause = _cause(exc)
-    return any(type(c).__name__ in _ENCRYPTION_ERRORS for c in type(cause).__mro__ if c) or (
+    return any(c.__name__ in _ENCRYPTION_ERRORS for c in type(cause).__mro__) or (
         "encrypt" in str(cause).lower() or "password" in str(cause).lower())
 
 

@@ -79,7 +79,7 @@ def _read_table(definition: FormDefinition, table: Table, section: str | None,
         fdef, n = hit
         recognised += 1
         # The value typed after the label in the label cell ("Fornavn: Kari"), else the next cells.
-        inline = " ".join(w.text for w in label_words[n:]).strip(" :\t")
+        inline = _after_label(first, n).strip(" :\t")
         rest = [(c, cell, t) for (c, cell), t in zip(cells[1:], texts[1:], strict=True) if t.strip()]
         if rest:
             c, cell, text = rest[0]
@@ -89,6 +89,17 @@ def _read_table(definition: FormDefinition, table: Table, section: str | None,
         else:
             collector.set(fdef.path, None, _where(table, r, first_c, first))
     return section, recognised
+
+
+def _after_label(cell: Cell, n: int) -> str:
+    """The cell's text after its first `n` words (keeping how the rest wrapped)."""
+    lines = []
+    for line in cell.lines:
+        words = line.words[n:] if n > 0 else line.words
+        n = max(0, n - len(line.words))
+        if words:
+            lines.append(Line(line.page, words))
+    return Cell(cell.bbox, lines).text()
 
 
 def _centre_row(table: Table, r: int, cells: list[tuple[int, Cell]], texts: list[str],

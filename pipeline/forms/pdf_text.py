@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from pipeline.forms.definition import FormDefinition
 from pipeline.forms.model import Provenance
-from pipeline.forms.pdf_layout import NUMBER, Cell, Collector, Line, PageData, Word, bbox_of, heading_kind, match_label
+from pipeline.forms.pdf_layout import (
+    NUMBER,
+    Cell,
+    Collector,
+    Line,
+    PageData,
+    Word,
+    bbox_of,
+    heading_kind,
+    match_label,
+)
 
 CONTINUATION_GAP = 1.8  # a continued line starts within this many line heights below the previous one
 
@@ -31,7 +41,7 @@ def read_text(definition: FormDefinition, pages: list[PageData], collector: Coll
         hit = match_label(definition, section, line.words) if section != "centres" else None
         if kind is not None and hit is None:
             section = None if kind == "end" else kind
-            i += 1
+            i = _skip_heading(lines, i)
             continue
         if section == "centres":
             i = _centre(definition, lines, i, right_edge, collector)
@@ -56,6 +66,22 @@ def read_text(definition: FormDefinition, pages: list[PageData], collector: Coll
         else:
             collector.set(fdef.path, None, _where(line.page, line.words[:n]))
     return recognised
+
+
+def _skip_heading(lines: list[Line], i: int) -> int:
+    """Past a heading and the lines it wrapped onto (this form's headings end with a colon)."""
+    j = i
+    while j < len(lines) and j - i < 3 and not lines[j].text.rstrip().endswith(":"):
+        j += 1
+    if j < len(lines) and j - i < 3 and all(_close(lines[k], lines[k + 1]) for k in range(i, j)):
+        return j + 1
+    return i + 1
+
+
+def _close(prev: Line, line: Line) -> bool:
+    height = max(prev.bottom - prev.top, 1.0)
+    return line.page == prev.page and line.top - prev.bottom <= CONTINUATION_GAP * height \
+        and not line.words[0].text.rstrip(".):").isdigit()
 
 
 def _continues(definition: FormDefinition, section: str | None, prev: Line, line: Line, column: float) -> bool:

@@ -3,8 +3,7 @@
 PDF parsing (and anything else whose worst case takes seconds per page or gigabytes) runs through
 `run_limited(target, *args, limits=...)`:
 
-- the child is a fresh interpreter (multiprocessing "spawn": no inherited locks, threads or state)
-  with `resource.RLIMIT_AS` set to `Limits.parse_memory_mb`;
+- the child is a fresh interpreter (no inherited locks, threads or state) with `resource.RLIMIT_AS` set to `Limits.parse_memory_mb`;
 - the caller waits at most `Limits.parse_seconds` for the answer, then kills the child;
 - arguments and results cross the pipe as plain data (bytes, str, numbers, dicts, lists);
 - a `PipelineError` raised in the child comes back as (code, message, message_no) and is re-raised
@@ -21,13 +20,18 @@ bad state) and after `RECYCLE_AFTER` tasks (bounding slow leaks in the parser).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import multiprocessing
+import logging
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from pipeline import errors
@@ -76,8 +80,9 @@ def _call(target: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
         return ("err", errors.CorruptFile.code, f"could not read the file ({type(exc).__name__}: {exc})"[:500], None)
 
 
-def _child_main(conn: Connection, memory_mb: int, preload: tuple[str, ...]) -> None:
+def _child_main(fd: int, memory_mb: int, preload: tuple[str, ...]) -> None:
     """The worker loop: set the memory limit, import the parsers, then answer tasks until EOF."""
+    conn = Connection(fd)
     try:
         import resource
 
@@ -87,11 +92,11 @@ def _child_main(conn: Connection, memory_mb: int, preload: tuple[str, ...]) -> N
         pass
     # Ctrl-C in a terminal goes to the whole process group; the parent decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # pdfminer logs a warning for every odd object in hostile files; the parent reports the outcome.
+    logging.disable(logging.WARNING)
     for name in preload:
-        try:
+        with contextlib.suppress(Exception):  # reported again when a task needs it
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - reported again when a task needs it
-            pass
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -102,31 +107,45 @@ def _child_main(conn: Connection, memory_mb: int, preload: tuple[str, ...]) -> N
 
 
 class Sandbox:
-    """One reusable worker child for one kind of parser (thread-safe: tasks run one at a time)."""
+    """One reusable worker child for one kind of parser (thread-safe: tasks run one at a time).
+
+    The child is a fresh interpreter started with `python -m pipeline.forms.sandbox` (not
+    multiprocessing's "spawn", which re-imports the caller's __main__ and so breaks scripts
+    without a main guard); it talks over a socket pair with multiprocessing's Connection.
+    """
 
     def __init__(self, memory_mb: int = Limits.parse_memory_mb, preload: tuple[str, ...] = ()) -> None:
         self.memory_mb = memory_mb
         self.preload = preload
         self._lock = threading.Lock()
-        self._proc: multiprocessing.process.BaseProcess | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._tasks = 0
         self.started = 0  # children started so far (for benchmarks and tests)
 
     # -- child lifecycle -------------------------------------------------------------------------
     def _start(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_child_main, args=(child, self.memory_mb, self.preload), daemon=True)
-        proc.start()
-        child.close()
-        self._proc, self._conn, self._tasks = proc, parent, 0
+        ours, theirs = socket.socketpair()
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        cmd = [sys.executable, "-m", "pipeline.forms.sandbox", str(theirs.fileno()), str(self.memory_mb),
+               *self.preload]
+        try:
+            proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                    close_fds=True)
+        finally:
+            theirs.close()
+        conn = Connection(os.dup(ours.fileno()))
+        ours.close()
+        self._proc, self._conn, self._tasks = proc, conn, 0
         self.started += 1
-        if not parent.poll(START_SECONDS):
+        if not conn.poll(START_SECONDS):
             self._stop()
             raise errors.LimitExceeded("the parser process did not start in time")
         try:
-            parent.recv()
+            conn.recv()
         except (EOFError, OSError) as exc:
             self._stop()
             raise errors.LimitExceeded("the parser process could not start (memory limit too low?)") from exc
@@ -137,18 +156,22 @@ class Sandbox:
         if conn is not None:
             conn.close()
         if proc is not None:
-            if proc.is_alive():
+            if proc.poll() is None:
                 proc.kill()
-            proc.join(5)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
     # -- running a task --------------------------------------------------------------------------
     def run(self, target: str, *args: Any, seconds: float) -> Any:
         with self._lock:
-            if self._proc is None or not self._proc.is_alive() or self._tasks >= RECYCLE_AFTER:
+            if not self._alive() or self._tasks >= RECYCLE_AFTER:
                 self._stop()
                 self._start()
             assert self._conn is not None and self._proc is not None
@@ -174,17 +197,18 @@ class Sandbox:
             if left <= 0:
                 self._stop()
                 raise errors.LimitExceeded(f"reading the file took longer than {seconds:g} seconds")
-            # poll() also wakes when the child dies (the pipe reaches EOF).
+            # poll() also wakes when the child dies (the socket reaches EOF).
             if self._conn.poll(min(left, 1.0)):
                 try:
                     return self._conn.recv()
                 except (EOFError, OSError):
                     break
-            if not self._proc.is_alive() and not self._conn.poll(0):
+            if not self._alive():
                 break
         proc = self._proc
         self._stop()
-        raise _death_error(proc.exitcode)
+        return_code = proc.returncode if proc.returncode is not None else proc.poll()
+        raise _death_error(return_code)
 
 
 def _death_error(exitcode: int | None) -> errors.FormError:
@@ -262,3 +286,7 @@ def reading_from_data(data: dict[str, Any]) -> Any:
         fields={path: fv(v) for path, v in data.get("fields", {}).items()},
         centres=[fv(c) for c in data.get("centres", [])],
     )
+
+
+if __name__ == "__main__":  # the child: python -m pipeline.forms.sandbox FD MEMORY_MB [PRELOAD...]
+    _child_main(int(sys.argv[1]), int(sys.argv[2]), tuple(sys.argv[3:]))
