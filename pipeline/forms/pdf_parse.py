@@ -103,7 +103,7 @@ def _extract(pdf: Any, page_obj: Any, number: int, doctop: float,
 
     page = Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
     try:
-        clean = page.dedupe_chars()
+        clean = _dedupe_chars(page)
         words = [Word(fix_text(w["text"]), w["x0"], w["top"], w["x1"], w["bottom"])
                  for w in clean.extract_words(keep_blank_chars=False)]
         images = page.images
@@ -116,6 +116,30 @@ def _extract(pdf: Any, page_obj: Any, number: int, doctop: float,
         return data
     finally:
         page.close()
+
+
+def _dedupe_chars(page: Any, tolerance: float = 1.0) -> Any:
+    """The page without duplicate characters ("fake bold" prints each glyph twice, slightly offset).
+
+    Same idea as pdfplumber's dedupe_chars(), which is quadratic in practice (seconds on a dense
+    page); here each character is checked against a grid of its neighbours, linear time.
+    """
+    seen: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+    keep: set[int] = set()
+    for ch in page.chars:
+        key = (ch.get("text"), ch.get("fontname"), round(float(ch.get("size") or 0), 1))
+        x, y = float(ch["x0"]), float(ch["top"])
+        cx, cy = int(x // tolerance), int(y // tolerance)
+        duplicate = False
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for ox, oy in seen.get((*key, cx + dx, cy + dy), ()):
+                    if abs(ox - x) <= tolerance and abs(oy - y) <= tolerance:
+                        duplicate = True
+        if not duplicate:
+            keep.add(id(ch))
+            seen.setdefault((*key, cx, cy), []).append((x, y))
+    return page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in keep)
 
 
 def _tables(page: Any, data: PageData) -> list[Table]:
