@@ -40,6 +40,8 @@ def read_text_form(text: str, definition: FormDefinition | None = None) -> FormR
         if not line:
             continue
         if _SIGN_OFF.match(line):
+            if len(labels_seen) >= MIN_LABELS:
+                break  # the sign-off after the form: its "Mobil:" is the sender's, not the applicant's
             section = None if section == "centres" else section
             continue
         hit = _label(definition, line, section, last_field_section, fields)
