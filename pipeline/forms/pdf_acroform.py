@@ -35,8 +35,13 @@ class FormField:
     widgets: list[Widget] = field(default_factory=list)
 
 
-def collect_fields(doc: Any, page_ids: dict[int, int]) -> list[FormField]:
-    """Every terminal field of the AcroForm (bounded in count and depth; cycles are skipped)."""
+def collect_fields(doc: Any, page_ids: dict[int, int], annot_pages: dict[int, int] | None = None) -> list[FormField]:
+    """Every terminal field of the AcroForm (bounded in count and depth; cycles are skipped).
+
+    `page_ids` maps page object ids to page numbers (for a widget's /P); `annot_pages` maps
+    annotation object ids to page numbers (from each page's /Annots), for widgets without /P.
+    """
+    annot_pages = annot_pages or {}
     from pdfminer.pdftypes import resolve1
 
     acro = resolve1(doc.catalog.get("AcroForm"))
@@ -70,9 +75,10 @@ def collect_fields(doc: Any, page_ids: dict[int, int]) -> list[FormField]:
         if named_kids:
             stack.extend((k, name, depth + 1, here) for k in reversed(named_kids))
             continue
-        widgets = [_widget(resolve1(k), page_ids) for k in kids] if isinstance(kids, list) else []
+        widgets = [_widget(resolve1(k), page_ids, annot_pages.get(getattr(k, "objid", -1)))
+                   for k in kids] if isinstance(kids, list) else []
         if not widgets:
-            widgets = [_widget(obj, page_ids)]
+            widgets = [_widget(obj, page_ids, annot_pages.get(objid if objid is not None else -1))]
         out.append(FormField(name=name, partial=partial or name, tooltip=_text(here.get("TU")),
                              value=_value(here.get("V")), widgets=[w for w in widgets if w is not None]))
     return out
@@ -111,7 +117,7 @@ def _value(raw: Any) -> str | None:
     return value
 
 
-def _widget(obj: Any, page_ids: dict[int, int]) -> Widget | None:
+def _widget(obj: Any, page_ids: dict[int, int], annot_page: int | None) -> Widget | None:
     from pdfminer.pdftypes import resolve1
 
     if not isinstance(obj, dict):
@@ -124,7 +130,7 @@ def _widget(obj: Any, page_ids: dict[int, int]) -> Widget | None:
     except (TypeError, ValueError):
         return None
     page_ref = obj.get("P")
-    page = page_ids.get(getattr(page_ref, "objid", -1))
+    page = page_ids.get(getattr(page_ref, "objid", -1)) or annot_page
     return Widget(page, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
 
 
@@ -156,9 +162,9 @@ def _label_left(page: PageData, top: float, bottom: float, x0: float) -> list[Wo
 
 
 def read_acroform(definition: FormDefinition, doc: Any, pages: list[PageData], page_ids: dict[int, int],
-                  collector: Collector) -> int:
+                  collector: Collector, annot_pages: dict[int, int] | None = None) -> int:
     """Map the fields into `collector`; returns how many fields it could place on the form."""
-    fields = collect_fields(doc, page_ids)
+    fields = collect_fields(doc, page_ids, annot_pages)
     if not fields:
         return 0
     sections = SectionMap(definition, pages)

@@ -158,6 +158,21 @@ def _tables(page: Any, data: PageData) -> list[Table]:
     return tables
 
 
+def _annotation_pages(page_objs: list[Any]) -> dict[int, int]:
+    """Annotation object id -> page number, for widgets that do not name their page (/P)."""
+    from pdfminer.pdftypes import resolve1
+
+    out: dict[int, int] = {}
+    for number, page in enumerate(page_objs, 1):
+        annots = resolve1(page.annots)
+        if isinstance(annots, list):
+            for ref in annots[:5000]:
+                objid = getattr(ref, "objid", None)
+                if objid is not None:
+                    out.setdefault(objid, number)
+    return out
+
+
 def _has_acroform(pdf: Any) -> bool:
     from pdfminer.pdftypes import resolve1
 
@@ -192,9 +207,10 @@ def _read(pdf: Any, definition: FormDefinition, filename: str | None, max_pages:
         raise errors.NotAForm("the PDF is another form (kommuneadministrativ bruker)" if foreign
                               else "the PDF is not the mottaksadministrator form")
     page_ids = {obj.pageid: i + 1 for i, obj in enumerate(page_objs)}
+    annot_pages = _annotation_pages(page_objs) if fillable else {}
 
     collector = Collector(definition)
-    if fillable and read_acroform(definition, pdf.doc, pages, page_ids, collector) >= MIN_LABELS:
+    if fillable and read_acroform(definition, pdf.doc, pages, page_ids, collector, annot_pages) >= MIN_LABELS:
         return collector.reading(filename, "acroform")
     if not all(p.tables_searched for p in pages):
         # Tables were skipped (fillable) or the form started after a cover page: find them now.

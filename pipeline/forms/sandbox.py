@@ -20,6 +20,7 @@ bad state) and after `RECYCLE_AFTER` tasks (bounding slow leaks in the parser).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import logging
@@ -223,13 +224,17 @@ def _death_error(exitcode: int | None) -> errors.FormError:
     return errors.CorruptFile(f"the parser process ended unexpectedly (exit code {exitcode})")
 
 
-_SANDBOXES: dict[tuple[int, tuple[str, ...]], Sandbox] = {}
+_SANDBOXES: dict[tuple[int, int, tuple[str, ...]], Sandbox] = {}
 _SANDBOXES_LOCK = threading.Lock()
 
 
 def shared_sandbox(memory_mb: int, preload: tuple[str, ...] = ()) -> Sandbox:
-    """The process-wide sandbox for this memory limit and preload set (created on first use)."""
-    key = (memory_mb, preload)
+    """The process-wide sandbox for this memory limit and preload set (created on first use).
+
+    Keyed by our pid as well: a process forked from one that had a sandbox must not talk to the
+    parent's child over the inherited socket.
+    """
+    key = (os.getpid(), memory_mb, preload)
     with _SANDBOXES_LOCK:
         box = _SANDBOXES.get(key)
         if box is None:
@@ -247,10 +252,13 @@ def run_limited(target: str, *args: Any, limits: Limits | None = None, preload: 
 def shutdown() -> None:
     """Stop every worker child (tests, and a worker that exits)."""
     with _SANDBOXES_LOCK:
-        boxes = list(_SANDBOXES.values())
+        boxes = [box for key, box in _SANDBOXES.items() if key[0] == os.getpid()]
         _SANDBOXES.clear()
     for box in boxes:
         box.close()
+
+
+atexit.register(shutdown)
 
 
 # -- FormReading <-> plain data (what crosses the pipe) ------------------------------------------
