@@ -202,7 +202,8 @@ def _read(pdf: Any, definition: FormDefinition, filename: str | None, max_pages:
     if not state["form"]:
         text = str(state["text"])
         if len(text.strip()) < SCAN_MAX_CHARS and any(p.images for p in pages):
-            raise errors.ScannedFile("the PDF holds only images (a scan?), no text to read")
+            raise errors.ScannedFile("the PDF is a scanned image with no text layer; "
+                                     "ask the sender for the filled Word file (.docx)")
         foreign = any(m in norm_label(text) for m in definition.foreign_markers)
         raise errors.NotAForm("the PDF is another form (kommuneadministrativ bruker)" if foreign
                               else "the PDF is not the mottaksadministrator form")
@@ -224,13 +225,15 @@ def _read(pdf: Any, definition: FormDefinition, filename: str | None, max_pages:
     collector = Collector(definition)
     found = read_tables(definition, pages, collector)
     if found >= MIN_LABELS:
-        # Labels a table missed (a row drawn without rules) come from the words on the page.
+        # What the tables missed (a row drawn without rules, a table that is only the shaded label
+        # column) comes from the words on the page; where a table did hold the value, it stands.
         text_collector = Collector(definition)
         read_text(definition, pages, text_collector)
         for path, value in text_collector.fields.items():
-            if path not in collector.labels_seen:
+            current = collector.fields.get(path)
+            if value.value is not None and (current is None or current.value is None):
                 collector.fields[path] = value
-        if "centres" not in collector.labels_seen:
+        if not collector.centres:
             collector.centres = text_collector.centres
         return collector.reading(filename, "pdf_table")
     collector = Collector(definition)
