@@ -44,6 +44,12 @@ def read_text_form(text: str, definition: FormDefinition | None = None) -> FormR
                 break  # the sign-off after the form: its "Mobil:" is the sender's, not the applicant's
             section = None if section == "centres" else section
             continue
+        label, colon, rest = line.partition(":")
+        if colon and norm_label(label) in definition.centres.labels:
+            section = "centres"  # "Mottak: Dale asylmottak, Hol asylmottak"
+            labels_seen.add("centres")
+            _add_centres(definition, rest, number, centres)
+            continue
         hit = _label(definition, line, section, last_field_section, fields)
         kind = _heading(definition, line)
         if kind is not None and (hit is None or not hit[1]):

@@ -92,3 +92,14 @@ def test_quoted_forwarded_form():
 ])
 def test_no_form_in_the_text(text: str):
     assert read_text_form(text) is None
+
+
+def test_short_labels_and_a_centre_line():
+    text = ("Driftsoperatør: Fjordtun Mottaksdrift AS\nLeder: Thomas Johannessen\nFornavn: Per\nEtternavn: Li\n"
+            "Mobil: 412 34 567\nE-post: per.li@fjordtun-mottak.no\n"
+            "Mottak: Odda asylmottak, Hyllestad asylmottak\nÅrdal asylmottak FA\n\nHilsen Thomas\n")
+    reading = read_text_form(text)
+    assert reading.value("operator.organisation") == "Fjordtun Mottaksdrift AS"
+    assert reading.value("operator.manager") == "Thomas Johannessen"
+    assert reading.value("applicant.email") == "per.li@fjordtun-mottak.no"
+    assert reading.centre_names() == ["Odda asylmottak", "Hyllestad asylmottak", "Årdal asylmottak FA"]
