@@ -114,7 +114,8 @@ def _value(raw: Any) -> str | None:
     value = _text(raw)
     if value in ("Off",):  # an unchecked box
         return None
-    return value
+    # Multi-line text fields separate lines with CR (PDF viewers) or CRLF: one centre per line.
+    return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
 
 
 def _widget(obj: Any, page_ids: dict[int, int], annot_page: int | None) -> Widget | None:
