@@ -38,12 +38,17 @@ def self_referencing_page_tree() -> bytes:
                      b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"])
 
 
-def text_page(lines: list[str]) -> bytes:
-    """One page of Helvetica text lines (WinAnsi, so æøå work)."""
-    content = b"BT /F1 11 Tf 56 790 Td 16 TL\n"
-    for line in lines:
-        esc = line.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-        content += b"(" + esc + b") Tj T*\n"
+def text_page(lines: list[str | list[tuple[float, str]]]) -> bytes:
+    """One page of Helvetica text (WinAnsi, so æøå work), 16 pt apart.
+
+    A line is a string (at the left margin) or a list of (x, text) pieces, for label/value columns.
+    """
+    content = b"BT /F1 11 Tf\n"
+    for i, line in enumerate(lines):
+        pieces = [(56.0, line)] if isinstance(line, str) else line
+        for x, text in pieces:
+            esc = text.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+            content += b"1 0 0 1 %.1f %.1f Tm (" % (x, 790 - 16 * i) + esc + b") Tj\n"
     content += b"ET\n"
     return assemble([
         b"<< /Type /Catalog /Pages 2 0 R >>",

@@ -180,3 +180,31 @@ def test_widgets_without_page_reference_are_placed_by_the_pages_annotations():
     stripped = re.sub(rb"/P \d+ 0 R", lambda m: b" " * len(m.group(0)), data)
     assert stripped != data
     assert read_pdf(stripped, filename).to_json() == read_pdf(data, filename).to_json()
+
+
+def test_text_values_in_a_column_continue_on_the_next_lines():
+    col = 230.0
+    data = pdf_samples.text_page([
+        "Skjema om mottaksadministrativ bruker i IMDinett mottak",
+        "Opplysninger om driftsoperatør:",
+        [(56, "Navn på firma / organisasjon:"), (col, "Vestvik Asyldrift AS")],
+        [(56, "E-postadresse:"), (col, "post@vestvik-asyl.no")],
+        "Opplysninger om den som skal ha rollen mottaksadministrativ bruker:",
+        [(56, "Fornavn:"), (col, "Kari")],
+        [(56, "E-postadresse:"), (col, "kari@vestvik-asyl.no")],
+        [(56, "Mobiltelefonnummer:"), (col, "912 34 567")],
+        [(56, "Stilling:"), (col, "Fagansvarlig for mottaksdrift og")],
+        [(col, "brukertilganger")],
+        "Hvilke mottak / akuttinnkvarteringer skal administreres av denne",
+        "brukeren:",
+        [(56, "1"), (80, "Dale asylmottak")],
+        [(56, "2")],
+        [(56, "Egersund asylmottak")],
+    ])
+    reading = read_pdf(data, "kolonner.pdf")
+    assert reading.method == "pdf_text"
+    assert reading.value("operator.email") == "post@vestvik-asyl.no"
+    assert reading.value("applicant.position") == "Fagansvarlig for mottaksdrift og brukertilganger"
+    assert reading.value("applicant.mobile") == "912 34 567"
+    # The heading wrapped onto a second line; a name typed in the number column is a centre too.
+    assert reading.centre_names() == ["Dale asylmottak", "Egersund asylmottak"]
