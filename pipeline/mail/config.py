@@ -117,6 +117,11 @@ class ImapConfig:
         return cfg
 
 
+def reply_window_days() -> int:
+    """Mail received longer ago than this (the first run's window) gets no automatic reply."""
+    return _int("IMAP_SINCE_DAYS", 30)
+
+
 @dataclass(frozen=True)
 class WorkerConfig:
     max_attempts: int = 3

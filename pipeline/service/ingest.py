@@ -15,7 +15,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
@@ -174,11 +174,36 @@ def _process(session: Session, raw: bytes, sha: str, source: SourceRef | None, s
         message.outcome = "auto_reply"
     else:
         message.outcome = _take_forms(session, message, parsed, settings)
+        if source is not None and source.uidvalidity is not None and _older_than_window(message):
+            _hold_replies(session, message)
     audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
                  {"outcome": message.outcome, "attempts": message.attempts,
                   **({"auto_reply": parsed.auto_reply} if parsed.auto_reply else {})})
     log.info("message %s: %s", message.id, message.outcome)
     return message
+
+
+def _older_than_window(message: Message) -> bool:
+    """Mail older than the first run's window (taken because of --since) gets no automatic reply."""
+    from pipeline.mail.config import reply_window_days
+
+    received = message.received_at
+    if received is None:
+        return False
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=UTC)
+    return received < datetime.now(UTC) - timedelta(days=reply_window_days())
+
+
+def _hold_replies(session: Session, message: Message) -> None:
+    from pipeline.db.models import Reply
+
+    held = session.scalars(select(Reply).where(Reply.message_pk == message.id, Reply.automatic.is_(True),
+                                               Reply.state == "queued")).all()
+    for reply in held:
+        reply.state = "draft"  # kept for an operator to send by hand; never sent automatically
+        audit.record(session, audit.SYSTEM, "reply.held", "reply", reply.id,
+                     {"reason": "message older than the intake window", "message": message.id})
 
 
 def _duplicate_key(sha: str, source: SourceRef | None) -> str:

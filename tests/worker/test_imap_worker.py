@@ -174,3 +174,20 @@ def test_structure_decides_what_is_downloaded(dovecot, imap_user, settings, db):
     worker.run(once=True)
     assert worker.source.scanned == 5
     assert worker.source.downloaded == 3
+
+
+def test_since_takes_older_mail_but_sends_it_no_automatic_reply(dovecot, imap_user, settings, db):
+    from datetime import UTC, date, datetime, timedelta
+
+    from pipeline.db.models import Reply
+
+    client = dovecot.client(imap_user)
+    client.append("INBOX", doc_form("Skjema fra i sommer"), msg_time=datetime.now(UTC) - timedelta(days=90))
+    client.append("INBOX", doc_form("Skjema fra i dag"))
+    client.logout()
+    Worker(settings, source="imap", since=date.today() - timedelta(days=120)).run(once=True)
+    assert sorted(m.subject for m in _messages(db)) == ["Skjema fra i dag", "Skjema fra i sommer"]
+    with db() as s:
+        states = {s.get(Message, r.message_pk).subject: r.state for r in s.scalars(select(Reply))}
+    assert states["Skjema fra i sommer"] == "draft"  # the 'unreadable' reply, held for a person
+    assert states["Skjema fra i dag"] in ("queued", "sent")
