@@ -130,3 +130,24 @@ def test_status_shows_failed_messages(db, settings, monkeypatch, outcome):
         data = status(s, 30)
     assert data["messages"] == {outcome: 1} and data["failed"][0]["error"].startswith("KeyError")
     assert not data["healthy"]
+
+
+def test_replies_where_they_make_sense(db, settings):
+    pytest.importorskip("pipeline.service.replies")
+    from pipeline.db.models import Reply
+
+    kinds = {}
+    for name, data in {
+        "logo": ordinary(0),  # not about the form: no reply
+        "about": raw(mail("Skjema for mottaksadministrator", body="Hei, her kommer det.\n")),
+        "doc": doc_form(),
+        "auto": raw(mail("Automatisk svar: Skjema")),
+    }.items():
+        msg = ingest_message(db, data, source=None, settings=settings)
+        with db() as s:
+            kinds[name] = [(r.kind, r.to_addr) for r in s.scalars(select(Reply).where(Reply.message_pk == msg.id))]
+    assert kinds == {"logo": [], "about": [("no_form", "kari@fjordmottak.no")],
+                     "doc": [("unreadable", "kari@fjordmottak.no")], "auto": []}
+    with db() as s:
+        body = s.scalars(select(Reply).where(Reply.kind == "unreadable")).one().body_text
+    assert "skjema.doc" in body and "Word-dokument (.docx)" in body
