@@ -85,8 +85,7 @@ class Worker:
             self.stats.outcomes[message.outcome] += 1
         if where is None and message.mailbox == getattr(self.source, "name", None):
             where = SourceRef(message.mailbox, message.uidvalidity, message.uid)
-        if result.taken and where is not None:
-            self.source.mark_taken(where)
+        if result.taken and where is not None and self.source.mark_taken(where):
             self.stats.marked += 1
 
     def _send_replies(self) -> None:

@@ -199,10 +199,10 @@ class ImapSource:
 
     # --- after commit ------------------------------------------------------------------------------
 
-    def mark_taken(self, source: SourceRef) -> None:
+    def mark_taken(self, source: SourceRef) -> bool:
         """Keyword (default) or move; only for mail the pipeline took, only after its commit."""
         if source.uidvalidity != self.uidvalidity or source.uid is None:
-            return  # renumbered since: the mark would hit another message
+            return False  # renumbered since: the mark would hit another message
         client = self._client()
         try:
             if self.config.move_to:
@@ -212,6 +212,7 @@ class ImapSource:
         except NETWORK_ERRORS as exc:
             self.close()
             raise SourceError(f"IMAP: cannot mark UID {source.uid}: {exc}") from exc
+        return True
 
     def _move(self, client: IMAPClient, uid: int) -> None:
         folder = self.config.move_to or ""

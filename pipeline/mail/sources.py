@@ -47,8 +47,8 @@ class DirSource:
             if path.is_file():
                 yield Incoming(path.read_bytes(), SourceRef(f"dir:{path.resolve()}"))
 
-    def mark_taken(self, source: SourceRef) -> None:
-        return None  # a folder is ours to read, not to change
+    def mark_taken(self, source: SourceRef) -> bool:
+        return False  # a folder is ours to read, not to change
 
     def close(self) -> None:
         return None
