@@ -4,6 +4,7 @@
     PIPELINE_IMAP_SSL                             ssl (default) | starttls | plain (plain: loopback only)
     PIPELINE_IMAP_USER, PIPELINE_IMAP_PASSWORD    password login
     PIPELINE_IMAP_FOLDER                          default INBOX
+    PIPELINE_IMAP_CA_FILE                         trust this CA bundle too (an internal CA)
     PIPELINE_IMAP_OAUTH_TENANT, _CLIENT_ID, _CLIENT_SECRET, _SCOPE
                                                   XOAUTH2 with an app-only token from Microsoft Entra (msal)
     PIPELINE_IMAP_OAUTH_TOKEN_COMMAND             XOAUTH2 with a token printed by this command
@@ -66,6 +67,7 @@ class ImapConfig:
     idle_renew_seconds: int = 540
     poll_seconds: int = 60
     timeout: int = 60
+    ca_file: str | None = None
 
     @property
     def mailbox(self) -> str:
@@ -109,6 +111,7 @@ class ImapConfig:
             idle_renew_seconds=_int("IMAP_IDLE_RENEW_SECONDS", 540),
             poll_seconds=_int("IMAP_POLL_SECONDS", 60),
             timeout=_int("IMAP_TIMEOUT", 60),
+            ca_file=_env("IMAP_CA_FILE"),
         )
         if not cfg.user:
             raise ConfigError("PIPELINE_IMAP_USER is not set")

@@ -59,13 +59,14 @@ class ImapSource:
     def connect(self) -> None:
         cfg = self.config
         try:
+            # Certificates and host names are always verified; an internal CA can be added.
+            context = ssl.create_default_context(cafile=cfg.ca_file) if cfg.ca_file else ssl.create_default_context()
             if cfg.ssl_mode == "ssl":
-                client = IMAPClient(cfg.host, port=cfg.port, ssl=True, ssl_context=ssl.create_default_context(),
-                                    timeout=cfg.timeout)
+                client = IMAPClient(cfg.host, port=cfg.port, ssl=True, ssl_context=context, timeout=cfg.timeout)
             else:
                 client = IMAPClient(cfg.host, port=cfg.port, ssl=False, timeout=cfg.timeout)
                 if cfg.ssl_mode == "starttls":
-                    client.starttls(ssl.create_default_context())
+                    client.starttls(context)
             client.normalise_times = False
         except NETWORK_ERRORS as exc:
             raise SourceError(f"cannot connect to {cfg.host}:{cfg.port}: {exc}") from exc

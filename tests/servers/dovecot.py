@@ -32,7 +32,7 @@ log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0 secs
@@ -58,7 +58,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service stats {{
@@ -84,7 +85,23 @@ class Dovecot:
     port: int = field(default_factory=free_port)
     host: str = "127.0.0.1"
     password: str = PASSWORD
+    tls: bool = False  # a self-signed certificate for 127.0.0.1 (ca_file), STARTTLS and IMAPS (imaps_port)
+    imaps_port: int = 0
     _pid: int | None = None
+
+    @property
+    def ca_file(self) -> Path:
+        return self.root / "cert.pem"
+
+    def _make_cert(self) -> str:
+        if not self.ca_file.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(self.root / "key.pem"), "-out", str(self.ca_file)],
+                           check=True, capture_output=True)
+            if not self.imaps_port:
+                self.imaps_port = free_port()
+        return f"ssl = yes\nssl_cert = <{self.ca_file}\nssl_key = <{self.root / 'key.pem'}"
 
     @property
     def config(self) -> Path:
@@ -96,8 +113,9 @@ class Dovecot:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         for sub in ("mail", "home"):
             os.chown(self.root / sub, user.pw_uid, user.pw_gid)
+        ssl = self._make_cert() if self.tls else "ssl = no"
         self.config.write_text(_CONFIG.format(
-            root=self.root, port=self.port, password=self.password,
+            root=self.root, port=self.port, password=self.password, ssl=ssl, imaps_port=self.imaps_port,
             mail_user="dovecot", mail_group=_group_name(user.pw_gid),
         ))
         # Dovecot forks into the background; captured pipes would stay open in the daemon.
@@ -186,11 +204,11 @@ def _group_name(gid: int) -> str:
     return grp.getgrgid(gid).gr_name
 
 
-def start_dovecot() -> Iterator[Dovecot]:
+def start_dovecot(*, tls: bool = False) -> Iterator[Dovecot]:
     """Generator for a fixture: a running server, stopped and removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="pipeline-dovecot-"))
     root.chmod(0o755)
-    server = Dovecot(root)
+    server = Dovecot(root, tls=tls)
     server.start()
     try:
         yield server
