@@ -151,3 +151,30 @@ def test_replies_where_they_make_sense(db, settings):
     with db() as s:
         body = s.scalars(select(Reply).where(Reply.kind == "unreadable")).one().body_text
     assert "skjema.doc" in body and "Word-dokument (.docx)" in body
+
+
+def test_health_problem_after_quiet_minutes():
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.db.models import MailboxState
+    from pipeline.worker import health_problem
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    ok = MailboxState(mailbox="m", last_poll_ok_at=now - timedelta(minutes=5), login_failed=False)
+    quiet = MailboxState(mailbox="m", last_poll_ok_at=now - timedelta(minutes=45), login_failed=False,
+                         last_error="IMAP: connection refused")
+    assert health_problem(ok, 30, now) is None
+    assert "no successful poll for more than 30 minutes" in health_problem(quiet, 30, now)
+    assert "connection refused" in health_problem(quiet, 30, now)
+    assert health_problem(MailboxState(mailbox="m", login_failed=True, last_error="bad password"), 30, now)
+
+
+def test_messages_retry_command(db, settings, monkeypatch):
+    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
+    msg = ingest_message(db, doc_form(), source=None, settings=settings, max_attempts=1)
+    assert msg.outcome == "failed"
+    monkeypatch.undo()
+    args = ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]
+    out = subprocess.run([sys.executable, "-m", "pipeline", "messages", "retry", str(msg.id), "--json", *args],
+                         capture_output=True, text=True, cwd=REPO, check=True)
+    assert json.loads(out.stdout) == {"id": msg.id, "outcome": "unreadable", "error": None}
