@@ -118,6 +118,13 @@ class Worker:
                     log.warning("mailbox %s: %s; retrying in %.0f s", self.source.name, exc.message, backoff)
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 300.0)
+                except Exception:  # e.g. the database went away: keep the worker alive, try again later
+                    if once:
+                        raise
+                    log.exception("worker cycle failed; retrying in %.0f s", backoff)
+                    self.source.close()
+                    self.stop.wait(backoff)
+                    backoff = min(backoff * 2, 300.0)
                 self.check_health()
         finally:
             self.source.close()
