@@ -1,0 +1,127 @@
+"""Norwegian words for the codes the UI shows (states, outcomes, fields, provenance)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+STATES: dict[str, str] = {
+    "needs_info": "Mangler opplysninger",
+    "review": "Til vurdering",
+    "approved": "Godkjent",
+    "provisioned": "Bruker opprettet",
+    "rejected": "Avvist",
+    "superseded": "Erstattet",
+}
+OPEN_STATES: tuple[str, ...] = ("needs_info", "review", "approved")
+
+OUTCOMES: dict[str, str] = {
+    "queued": "Lagt i kø",
+    "needs_info": "Mangler opplysninger",
+    "no_form": "Uten skjema",
+    "unreadable": "Kunne ikke leses",
+    "duplicate": "Duplikat",
+    "auto_reply": "Automatisk svar",
+    "failed": "Feilet",
+}
+
+FIELDS: dict[str, str] = {
+    "operator.organisation": "Firma / organisasjon",
+    "operator.manager": "Ansvarlig leder",
+    "operator.email": "E-post (driftsoperatør)",
+    "operator.phone": "Telefon (driftsoperatør)",
+    "applicant.first_name": "Fornavn",
+    "applicant.last_name": "Etternavn",
+    "applicant.email": "E-post",
+    "applicant.mobile": "Mobilnummer",
+    "applicant.position": "Stilling",
+    "centres": "Mottak",
+}
+
+REPLY_KINDS: dict[str, str] = {
+    "receipt": "Kvittering",
+    "needs_info": "Be om opplysninger",
+    "confirmation": "Bekreftelse",
+    "rejection": "Avslag",
+    "reminder": "Påminnelse",
+}
+
+REPLY_STATES: dict[str, str] = {
+    "draft": "Utkast",
+    "queued": "Klar til sending",
+    "sending": "Sendes",
+    "sent": "Sendt",
+    "failed": "Feilet",
+}
+
+ATTACHMENT_CODES: dict[str, str] = {
+    "read": "Lest",
+    "body": "Skjema i e-postteksten",
+    "unreadable.corrupt": "Skadet fil",
+    "unreadable.encrypted": "Passordbeskyttet",
+    "unreadable.scanned": "Skannet bilde uten tekst",
+    "unsupported.format": "Filformat støttes ikke",
+    "not_a_form": "Ikke skjemaet",
+    "limit.exceeded": "For stor eller kompleks",
+}
+
+
+def state_label(state: str | None) -> str:
+    return STATES.get(state or "", state or "–")
+
+
+def outcome_label(outcome: str | None) -> str:
+    return OUTCOMES.get(outcome or "", outcome or "Under behandling")
+
+
+def field_label(path: str | None) -> str:
+    return FIELDS.get(path or "", path or "Generelt")
+
+
+def provenance_text(where: Any) -> str:
+    """Where a value was found, in words: 'tabell 1, rad 3, celle 2', 'side 1', 'skjemafelt «x»'."""
+    if not isinstance(where, dict):
+        return ""
+    parts: list[str] = []
+    names = {"table": "tabell", "row": "rad", "cell": "celle", "page": "side", "line": "linje",
+             "paragraph": "avsnitt"}
+    for key, word in names.items():
+        value = where.get(key)
+        if isinstance(value, int):
+            # The reading counts from 0; people count from 1.
+            parts.append(f"{word} {value + 1}")
+    for key in ("field", "name", "tag", "alias"):
+        if where.get(key):
+            parts.append(f"felt «{where[key]}»")
+            break
+    kind = {"table_cell": "tabellcelle", "paragraph": "avsnitt", "content_control": "innholdskontroll",
+            "form_field": "skjemafelt", "acroform": "PDF-skjemafelt", "page_text": "sidetekst",
+            "body": "e-posttekst"}.get(str(where.get("kind")), str(where.get("kind") or ""))
+    return f"{kind}: {', '.join(parts)}" if parts else kind
+
+
+def local_time(value: datetime | None) -> str:
+    """Oslo time; SQLite hands back naive datetimes, which are UTC here."""
+    if value is None:
+        return "–"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(OSLO).strftime("%d.%m.%Y %H:%M")
+
+
+def age_text(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return "–"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - value).total_seconds()
+    days = int(seconds // 86400)
+    if days >= 1:
+        return "1 dag" if days == 1 else f"{days} dager"
+    hours = int(seconds // 3600)
+    if hours >= 1:
+        return "1 time" if hours == 1 else f"{hours} timer"
+    return "under 1 time"

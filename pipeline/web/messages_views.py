@@ -1,0 +1,63 @@
+"""The messages page: every ingested mail with its outcome, so support can see what became of it."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, selectinload
+from werkzeug.wrappers import Response
+
+from pipeline.db.models import Attachment, Message, Task
+from pipeline.errors import PipelineError
+from pipeline.web import db, services
+from pipeline.web.auth import operator
+from pipeline.web.labels import OUTCOMES
+
+bp = Blueprint("messages", __name__)
+
+
+@bp.route("/meldinger")
+def index() -> str:
+    cfg = current_app.config["PIPELINE_WEB"]
+    outcome = request.args.get("utfall", "")
+    q = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = min(max(1, int(request.args.get("side") or 1)), cfg.max_page)
+    except ValueError:
+        page = 1
+    dbs = db.session()
+    stmt = select(Message)
+    if outcome in OUTCOMES:
+        stmt = stmt.where(Message.outcome == outcome)
+    elif outcome == "behandles":
+        stmt = stmt.where(Message.outcome.is_(None))
+    if q:
+        # Sender addresses are indexed: a prefix range serves "kari@" or the whole address.
+        stmt = stmt.where(Message.sender >= q.lower(), Message.sender < q.lower() + "\U0010ffff")
+    total = dbs.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    messages = list(dbs.scalars(
+        stmt.options(defer(Message.raw), selectinload(Message.attachments).defer(Attachment.data)
+                     .defer(Attachment.reading))
+        .order_by(Message.id.desc()).limit(cfg.page_size).offset((page - 1) * cfg.page_size)))
+    ids = [m.id for m in messages]
+    tasks: dict[int, list[Task]] = {i: [] for i in ids}
+    if ids:
+        for t in dbs.scalars(select(Task).options(defer(Task.reading)).where(Task.message_pk.in_(ids))):
+            tasks[t.message_pk].append(t)
+    counts = dict(dbs.execute(select(Message.outcome, func.count()).group_by(Message.outcome)).all())
+    pages = min(max(1, math.ceil(total / cfg.page_size)), cfg.max_page)
+    return render_template("messages.html", messages=messages, tasks=tasks, counts=counts, outcome=outcome,
+                           q=q, page=page, pages=pages, total=total, OUTCOMES=OUTCOMES)
+
+
+@bp.route("/meldinger/<int:message_id>/kjor-paa-nytt", methods=["POST"])
+def retry(message_id: int) -> Response:
+    app = current_app
+    try:
+        services.retry_message(db.factory(), message_id, app.config["PIPELINE_SETTINGS"], actor=operator())
+        flash("Meldingen er behandlet på nytt.", "ok")
+    except PipelineError as exc:
+        flash(f"Kunne ikke behandle meldingen på nytt: {exc.message_no}", "error")
+    return redirect(url_for("messages.index", **{k: v for k, v in request.args.items() if k in ("utfall", "q")}))
