@@ -26,7 +26,7 @@ from pipeline.web.accounts import authenticate, is_locked
 bp = Blueprint("auth", __name__)
 
 # Reachable without a login: the login form itself and the stylesheet it needs.
-_PUBLIC = {"auth.login", "static"}
+_PUBLIC = {"auth.login", "auth.favicon", "static"}
 
 
 def _safe_next(target: str | None) -> str:
@@ -48,7 +48,9 @@ def require_login() -> Response | None:
     account = db.session().get(OperatorAccount, account_id) if account_id else None
     # Re-checked on every request: a deactivated or locked account loses its open sessions too.
     if account is None or not account.active or is_locked(account) or account.username != session.get("op"):
-        session.clear()
+        # Drop only the login: the CSRF secret stays, so a login form open in another tab still works.
+        session.pop("op_id", None)
+        session.pop("op", None)
         if request.method == "GET":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return redirect(url_for("auth.login"))
@@ -80,6 +82,12 @@ def login() -> str | Response:
     session["op_id"] = result.account.id
     session["op"] = result.account.username
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it on every page; without this it would be one more redirect to the login page.
+    return Response(status=204)
 
 
 @bp.route("/logg-ut", methods=["POST"])

@@ -105,3 +105,13 @@ def test_pages_carry_a_strict_content_security_policy(logged_in):
     csp = resp.headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_request_between_login_form_and_post_keeps_the_token_valid(client):
+    # Chromium fetches /favicon.ico (and a second tab may load a page) between showing the form and posting it.
+    token = csrf_token(client.get("/logg-inn").get_data(as_text=True))
+    assert client.get("/favicon.ico").status_code == 204
+    assert client.get("/meldinger").status_code == 302
+    resp = client.post("/logg-inn", data={"username": "kari.saksbehandler", "password": "riktig-passord-123",
+                                          "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import io
 import zipfile
-from xml.sax.saxutils import escape
 from datetime import UTC, datetime, timedelta
+from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 
-from pipeline.db.models import Attachment, Message, RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
+from pipeline.db.models import (
+    Attachment,
+    Message,
+    RegistryCentre,
+    RegistryOperator,
+    RegistryUser,
+    RegistryUserRole,
+)
 from pipeline.db.session import unit_of_work
 from tests.web import seed
 
