@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session, defer
 
 from pipeline.db.models import Task, TaskCentre
@@ -30,13 +31,14 @@ class QueueQuery:
     page: int = 1
 
 
-def _prefix(column: ColumnElement[str] | object, text: str) -> ColumnElement[bool]:
-    """column starts with text, as a range (col >= text AND col < text+max) so a B-tree index serves it."""
-    return and_(column >= text, column < text + "\U0010ffff")  # type: ignore[operator]
+def _prefix(column: Any, text: str) -> ColumnElement[bool]:
+    """column starts with text, as a range [text, text with its last character + 1) that a B-tree serves."""
+    upper = text[:-1] + chr(ord(text[-1]) + 1)
+    return and_(column >= text, column < upper)
 
 
 def _case_variants(term: str) -> set[str]:
-    # Names are stored as written ("Kari", "Ødegård"); SQLite's lower() folds only ASCII, so we try the
+    # Names are stored as written ("Kari", "Ødegård"); SQLite's lower() folds only ASCII, so we look up the
     # usual spellings instead of lower() on the column, which no plain index could serve.
     return {term, term.lower(), term.capitalize(), term.title(), term.upper()}
 
@@ -53,44 +55,49 @@ def _mobile_variants(term: str) -> set[str]:
     return out
 
 
-def _term_condition(term: str) -> ColumnElement[bool]:
-    conds: list[ColumnElement[bool]] = []
-    centre_conds: list[ColumnElement[bool]] = []
+def _term_ids(term: str) -> Select:  # type: ignore[type-arg]
+    """Ids of the tasks one search term matches: a UNION of index range scans, one per column and spelling."""
+    parts: list[Select] = [select(Task.id).where(Task.case_ref == term)]  # type: ignore[type-arg]
     if _DIGITS.match(term):
-        conds += [_prefix(Task.mobile, v) for v in _mobile_variants(term)]
+        parts += [select(Task.id).where(_prefix(Task.mobile, v)) for v in _mobile_variants(term)]
         digits = term.replace(" ", "").lstrip("+")
         if len(digits) <= 4:
-            centre_conds.append(_prefix(TaskCentre.mottaksnummer, digits))
-        conds.append(Task.case_ref == term.strip())
-    elif "@" in term:
-        conds += [_prefix(Task.email, v) for v in {term, term.lower()}]
-    else:
+            parts.append(select(TaskCentre.task_id).where(_prefix(TaskCentre.mottaksnummer, digits)))
+    elif "@" in term or "." in term:
+        parts += [select(Task.id).where(_prefix(Task.email, v)) for v in {term, term.lower()}]
+    if not _DIGITS.match(term):
         for v in _case_variants(term):
-            conds += [_prefix(Task.first_name, v), _prefix(Task.last_name, v)]
-            centre_conds += [_prefix(TaskCentre.name, v), _prefix(TaskCentre.written, v)]
-        if re.match(r"^\d{4}-\d+$", term):
-            conds.append(Task.case_ref == term)
-    if centre_conds:
-        conds.append(exists().where(TaskCentre.task_id == Task.id, or_(*centre_conds)))
-    return or_(*conds) if conds else false()
+            parts += [select(Task.id).where(_prefix(Task.first_name, v)),
+                      select(Task.id).where(_prefix(Task.last_name, v)),
+                      select(TaskCentre.task_id).where(_prefix(TaskCentre.name, v)),
+                      select(TaskCentre.task_id).where(_prefix(TaskCentre.written, v))]
+    return union(*parts)
+
+
+def _phrase_ids(phrase: str) -> Select:  # type: ignore[type-arg]
+    # A centre's name is several words ("Dale asylmottak"): the whole phrase may start it.
+    return union(*[select(TaskCentre.task_id).where(_prefix(col, v))
+                   for v in _case_variants(phrase) for col in (TaskCentre.name, TaskCentre.written)])
 
 
 def _filtered(stmt: Select, query: QueueQuery) -> Select:  # type: ignore[type-arg]
     states = STATE_FILTERS.get(query.state, OPEN_STATES)
+    phrase = " ".join(query.q.split())[:100]
+    if states is None and phrase:
+        # Searching all states: still name them, so that SQLite answers from the (state, created_at)
+        # index alone (count, order, page) instead of reading thousands of wide task rows.
+        states = tuple(STATES)
     if states is not None:
         stmt = stmt.where(Task.state.in_(states))
-    # "912 34 567" is one phone number, not three words.
-    phrase = " ".join(query.q.split())[:100]
     if not phrase:
         return stmt
-    if _DIGITS.match(phrase):
-        return stmt.where(_term_condition(phrase))
+    if _DIGITS.match(phrase):  # "912 34 567" is one phone number, not three words
+        return stmt.where(Task.id.in_(_term_ids(phrase)))
     terms = phrase.split()[:5]
-    cond = and_(*[_term_condition(t) for t in terms])
+    # Each term: one flat UNION of index range scans (SQLite cannot nest compound selects).
+    cond = and_(*[Task.id.in_(_term_ids(t)) for t in terms])
     if len(terms) > 1:
-        # A centre's name is several words ("Askim asylmottak"): the whole phrase may start it.
-        whole = [_prefix(col, v) for v in _case_variants(phrase) for col in (TaskCentre.name, TaskCentre.written)]
-        cond = or_(cond, exists().where(TaskCentre.task_id == Task.id, or_(*whole)))
+        cond = or_(cond, Task.id.in_(_phrase_ids(phrase)))
     return stmt.where(cond)
 
 
@@ -99,15 +106,19 @@ def counts(session: Session) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-def page(session: Session, query: QueueQuery, page_size: int) -> tuple[list[Task], int]:
-    """One page of tasks and the number of matches. Oldest first: the id follows creation order."""
-    total = session.scalar(_filtered(select(func.count(Task.id)), query)) or 0
+def page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> tuple[list[Task], int]:
+    """One page of tasks (oldest first by default) and the number of matches, counted up to max_count."""
+    counted = _filtered(select(Task.id), query).limit(max_count).subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
     order = (Task.created_at.desc(), Task.id.desc()) if query.newest_first else (Task.created_at, Task.id)
+    # Ids first (the index on state and created_at covers this), then the rows of just this page.
+    ids = list(session.scalars(_filtered(select(Task.id), query).order_by(*order)
+                               .limit(page_size).offset((query.page - 1) * page_size)))
+    if not ids:
+        return [], total
     # The list never needs the stored reading (JSON, several kB per task).
-    stmt = (_filtered(select(Task).options(defer(Task.reading)), query).order_by(*order)
-            .limit(page_size).offset((query.page - 1) * page_size))
-    tasks = list(session.scalars(stmt))
-    return tasks, total
+    rows = {t.id: t for t in session.scalars(select(Task).options(defer(Task.reading)).where(Task.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows], total
 
 
 def centres_for(session: Session, task_ids: list[int]) -> dict[int, list[TaskCentre]]:

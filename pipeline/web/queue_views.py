@@ -31,7 +31,8 @@ def index() -> str:
                                    newest_first=request.args.get("sortering") == "nyeste",
                                    page=min(_int(request.args.get("side"), 1), cfg.max_page))
     dbs = db.session()
-    tasks, total = queue_query.page(dbs, query, cfg.page_size)
+    cap = cfg.page_size * cfg.max_page
+    tasks, total = queue_query.page(dbs, query, cfg.page_size, max_count=cap + 1)
     ids = [t.id for t in tasks]
     centres = queue_query.centres_for(dbs, ids)
     errors: dict[int, int] = {}
@@ -44,5 +45,5 @@ def index() -> str:
     return render_template("queue.html", tasks=tasks, centres=centres, errors=errors, total=total,
                            counts=counts, open_total=sum(counts.get(s, 0) for s in OPEN_STATES),
                            all_total=sum(counts.values()), query=query, pages=pages,
-                           capped=total > cfg.page_size * cfg.max_page)
+                           capped=total > cap, cap=cap)
 
