@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
+import os
 import random
 import statistics
 import sys
@@ -33,8 +34,22 @@ from tests.web.server import serve  # noqa: E402
 
 FIRST = ["Ola", "Kari", "Åse", "Per", "Liv", "Nils", "Ingrid", "Bjørn", "Sigrid", "Ahmed", "Fatima", "Jonas", "Maja"]
 LAST = ["Nordmann", "Hansen", "Ødegård", "Berg", "Johansen", "Larsen", "Grønlie", "Haugen", "Dahl", "Lie", "Bakke"]
-CENTRES = [("Askim asylmottak", "0101"), ("Mysen asylmottak", "0104"), ("Dale asylmottak", "1204"),
-           ("Råde akuttinnkvartering", "0102"), ("Hamar asylmottak", "0403"), ("Dale mottak", None)]
+SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")) \
+    / "registry" / "centres.csv"
+
+
+def centres() -> list[tuple[str, str | None]]:
+    """The shared fictional registry's centres (about 130, as in production), plus a few misspellings."""
+    import csv
+
+    rows: list[tuple[str, str | None]] = [("Askim asylmottak", "0101"), ("Dale asylmottak", "1204")]
+    if SHARED.exists():
+        with open(SHARED, encoding="utf-8") as fh:
+            rows = [(r["name"], r["mottaksnummer"]) for r in csv.DictReader(fh)]
+    return rows + [("Dale mottak", None), ("Askim", None), ("Rade akuttinnkv.", None)]
+
+
+CENTRES = centres()
 STATES = ["needs_info"] * 15 + ["review"] * 20 + ["approved"] * 5 + ["provisioned"] * 45 + ["rejected"] * 10 + \
          ["superseded"] * 5
 
@@ -129,7 +144,7 @@ def main() -> int:
         "queue: search 'kari ødegård'": "/?tilstand=alle&q=kari+%C3%B8deg%C3%A5rd",
         "queue: search e-mail": "/?tilstand=alle&q=ola.nordmann1",
         "queue: search mobile": "/?tilstand=alle&q=900+12",
-        "queue: search centre '1204'": "/?q=1204",
+        "queue: search centre '1103'": "/?q=1103",
         "queue: search 'dale asylmottak'": "/?tilstand=alle&q=dale+asylmottak",
     }
     with serve(tmp, settings.db_url) as url:
