@@ -56,6 +56,7 @@ def create_app(settings: Settings, *, config: WebConfig | None = None,
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
+        audit=labels.audit_label, short=labels.short,
     )
     app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
                                  REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES)

@@ -69,6 +69,38 @@ ATTACHMENT_CODES: dict[str, str] = {
 }
 
 
+AUDIT_ACTIONS: dict[str, str] = {
+    "task.open": "Sak opprettet",
+    "task.correct": "Felt rettet",
+    "task.rechecked": "Kontrollert på nytt",
+    "task.clear": "Klar til vurdering",
+    "task.block": "Mangler opplysninger",
+    "task.request_info": "Ba om opplysninger",
+    "task.answer": "Svar fra avsender",
+    "task.answered_without_form": "Svar fra avsender uten skjema",
+    "task.approve": "Godkjent",
+    "task.reject": "Avvist",
+    "task.provision": "Bruker opprettet",
+    "task.supersede": "Erstattet av ny sak",
+    "reply.drafted": "Svar laget",
+    "reply.edited": "Svar redigert",
+    "reply.sent": "Svar sendt",
+    "reply.failed": "Sending feilet",
+    "reply.suppressed": "Svar ikke sendt",
+    "message.retried": "Kjørt på nytt",
+}
+
+
+def audit_label(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action)
+
+
+def short(value: object, limit: int = 160) -> str:
+    """A value for a one-line summary: long texts (a whole reply body) are cut."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def state_label(state: str | None) -> str:
     return STATES.get(state or "", state or "–")
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from pipeline.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
+from pipeline.db.models import AuditEvent, RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
 from pipeline.db.session import unit_of_work
 from tests.conftest import REPO
 from tests.web import seed
@@ -40,6 +41,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="nb-NO")
     pg = context.new_page()
     yield pg
@@ -98,7 +100,6 @@ def test_login_queue_task_page_and_screenshots(page, settings, db, shared_dir): 
         task_id = t.id
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with serve(settings.data_dir, settings.db_url) as url:
         page.goto(f"{url}/oppgave/{task_id}")
         assert "/logg-inn" in page.url
@@ -121,8 +122,9 @@ def test_login_queue_task_page_and_screenshots(page, settings, db, shared_dir): 
 
 def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, shared_dir):  # type: ignore[no-untyped-def]
     pytest.importorskip("pipeline.service.tasks", reason="the task service has not landed yet")
-    from pipeline.outbox import FolderOutbox
-    from pipeline.service.replies import send_due
+    pytest.importorskip("pipeline.registry", reason="the registry checks have not landed yet")
+    outbox = pytest.importorskip("pipeline.outbox")
+    replies = pytest.importorskip("pipeline.service.replies")
 
     with unit_of_work(db) as s:
         seed.operator(s)
@@ -132,18 +134,41 @@ def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, 
                       findings=[{"code": "centre.unknown", "field": "centres", "message_no": "Vi fant ikke mottaket.",
                                  "details": {"written": "Dale mottak"}}])
         task_id = t.id
-        number = s.query(RegistryCentre).filter(RegistryCentre.active.is_(True)).first().mottaksnummer
     with serve(settings.data_dir, settings.db_url) as url:
         _log_in(page, url)
         page.goto(f"{url}/?tilstand=needs_info")
         page.click(f"a[href='/oppgave/{task_id}'] >> nth=0")
-        page.fill("#c-centres", number)
+        assert page.locator("button:has-text('Godkjenn med overstyring')").count() == 1
+        page.fill("#c-centres", "Dale asylmottak")
         page.click("text=Lagre rettelser og kontroller på nytt")
         assert "Rettelsene er lagret" in page.locator(".flash").inner_text()
-        page.click("button:has-text('Godkjenn')")
+        assert "Til vurdering" in page.locator("h1").inner_text()  # nothing blocks any more
+        assert page.locator("table.centres").get_by_text("Dale asylmottak (1103)").count() == 1
+        page.click("form.action button.primary:has-text('Godkjenn')")
         assert "godkjent" in page.locator(".flash").inner_text()
         assert "Godkjent" in page.locator("h1").inner_text()
-    assert send_due(db, FolderOutbox(settings.outbox_dir)) >= 1
+        page.fill("#user_id", "U99001")
+        page.click("button:has-text('Merk som opprettet')")
+        assert "Bruker opprettet" in page.locator("h1").inner_text()
+        # The confirmation, as it will be sent; the operator adds a line before it goes.
+        reply = page.locator("article.reply", has_text="er nå opprettet som bruker i IMDinett mottak")
+        assert reply.count() == 1
+        reply.locator("summary").click()
+        body = reply.locator("textarea")
+        body.fill(body.input_value() + "\n\nHilsen Kari i IMDi-støtte")
+        reply.locator("button:has-text('Lagre endringer i svaret')").click()
+        assert "Svarutkastet er lagret" in page.locator(".flash").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "task-provisioned.png"), full_page=True)
+    assert replies.send_due(db, outbox.FolderOutbox(settings.outbox_dir)) >= 1
     mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
              for p in sorted(settings.outbox_dir.glob("*.eml"))]
-    assert any("ase" in str(m["To"]).lower() or "fjordtun" in str(m["To"]).lower() for m in mails)
+    texts = [(m, m.get_body(preferencelist=("plain",)).get_content()) for m in mails]
+    confirmation = [(m, t) for m, t in texts if "er nå opprettet som bruker i IMDinett mottak" in t]
+    assert len(confirmation) == 1
+    mail, text = confirmation[0]
+    assert "[IMDi-skjema 2026-00003]" in str(mail["Subject"])
+    assert "U99001" in text and "Dale asylmottak" in text and "Hilsen Kari i IMDi-støtte" in text
+    assert str(mail["To"]) == "thomas.johannessen@fjordtun-mottak.no"
+    with db() as s:
+        mine = {e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "kari.saksbehandler"))}
+    assert {"login.success", "task.correct", "task.approve", "task.provision", "reply.edited"} <= mine
