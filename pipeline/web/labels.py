@@ -28,6 +28,9 @@ OUTCOMES: dict[str, str] = {
     "failed": "Feilet",
 }
 
+# Outcomes that processing again can change (the mail part's retry_message refuses the others).
+RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form")
+
 FIELDS: dict[str, str] = {
     "operator.organisation": "Firma / organisasjon",
     "operator.manager": "Ansvarlig leder",

@@ -13,7 +13,7 @@ from pipeline.db.models import Attachment, Message, Task
 from pipeline.errors import PipelineError
 from pipeline.web import db, services
 from pipeline.web.auth import operator
-from pipeline.web.labels import OUTCOMES
+from pipeline.web.labels import OUTCOMES, RETRYABLE_OUTCOMES, outcome_label
 
 bp = Blueprint("messages", __name__)
 
@@ -49,15 +49,25 @@ def index() -> str:
     counts = dict(dbs.execute(select(Message.outcome, func.count()).group_by(Message.outcome)).all())
     pages = min(max(1, math.ceil(total / cfg.page_size)), cfg.max_page)
     return render_template("messages.html", messages=messages, tasks=tasks, counts=counts, outcome=outcome,
-                           q=q, page=page, pages=pages, total=total, OUTCOMES=OUTCOMES)
+                           q=q, page=page, pages=pages, total=total, OUTCOMES=OUTCOMES,
+                           RETRYABLE=RETRYABLE_OUTCOMES)
 
 
 @bp.route("/meldinger/<int:message_id>/kjor-paa-nytt", methods=["POST"])
 def retry(message_id: int) -> Response:
-    app = current_app
-    try:
-        services.retry_message(db.factory(), message_id, app.config["PIPELINE_SETTINGS"], actor=operator())
-        flash("Meldingen er behandlet på nytt.", "ok")
-    except PipelineError as exc:
-        flash(f"Kunne ikke behandle meldingen på nytt: {exc.message_no}", "error")
+    dbs = db.session()
+    message = dbs.get(Message, message_id, options=[defer(Message.raw)])
+    if message is None:
+        flash("Meldingen finnes ikke.", "error")
+    elif message.outcome not in RETRYABLE_OUTCOMES:
+        flash(f"Meldingen har utfallet «{outcome_label(message.outcome)}» og kan ikke kjøres på nytt.", "error")
+    else:
+        dbs.rollback()  # the service works in its own transactions
+        try:
+            result = services.retry_message(db.factory(), message_id, current_app.config["PIPELINE_SETTINGS"],
+                                            actor=operator())
+            flash(f"Meldingen er behandlet på nytt. Utfall: {outcome_label(getattr(result, 'outcome', None))}.",
+                  "ok")
+        except PipelineError as exc:
+            flash(f"Kunne ikke behandle meldingen på nytt: {exc.message_no}", "error")
     return redirect(url_for("messages.index", **{k: v for k, v in request.args.items() if k in ("utfall", "q")}))

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline import audit
 from pipeline.db.models import Task
+from pipeline.db.session import unit_of_work
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 
@@ -57,10 +59,20 @@ def update_draft(session: Session, reply_id: int, *, actor: str, subject: str, b
 
 
 def retry_message(factory: sessionmaker[Session], message_id: int, settings: Settings, *, actor: str) -> Any:
+    """Process a stored message again (mail part's retry_message), and log who asked for it."""
     try:
         from pipeline.service import ingest
     except ImportError as exc:
         raise ServiceUnavailable("pipeline.service.ingest is not installed") from exc
     if not hasattr(ingest, "retry_message"):
         raise ServiceUnavailable("pipeline.service.ingest has no retry_message")
-    return ingest.retry_message(factory, message_id, settings, actor=actor)
+    try:
+        message = ingest.retry_message(factory, message_id, settings=settings)
+    except PipelineError as exc:
+        with unit_of_work(factory) as session:
+            audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
+        raise
+    with unit_of_work(factory) as session:
+        audit.record(session, actor, "message.retried", "message", message_id,
+                     {"outcome": getattr(message, "outcome", None)})
+    return message

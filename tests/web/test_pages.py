@@ -195,3 +195,45 @@ def test_registry_page_lists_centres_admins_and_pending_tasks(logged_in, db):
     assert "Rakkestad" not in logged_in.get("/register?q=askim").get_data(as_text=True)
     with db() as s:
         assert s.scalar(select(RegistryCentre.name).where(RegistryCentre.mottaksnummer == "0101"))
+
+
+def _retry(client, message_id: int) -> str:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import csrf_token
+
+    token = csrf_token(client.get("/meldinger").get_data(as_text=True))
+    resp = client.post(f"/meldinger/{message_id}/kjor-paa-nytt", data={"csrf_token": token},
+                       follow_redirects=True)
+    return resp.get_data(as_text=True)
+
+
+def test_run_again_refuses_a_message_that_made_a_task(logged_in, db):
+    with unit_of_work(db) as s:
+        t = seed.task(s, 1)
+        message_id = t.message_pk
+    html = _retry(logged_in, message_id)
+    assert "kan ikke kjøres på nytt" in html
+
+
+def test_run_again_processes_a_stored_mail_and_logs_who_asked(logged_in, db):
+    import pytest
+
+    pytest.importorskip("pipeline.service.ingest", reason="the ingest service has not landed yet")
+    raw = ("From: Liv Bakken <liv.bakken@nordlysomsorg.no>\r\nTo: post@imdi.no\r\nSubject: Spørsmål\r\n"
+           "Message-ID: <q1@nordlysomsorg.no>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0100\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nHei, når kommer svaret?\r\n").encode()
+    import hashlib
+
+    with unit_of_work(db) as s:
+        m = Message(sha256=hashlib.sha256(raw).hexdigest(), sender="liv.bakken@nordlysomsorg.no",
+                    subject="Spørsmål", raw=raw, size=len(raw), outcome="failed", error="boom", attempts=3)
+        s.add(m)
+        s.flush()
+        message_id = m.id
+    html = _retry(logged_in, message_id)
+    assert "Meldingen er behandlet på nytt" in html
+    with db() as s:
+        from pipeline.db.models import AuditEvent
+
+        assert s.get(Message, message_id).outcome != "failed"
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "message.retried")))
+    assert [e.actor for e in events] == ["kari.saksbehandler"]
