@@ -154,7 +154,9 @@ class CaseCounter(Base):
 
 class Task(Base):
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_state_created", "state", "created_at"),)
+    # The queue lists tasks oldest first, per state (state, created_at) and across states (created_at, id).
+    __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
+                      Index("ix_task_created", "created_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
     # needs_info, review, approved, provisioned, rejected, superseded

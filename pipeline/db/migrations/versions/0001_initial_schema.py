@@ -193,6 +193,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_ref')
     )
     with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.create_index('ix_task_created', ['created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_email'), ['email'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_first_name'), ['first_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_last_name'), ['last_name'], unique=False)
@@ -295,6 +296,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_task_last_name'))
         batch_op.drop_index(batch_op.f('ix_task_first_name'))
         batch_op.drop_index(batch_op.f('ix_task_email'))
+        batch_op.drop_index('ix_task_created')
 
     op.drop_table('task')
     with op.batch_alter_table('registry_user_role', schema=None) as batch_op:
