@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
+from pipeline.checks.model import is_blocking
 from pipeline.db.models import (
     Attachment,
     AuditEvent,
@@ -149,4 +150,5 @@ def load(session: Session, task_id: int) -> TaskPage | None:
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
                     actions=ACTIONS.get(task.state, ()),
-                    has_errors=any(f.severity == "error" for f in task.findings))
+                    # The same rule as the task service: only blocking findings need an override.
+                    has_errors=any(is_blocking(f.code) for f in task.findings))

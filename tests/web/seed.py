@@ -62,7 +62,8 @@ def task(session: Session, n: int, *, first: str = "Ola", last: str = "Nordmann"
              sender=sender, first_name=first, last_name=last, email=email, mobile=mobile,
              position="Mottaksleder", operator={"organisation": "Fjordtun Mottaksdrift AS"}, operator_id="DRO1007",
              reading=reading(first, last, email, mobile, [c[0] for c in centres],
-                             filename=attachment[0] if attachment else None),
+                             filename=attachment[0] if attachment else None,
+                             fmt="pdf" if attachment and attachment[0].endswith(".pdf") else "docx"),
              )
     if created_at is not None:
         t.created_at = created_at

@@ -107,10 +107,14 @@ def test_login_queue_task_page_and_screenshots(page, settings, db, shared_dir): 
         assert page.locator("h1").inner_text() == "Kø"
         assert page.get_by_text("<script>alert(1)</script>", exact=False).count() >= 1
         page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
-        page.click(f"a[href='/oppgave/{task_id}'] >> nth=0")
-        page.wait_for_url(f"{url}/oppgave/{task_id}")
+        with page.expect_response(lambda r: r.url.endswith("/dokument.pdf")) as pdf:
+            page.click(f"a[href='/oppgave/{task_id}'] >> nth=0")
+            page.wait_for_url(f"{url}/oppgave/{task_id}")
+        assert pdf.value.status == 200 and pdf.value.headers["content-type"] == "application/pdf"
+        assert pdf.value.headers["content-disposition"].startswith("inline")
         assert "Sak 2026-00002" in page.locator("h1").inner_text()
         assert page.locator("iframe.pdf").count() == 1
+        page.wait_for_timeout(1500)  # let Chromium's PDF viewer draw the page for the screenshot
         assert page.get_by_text("Dale asylmottak").count() >= 1
         page.screenshot(path=str(ARTIFACTS / "task.png"), full_page=True)
         # Back to the queue, search by name.
