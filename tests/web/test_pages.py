@@ -237,3 +237,14 @@ def test_run_again_processes_a_stored_mail_and_logs_who_asked(logged_in, db):
         assert s.get(Message, message_id).outcome != "failed"
         events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "message.retried")))
     assert [e.actor for e in events] == ["kari.saksbehandler"]
+
+
+def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_page(logged_in, db, shared_dir):
+    blank = (shared_dir / "forms" / "mottaksadministrator-blank.docx").read_bytes()
+    with unit_of_work(db) as s:
+        good = seed.task(s, 1, attachment=("skjema.docx", blank)).id
+        bad = seed.task(s, 2, attachment=("skjema.docx", b"PK\x03\x04" + b"\x00" * 200)).id
+    html = logged_in.get(f"/oppgave/{good}").get_data(as_text=True)
+    assert 'class="docx-text"' in html and "Mobiltelefonnummer" in html
+    html = logged_in.get(f"/oppgave/{bad}").get_data(as_text=True)
+    assert "Teksten i dokumentet kunne ikke vises" in html
