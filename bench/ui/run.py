@@ -12,6 +12,7 @@ import argparse
 import http.cookiejar
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -128,6 +129,13 @@ def main() -> int:
     ap.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    try:
+        return _run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # about 300 MB of SQLite
+
+
+def _run(args: argparse.Namespace, tmp: Path) -> int:
     settings = Settings(data_dir=tmp, database_url=args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}")
     factory = open_database(settings)
     t0 = time.perf_counter()
