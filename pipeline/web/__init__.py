@@ -59,7 +59,8 @@ def create_app(settings: Settings, *, config: WebConfig | None = None,
         audit=labels.audit_label, short=labels.short,
     )
     app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
-                                 REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES)
+                                 REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
+                                 CENTRE_KINDS=labels.CENTRE_KINDS)
     if session_factory is None:
         from pipeline.db.session import open_database
 

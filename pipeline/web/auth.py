@@ -61,6 +61,8 @@ def require_login() -> Response | None:
 @bp.route("/logg-inn", methods=["GET", "POST"])
 def login() -> str | Response:
     if request.method == "GET":
+        if session.get("op_id"):
+            return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", next=request.args.get("next", ""))
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""

@@ -28,6 +28,15 @@ OUTCOMES: dict[str, str] = {
     "failed": "Feilet",
 }
 
+CENTRE_KINDS: dict[str, str] = {
+    "ordinaer": "Ordinært mottak",
+    "em": "Enslige mindreårige",
+    "transitt": "Transittmottak",
+    "fa": "Tilrettelagt avdeling",
+    "akutt": "Akuttmottak",
+    "akuttinnkvartering": "Akuttinnkvartering",
+}
+
 # Outcomes that processing again can change (the mail part's retry_message refuses the others).
 RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form")
 

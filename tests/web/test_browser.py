@@ -120,6 +120,18 @@ def test_login_queue_task_page_and_screenshots(page, settings, db, shared_dir): 
         # Back to the queue, search by name.
         page.goto(f"{url}/?q=ødegård")
         assert page.locator("table.queue tbody tr").count() == 1
+        page.click("text=Meldinger")
+        assert page.locator("h1").inner_text() == "Meldinger"
+        page.screenshot(path=str(ARTIFACTS / "messages.png"), full_page=True)
+        page.click("text=Register")
+        page.fill("#q", "Dale")
+        page.click("form.search button")
+        assert page.locator("table.registry").get_by_text("Dale asylmottak", exact=True).count() == 1
+        page.screenshot(path=str(ARTIFACTS / "registry.png"), full_page=True)
+        page.click("text=Logg ut")
+        assert "/logg-inn" in page.url and "Du er logget ut." in page.content()
+        page.goto(f"{url}/oppgave/{task_id}")
+        assert "/logg-inn" in page.url
     assert dialogs == []  # no script ran
     assert (ARTIFACTS / "queue.png").stat().st_size > 1000
 
