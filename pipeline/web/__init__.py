@@ -84,4 +84,9 @@ def create_app(settings: Settings, *, config: WebConfig | None = None,
         return render_template("error.html", title="Fant ikke siden",
                                text="Siden eller oppføringen finnes ikke."), 404
 
+    @app.errorhandler(500)
+    def _server_error(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Noe gikk galt",
+                               text="Det oppstod en uventet feil. Prøv igjen, eller meld fra til IMDi-støtte."), 500
+
     return app

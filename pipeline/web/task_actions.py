@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,8 @@ from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.web import db, services, task_page
 from pipeline.web.auth import operator
 from pipeline.web.task_views import bp
+
+log = logging.getLogger(__name__)
 
 
 def _text(name: str, limit: int = 2000) -> str | None:
@@ -33,6 +36,12 @@ def _run(task_id: int, action: Callable[[], Any], done: str) -> Response:
     except PipelineError as exc:
         dbs.rollback()
         flash(f"Kunne ikke utføre handlingen: {exc.message_no}", "error")
+    except Exception:
+        # Nothing was saved (one transaction); the operator gets a clear answer, the log the traceback.
+        dbs.rollback()
+        log.exception("task action failed (task %s)", task_id)
+        flash("Det oppstod en uventet feil, og ingenting ble lagret. Prøv igjen, eller meld fra til IMDi-støtte.",
+              "error")
     return redirect(url_for("task.show", task_id=task_id))
 
 

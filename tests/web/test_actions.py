@@ -90,3 +90,18 @@ def test_edit_a_reply_before_it_goes(logged_in, db):
     assert _my_actions(db) == ["reply.edited"]
     # Shown as it will be sent, escaped.
     assert "Takk for skjemaet, «Åse»." in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+
+
+def test_an_unexpected_failure_saves_nothing_and_says_so(logged_in, db, monkeypatch):
+    from pipeline.service import tasks
+
+    with unit_of_work(db) as s:
+        task_id = seed.task(s, 6, state="review").id
+
+    def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(tasks, "approve", broken)
+    html = _post(logged_in, task_id, "godkjenn")
+    assert "ingenting ble lagret" in html
+    assert _task(db, task_id).state == "review"
