@@ -64,7 +64,7 @@ def login() -> str | Response:
         if session.get("op_id"):
             return redirect(_safe_next(request.args.get("next")))
         return render_template("login.html", next=request.args.get("next", ""))
-    username = (request.form.get("username") or "").strip()
+    username = "".join(ch for ch in (request.form.get("username") or "") if ch.isprintable()).strip()[:100]
     password = request.form.get("password") or ""
     cfg = current_app.config["PIPELINE_WEB"]
     dbs = db.session()

@@ -14,6 +14,7 @@ from pipeline.errors import PipelineError
 from pipeline.web import db, services
 from pipeline.web.auth import operator
 from pipeline.web.labels import OUTCOMES, RETRYABLE_OUTCOMES, outcome_label
+from pipeline.web.queue_query import clean_query
 
 bp = Blueprint("messages", __name__)
 
@@ -22,7 +23,7 @@ bp = Blueprint("messages", __name__)
 def index() -> str:
     cfg = current_app.config["PIPELINE_WEB"]
     outcome = request.args.get("utfall", "")
-    q = (request.args.get("q") or "").strip()[:200]
+    q = clean_query(request.args.get("q"))
     try:
         page = min(max(1, int(request.args.get("side") or 1)), cfg.max_page)
     except ValueError:

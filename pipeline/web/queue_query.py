@@ -31,10 +31,20 @@ class QueueQuery:
     page: int = 1
 
 
+def clean_query(text: str | None, limit: int = 200) -> str:
+    """A search box's text without control characters (PostgreSQL refuses NUL in text) or lone surrogates."""
+    text = "".join(ch for ch in (text or "") if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF)
+    return " ".join(text.split())[:limit]
+
+
 def _prefix(column: Any, text: str) -> ColumnElement[bool]:
     """column starts with text, as a range [text, text with its last character + 1) that a B-tree serves."""
-    upper = text[:-1] + chr(ord(text[-1]) + 1)
-    return and_(column >= text, column < upper)
+    last = ord(text[-1]) + 1
+    if last > 0x10FFFF:
+        return column >= text  # type: ignore[no-any-return]
+    if 0xD800 <= last <= 0xDFFF:
+        last = 0xE000  # surrogates cannot be encoded; the next encodable character bounds the range alike
+    return and_(column >= text, column < text[:-1] + chr(last))
 
 
 def _case_variants(term: str) -> set[str]:

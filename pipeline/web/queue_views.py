@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from pipeline.db.models import FindingRow
 from pipeline.web import db, queue_query
 from pipeline.web.labels import OPEN_STATES
+from pipeline.web.queue_query import clean_query
 
 bp = Blueprint("queue", __name__)
 
@@ -27,7 +28,7 @@ def index() -> str:
     state = request.args.get("tilstand", "apne")
     if state not in queue_query.STATE_FILTERS:
         state = "apne"
-    query = queue_query.QueueQuery(state=state, q=(request.args.get("q") or "").strip()[:200],
+    query = queue_query.QueueQuery(state=state, q=clean_query(request.args.get("q")),
                                    newest_first=request.args.get("sortering") == "nyeste",
                                    page=min(_int(request.args.get("side"), 1), cfg.max_page))
     dbs = db.session()

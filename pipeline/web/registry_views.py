@@ -17,6 +17,7 @@ from pipeline.db.models import (
 )
 from pipeline.web import db
 from pipeline.web.labels import OPEN_STATES
+from pipeline.web.queue_query import clean_query
 
 bp = Blueprint("registry", __name__)
 ADMIN_ROLE = "Mottaksadministrator"
@@ -24,7 +25,7 @@ ADMIN_ROLE = "Mottaksadministrator"
 
 @bp.route("/register")
 def index() -> str:
-    q = (request.args.get("q") or "").strip()[:200]
+    q = clean_query(request.args.get("q"))
     operator_id = request.args.get("driftsoperator") or ""
     active = request.args.get("aktiv", "")
     dbs = db.session()

@@ -18,8 +18,13 @@ from pipeline.web.task_views import bp
 log = logging.getLogger(__name__)
 
 
+def _clean(value: str) -> str:
+    # No control characters (PostgreSQL refuses NUL in text) other than line breaks and tabs.
+    return "".join(ch for ch in value if ch.isprintable() or ch in "\n\t")
+
+
 def _text(name: str, limit: int = 2000) -> str | None:
-    value = (request.form.get(name) or "").strip()
+    value = _clean(request.form.get(name) or "").strip()
     return value[:limit] or None
 
 
@@ -94,7 +99,7 @@ def correct(task_id: int) -> Response:
         if new != task_page.current_value(task, path):
             changes[path] = new
     if "centres" in request.form:
-        lines = [" ".join(line.split()) for line in (request.form.get("centres") or "").splitlines()]
+        lines = [" ".join(line.split()) for line in _clean(request.form.get("centres") or "").splitlines()]
         centres = [c[:500] for c in lines if c][:50]
         if centres != task_page.current_centres(task):
             changes["centres"] = centres
@@ -108,7 +113,7 @@ def correct(task_id: int) -> Response:
 @bp.route("/oppgave/<int:task_id>/svar/<int:reply_id>", methods=["POST"])
 def edit_reply(task_id: int, reply_id: int) -> Response:
     subject = _text("subject", 300)
-    body = (request.form.get("body_text") or "").replace("\r\n", "\n").strip()[:20000]
+    body = _clean((request.form.get("body_text") or "").replace("\r\n", "\n")).strip()[:20000]
     return _need(subject and body, task_id, "både emne og tekst") or _run(
         task_id, lambda: services.update_draft(db.session(), reply_id, actor=operator(), subject=subject or "",
                                                body_text=body),

@@ -90,6 +90,10 @@ def test_queue_search_by_name_email_mobile_centre_and_case(logged_in, db):
     assert hits("2026-00002") == {"Hansen"}
     assert hits("per hansen") == {"Hansen"}
     assert hits("zzz") == set()
+    # Odd input is no error: the last possible character, the one before the surrogates, SQL wildcards.
+    for odd in ("a\U0010ffff", "a\ud7ff", "%", "_", "' OR 1=1 --", "ø" * 300, "a\x00b"):
+        for path in ("/", "/meldinger", "/register"):
+            assert logged_in.get(path, query_string={"q": odd}).status_code == 200
 
 
 def test_queue_paginates(logged_in, db):
