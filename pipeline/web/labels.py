@@ -67,6 +67,7 @@ REPLY_STATES: dict[str, str] = {
     "sending": "Sendes",
     "sent": "Sendt",
     "failed": "Feilet",
+    "cancelled": "Avbrutt",
 }
 
 ATTACHMENT_CODES: dict[str, str] = {
