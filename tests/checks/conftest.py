@@ -1,0 +1,55 @@
+"""Fixtures for the checks: the reference registry loaded, a well-filled form, open tasks."""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+import pytest
+
+from pipeline.checks import make_reading
+from pipeline.db.models import Message, Task, TaskCentre
+from pipeline.db.session import unit_of_work
+from pipeline.forms.model import FormReading
+from tests.registry.helpers import import_files, reference
+
+# Nordkalotten Mottak AS (DRO1032) runs Alta, Storslett, Gratangen (two administrators already) ...
+GOOD = dict(
+    organisation="Nordkalotten Mottak AS", manager="Bente Pål Johansen",
+    op_email="bente.pal.johansen@nordkalotten-mottak.no", op_phone="78 79 08 41",
+    first_name="Kari", last_name="Testesen", email="kari.testesen@nordkalotten-mottak.no",
+    mobile="415 55 123", position="Mottaksleder", centres=["Alta asylmottak", "Storslett asylmottak"],
+)
+SENDER = "bente.pal.johansen@nordkalotten-mottak.no"
+
+
+def form(**changes: Any) -> FormReading:
+    return make_reading(**{**GOOD, **changes})
+
+
+@pytest.fixture
+def registry(db, shared_dir):  # type: ignore[no-untyped-def]
+    report = import_files(db, reference(shared_dir))
+    assert report.ok
+    return db
+
+
+_refs = count(1)
+
+
+def add_open_task(db, *, first: str, last: str, email: str | None, mobile: str,  # type: ignore[no-untyped-def]
+                  centres: tuple[tuple[str, str], ...] = (), state: str = "review",
+                  extends_user_id: str | None = None) -> int:
+    """An open task as the queue would store it (message, task, its resolved centres)."""
+    n = next(_refs)
+    with unit_of_work(db) as s:
+        msg = Message(sha256=f"{n:064d}", sender="x@example.no", outcome="queued", size=0)
+        s.add(msg)
+        s.flush()
+        task = Task(case_ref=f"2026-{9000 + n}", state=state, message_pk=msg.id, first_name=first,
+                    last_name=last, email=email, mobile=mobile, extends_user_id=extends_user_id)
+        task.centres = [TaskCentre(position=i, written=name, mottaksnummer=nr, name=name)
+                        for i, (nr, name) in enumerate(centres)]
+        s.add(task)
+        s.flush()
+        return task.id
