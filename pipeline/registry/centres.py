@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from pipeline.registry.names import GENERIC_AKUTT, NameParts, name_parts, normalise_centre_name
 
-FUZZY_MIN = 80.0  # rapidfuzz ratio of the place (0-100)
+FUZZY_MIN = 80.0  # similarity of the place (0-100): 100 * (1 - edits / length), a swap is one edit
 FUZZY_LEAD = 8.0  # points ahead of the next place
 SUGGESTIONS = 5
 
@@ -76,18 +77,27 @@ class CentreIndex:
                 place = found[0]
         if place in self.by_place:
             return _choose(self.by_place[place], parts, "place", 100.0)
-        top = process.extract(place, self.places, scorer=fuzz.ratio, limit=SUGGESTIONS)
+        places = self.places
+        if parts.qualifier:  # "Lundaeo EM" means a place that has an EM centre
+            places = [p for p in places if any(_matches_qualifier(c, parts.qualifier) for c in self.by_place[p])] \
+                or places
+        top = process.extract(place, places, scorer=_similarity, limit=SUGGESTIONS)
         if not top:
             return Resolution("unknown")
         best_score = top[0][1]
         if best_score >= FUZZY_MIN:
-            close = [p for p, s, _ in top if s > best_score - FUZZY_LEAD]
+            close = [top[0][0]] + [p for p, s, _ in top[1:] if s > best_score - FUZZY_LEAD]
             if len(close) == 1:
                 return _choose(self.by_place[close[0]], parts, "fuzzy", best_score)
             cands = [c for p in close for c in _prefer(self.by_place[p], parts)]
             return Resolution("ambiguous", candidates=tuple(cands), how="fuzzy", score=best_score)
         nearest = [c for p, _, _ in top[:3] for c in _prefer(self.by_place[p], parts)]
         return Resolution("unknown", candidates=tuple(nearest[:SUGGESTIONS]), how="fuzzy", score=best_score)
+
+
+def _similarity(a: str, b: str, **_: object) -> float:
+    """Optimal-string-alignment similarity: a swapped pair of letters ("Atla") is one edit, not two."""
+    return 100.0 * OSA.normalized_similarity(a, b)
 
 
 def _matches_qualifier(c: CentreInfo, qualifier: str) -> bool:
