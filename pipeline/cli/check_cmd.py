@@ -49,7 +49,7 @@ def check_files(paths: list[Path], settings, *, sender: str | None = None  # typ
         view = RegistryView(session)
         if view.is_empty():
             raise PipelineError(
-                f"the registry in {settings.db_url.split('@')[-1]} is empty: load it first with "
+                f"the registry is empty ({settings.db_url.split('@')[-1]}): load it first with "
                 "`pipeline registry import --operators F --centres F --users F`", code="registry.empty")
         for path in paths:
             data = _read(path, settings)

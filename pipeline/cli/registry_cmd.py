@@ -31,10 +31,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 class ProgressBar:
     """A one-line bar on stderr for large files (only on a terminal; logs stay clean)."""
 
-    def __init__(self, stream=sys.stderr, min_rows: int = 5000) -> None:  # type: ignore[no-untyped-def]
-        self.stream = stream
+    def __init__(self, stream=None, min_rows: int = 5000) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream or sys.stderr
         self.min_rows = min_rows
-        self.enabled = stream.isatty()
+        self.enabled = self.stream.isatty()
         self._last = 0.0
 
     def __call__(self, kind: str, done: int, total: int) -> None:
