@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import (
@@ -21,7 +21,6 @@ from pipeline.db.models import (
     RegistryUser,
     RegistryUserRole,
     Task,
-    TaskCentre,
 )
 from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
 from pipeline.registry.names import fold_text, name_parts
@@ -141,44 +140,27 @@ class RegistryView:
                     exclude_task_id: int | None = None, exclude_mobile: str | None = None,
                     exclude_email: str | None = None) -> int:
         """Mottaksadministrators of a centre: registry users plus open tasks, the applicant left out."""
-        admins = select(RegistryUserRole.user_id).where(
-            RegistryUserRole.mottaksnummer == mottaksnummer, RegistryUserRole.role == ADMIN_ROLE)
-        if exclude_user_id:
-            admins = admins.where(RegistryUserRole.user_id != exclude_user_id)
-        registered = self.session.scalar(select(func.count()).select_from(admins.distinct().subquery())) or 0
-        tasks = (select(Task.id).join(TaskCentre, TaskCentre.task_id == Task.id)
-                 .where(TaskCentre.mottaksnummer == mottaksnummer, Task.state.in_(OPEN_STATES))
-                 # a task for someone already counted in the registry is the same person
-                 .where(or_(Task.extends_user_id.is_(None), Task.extends_user_id.not_in(admins))))
-        if exclude_task_id is not None:
-            tasks = tasks.where(Task.id != exclude_task_id)
-        if exclude_mobile:
-            tasks = tasks.where(or_(Task.mobile.is_(None), Task.mobile != exclude_mobile))
-        if exclude_email:
-            tasks = tasks.where(or_(Task.email.is_(None), func.lower(Task.email) != email_key(exclude_email)))
-        pending = self.session.scalar(select(func.count()).select_from(tasks.distinct().subquery())) or 0
-        return int(registered) + int(pending)
+        return int(self.session.execute(_ADMIN_COUNT, {
+            "nr": mottaksnummer, "role": ADMIN_ROLE, "uid": exclude_user_id or "", "tid": exclude_task_id or -1,
+            "mobile": exclude_mobile or "", "email": email_key(exclude_email) if exclude_email else "",
+        }).scalar() or 0)
 
     # --- users and open tasks --------------------------------------------------------------------------
 
     def user_by_mobile(self, e164: str) -> UserInfo | None:
-        row = self.session.execute(select(*_USER_COLS).where(RegistryUser.mobile == e164)).first()
+        row = self.session.execute(_USER_BY_MOBILE, {"mobile": e164}).first()
         return UserInfo(*row) if row else None
 
     def users_by_email(self, email: str) -> list[UserInfo]:
-        rows = self.session.execute(select(*_USER_COLS).where(RegistryUser.email == email_key(email)))
-        return [UserInfo(*r) for r in rows]
+        return [UserInfo(*r) for r in self.session.execute(_USERS_BY_EMAIL, {"email": email_key(email)})]
 
     def user_roles(self, user_id: str) -> list[tuple[str, str]]:
         return [tuple(r) for r in self.session.execute(  # type: ignore[misc]
             select(RegistryUserRole.role, RegistryUserRole.mottaksnummer).where(RegistryUserRole.user_id == user_id))]
 
     def open_tasks_by_mobile(self, e164: str, *, exclude_task_id: int | None = None) -> list[TaskHolder]:
-        query = select(Task.id, Task.case_ref, Task.first_name, Task.last_name, Task.email).where(
-            and_(Task.mobile == e164, Task.state.in_(OPEN_STATES)))
-        if exclude_task_id is not None:
-            query = query.where(Task.id != exclude_task_id)
-        return [TaskHolder(*r) for r in self.session.execute(query.order_by(Task.id))]
+        rows = self.session.execute(_OPEN_TASKS_BY_MOBILE, {"mobile": e164, "tid": exclude_task_id or -1})
+        return [TaskHolder(*r) for r in rows]
 
     # --- operators -------------------------------------------------------------------------------------
 
@@ -213,5 +195,29 @@ class RegistryView:
         return snap.operators[top[0][2]]
 
 
+# Statements built once: a check runs a few of them per form, and building a statement costs more
+# than running it on an index.
 _USER_COLS = (RegistryUser.user_id, RegistryUser.first_name, RegistryUser.last_name, RegistryUser.email,
               RegistryUser.mobile)
+_USER_BY_MOBILE = select(*_USER_COLS).where(RegistryUser.mobile == bindparam("mobile"))
+_USERS_BY_EMAIL = select(*_USER_COLS).where(RegistryUser.email == bindparam("email"))
+_OPEN_TASKS_BY_MOBILE = (
+    select(Task.id, Task.case_ref, Task.first_name, Task.last_name, Task.email)
+    .where(and_(Task.mobile == bindparam("mobile"), Task.state.in_(OPEN_STATES), Task.id != bindparam("tid")))
+    .order_by(Task.id)
+)
+# Registry administrators of the centre, plus open tasks asking for it; the applicant (their user,
+# their own task, their mobile or e-mail) is left out, and so is a task for someone already counted.
+_ADMIN_COUNT = text(f"""
+SELECT
+  (SELECT count(DISTINCT r.user_id) FROM registry_user_role r
+    WHERE r.mottaksnummer = :nr AND r.role = :role AND r.user_id <> :uid)
+  +
+  (SELECT count(DISTINCT t.id) FROM task t JOIN task_centre tc ON tc.task_id = t.id
+    WHERE tc.mottaksnummer = :nr AND t.state IN ({", ".join(f"'{s}'" for s in OPEN_STATES)})
+      AND t.id <> :tid
+      AND (t.mobile IS NULL OR t.mobile <> :mobile)
+      AND (t.email IS NULL OR lower(t.email) <> :email)
+      AND (t.extends_user_id IS NULL OR t.extends_user_id NOT IN (
+            SELECT r2.user_id FROM registry_user_role r2 WHERE r2.mottaksnummer = :nr AND r2.role = :role)))
+""")
