@@ -15,10 +15,13 @@ pytestmark = pytest.mark.slow
 
 def test_100k_users_and_2000_centres(db, tmp_path):
     files = write_registry(tmp_path / "gen", users=100_000, centres=2000)
-    report = import_files(db, files)
+    ticks: list[tuple[str, int, int]] = []
+    report = import_files(db, files, progress=lambda kind, done, total: ticks.append((kind, done, total)))
     assert report.ok, report.rejected[:5]
     assert counts(report)["users"] == (100_000, 0, 0, 0)
     assert counts(report)["centres"] == (2000, 0, 0, 0)
+    user_ticks = [t for t in ticks if t[0] == "users"]
+    assert len(user_ticks) > 10 and user_ticks[-1] == ("users", 100_000, 100_000)
     with db() as s:
         assert s.scalar(select(func.count()).select_from(RegistryUser)) == 100_000
         assert s.scalar(select(func.count()).select_from(RegistryCentre)) == 2000
