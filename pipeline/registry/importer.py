@@ -80,7 +80,7 @@ def _import_simple(session: Session, kind: str, path: Path, model: type, pk: str
                 reason = f"{pk} {rec[pk]} already on line {recs[rec[pk]][0]}"
             for col in unique:
                 if reason is None and (col, rec[col]) in seen:
-                    reason = f"{_label(col)} {rec[col]!r} already on line {seen[(col, rec[col])]}"
+                    reason = f"{_label(col)} {_shown(rec, col)!r} already on line {seen[(col, rec[col])]}"
             if reason:
                 rep.reject(line, reason)
                 continue
@@ -98,7 +98,7 @@ def _import_simple(session: Session, kind: str, path: Path, model: type, pk: str
     for key, (line, rec) in list(recs.items()):
         clash = next(((col, holders[(col, rec[col])]) for col in unique if (col, rec[col]) in holders), None)
         if clash:
-            rep.reject(line, f"{_label(clash[0])} {rec[clash[0]]!r} belongs to {pk} {clash[1]} in the registry")
+            rep.reject(line, f"{_label(clash[0])} {_shown(rec, clash[0])!r} belongs to {pk} {clash[1]} in the registry")
             del recs[key]
         elif key not in existing:
             added.append(rec)
@@ -140,6 +140,11 @@ def _load(session: Session, model: type, columns: list[str]) -> list[dict[str, A
 def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _shown(rec: dict[str, Any], col: str) -> Any:
+    """The value as written: the name rather than its normalised key."""
+    return rec["name"] if col == "name_key" else rec[col]
 
 
 def _label(col: str) -> str:
