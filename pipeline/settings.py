@@ -18,6 +18,7 @@ class Limits:
     max_zip_uncompressed: int = 100 * 1024 * 1024
     max_zip_ratio: int = 200
     max_xml_part_bytes: int = 20 * 1024 * 1024
+    max_docx_blocks: int = 20000  # paragraphs + table rows in a Word body (the form has about 60)
     max_pdf_pages: int = 30
     parse_seconds: float = 20.0
     parse_memory_mb: int = 1024

@@ -6,13 +6,14 @@ wrong) and raises a `FormError` subclass, never a library's exception.
 
 from __future__ import annotations
 
-from pipeline.errors import LimitExceeded, UnsupportedFormat
+from pipeline.errors import EncryptedFile, LimitExceeded, UnsupportedFormat
 from pipeline.forms.model import FieldValue, FormReading, Provenance
 from pipeline.settings import Limits
 
 __all__ = ["FieldValue", "FormReading", "Provenance", "read_form", "sniff_format"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # an OLE directory entry name
 
 
 def sniff_format(data: bytes, filename: str | None = None) -> str:
@@ -46,6 +47,9 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
 
         return read_pdf(data, filename, limits)
     if kind == "doc":
+        if _ENCRYPTED_PACKAGE in data:
+            # Word saves a password-protected .docx as an OLE file holding an EncryptedPackage stream.
+            raise EncryptedFile("password-protected Word document (encrypted OOXML package)")
         raise UnsupportedFormat(
             "old binary Word (.doc) is not supported",
             message_no="Skjemaet kom som en eldre Word-fil (.doc), som vi ikke kan lese. "

@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 _DIR = Path(__file__).parent / "definitions"
@@ -17,8 +17,10 @@ _SLASH = re.compile(r"\s*/\s*")
 def norm_label(text: str) -> str:
     """Casefold, NFC, fold white space, tidy slashes, drop a trailing colon/asterisk."""
     text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
-    text = _SPACE.sub(" ", text).strip().casefold()
-    text = _SLASH.sub(" / ", text)
+    # str.split/join and str.replace instead of regexes: this runs on whole documents.
+    text = " ".join(text.split()).casefold()
+    if "/" in text:  # (spaces are single now, so this is the same as _SLASH.sub(" / ", text))
+        text = text.replace(" /", "/").replace("/ ", "/").replace("/", " / ")
     return text.rstrip(" :*").strip()
 
 
@@ -81,33 +83,70 @@ class FormDefinition:
             return "centres"
         return None
 
+    @cached_property
+    def _placeholder_keys(self) -> frozenset[str]:
+        return frozenset(norm_label(p).rstrip(".") for p in self.placeholders)
+
+    @cached_property
+    def _placeholder_span(self) -> tuple[int, int]:
+        lengths = [len(k) for k in self._placeholder_keys] or [0]
+        return min(lengths), max(lengths)
+
     def is_placeholder(self, text: str | None) -> bool:
         if not text:
             return False
-        t = norm_label(text).rstrip(".")
-        return any(t == norm_label(p).rstrip(".") for p in self.placeholders)
+        low, high = self._placeholder_span
+        # A cheap length test first: this runs on every cell and content control.
+        if not low <= len(text.strip()) <= 2 * high:
+            return False
+        return norm_label(text).rstrip(".") in self._placeholder_keys
+
+    @cached_property
+    def _label_patterns(self) -> dict[str, tuple[re.Pattern[str], tuple[FieldDef, ...]]]:
+        """Per section: one regex of all its labels, longest first, and the field of each alternative.
+
+        One compiled alternation per section (instead of a loop over labels) keeps label matching cheap
+        enough to run on every table cell. Labels match with any white space inside and any spacing
+        around a slash ('firma/organisasjon' and 'firma / organisasjon').
+        """
+        out = {}
+        for s in self.sections:
+            pairs = sorted(((norm_label(lab), f) for f in s.fields for lab in f.labels), key=lambda p: -len(p[0]))
+            alts = [
+                "(" + r"\s*/\s*".join(r"\s+".join(re.escape(w) for w in part.split()) for part in lab.split(" / "))
+                + ")"
+                for lab, _ in pairs
+            ]
+            # After the label: a colon (optionally after '*'), a tab or a line break, or nothing at all.
+            pattern = re.compile(r"\s*(?:" + "|".join(alts) + r")[ \u00a0*]*(:|\t|\n|$)", re.IGNORECASE)
+            out[s.key] = (pattern, tuple(f for _, f in pairs))
+        return out
+
+    def label_matches(self, text: str) -> list[tuple[str, FieldDef, str]]:
+        """(section key, field, value after the label) for each section that has `text`'s label.
+
+        'E-postadresse: kari@x.no' matches in both the operator and the applicant section: the caller
+        decides by section. The value is white-space folded ('' when the label stands alone).
+        """
+        text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+        found = []
+        for key, (pattern, fields_) in self._label_patterns.items():
+            m = pattern.match(text)
+            if m is None:
+                continue
+            index = next(i for i, g in enumerate(m.groups()[:-1]) if g is not None)
+            found.append((key, fields_[index], _SPACE.sub(" ", text[m.end():]).strip()))
+        return found
 
     def split_label_value(self, text: str, section: str | None = None) -> tuple[FieldDef, str] | None:
-        """'Fornavn: Kari' -> (first_name, 'Kari'); also 'Fornavn Kari' for unambiguous labels.
+        """'Fornavn: Kari' -> (first_name, 'Kari'); also 'Fornavn<tab>Kari' and 'Fornavn' alone.
 
         Only labels of `section` are tried when it is given. Longest label first, so that
         'E-postadresse' wins over 'E-post'.
         """
-        folded = _SPACE.sub(" ", unicodedata.normalize("NFC", text).replace("\u00a0", " ")).strip()
-        low = folded.casefold()
-        sections = [self.section(section)] if section in {s.key for s in self.sections} else list(self.sections)
-        candidates = sorted(
-            ((f, lab) for s in sections for f in s.fields for lab in f.labels), key=lambda p: -len(p[1])
-        )
-        for f, lab in candidates:
-            lab_n = norm_label(lab)
-            if not low.startswith(lab_n):
-                continue
-            rest = folded[len(lab_n):]
-            if rest.startswith((":", " :")) or rest.startswith("\t"):
-                return f, rest.lstrip(" :\t").strip()
-            if not rest:
-                return f, ""
+        for key, f, rest in self.label_matches(text):
+            if section is None or section not in {s.key for s in self.sections} or key == section:
+                return f, rest
         return None
 
     def is_this_form(self, text: str) -> bool:

@@ -1,0 +1,87 @@
+"""Every fixture in inbox_fixtures/ reads as its <slug>.expected.json says, field by field.
+
+Generic over formats: each attachment named in the expected file is taken out of the .eml (parsed
+with the default policy, forwarded messages and TNEF included) and given to `read_form`; the result
+minus "source" must equal the expected reading, or the error code must match.
+"""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.errors import FormError
+from pipeline.forms import read_form
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.pure
+
+EXPECTED = sorted(FIXTURES.glob("*.expected.json"))
+
+
+def _attachments(msg: EmailMessage) -> dict[str, bytes]:
+    """filename -> bytes for every attachment, descending into forwarded messages and winmail.dat."""
+    found: dict[str, bytes] = {}
+    for part in msg.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            for sub in inner if isinstance(inner, list) else [inner]:
+                found.update({k: v for k, v in _attachments(sub).items() if k not in found})
+            continue
+        name = part.get_filename()
+        if not name or part.is_multipart():
+            continue
+        data = part.get_payload(decode=True) or b""
+        if part.get_content_type() == "application/ms-tnef" or name.lower() == "winmail.dat":
+            found.update(_tnef(data))
+        found.setdefault(name, data)
+    return found
+
+
+def _tnef(data: bytes) -> dict[str, bytes]:
+    try:
+        from tnefparse import TNEF
+
+        return {a.long_filename() or a.name: a.data for a in TNEF(data).attachments}
+    except Exception:  # a broken winmail.dat is the mail reader's business, not this test's
+        return {}
+
+
+def _read(data: bytes, filename: str) -> dict[str, Any]:
+    try:
+        got = read_form(data, filename).to_json()
+    except FormError as exc:
+        return {"error": {"code": exc.code}}
+    got.pop("source")
+    return got
+
+
+def test_there_are_fixtures():
+    assert len(EXPECTED) >= 18
+
+
+@pytest.mark.parametrize("expected_path", EXPECTED, ids=lambda p: p.name.removesuffix(".expected.json"))
+def test_fixture_reads_as_expected(expected_path: Path):
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    eml = expected_path.with_name(expected_path.name.removesuffix(".expected.json") + ".eml")
+    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    attachments = _attachments(msg)  # type: ignore[arg-type]
+    for filename, want in expected["attachments"].items():
+        if want is None:  # an attachment the fixture makes no claim about
+            continue
+        assert filename in attachments, f"{filename!r} not found in {eml.name}"
+        got = _read(attachments[filename], filename)
+        if "error" in want:
+            assert got.get("error", {}).get("code") == want["error"]["code"], f"{filename}: {got}"
+            continue
+        assert "error" not in got, f"{filename}: {got}"
+        for section in ("operator", "applicant"):
+            for key, value in want[section].items():
+                assert got[section][key] == value, f"{filename}: {section}.{key}"
+        assert got["centres"] == want["centres"], filename
+        assert got == want
