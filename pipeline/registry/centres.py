@@ -91,6 +91,12 @@ class CentreIndex:
                 return _choose(self.by_place[close[0]], parts, "fuzzy", best_score)
             cands = [c for p in close for c in _prefer(self.by_place[p], parts)]
             return Resolution("ambiguous", candidates=tuple(cands), how="fuzzy", score=best_score)
+        # Below the threshold, yet one letter from several places ("Ho": Hol, Hov): that is
+        # ambiguous, not unknown. One such place alone is not enough to resolve a short name.
+        one_edit = [p for p, _, _ in top if OSA.distance(place, p) <= 1]
+        if len(one_edit) > 1:
+            cands = [c for p in one_edit for c in _prefer(self.by_place[p], parts)]
+            return Resolution("ambiguous", candidates=tuple(cands), how="fuzzy", score=best_score)
         nearest = [c for p, _, _ in top[:3] for c in _prefer(self.by_place[p], parts)]
         return Resolution("unknown", candidates=tuple(nearest[:SUGGESTIONS]), how="fuzzy", score=best_score)
 

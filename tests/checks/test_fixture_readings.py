@@ -40,6 +40,9 @@ CASES = _cases()
 
 
 def named_codes(note: str) -> set[str]:
+    """Codes the note says the form yields; none when it leaves the outcome open ("either ... or")."""
+    if re.search(r"\beither\b|the checks decide", note or "", re.IGNORECASE):
+        return set()
     return {m.group(1) for m in CHECK_CODES.finditer(note or "") if m.group(0).split()[0] not in ("no", "not", "without", "ingen")}
 
 
