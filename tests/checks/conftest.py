@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from itertools import count
 from typing import Any
 
@@ -9,8 +11,9 @@ import pytest
 
 from pipeline.checks import make_reading
 from pipeline.db.models import Message, Task, TaskCentre
-from pipeline.db.session import unit_of_work
+from pipeline.db.session import open_database, unit_of_work
 from pipeline.forms.model import FormReading
+from pipeline.settings import Settings
 from tests.registry.helpers import import_files, reference
 
 # Nordkalotten Mottak AS (DRO1032) runs Alta, Storslett, Gratangen (two administrators already) ...
@@ -27,11 +30,29 @@ def form(**changes: Any) -> FormReading:
     return make_reading(**{**GOOD, **changes})
 
 
+@pytest.fixture(scope="session")
+def _registry_template(tmp_path_factory, shared_dir):  # type: ignore[no-untyped-def]
+    """On SQLite, one migrated database with the reference registry, copied for each test (saves a
+    migration and an import per test); None on PostgreSQL, where each test imports."""
+    if os.environ.get("PIPELINE_TEST_DATABASE_URL"):
+        return None
+    folder = tmp_path_factory.mktemp("registry-template")
+    factory = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'template.sqlite3'}"))
+    assert import_files(factory, reference(shared_dir)).ok
+    factory.kw["bind"].dispose()  # the last connection closing checkpoints the WAL into the file
+    return folder / "template.sqlite3"
+
+
 @pytest.fixture
-def registry(db, shared_dir):  # type: ignore[no-untyped-def]
-    report = import_files(db, reference(shared_dir))
-    assert report.ok
-    return db
+def registry(settings, shared_dir, _registry_template):  # type: ignore[no-untyped-def]
+    """A session factory on a database holding the reference registry."""
+    if _registry_template is not None:
+        shutil.copyfile(_registry_template, settings.db_url.removeprefix("sqlite:///"))
+    factory = open_database(settings)
+    if _registry_template is None:
+        assert import_files(factory, reference(shared_dir)).ok
+    yield factory
+    factory.kw["bind"].dispose()
 
 
 _refs = count(1)
