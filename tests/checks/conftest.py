@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from itertools import count
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from pipeline.checks import make_reading
 from pipeline.db.models import Message, Task, TaskCentre
@@ -32,27 +35,53 @@ def form(**changes: Any) -> FormReading:
 
 @pytest.fixture(scope="session")
 def _registry_template(tmp_path_factory, shared_dir):  # type: ignore[no-untyped-def]
-    """On SQLite, one migrated database with the reference registry, copied for each test (saves a
-    migration and an import per test); None on PostgreSQL, where each test imports."""
-    if os.environ.get("PIPELINE_TEST_DATABASE_URL"):
-        return None
-    folder = tmp_path_factory.mktemp("registry-template")
-    factory = open_database(Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'template.sqlite3'}"))
+    """One migrated database holding the reference registry, copied for each test (saves a migration
+    and an import per test): a file on SQLite, a template database on PostgreSQL."""
+    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
+    if base:
+        name = f"tmpl_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    else:
+        folder = tmp_path_factory.mktemp("registry-template")
+        url = f"sqlite:///{folder / 'template.sqlite3'}"
+    factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
     assert import_files(factory, reference(shared_dir)).ok
-    factory.kw["bind"].dispose()  # the last connection closing checkpoints the WAL into the file
-    return folder / "template.sqlite3"
+    factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
+    yield url
+    if base:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
-def registry(settings, shared_dir, _registry_template):  # type: ignore[no-untyped-def]
-    """A session factory on a database holding the reference registry."""
-    if _registry_template is not None:
-        shutil.copyfile(_registry_template, settings.db_url.removeprefix("sqlite:///"))
-    factory = open_database(settings)
-    if _registry_template is None:
-        assert import_files(factory, reference(shared_dir)).ok
-    yield factory
-    factory.kw["bind"].dispose()
+def registry(tmp_path, _registry_template):  # type: ignore[no-untyped-def]
+    """A session factory on a database of its own holding the reference registry."""
+    if _registry_template.startswith("sqlite"):
+        shutil.copyfile(_registry_template.removeprefix("sqlite:///"), tmp_path / "registry.sqlite3")
+        factory = open_database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'registry.sqlite3'}"))
+        yield factory
+        factory.kw["bind"].dispose()
+        return
+    # PostgreSQL: a new database copied from the template; FILE_COPY is much faster than the default
+    # WAL_LOG strategy for a small template (and the throwaway cluster runs without fsync).
+    name = f"r_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_registry_template, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(_registry_template).database}" '
+                          "STRATEGY = FILE_COPY"))
+    url = make_url(_registry_template).set(database=name).render_as_string(hide_password=False)
+    factory = open_database(Settings(data_dir=tmp_path, database_url=url))
+    try:
+        yield factory
+    finally:
+        factory.kw["bind"].dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 _refs = count(1)
