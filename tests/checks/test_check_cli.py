@@ -52,3 +52,27 @@ def test_check_json_contract(settings, shared_dir, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "centre: Alta mottak -> Alta asylmottak (2005)" in out and "[error] centre.ambiguous" in out
     assert "file.unreadable" in out
+
+
+def test_check_a_word_form_from_the_fixtures(settings, shared_dir, tmp_path, capsys):
+    import email
+    import email.policy
+
+    from tests.conftest import FIXTURES
+
+    eml = FIXTURES / "docx-closed-centre.eml"
+    if not eml.exists():
+        import pytest
+
+        pytest.skip("inbox_fixtures/docx-closed-centre.eml not generated yet")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    docx = tmp_path / "form.docx"
+    docx.write_bytes(next(iter(msg.iter_attachments())).get_content())
+    files = reference(shared_dir)
+    assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
+    capsys.readouterr()
+    assert main(["check", str(docx), "--json", "--sender", msg["From"].addresses[0].addr_spec, *_args(settings)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"]["format"] == "docx"
+    assert out["centres"] == [{"written": "Gausdal asylmottak", "mottaksnummer": "0504", "name": "Gausdal asylmottak"}]
+    assert [f["code"] for f in out["findings"]] == ["centre.inactive"]
