@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "pipeline.cli.worker_cmd",
     "pipeline.cli.messages_cmd",
     "pipeline.cli.queue_cmd",
+    "pipeline.cli.replies_cmd",
     "pipeline.cli.web_cmd",
 )
 

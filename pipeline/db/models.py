@@ -172,12 +172,18 @@ class Task(Base):
     operator_id: Mapped[str | None] = mapped_column(String(16))
     # As written by the sender (FormReading.to_json()), kept apart from corrections.
     reading: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Operators' corrections by field path ({"applicant.mobile": "...", "centres": [...]}), over `reading`.
+    corrections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     extends_user_id: Mapped[str | None] = mapped_column(String(32))  # same person already a user
     provisioned_user_id: Mapped[str | None] = mapped_column(String(32))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     override_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the task entered its current state (reminders count working days from entering needs_info).
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The sender's last answer (a mail found by find_task_for_reply): a needs_info task answered gets no reminder.
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), onupdate=_now())
     centres: Mapped[list[TaskCentre]] = relationship(

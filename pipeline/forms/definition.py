@@ -51,6 +51,8 @@ class CentresDef:
     headings: tuple[str, ...]
     acroform_prefix: tuple[str, ...]
     end_markers: tuple[str, ...]
+    # Short labels that introduce centres in free text ("Mottak: Dale asylmottak"), normalised.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def _load(path: Path) -> FormDefinition:
             headings=tuple(norm_label(h) for h in c["headings"]),
             acroform_prefix=tuple(c["acroform_prefix"]),
             end_markers=tuple(norm_label(m) for m in c["end_markers"]),
+            labels=tuple(norm_label(m) for m in c.get("labels", [])),
         ),
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: -
-Create Date: 2026-11-22 23:05:13.124135
+Create Date: 2026-11-22 23:11:55.605791
 """
 
 from __future__ import annotations
@@ -175,12 +175,15 @@ def upgrade() -> None:
     sa.Column('operator', sa.JSON(), nullable=False),
     sa.Column('operator_id', sa.String(length=16), nullable=True),
     sa.Column('reading', sa.JSON(), nullable=False),
+    sa.Column('corrections', sa.JSON(), nullable=False),
     sa.Column('extends_user_id', sa.String(length=32), nullable=True),
     sa.Column('provisioned_user_id', sa.String(length=32), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.Column('override_reason', sa.Text(), nullable=True),
     sa.Column('superseded_by_id', sa.Integer(), nullable=True),
     sa.Column('reminder_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('state_changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['attachment_pk'], ['attachment.id'], ),

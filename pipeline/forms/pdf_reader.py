@@ -1,0 +1,29 @@
+"""Read the mottaksadministrator form out of a PDF (format "pdf").
+
+The parse itself (pdf_parse.parse_pdf) runs in a sandboxed child process: pdfminer's worst cases
+take seconds per page, gigabytes of memory or blow the stack, and a child can be killed. The
+child gets the bytes and returns plain data; errors come back as pipeline.errors.
+"""
+
+from __future__ import annotations
+
+from pipeline.forms.model import FormReading
+from pipeline.forms.sandbox import reading_from_data, run_limited
+from pipeline.settings import Limits
+
+PARSE_TARGET = "pipeline.forms.pdf_parse:parse_pdf"
+# Imported by the child when it starts, so that the first file does not pay for it under the clock.
+PRELOAD = ("pdfplumber", "pipeline.forms.pdf_parse")
+
+
+def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
+    limits = limits or Limits()
+    result = run_limited(PARSE_TARGET, data, filename, limits.max_pdf_pages, limits=limits, preload=PRELOAD)
+    return reading_from_data(result)
+
+
+def read_pdf_in_process(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
+    """The same parse without the child process (for debugging and profiling only: no limits but pages)."""
+    from pipeline.forms.pdf_parse import parse_pdf
+
+    return reading_from_data(parse_pdf(data, filename, (limits or Limits()).max_pdf_pages))

@@ -1,0 +1,72 @@
+"""Following a task up: which task a mail answers, and reminders for unanswered requests."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline import audit
+from pipeline.db.models import Message, Reply, Task
+from pipeline.service import replies
+from pipeline.settings import Settings
+
+_CASE_REF = re.compile(r"\[\s*IMDi-skjema\s+(\d{4}-\d{4,})\s*\]", re.IGNORECASE)
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def find_task_for_reply(session: Session, message: Message) -> Task | None:
+    """The task a mail answers: by the case reference in its subject, else by In-Reply-To/References."""
+    task: Task | None = None
+    match = _CASE_REF.search(message.subject or "")
+    if match:
+        task = session.scalar(select(Task).where(Task.case_ref == match.group(1)))
+    if task is None:
+        ids = _MSGID.findall(" ".join(filter(None, (message.in_reply_to, message.references))))
+        if ids:
+            reply = session.scalars(select(Reply).where(Reply.rfc_message_id.in_(ids), Reply.task_id.is_not(None))
+                                    .order_by(Reply.id.desc())).first()
+            if reply is not None:
+                task = session.get(Task, reply.task_id)
+            else:
+                task = session.scalars(select(Task).join(Message, Message.id == Task.message_pk)
+                                       .where(Message.message_id.in_(ids), Message.id != message.id)
+                                       .order_by(Task.id.desc())).first()
+    seen = set()
+    while task is not None and task.superseded_by_id and task.id not in seen:  # follow to the live task
+        seen.add(task.id)
+        task = session.get(Task, task.superseded_by_id)
+    return task
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    at = start
+    while days > 0:
+        at += timedelta(days=1)
+        if at.weekday() < 5:  # Monday to Friday
+            days -= 1
+    return at
+
+
+def send_reminders(session: Session, now: datetime | None = None, working_days: int = 3, *,
+                   settings: Settings | None = None) -> int:
+    """One reminder per request for information left unanswered for `working_days` working days."""
+    now = now or datetime.now(UTC)
+    count = 0
+    tasks = session.scalars(select(Task).where(Task.state == "needs_info", Task.reminder_sent_at.is_(None))
+                            .order_by(Task.id)).all()
+    for task in tasks:
+        since = replies.aware(task.state_changed_at or task.created_at)
+        answered = replies.aware(task.answered_at)
+        if since is None or (answered and answered >= since) or add_working_days(since, working_days) > now:
+            continue
+        task.reminder_sent_at = now
+        reply = replies.draft_reply(session, kind="reminder", task=task, automatic=True, settings=settings)
+        audit.record(session, audit.SYSTEM, "task.reminded", "task", task.id,
+                     {"reply": reply.id if reply else None, "working_days": working_days})
+        count += 1 if reply else 0
+    return count
+
+

@@ -1,0 +1,284 @@
+"""Reply use cases: draft a reply (with the loop guards), edit a draft, and send what is due.
+
+Reply states: draft → queued → sending → sent, or failed (retried with backoff while next_attempt_at
+is set; after `max_attempts`, or on a permanent refusal, next_attempt_at is cleared and an operator
+must look). Automatic replies and decision replies are queued at once; `update_draft` may edit them
+until the sender picks them up.
+
+Exactly once, as far as SMTP allows: send_due marks a reply 'sending' (with a lease in next_attempt_at)
+and commits BEFORE talking to the relay, and marks it 'sent' in a new transaction after the relay
+accepted it. The Message-ID is fixed when the reply is drafted. The remaining window is a crash after
+the relay said 250 and before 'sent' was committed: the reply is then found in 'sending' with an
+expired lease and sent again with the same Message-ID, which receivers and mail clients use to
+drop the duplicate. We chose that over leaving it for an operator, because a lost request for
+information stalls a case for days while a duplicate with the same Message-ID is harmless. A crash
+before the relay accepted (the common case: the commit precedes the network) gives exactly one copy.
+The folder outbox is idempotent: a resend replaces the same <id>.eml.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline import audit
+from pipeline.db.models import Message, Reply, Task
+from pipeline.db.session import unit_of_work
+from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.outbox import Outbox, build_message, header_text
+from pipeline.replies import render
+from pipeline.service.task_data import reply_context
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CASE_TAG = "IMDi-skjema"
+_PREFIX = re.compile(r"^\s*((re|sv|aw|fw|fwd|vs|vb|wg|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_TAG = re.compile(r"\s*\[IMDi-skjema [0-9-]+\]\s*", re.IGNORECASE)
+_NO_REPLY = re.compile(r"^(noreply|donotreply|mailerdaemon|postmaster|bounces?)$")
+_AUTO_SUBJECT = re.compile(
+    r"^(automatisk svar|fraværsmelding|fravær|autosvar|auto:|automatic reply|out of office|"
+    r"abwesenheit|undeliverable|delivery status notification|returned mail|mail delivery)", re.IGNORECASE)
+
+
+def max_per_hour() -> int:
+    return int(os.environ.get("PIPELINE_REPLY_MAX_PER_HOUR", "5"))
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they are UTC."""
+    if dt is None:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def reply_subject(original: str | None, fallback: str, case_ref: str | None) -> str:
+    """'Re: <original subject> [IMDi-skjema 2026-0042]': one 'Re: ', one case reference."""
+    base = _TAG.sub(" ", header_text(original))
+    base = _PREFIX.sub("", base).strip()
+    base = " ".join(_TAG.sub(" ", base).split()) or fallback
+    subject = f"Re: {base}"
+    if case_ref:
+        subject += f" [{CASE_TAG} {case_ref}]"
+    return subject
+
+
+def refused_because(session: Session, to_addr: str | None, message: Message | None, automatic: bool) -> str | None:
+    """Why no reply may go to this address (None: it may)."""
+    if not to_addr:
+        return "no sender address"
+    addr = plain_address(to_addr)
+    if addr is None:
+        return "sender address is not a plain address"
+    local = addr.rpartition("@")[0].lower()
+    if _NO_REPLY.match(re.sub(r"[-_.+]", "", local.split("+")[0])):
+        return "no-reply address"
+    if message is not None and _is_auto_reply(message):
+        return "the message is an auto-reply or a bounce"
+    if automatic:
+        since = now_utc() - timedelta(hours=1)
+        count = session.scalar(select(func.count(Reply.id)).where(
+            func.lower(Reply.to_addr) == addr.lower(), Reply.created_at >= since))
+        if count and count >= max_per_hour():
+            return f"loop guard: {count} replies to this address in the last hour"
+    return None
+
+
+def plain_address(text: str) -> str | None:
+    """'kari@x.no' from 'kari@x.no' or 'Kari <kari@x.no>'; None for anything that could smuggle a header."""
+    if any(c in text for c in "\r\n\0") or "=?" in text:
+        return None
+    addr = parseaddr(text.strip())[1]
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() or c in "<>,;\"" for c in addr):
+        return None
+    return addr
+
+
+def _is_auto_reply(message: Message) -> bool:
+    if message.outcome == "auto_reply":
+        return True
+    if message.subject and _AUTO_SUBJECT.match(message.subject.strip()):
+        return True
+    if not message.raw:
+        return False
+    from email import policy
+    from email.parser import BytesHeaderParser
+
+    h = BytesHeaderParser(policy=policy.default).parsebytes(message.raw)
+    auto = str(h.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(h.get("Precedence", "")).strip().lower()
+    return bool(
+        (auto and auto != "no")
+        or h.get("X-Autoreply") or h.get("X-Autorespond")
+        or precedence in ("bulk", "junk", "list")
+        or (h.get("X-MS-Exchange-Inbox-Rules-Loop") and str(h.get("X-Auto-Response-Suppress", "")).lower() == "all")
+        or str(h.get("Return-Path", "")).strip() == "<>"
+        or h.get_content_type() == "multipart/report"
+    )
+
+
+def _message_id(settings: Settings) -> str:
+    domain = parseaddr(settings.reply_from)[1].rpartition("@")[2] or "imdi.no"
+    return f"<reply-{uuid.uuid4().hex}@{domain}>"
+
+
+def draft_reply(session: Session, *, kind: str, task: Task | None = None, message: Message | None = None,
+                automatic: bool = True, extra: dict[str, Any] | None = None, settings: Settings | None = None,
+                actor: str = audit.SYSTEM, state: str = "queued") -> Reply | None:
+    """Render and store a reply to `message` (default: the task's original message), or None if forbidden.
+
+    Kinds: receipt, needs_info, confirmation, rejection, reminder (with a task); unreadable (extra:
+    {"errors": [{"filename", "message"}]}, message being the error's message_no) and no_form (a message
+    only). `extra` adds to or overrides the template context (e.g. {"note": ...}). None, with an audit
+    event saying why, for a no-reply address, an auto-reply or bounce, or the loop guard (automatic only).
+    """
+    settings = settings or Settings.from_env()
+    if message is None and task is not None:
+        message = session.get(Message, task.message_pk)
+    if message is None:
+        raise ValueError("draft_reply needs a task or a message")
+    why = refused_because(session, message.sender, message, automatic)
+    if why:
+        audit.record(session, actor, "reply.suppressed", "task" if task else "message",
+                     task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
+        log.info("no %s reply for message %s: %s", kind, message.id, why)
+        return None
+    to_addr = plain_address(message.sender or "") or ""
+    context = reply_context(task, settings) if task is not None else reply_context(None, settings)
+    context["sender_name"] = header_text(message.sender_name) or None
+    context.update(extra or {})
+    rendered = render(kind, context)
+    case_ref = task.case_ref if task is not None else None
+    refs = [r for r in (message.references or "").split() if r.startswith("<")]
+    if message.message_id:
+        refs.append(message.message_id.strip())
+    refs = list(dict.fromkeys(refs))[-20:]  # keep the thread's head and tail bounded
+    reply = Reply(
+        task_id=task.id if task else None, message_pk=message.id, kind=kind, automatic=automatic,
+        to_addr=to_addr.lower(), subject=reply_subject(message.subject, rendered.subject, case_ref),
+        body_text=rendered.text, body_html=rendered.html, rfc_message_id=_message_id(settings),
+        in_reply_to=message.message_id.strip() if message.message_id else None,
+        references=" ".join(refs) or None, state=state, attempts=0, created_at=now_utc(),
+    )
+    session.add(reply)
+    session.flush()
+    audit.record(session, actor, "reply.drafted", "reply", reply.id,
+                 {"kind": kind, "task": task.id if task else None, "state": state, "automatic": automatic})
+    return reply
+
+
+def update_draft(session: Session, reply_id: int, *, actor: str, subject: str | None = None,
+                 body_text: str | None = None) -> Reply:
+    """Edit a reply that has not been picked up for sending yet."""
+    reply = session.get(Reply, reply_id, with_for_update=True)
+    if reply is None:
+        raise PipelineError(f"no reply {reply_id}", code="reply.not_found")
+    if reply.state not in ("draft", "queued"):
+        raise IllegalTransition(f"reply {reply_id} is {reply.state}: only a draft or queued reply can be edited",
+                                message_no="Svaret er allerede sendt eller under sending og kan ikke endres.")
+    changes: dict[str, Any] = {}
+    if subject is not None:
+        new = header_text(subject)
+        tag = _TAG.search(reply.subject)
+        if tag and tag.group(0).strip() not in new:
+            new = f"{new} {tag.group(0).strip()}"  # the case reference must survive an edit
+        if new != reply.subject:
+            changes["subject"] = {"before": reply.subject, "after": new}
+            reply.subject = new
+    if body_text is not None and body_text != reply.body_text:
+        changes["body_text"] = {"before": reply.body_text, "after": body_text}
+        reply.body_text = body_text
+        # The HTML alternative must say the same thing: rebuild it from the edited text.
+        paras = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>\n" for p in body_text.split("\n\n"))
+        reply.body_html = f'<!DOCTYPE html>\n<html lang="nb"><head><meta charset="utf-8"></head><body>\n{paras}</body></html>\n'
+    if changes:
+        audit.record(session, actor, "reply.edited", "reply", reply.id, changes)
+    return reply
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 5, 25 minutes, ... capped at 6 hours."""
+    return timedelta(seconds=min(60 * 5 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def _claim(factory: sessionmaker[Session], now: datetime, lease: timedelta) -> int | None:
+    """Mark one due reply 'sending' and commit; its id, -1 when another worker took it first, None: none due."""
+    try:
+        return _claim_one(factory, now, lease)
+    except OperationalError as exc:  # SQLite: another writer got in between our read and our write
+        log.info("claiming a reply lost a race: %s", exc.orig)
+        return -1
+
+
+def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta) -> int | None:
+    with unit_of_work(factory) as session:
+        due = or_(
+            (Reply.state == "queued") & (or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now)),
+            (Reply.state == "failed") & (Reply.next_attempt_at <= now),
+            (Reply.state == "sending") & (Reply.next_attempt_at <= now),  # crashed mid-send: lease expired
+        )
+        q = select(Reply).where(due).order_by(Reply.id).limit(1)
+        if session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        reply = session.scalars(q).first()
+        if reply is None:
+            return None
+        if reply.state == "sending":
+            log.warning("reply %s was left in 'sending' (crash?): sending again with the same Message-ID", reply.id)
+            audit.record(session, audit.SYSTEM, "reply.resend_after_crash", "reply", reply.id, {})
+        # Compare-and-set so that two workers on SQLite (no SKIP LOCKED) cannot both claim it.
+        done = session.execute(
+            update(Reply).where(Reply.id == reply.id, Reply.state == reply.state, Reply.attempts == reply.attempts)
+            .values(state="sending", attempts=reply.attempts + 1, next_attempt_at=now + lease)
+        )
+        return reply.id if done.rowcount == 1 else -1
+
+
+def send_due(session_factory: sessionmaker[Session], outbox: Outbox, *, now: datetime | None = None,
+             max_attempts: int = 6, lease: timedelta = timedelta(minutes=10), limit: int = 100) -> int:
+    """Send every reply that is due; returns how many were sent."""
+    sent = 0
+    for _ in range(limit):
+        at = now or now_utc()
+        reply_id = _claim(session_factory, at, lease)
+        if reply_id is None:
+            break
+        if reply_id < 0:
+            continue
+        with session_factory() as session:
+            reply = session.get(Reply, reply_id)
+            assert reply is not None
+            attempts = reply.attempts
+        try:
+            outbox.send(build_message(reply, outbox.sender), reply_id)
+        except PipelineError as exc:
+            permanent = bool(getattr(exc, "permanent", False)) or attempts >= max_attempts
+            with unit_of_work(session_factory) as session:
+                session.execute(update(Reply).where(Reply.id == reply_id, Reply.state == "sending").values(
+                    state="failed", last_error=exc.message[:2000],
+                    next_attempt_at=None if permanent else at + backoff(attempts)))
+                audit.record(session, audit.SYSTEM, "reply.failed", "reply", reply_id,
+                             {"error": exc.message[:500], "attempts": attempts, "gave_up": permanent})
+            log.warning("reply %s not sent (attempt %s): %s", reply_id, attempts, exc.message)
+            continue
+        with unit_of_work(session_factory) as session:
+            session.execute(update(Reply).where(Reply.id == reply_id, Reply.state == "sending").values(
+                state="sent", sent_at=now_utc(), next_attempt_at=None, last_error=None))
+            audit.record(session, audit.SYSTEM, "reply.sent", "reply", reply_id, {"attempts": attempts})
+        sent += 1
+    return sent

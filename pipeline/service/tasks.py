@@ -1,0 +1,309 @@
+"""Tasks: one per form, and the only place that changes a task's state.
+
+    needs_info ──clear──▶ review ──approve──▶ approved ──provision──▶ provisioned
+        ▲  │                │  │                 │
+        │  └────────────────┼──┼── reject ───────┴──▶ rejected
+        └──── request_info ─┘  └── supersede ───────▶ superseded   (from needs_info too)
+
+`ACTIONS` is the whole state machine as data; `_transition` enforces it, stamps state_changed_at and
+records an audit event (who, what, before/after) for every change. Each function here runs inside the
+caller's transaction (pipeline.db.session.unit_of_work) and drafts the reply that goes with the step.
+
+An answer from the sender (found by the case reference in the subject, or by In-Reply-To/References)
+that carries a corrected form updates the task it answers instead of opening a new one; a resent form
+from the same sender for the same person without threading supersedes the open task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pipeline import audit
+from pipeline.checks.model import CheckResult, Finding, is_blocking
+from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
+from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.forms.model import FIELD_PATHS, FormReading, fold
+from pipeline.service import replies
+
+# Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).
+from pipeline.service.followup import add_working_days, find_task_for_reply, send_reminders
+from pipeline.service.task_data import effective_reading, has_blocking, split_centres, written_values
+from pipeline.settings import Settings
+
+__all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "correct", "find_task_for_reply",
+           "mark_provisioned", "open_task", "record_answer", "reject", "request_info", "send_reminders"]
+
+OPEN_STATES = ("needs_info", "review")
+END_STATES = ("provisioned", "rejected", "superseded")
+
+# action: (states it may start from, states it may lead to; () = stays where it is)
+ACTIONS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "open": (frozenset({"new"}), ("needs_info", "review")),
+    "clear": (frozenset({"needs_info"}), ("review",)),  # an answer or correction left nothing blocking
+    "block": (frozenset({"review"}), ("needs_info",)),  # the sender's answer brought a blocking finding
+    "request_info": (frozenset({"review", "needs_info"}), ("needs_info",)),
+    "correct": (frozenset({"review", "needs_info"}), ()),
+    "answer": (frozenset({"review", "needs_info"}), ()),
+    "approve": (frozenset({"review", "needs_info"}), ("approved",)),  # from needs_info only with an override
+    "reject": (frozenset({"review", "needs_info", "approved"}), ("rejected",)),
+    "provision": (frozenset({"approved"}), ("provisioned",)),
+    "supersede": (frozenset({"review", "needs_info"}), ("superseded",)),
+}
+TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    (src, dst) for srcs, dsts in ACTIONS.values() for src in srcs for dst in dsts if src != dst
+)
+_STATE_NO = {"needs_info": "venter på opplysninger", "review": "til vurdering", "approved": "godkjent",
+             "provisioned": "opprettet", "rejected": "avslått", "superseded": "erstattet av en nyere sak"}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def _transition(session: Session, task: Task, action: str, *, actor: str, to: str | None = None,
+                details: dict[str, Any] | None = None) -> None:
+    """The one gate for state changes: refuse what ACTIONS does not allow, audit what it does."""
+    sources, targets = ACTIONS[action]
+    before = task.state
+    target = to or (targets[0] if len(targets) == 1 else before)
+    if before not in sources or (targets and target not in targets) or (not targets and target != before):
+        allowed = ", ".join(sorted(sources))
+        raise IllegalTransition(
+            f"cannot {action} task {task.case_ref}: it is {before} (allowed from: {allowed})",
+            message_no=f"Saken {task.case_ref} er {_STATE_NO.get(before, before)}, så dette kan ikke gjøres nå.",
+        )
+    task.state = target
+    if before != target:
+        task.state_changed_at = now_utc()
+    audit.record(session, actor, f"task.{action}", "task", task.id,
+                 {"state": {"before": before, "after": target}, **(details or {})})
+
+
+def _get(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id, with_for_update=True)
+    if task is None:
+        raise PipelineError(f"no task {task_id}", code="task.not_found")
+    return task
+
+
+def _next_case_ref(session: Session, year: int) -> str:
+    """Atomic increment (the UPDATE takes the row lock), inserting the year's row the first time."""
+    for _ in range(3):
+        last = session.execute(update(CaseCounter).where(CaseCounter.year == year)
+                               .values(last=CaseCounter.last + 1).returning(CaseCounter.last)).scalar()
+        if last is not None:
+            return f"{year}-{last:04d}"
+        try:
+            with session.begin_nested():
+                session.execute(insert(CaseCounter).values(year=year, last=1))
+            return f"{year}-0001"
+        except IntegrityError:
+            continue  # another transaction inserted the row first: increment it
+    raise PipelineError("could not allocate a case reference")
+
+
+def _store_result(task: Task, result: CheckResult, extra: Sequence[Finding] = ()) -> None:
+    a = result.applicant
+    task.first_name, task.last_name = a.get("first_name"), a.get("last_name")
+    task.email, task.mobile, task.position = a.get("email"), a.get("mobile"), a.get("position")
+    task.operator = dict(result.operator)
+    task.operator_id, task.extends_user_id = result.operator_id, result.extends_user_id
+    task.centres = [TaskCentre(position=i, written=c.written, mottaksnummer=c.mottaksnummer, name=c.name)
+                    for i, c in enumerate(result.centres)]
+    marked = range(len(result.findings), len(result.findings) + len(extra))
+    # Findings the checks did not make (form.in_body, form.duplicate, ...) are marked, so that a
+    # re-check after a correction keeps them.
+    task.findings = [
+        FindingRow(code=f.code, severity=f.severity, field=f.field, message_no=f.message_no,
+                   message_en=f.message_en, details={**f.details, **({"extra": True} if i in marked else {})})
+        for i, f in enumerate([*result.findings, *extra])
+    ]
+
+
+def _same_person(task: Task, applicant: dict[str, str | None]) -> bool:
+    first, last = applicant.get("first_name"), applicant.get("last_name")
+    return bool((applicant.get("email") and task.email == applicant.get("email"))
+                or (applicant.get("mobile") and task.mobile == applicant.get("mobile"))
+                or (first and last and ((task.first_name or "").casefold(), (task.last_name or "").casefold())
+                    == (first.casefold(), last.casefold())))
+
+
+def _recheck_without(session: Session, task: Task, reading: FormReading, message: Message,
+                     result: CheckResult) -> CheckResult:
+    """A check made before we knew which task this form replaces counts that task's mobile as a pending
+    duplicate of itself: check again leaving it out (when the checks are installed)."""
+    if not any(f.code == "mobile.duplicate" for f in result.findings):
+        return result
+    try:
+        from pipeline.checks import check_reading  # type: ignore[attr-defined]
+        from pipeline.registry import RegistryView  # type: ignore[import-not-found]
+    except ImportError:
+        return result
+    return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
+                         exclude_task_id=task.id)
+
+
+def open_task(session: Session, *, message: Message, attachment: Attachment | None, reading: FormReading,
+              result: CheckResult, extra_findings: Sequence[Finding] = (), actor: str = audit.SYSTEM,
+              settings: Settings | None = None) -> Task:
+    """A task for one form (or, for the sender's answer to an open task, that task brought up to date)."""
+    sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
+    answered = find_task_for_reply(session, message)
+    # Only the same sender may update a task, and only for the same person: a form for a colleague
+    # sent in the same thread is a case of its own.
+    if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
+            and _same_person(answered, result.applicant)):
+        result = _recheck_without(session, answered, reading, message, result)
+        return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,
+                             result=result, extra_findings=extra_findings, actor=actor, settings=settings)
+    older = []
+    if sender:
+        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.state.in_(OPEN_STATES))
+                                            .order_by(Task.id).with_for_update()).all()
+                 if _same_person(t, result.applicant)]
+    if older:
+        result = _recheck_without(session, older[-1], reading, message, result)
+    task = Task(case_ref=_next_case_ref(session, now_utc().year), state="new", message_pk=message.id,
+                attachment_pk=attachment.id if attachment else None, sender=sender, reading=reading.to_json(),
+                corrections={}, created_at=now_utc(), updated_at=now_utc())
+    _store_result(task, result, extra_findings)
+    session.add(task)
+    session.flush()
+    blocking = any(f.blocking for f in [*result.findings, *extra_findings])
+    _transition(session, task, "open", actor=actor, to="needs_info" if blocking else "review",
+                details={"message": message.id, "attachment": task.attachment_pk,
+                         "findings": [f.code for f in task.findings]})
+    for old in older:
+        old.superseded_by_id = task.id
+        _transition(session, old, "supersede", actor=actor, details={"superseded_by": task.id,
+                                                                     "case_ref": task.case_ref})
+        audit.record(session, actor, "task.supersedes", "task", task.id, {"superseded": old.id})
+    replies.draft_reply(session, kind="needs_info" if blocking else "receipt", task=task, message=message,
+                        automatic=True, settings=settings, actor=actor)
+    return task
+
+
+def _apply_answer(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
+                  reading: FormReading, result: CheckResult, extra_findings: Sequence[Finding], actor: str,
+                  settings: Settings | None) -> Task:
+    before = written_values(task)
+    task.reading = reading.to_json()
+    dropped = dict(task.corrections or {})
+    task.corrections = {}  # the sender's new form is the new truth
+    task.attachment_pk = attachment.id if attachment else task.attachment_pk
+    task.answered_at = now_utc()
+    task.reminder_sent_at = None
+    _store_result(task, result, extra_findings)
+    after = written_values(task)
+    changed = {p: {"before": before.get(p), "after": v} for p, v in after.items() if before.get(p) != v}
+    _transition(session, task, "answer", actor=actor, details={
+        "message": message.id, "changes": changed, "corrections_dropped": dropped,
+        "findings": [f.code for f in task.findings]})
+    blocking = any(f.blocking for f in [*result.findings, *extra_findings])
+    if task.state == "needs_info" and not blocking:
+        _transition(session, task, "clear", actor=actor, details={"by": "answer"})
+    elif task.state == "review" and blocking:
+        _transition(session, task, "block", actor=actor, details={"by": "answer"})
+    replies.draft_reply(session, kind="needs_info" if blocking else "receipt", task=task, message=message,
+                        automatic=True, settings=settings, actor=actor)
+    return task
+
+
+def record_answer(session: Session, task: Task, message: Message, *, actor: str = audit.SYSTEM) -> None:
+    """The sender answered without a form (e.g. wrote the fields in the mail): no reminder; a person reads it."""
+    task.answered_at = now_utc()
+    audit.record(session, actor, "task.answered_without_form", "task", task.id, {"message": message.id})
+
+
+def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None) -> Task:
+    task = _get(session, task_id)
+    blocking = sorted({f.code for f in task.findings if is_blocking(f.code)})
+    override = (override_reason or "").strip() or None
+    if blocking and not override:
+        raise IllegalTransition(
+            f"task {task.case_ref} has blocking findings ({', '.join(blocking)}): approve with an override reason",
+            message_no="Saken har feil som hindrer godkjenning. Godkjenn med en begrunnelse for overstyring.")
+    _transition(session, task, "approve", actor=actor,
+                details={"override_reason": override, "blocking": blocking} if override else {})
+    task.override_reason = override
+    return task
+
+
+def reject(session: Session, task_id: int, *, actor: str, reason: str,
+           settings: Settings | None = None) -> Task:
+    if not (reason or "").strip():
+        raise IllegalTransition("a rejection needs a reason", message_no="Et avslag må ha en begrunnelse.")
+    task = _get(session, task_id)
+    _transition(session, task, "reject", actor=actor, details={"reason": reason.strip()})
+    task.decision_reason = reason.strip()
+    replies.draft_reply(session, kind="rejection", task=task, automatic=False, settings=settings, actor=actor)
+    return task
+
+
+def request_info(session: Session, task_id: int, *, actor: str, note: str | None = None,
+                 settings: Settings | None = None) -> Task:
+    task = _get(session, task_id)
+    _transition(session, task, "request_info", actor=actor, details={"note": note})
+    task.reminder_sent_at = None  # a new request starts a new reminder clock
+    task.state_changed_at = now_utc()
+    replies.draft_reply(session, kind="needs_info", task=task, automatic=False,
+                        extra={"note": (note or "").strip() or None}, settings=settings, actor=actor)
+    return task
+
+
+def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str | None = None,
+                     settings: Settings | None = None) -> Task:
+    task = _get(session, task_id)
+    _transition(session, task, "provision", actor=actor, details={"user_id": user_id})
+    task.provisioned_user_id = (user_id or "").strip() or task.extends_user_id
+    replies.draft_reply(session, kind="confirmation", task=task, automatic=False, settings=settings, actor=actor)
+    return task
+
+
+Checker = Callable[[Session, FormReading, Task], CheckResult]
+
+
+def _default_checker(session: Session, reading: FormReading, task: Task) -> CheckResult:
+    from pipeline.checks import check_reading  # type: ignore[attr-defined]
+    from pipeline.registry import RegistryView  # type: ignore[import-not-found]
+
+    message = session.get(Message, task.message_pk)
+    return check_reading(reading, RegistryView(session), sender=task.sender,
+                         auth=message.auth_results if message else None, exclude_task_id=task.id)
+
+
+def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, Any],
+            settings: Settings | None = None, checker: Checker | None = None) -> Task:
+    """Operators' corrections by field path, kept apart from the reading as written, then checked again."""
+    bad = [p for p in changes if p not in FIELD_PATHS and p != "centres"]
+    if bad or not changes:
+        raise IllegalTransition(f"cannot correct {bad or 'nothing'}: fields are {', '.join(FIELD_PATHS)}, centres",
+                                message_no="Ukjent felt.")
+    task = _get(session, task_id)
+    before = written_values(task)
+    clean = {p: split_centres(v) if p == "centres" else fold(str(v)) if v is not None else None
+             for p, v in changes.items()}
+    diff = {p: {"before": before[p], "after": v} for p, v in clean.items() if before[p] != v}
+    _transition(session, task, "correct", actor=actor, details={"changes": diff})
+    if not diff:
+        return task
+    task.corrections = {**(task.corrections or {}), **{p: clean[p] for p in diff}}
+    # Findings the checks did not make (form.in_body, form.duplicate, ...) stay; the rest come fresh.
+    kept = [Finding(r.code, r.severity, r.field, r.message_no, r.message_en,  # type: ignore[arg-type]
+                    {k: v for k, v in r.details.items() if k != "extra"})
+            for r in task.findings if r.details.get("extra")]
+    result = (checker or _default_checker)(session, effective_reading(task), task)
+    _store_result(task, result, kept)
+    session.flush()
+    audit.record(session, actor, "task.rechecked", "task", task.id,
+                 {"findings": [f.code for f in task.findings]})
+    if task.state == "needs_info" and not has_blocking(task):
+        _transition(session, task, "clear", actor=actor, details={"by": "correction"})
+        replies.draft_reply(session, kind="receipt", task=task, automatic=True, settings=settings, actor=actor)
+    return task
