@@ -43,6 +43,10 @@ def check_reading(reading: FormReading, view: RegistryView, *, sender: str | Non
         extends, dup = check_duplicate(view, mobile.e164, first=first, last=last, email=email,
                                        exclude_task_id=exclude_task_id)
         findings += [dup] if dup else []
+        if extends is None and dup is None and email:
+            # Same e-mail as one registry user: the same person, now with another mobile.
+            same = view.users_by_email(email)
+            extends = same[0].user_id if len(same) == 1 else None
 
     organisation = fold(value("operator.organisation"))
     operator, how = match_operator(view, organisation=organisation, operator_email=op_email,

@@ -109,6 +109,13 @@ def test_same_person_extends_the_user(registry):
     assert "mobile.duplicate" not in codes(by_name) and by_name.extends_user_id == "U10011"
 
 
+def test_same_email_with_a_new_mobile_extends_the_user(registry):
+    result = run(registry, form(first_name="Amra", last_name="Rønning", email="amra.ronning@nordkalotten-mottak.no",
+                                mobile="415 55 123", centres=["Alta asylmottak"]))
+    assert result.findings == [] and result.extends_user_id == "U10011"
+    assert run(registry, form()).extends_user_id is None
+
+
 def test_mobile_duplicate_in_an_open_task(registry):
     task_id = add_open_task(registry, first="Ola", last="Annensen", email="ola@nordkalotten-mottak.no",
                             mobile="+4741555123")
