@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from pipeline.db.models import AuditEvent, Reply, Task
 from pipeline.db.session import unit_of_work
 from tests.web import seed
 from tests.web.conftest import csrf_token
-
-pytest.importorskip("pipeline.service.tasks", reason="the task service has not landed yet")
 
 BLOCKING = [{"code": "mobile.duplicate", "field": "applicant.mobile", "message_no": "Mobilnummeret er i bruk.",
              "details": {"holder": {"user_id": "U10002"}}}]
