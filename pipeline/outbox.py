@@ -1,6 +1,6 @@
 """The outbox: turn a stored Reply into a MIME message and hand it to a folder or an SMTP relay.
 
-    outbox_from_settings(settings)   FolderOutbox(<data-dir>/outbox) unless PIPELINE_SMTP_HOST is set
+    outbox_from_settings(settings)   FolderOutbox(<data-dir>/outbox) unless settings.smtp_host is set
     FolderOutbox(dir).send(msg, reply_id)   writes <reply id>.eml atomically (tmp file + rename)
     SmtpOutbox(host, port, ...).send(msg, reply_id)   smtplib; ssl | starttls | none; optional login
 
@@ -128,7 +128,7 @@ class SmtpOutbox:
                  password: str | None = None, timeout: float = 30.0, sender: str = DEFAULT_SENDER,
                  ssl_context: ssl.SSLContext | None = None) -> None:
         if security not in ("ssl", "starttls", "none"):
-            raise OutboxError(f"SMTP security must be ssl, starttls or none, not {security!r}")
+            raise OutboxError(f"SMTP security must be ssl, starttls or none, not {security!r}", code="config.invalid")
         self.host = host
         self.port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
         self.security = security
@@ -170,23 +170,19 @@ class SmtpOutbox:
 
 
 def outbox_from_settings(settings: Settings) -> FolderOutbox | SmtpOutbox:
-    """SMTP when PIPELINE_SMTP_HOST is set (PORT, SECURITY, USER, PASSWORD, TIMEOUT), else the folder."""
-    host = os.environ.get("PIPELINE_SMTP_HOST")
-    if not host:
+    """SMTP when settings.smtp_host is set (PIPELINE_SMTP_HOST, _PORT, _SECURITY, _USER, _PASSWORD,
+    _TIMEOUT), else the folder <data-dir>/outbox."""
+    if not settings.smtp_host:
         return FolderOutbox(settings.outbox_dir, sender=settings.reply_from)
-    port = os.environ.get("PIPELINE_SMTP_PORT")
-    try:
-        return SmtpOutbox(
-            host,
-            int(port) if port else None,
-            security=os.environ.get("PIPELINE_SMTP_SECURITY", "starttls"),
-            user=os.environ.get("PIPELINE_SMTP_USER") or None,
-            password=os.environ.get("PIPELINE_SMTP_PASSWORD") or None,
-            timeout=float(os.environ.get("PIPELINE_SMTP_TIMEOUT", "30")),
-            sender=settings.reply_from,
-        )
-    except ValueError as exc:
-        raise OutboxError(f"invalid SMTP setting: {exc}", code="config.invalid") from exc
+    return SmtpOutbox(
+        settings.smtp_host,
+        settings.smtp_port,
+        security=settings.smtp_security,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        timeout=settings.smtp_timeout,
+        sender=settings.reply_from,
+    )
 
 
 def send_due(session_factory, outbox: Outbox, **kwargs) -> int:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import ConfigError
 
@@ -29,6 +30,19 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"PIPELINE_{name}", default)
 
 
+def _env_number(name: str, kind: type[int] | type[float], default: int | float | None) -> Any:
+    raw = _env(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise ConfigError(f"PIPELINE_{name}={raw!r} is not a number") from exc
+    if value < 0:
+        raise ConfigError(f"PIPELINE_{name}={raw!r} must not be negative")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -38,6 +52,16 @@ class Settings:
     check_deliverability: bool = False
     reply_from: str = "IMDi <post@imdi.no>"
     signature: str = "Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet"
+    # SMTP outbox: used when smtp_host is set, else replies go to <data-dir>/outbox as .eml files.
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default by security: 465 ssl, 587 starttls, 25 none
+    smtp_security: str = "starttls"  # ssl | starttls | none
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)  # never in a log line or a traceback
+    smtp_timeout: float = 30.0
+    reply_max_per_hour: int = 5  # loop guard: automatic replies to one address per hour
+    reminder_working_days: int = 3
+    retention_days: int = 180  # raw mail and attachments of decided cases are purged after this
 
     @property
     def db_url(self) -> str:
@@ -69,4 +93,13 @@ class Settings:
             check_deliverability=(_env("CHECK_DELIVERABILITY", "0") or "0").lower() in ("1", "true", "yes"),
             reply_from=_env("REPLY_FROM", cls.reply_from) or cls.reply_from,
             signature=_env("SIGNATURE", cls.signature) or cls.signature,
+            smtp_host=_env("SMTP_HOST") or None,
+            smtp_port=_env_number("SMTP_PORT", int, None),
+            smtp_security=(_env("SMTP_SECURITY") or cls.smtp_security).strip().lower(),
+            smtp_user=_env("SMTP_USER") or None,
+            smtp_password=_env("SMTP_PASSWORD") or None,
+            smtp_timeout=_env_number("SMTP_TIMEOUT", float, cls.smtp_timeout),
+            reply_max_per_hour=_env_number("REPLY_MAX_PER_HOUR", int, cls.reply_max_per_hour),
+            reminder_working_days=_env_number("REMINDER_WORKING_DAYS", int, cls.reminder_working_days),
+            retention_days=_env_number("RETENTION_DAYS", int, cls.retention_days),
         )

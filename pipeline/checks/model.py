@@ -53,6 +53,8 @@ class CheckResult:
     operator: dict[str, str | None]
     operator_id: str | None = None
     extends_user_id: str | None = None  # the applicant already is this registry user
+    mobile_country: str | None = None  # ISO region of the mobile (NO, SE, ...): shown for numbers abroad
+    operator_match: str | None = None  # how operator_id was found: orgnr, name, operator_email, sender, ...
 
     @property
     def blocking(self) -> bool:

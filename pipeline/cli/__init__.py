@@ -20,11 +20,13 @@ _COMMAND_MODULES = (
     "pipeline.cli.parse_cmd",
     "pipeline.cli.db_cmd",
     "pipeline.cli.registry_cmd",
+    "pipeline.cli.check_cmd",
     "pipeline.cli.worker_cmd",
     "pipeline.cli.messages_cmd",
     "pipeline.cli.status_cmd",
     "pipeline.cli.queue_cmd",
     "pipeline.cli.replies_cmd",
+    "pipeline.cli.purge_cmd",
     "pipeline.cli.web_cmd",
 )
 

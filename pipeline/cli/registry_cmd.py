@@ -1,9 +1,142 @@
-"""`pipeline` sub-commands: registry (filled in by its issue)."""
+"""`pipeline registry import|show|stats`: load the registry CSV files; look at what is loaded."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    return None
+    reg = sub.add_parser("registry", parents=[common], help="the registry of operators, centres and users")
+    rsub = reg.add_subparsers(dest="registry_command", required=True)
+    imp = rsub.add_parser("import", parents=[common], help="import operators.csv, centres.csv, users.csv")
+    imp.add_argument("--operators", type=Path, metavar="F")
+    imp.add_argument("--centres", type=Path, metavar="F")
+    imp.add_argument("--users", type=Path, metavar="F")
+    imp.add_argument("--partial", action="store_true",
+                     help="import the valid rows of a file that has rejected rows (default: all or nothing)")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    imp.set_defaults(handler=_import)
+    stats = rsub.add_parser("stats", parents=[common], help="count what the registry holds")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=_stats)
+    show = rsub.add_parser("show", parents=[common], help="resolve centre names as the checks would")
+    show.add_argument("names", nargs="+", metavar="NAME")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show)
+
+
+class ProgressBar:
+    """A one-line bar on stderr for large files (only on a terminal; logs stay clean)."""
+
+    def __init__(self, stream=None, min_rows: int = 5000) -> None:  # type: ignore[no-untyped-def]
+        self.stream = stream or sys.stderr
+        self.min_rows = min_rows
+        self.enabled = self.stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, kind: str, done: int, total: int) -> None:
+        if not self.enabled or total < self.min_rows:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        self.stream.write(f"\r{kind:<10} [{'#' * filled}{'.' * (width - filled)}] {done:>7}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _import(args: argparse.Namespace) -> int:
+    from pipeline.cli import print_json, settings_from
+    from pipeline.db.session import open_database, unit_of_work
+    from pipeline.errors import RegistryImportError
+    from pipeline.registry import import_registry
+
+    if not (args.operators or args.centres or args.users):
+        raise RegistryImportError("give at least one of --operators, --centres, --users")
+    for path in (args.operators, args.centres, args.users):
+        if path is not None and not path.is_file():
+            raise RegistryImportError(f"{path}: no such file")
+    factory = open_database(settings_from(args))
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with unit_of_work(factory) as session:
+            report = import_registry(session, args.operators, args.centres, args.users,
+                                     all_or_nothing=not args.partial, progress=ProgressBar())
+    except IntegrityError as exc:
+        # Another import or worker wrote a clashing row between our reading and writing.
+        raise RegistryImportError(f"the database refused a row (changed meanwhile?): {exc.orig}") from exc
+    if args.json:
+        print_json(report.to_json())
+    else:
+        for f in report.files:
+            state = "imported" if f.applied else "NOT imported (all or nothing; use --partial)"
+            print(f"{f.kind}: {f.file}: {f.rows} rows: {f.added} added, {f.updated} updated, "
+                  f"{f.unchanged} unchanged, {len(f.rejected)} rejected; {state}")
+            for r in f.rejected:
+                print(f"  {r}")
+    return 0 if report.ok else 1
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from sqlalchemy import func, select
+
+    from pipeline.cli import print_json, settings_from
+    from pipeline.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
+    from pipeline.db.session import open_database
+
+    factory = open_database(settings_from(args))
+    with factory() as session:
+        counts = {
+            "operators": session.scalar(select(func.count()).select_from(RegistryOperator)),
+            "centres": session.scalar(select(func.count()).select_from(RegistryCentre)),
+            "active_centres": session.scalar(select(func.count()).select_from(RegistryCentre)
+                                             .where(RegistryCentre.active.is_(True))),
+            "users": session.scalar(select(func.count()).select_from(RegistryUser)),
+            "roles": session.scalar(select(func.count()).select_from(RegistryUserRole)),
+        }
+    if args.json:
+        print_json(counts)
+    else:
+        for key, value in counts.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from pipeline.cli import print_json, settings_from
+    from pipeline.db.session import open_database
+    from pipeline.registry import RegistryView
+
+    factory = open_database(settings_from(args))
+    out = []
+    with factory() as session:
+        view = RegistryView(session)
+        for name in args.names:
+            res = view.resolve_centre(name)
+            out.append({
+                "written": name, "status": res.status, "how": res.how, "score": res.score,
+                "centre": _centre_json(res.centre) if res.centre else None,
+                "candidates": [_centre_json(c) for c in res.candidates],
+            })
+    if args.json:
+        print_json(out)
+    else:
+        for item in out:
+            centre = item["centre"]
+            line = f"{centre['name']} ({centre['mottaksnummer']})" if centre else ", ".join(
+                f"{c['name']} ({c['mottaksnummer']})" for c in item["candidates"]) or "-"
+            print(f"{item['written']!r}: {item['status']} ({item['how']}): {line}")
+    return 0
+
+
+def _centre_json(c) -> dict:  # type: ignore[no-untyped-def]
+    return {"mottaksnummer": c.mottaksnummer, "name": c.name, "kind": c.kind, "operator_id": c.operator_id,
+            "active": c.active}

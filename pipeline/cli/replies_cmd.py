@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from pipeline.db.models import Reply
 from pipeline.errors import PipelineError
 
-REPLY_STATES = ("draft", "queued", "sending", "sent", "failed")
+REPLY_STATES = ("draft", "queued", "sending", "sent", "failed", "cancelled")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -38,7 +37,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     rm = sub.add_parser("reminders", parents=[common],
                         help="send one reminder per request for information left unanswered")
-    rm.add_argument("--working-days", type=int, default=int(os.environ.get("PIPELINE_REMINDER_WORKING_DAYS", "3")))
+    rm.add_argument("--working-days", type=int, default=None,
+                    help="default: $PIPELINE_REMINDER_WORKING_DAYS or 3")
     rm.add_argument("--json", action="store_true")
     rm.set_defaults(handler=_reminders)
 

@@ -154,7 +154,9 @@ class CaseCounter(Base):
 
 class Task(Base):
     __tablename__ = "task"
-    __table_args__ = (Index("ix_task_state_created", "state", "created_at"),)
+    # The queue lists tasks oldest first, per state (state, created_at) and across states (created_at, id).
+    __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
+                      Index("ix_task_created", "created_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
     # needs_info, review, approved, provisioned, rejected, superseded
@@ -162,9 +164,9 @@ class Task(Base):
     message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     sender: Mapped[str | None] = mapped_column(String(320), index=True)
-    # Applicant, normalised (E.164 mobile, normalised e-mail); columns so the queue can search them.
-    first_name: Mapped[str | None] = mapped_column(String(200))
-    last_name: Mapped[str | None] = mapped_column(String(200))
+    # Applicant, normalised (E.164 mobile, normalised e-mail); indexed columns so the queue can search them.
+    first_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    last_name: Mapped[str | None] = mapped_column(String(200), index=True)
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     mobile: Mapped[str | None] = mapped_column(String(20), index=True)
     position: Mapped[str | None] = mapped_column(String(200))
@@ -199,9 +201,10 @@ class TaskCentre(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    written: Mapped[str] = mapped_column(String(500))
+    # Indexed: the queue searches centres by the name as written and as resolved.
+    written: Mapped[str] = mapped_column(String(500), index=True)
     mottaksnummer: Mapped[str | None] = mapped_column(String(4), index=True)
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200), index=True)
     task: Mapped[Task] = relationship(back_populates="centres")
 
 

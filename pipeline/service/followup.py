@@ -50,9 +50,13 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return at
 
 
-def send_reminders(session: Session, now: datetime | None = None, working_days: int = 3, *,
+def send_reminders(session: Session, now: datetime | None = None, working_days: int | None = None, *,
                    settings: Settings | None = None) -> int:
-    """One reminder per request for information left unanswered for `working_days` working days."""
+    """One reminder per request for information left unanswered for `working_days` working days
+    (default: settings.reminder_working_days)."""
+    settings = settings or Settings.from_env()
+    if working_days is None:
+        working_days = settings.reminder_working_days
     now = now or datetime.now(UTC)
     count = 0
     tasks = session.scalars(select(Task).where(Task.state == "needs_info", Task.reminder_sent_at.is_(None))

@@ -3,7 +3,9 @@
 Reply states: draft → queued → sending → sent, or failed (retried with backoff while next_attempt_at
 is set; after `max_attempts`, or on a permanent refusal, next_attempt_at is cleared and an operator
 must look). Automatic replies and decision replies are queued at once; `update_draft` may edit them
-until the sender picks them up.
+until the sender picks them up. An automatic reply that has not gone out (draft, queued, failed) is
+`cancelled` when its task is superseded or answered (`cancel_pending`), so that the sender does not get
+a stale receipt or request after a newer one.
 
 Exactly once, as far as SMTP allows: send_due marks a reply 'sending' (with a lease in next_attempt_at)
 and commits BEFORE talking to the relay, and marks it 'sent' in a new transaction after the relay
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -51,8 +52,13 @@ _AUTO_SUBJECT = re.compile(
     r"abwesenheit|undeliverable|delivery status notification|returned mail|mail delivery)", re.IGNORECASE)
 
 
-def max_per_hour() -> int:
-    return int(os.environ.get("PIPELINE_REPLY_MAX_PER_HOUR", "5"))
+# Not yet handed to the outbox: a 'sending' reply may already be at the relay, so it is never cancelled.
+UNSENT = ("draft", "queued", "failed")
+
+
+def max_per_hour(settings: Settings | None = None) -> int:
+    """The loop guard's limit of automatic replies per address per hour (PIPELINE_REPLY_MAX_PER_HOUR)."""
+    return (settings or Settings.from_env()).reply_max_per_hour
 
 
 def now_utc() -> datetime:
@@ -77,8 +83,9 @@ def reply_subject(original: str | None, fallback: str, case_ref: str | None) -> 
     return subject
 
 
-def refused_because(session: Session, to_addr: str | None, message: Message | None, automatic: bool) -> str | None:
-    """Why no reply may go to this address (None: it may)."""
+def refused_because(session: Session, to_addr: str | None, message: Message | None, automatic: bool, *,
+                    limit: int | None = None) -> str | None:
+    """Why no reply may go to this address (None: it may). `limit`: replies per hour (default: settings)."""
     if not to_addr:
         return "no sender address"
     addr = plain_address(to_addr)
@@ -91,9 +98,10 @@ def refused_because(session: Session, to_addr: str | None, message: Message | No
         return "the message is an auto-reply or a bounce"
     if automatic:
         since = now_utc() - timedelta(hours=1)
+        # A cancelled reply never left us, so it does not count towards a loop.
         count = session.scalar(select(func.count(Reply.id)).where(
-            func.lower(Reply.to_addr) == addr.lower(), Reply.created_at >= since))
-        if count and count >= max_per_hour():
+            func.lower(Reply.to_addr) == addr.lower(), Reply.created_at >= since, Reply.state != "cancelled"))
+        if count and count >= (limit if limit is not None else max_per_hour()):
             return f"loop guard: {count} replies to this address in the last hour"
     return None
 
@@ -152,7 +160,7 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
         message = session.get(Message, task.message_pk)
     if message is None:
         raise ValueError("draft_reply needs a task or a message")
-    why = refused_because(session, message.sender, message, automatic)
+    why = refused_because(session, message.sender, message, automatic, limit=settings.reply_max_per_hour)
     if why:
         audit.record(session, actor, "reply.suppressed", "task" if task else "message",
                      task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
@@ -180,6 +188,31 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     audit.record(session, actor, "reply.drafted", "reply", reply.id,
                  {"kind": kind, "task": task.id if task else None, "state": state, "automatic": automatic})
     return reply
+
+
+def cancel_pending(session: Session, task: Task, *, actor: str = audit.SYSTEM, reason: str,
+                   details: dict[str, Any] | None = None) -> list[int]:
+    """Cancel the task's automatic replies that have not gone out; the ids cancelled.
+
+    Compare-and-set on the state, so a reply that send_due has just claimed ('sending') is left alone:
+    on PostgreSQL the UPDATE waits for the claim's row lock and then no longer matches; on SQLite the
+    two writers are serialised. Replies an operator wrote (decisions, requests with a note) stay:
+    a person decides whether they still apply.
+    """
+    pending = session.execute(select(Reply.id, Reply.state, Reply.kind).where(
+        Reply.task_id == task.id, Reply.automatic.is_(True), Reply.state.in_(UNSENT)).order_by(Reply.id)).all()
+    cancelled = []
+    for reply_id, state, kind in pending:
+        done = session.execute(update(Reply).where(Reply.id == reply_id, Reply.state == state)
+                               .values(state="cancelled", next_attempt_at=None)
+                               .execution_options(synchronize_session="fetch"))
+        if done.rowcount != 1:
+            continue
+        cancelled.append(reply_id)
+        audit.record(session, actor, "reply.cancelled", "reply", reply_id,
+                     {"task": task.id, "kind": kind, "state": {"before": state, "after": "cancelled"},
+                      "reason": reason, **(details or {})})
+    return cancelled
 
 
 def update_draft(session: Session, reply_id: int, *, actor: str, subject: str | None = None,

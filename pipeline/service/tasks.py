@@ -11,7 +11,8 @@ caller's transaction (pipeline.db.session.unit_of_work) and drafts the reply tha
 
 An answer from the sender (found by the case reference in the subject, or by In-Reply-To/References)
 that carries a corrected form updates the task it answers instead of opening a new one; a resent form
-from the same sender for the same person without threading supersedes the open task.
+from the same sender for the same person without threading supersedes the open task. Either way the
+automatic replies about the old form that have not gone out yet are cancelled (replies.cancel_pending).
 """
 
 from __future__ import annotations
@@ -184,6 +185,8 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
         _transition(session, old, "supersede", actor=actor, details={"superseded_by": task.id,
                                                                      "case_ref": task.case_ref})
         audit.record(session, actor, "task.supersedes", "task", task.id, {"superseded": old.id})
+        # The old case's receipt or request, if it has not gone out yet, would now be stale.
+        replies.cancel_pending(session, old, actor=actor, reason="superseded", details={"superseded_by": task.id})
     replies.draft_reply(session, kind="needs_info" if blocking else "receipt", task=task, message=message,
                         automatic=True, settings=settings, actor=actor)
     return task
@@ -210,6 +213,8 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
         _transition(session, task, "clear", actor=actor, details={"by": "answer"})
     elif task.state == "review" and blocking:
         _transition(session, task, "block", actor=actor, details={"by": "answer"})
+    # What we had not yet sent about the previous form (a request, a reminder) is replaced by this reply.
+    replies.cancel_pending(session, task, actor=actor, reason="answered", details={"message": message.id})
     replies.draft_reply(session, kind="needs_info" if blocking else "receipt", task=task, message=message,
                         automatic=True, settings=settings, actor=actor)
     return task
@@ -305,5 +310,6 @@ def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, An
                  {"findings": [f.code for f in task.findings]})
     if task.state == "needs_info" and not has_blocking(task):
         _transition(session, task, "clear", actor=actor, details={"by": "correction"})
+        replies.cancel_pending(session, task, actor=actor, reason="corrected")  # the request is moot
         replies.draft_reply(session, kind="receipt", task=task, automatic=True, settings=settings, actor=actor)
     return task

@@ -71,7 +71,8 @@ def test_a_correction_is_checked_again_and_can_clear_needs_info(db):
         assert task.state == "review" and task.mobile == "+4791234567"
         assert task.corrections == {"applicant.mobile": "+47 912 34 567"}
         assert task.reading["applicant"]["mobile"] == "912 34"  # as written, kept apart
-        events = s.scalars(select(AuditEvent).where(AuditEvent.entity_id == str(task.id))
+        events = s.scalars(select(AuditEvent).where(AuditEvent.entity == "task",
+                                                    AuditEvent.entity_id == str(task.id))
                            .order_by(AuditEvent.id)).all()
         corrected = next(e for e in events if e.action == "task.correct")
         assert corrected.actor == "ola"
@@ -172,3 +173,16 @@ def test_a_form_for_a_colleague_in_the_same_thread_is_a_case_of_its_own(db):
                                 result=make_result(first_name="Ola", last_name="Berg", email="ola@x.no",
                                                    mobile="+4790000009"), settings=SETTINGS)
         assert other is not task and task.state == "needs_info" and other.state == "review"
+
+
+def test_reminders_take_the_working_days_from_the_settings(db):
+    from dataclasses import replace
+
+    friday = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    with unit_of_work(db) as s:
+        waiting = open_one(s, findings=BLOCK)
+        waiting.state_changed_at = friday
+        s.flush()
+        five = replace(SETTINGS, reminder_working_days=5)
+        assert tasks.send_reminders(s, datetime(2026, 11, 26, 10, 1, tzinfo=UTC), settings=five) == 0
+        assert tasks.send_reminders(s, datetime(2026, 11, 27, 10, 1, tzinfo=UTC), settings=five) == 1

@@ -1,17 +1,12 @@
-"""A correction checked again by the real checks against the shared registry (runs once the checks are merged)."""
+"""A correction checked again by the real checks against the shared registry ."""
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
-
+from pipeline.checks import check_reading
 from pipeline.db.session import unit_of_work
+from pipeline.registry import RegistryView, import_registry
 from pipeline.service import tasks
 from tests.queue.factory import SETTINGS, make_message, make_reading
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("pipeline.checks.check") is None,
-                                reason="pipeline.checks.check_reading not merged yet")
 
 VARDEN = {"operator.organisation": "Varden Omsorg AS", "operator.manager": "Åse Berge",
           "operator.email": "ase.berge@vardenomsorg.no", "operator.phone": "+4769904939",
@@ -19,10 +14,6 @@ VARDEN = {"operator.organisation": "Varden Omsorg AS", "operator.manager": "Åse
 
 
 def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, shared_dir):
-    from pipeline.checks import check_reading
-
-    registry = importlib.import_module("pipeline.registry")  # not on this branch until the checks are merged
-    RegistryView, import_registry = registry.RegistryView, registry.import_registry  # noqa: N806
 
     reg = shared_dir / "registry"
     with unit_of_work(db) as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from email import message_from_bytes, policy
 
 import pytest
@@ -96,10 +97,10 @@ def test_never_to_a_message_taken_as_auto_reply_or_with_an_absence_subject(db):
         assert draft_reply(s, kind="no_form", message=msg, settings=SETTINGS) is None
 
 
-def test_loop_guard_counts_replies_to_the_address_in_the_last_hour(db, monkeypatch):
-    monkeypatch.setenv("PIPELINE_REPLY_MAX_PER_HOUR", "3")
+def test_loop_guard_counts_replies_to_the_address_in_the_last_hour(db):
+    three = replace(SETTINGS, reply_max_per_hour=3)
     with unit_of_work(db) as s:
-        made = [draft_reply(s, kind="no_form", message=make_message(s, sender="loop@x.no"), settings=SETTINGS)
+        made = [draft_reply(s, kind="no_form", message=make_message(s, sender="loop@x.no"), settings=three)
                 for _ in range(5)]
         assert [r is not None for r in made] == [True, True, True, False, False]
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "reply.suppressed")).first()

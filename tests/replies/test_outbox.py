@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from pipeline.db.models import Reply
 from pipeline.db.session import unit_of_work
+from pipeline.errors import OutboxError
 from pipeline.outbox import FolderOutbox, SmtpOutbox, build_message, outbox_from_settings
 from pipeline.service import replies
 from pipeline.service.replies import send_due
@@ -43,14 +46,20 @@ def test_folder_outbox_writes_one_readable_eml_per_reply(db, tmp_path):
     assert (r.state, r.attempts, r.sent_at is not None) == ("sent", 1, True)
 
 
-def test_outbox_from_settings(monkeypatch, settings):
-    monkeypatch.delenv("PIPELINE_SMTP_HOST", raising=False)
+def test_outbox_from_settings(settings):
     assert isinstance(outbox_from_settings(settings), FolderOutbox)
-    monkeypatch.setenv("PIPELINE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PIPELINE_SMTP_PORT", "2525")
-    monkeypatch.setenv("PIPELINE_SMTP_SECURITY", "none")
-    box = outbox_from_settings(settings)
-    assert isinstance(box, SmtpOutbox) and (box.port, box.security) == (2525, "none")
+    box = outbox_from_settings(replace(settings, smtp_host="127.0.0.1", smtp_port=2525, smtp_security="none",
+                                       smtp_user="imdi", smtp_password="hemmelig", smtp_timeout=5.0))
+    assert isinstance(box, SmtpOutbox)
+    assert (box.host, box.port, box.security, box.user, box.password, box.timeout) == (
+        "127.0.0.1", 2525, "none", "imdi", "hemmelig", 5.0)
+    assert outbox_from_settings(replace(settings, smtp_host="smtp.example.org")).port == 587  # starttls default
+
+
+def test_outbox_from_settings_refuses_an_unknown_security(settings):
+    with pytest.raises(OutboxError) as err:
+        outbox_from_settings(replace(settings, smtp_host="127.0.0.1", smtp_security="tls-please"))
+    assert err.value.code == "config.invalid"
 
 
 def test_smtp_delivers_content_and_headers(db, smtp_server):  # noqa: F811

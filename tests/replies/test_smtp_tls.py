@@ -12,7 +12,6 @@ from pipeline.service.replies import aware, send_due
 from tests.replies.test_outbox import _reply, _state
 from tests.servers.smtp import SmtpServer, make_cert
 
-pytest.importorskip("cryptography")
 # Over implicit TLS aiosmtpd cannot tell that the session is encrypted, so AUTH is allowed "without TLS".
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 

@@ -1,0 +1,19 @@
+"""Required fields (DESIGN.md): the operator's organisation, the applicant's names, e-mail and mobile,
+and at least one centre."""
+
+from __future__ import annotations
+
+from pipeline.checks.messages import finding
+from pipeline.checks.model import Finding
+from pipeline.forms.model import FormReading, fold
+
+REQUIRED = (
+    "operator.organisation", "applicant.first_name", "applicant.last_name", "applicant.email", "applicant.mobile",
+)
+
+
+def check_required(reading: FormReading) -> list[Finding]:
+    found = [finding(f"field.missing:{path}", path) for path in REQUIRED if not fold(reading.value(path))]
+    if not any(fold(name) for name in reading.centre_names()):
+        found.append(finding("field.missing:centres", "centres"))
+    return found

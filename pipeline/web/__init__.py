@@ -1,0 +1,92 @@
+"""The operators' web UI: a Flask app over the same database and services as the CLI.
+
+    create_app(settings) -> Flask
+
+Pages (all behind a login): the queue (/), a task (/oppgave/<id>), messages (/meldinger),
+the registry (/register). Templates live in templates/web/, Norwegian bokmål throughout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.settings import Settings
+from pipeline.web import labels
+from pipeline.web.config import WebConfig, secret_key_for
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
+
+# Pages are plain HTML and CSS from this site: no scripts at all, no outside sources.
+_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; object-src 'self'; "
+        "form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    # Personal data: never kept by a shared cache or the browser's back-forward cache on disk.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(settings: Settings, *, config: WebConfig | None = None,
+               session_factory: sessionmaker[Session] | None = None) -> Flask:
+    from pipeline.web import auth, db, messages_views, queue_views, registry_views, task_views
+
+    config = config or WebConfig.from_env()
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
+                static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=secret_key_for(config, settings.data_dir),
+        PIPELINE_WEB=config,
+        PIPELINE_SETTINGS=settings,
+        # Tokens live as long as the session: an operator may keep a task open for a while.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters.update(
+        state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
+        localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
+        audit=labels.audit_label, short=labels.short,
+    )
+    app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
+                                 REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
+                                 CENTRE_KINDS=labels.CENTRE_KINDS)
+    if session_factory is None:
+        from pipeline.db.session import open_database
+
+        session_factory = open_database(settings)
+    app.extensions["pipeline.session_factory"] = session_factory
+    CSRFProtect(app)
+    auth.init_app(app)
+    for module in (queue_views, task_views, messages_views, registry_views):
+        app.register_blueprint(module.bp)
+    app.teardown_appcontext(db.close)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="Skjemaet er utløpt",
+                               text="Skjemaet manglet en gyldig sikkerhetsnøkkel (CSRF). "
+                                    "Last siden på nytt og prøv igjen."), 400
+
+    @app.errorhandler(404)
+    def _not_found(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Fant ikke siden",
+                               text="Siden eller oppføringen finnes ikke."), 404
+
+    @app.errorhandler(500)
+    def _server_error(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Noe gikk galt",
+                               text="Det oppstod en uventet feil. Prøv igjen, eller meld fra til IMDi-støtte."), 500
+
+    return app

@@ -1,0 +1,115 @@
+"""Operator accounts: argon2 password hashes, lockout after repeated failures, audit of every login.
+
+Used by the login view and by `pipeline operators ...`; each function works inside the caller's
+transaction, so the account change and its audit event commit together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline import audit
+from pipeline.db.models import OperatorAccount
+from pipeline.errors import ConfigError
+
+_HASHER = PasswordHasher()
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+MIN_PASSWORD = 10
+ANONYMOUS = "anonym"
+
+
+@cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("no such operator, same cost")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; we store UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def is_locked(account: OperatorAccount, now: datetime | None = None) -> bool:
+    until = _aware(account.locked_until)
+    return until is not None and until > (now or datetime.now(UTC))
+
+
+def add_operator(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
+    if not _USERNAME.match(username):
+        raise ConfigError(f"invalid operator name {username!r}: letters, digits, . _ @ - (max 100)")
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"password too short: at least {MIN_PASSWORD} characters")
+    if session.scalar(select(OperatorAccount.id).where(OperatorAccount.username == username)) is not None:
+        raise ConfigError(f"operator {username!r} already exists")
+    account = OperatorAccount(username=username, password_hash=_HASHER.hash(password), active=True,
+                              failed_logins=0)
+    session.add(account)
+    session.flush()
+    audit.record(session, actor, "operator.added", "operator", account.id, {"username": username})
+    return account
+
+
+def unlock(session: Session, username: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
+    account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
+    if account is None:
+        raise ConfigError(f"no operator {username!r}")
+    account.failed_logins = 0
+    account.locked_until = None
+    audit.record(session, actor, "operator.unlocked", "operator", account.id, {"username": username})
+    return account
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    reason: str  # ok, invalid, locked, inactive
+    account: OperatorAccount | None = None
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failed: int, lockout_minutes: int,
+                 now: datetime | None = None) -> LoginResult:
+    """Check a login and record it. Every outcome leaves an audit event; no password is ever logged."""
+    now = now or datetime.now(UTC)
+    account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
+    if account is None:
+        # Spend the same time as a real check, so response times do not reveal which names exist.
+        with contextlib.suppress(VerificationError):
+            _HASHER.verify(_dummy_hash(), password)
+        audit.record(session, ANONYMOUS, "login.failure", "operator", None,
+                     {"username": username[:100], "reason": "unknown"})
+        return LoginResult(False, "invalid")
+    if not account.active:
+        audit.record(session, username, "login.failure", "operator", account.id, {"reason": "inactive"})
+        return LoginResult(False, "inactive")
+    if is_locked(account, now):
+        audit.record(session, username, "login.failure", "operator", account.id, {"reason": "locked"})
+        return LoginResult(False, "locked")
+    try:
+        _HASHER.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        account.failed_logins = (account.failed_logins or 0) + 1
+        audit.record(session, username, "login.failure", "operator", account.id,
+                     {"reason": "password", "failed_logins": account.failed_logins})
+        if account.failed_logins >= max_failed:
+            account.locked_until = now + timedelta(minutes=lockout_minutes)
+            account.failed_logins = 0
+            audit.record(session, username, "login.lockout", "operator", account.id,
+                         {"minutes": lockout_minutes})
+            return LoginResult(False, "locked")
+        return LoginResult(False, "invalid")
+    if _HASHER.check_needs_rehash(account.password_hash):
+        account.password_hash = _HASHER.hash(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    audit.record(session, username, "login.success", "operator", account.id)
+    return LoginResult(True, "ok", account)

@@ -1,0 +1,117 @@
+"""Login, logout, and the guard that keeps every page behind a login."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from pipeline import audit
+from pipeline.db.models import OperatorAccount
+from pipeline.web import db
+from pipeline.web.accounts import authenticate, is_locked
+
+bp = Blueprint("auth", __name__)
+
+# Reachable without a login: the login form itself and the stylesheet it needs.
+_PUBLIC = {"auth.login", "auth.favicon", "static"}
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site, so the login page cannot be used to bounce people elsewhere.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("queue.index")
+
+
+def operator() -> str:
+    return str(g.operator)
+
+
+def require_login() -> Response | None:
+    g.operator = None
+    if request.endpoint in _PUBLIC:
+        return None
+    account_id = session.get("op_id")
+    account = db.session().get(OperatorAccount, account_id) if account_id else None
+    # Re-checked on every request: a deactivated or locked account loses its open sessions too.
+    if account is None or not account.active or is_locked(account) or account.username != session.get("op"):
+        # Drop only the login: the CSRF secret stays, so a login form open in another tab still works.
+        session.pop("op_id", None)
+        session.pop("op", None)
+        if request.method == "GET":
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login"))
+    g.operator = account.username
+    return None
+
+
+@bp.route("/logg-inn", methods=["GET", "POST"])
+def login() -> str | Response:
+    if request.method == "GET":
+        if session.get("op_id"):
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("login.html", next=request.args.get("next", ""))
+    username = "".join(ch for ch in (request.form.get("username") or "") if ch.isprintable()).strip()[:100]
+    password = request.form.get("password") or ""
+    cfg = current_app.config["PIPELINE_WEB"]
+    dbs = db.session()
+    result = authenticate(dbs, username, password, max_failed=cfg.max_failed_logins,
+                          lockout_minutes=cfg.lockout_minutes)
+    dbs.commit()
+    if not result.ok or result.account is None:
+        if result.reason == "locked":
+            flash(f"Kontoen er midlertidig sperret etter for mange mislykkede forsøk. "
+                  f"Prøv igjen om {cfg.lockout_minutes} minutter, eller be en kollega låse den opp.", "error")
+        else:
+            flash("Feil brukernavn eller passord.", "error")
+        return render_template("login.html", next=request.form.get("next", ""), username=username), 401
+    # A fresh session at login (no fixation of a session set up before it).
+    session.clear()
+    session.permanent = True
+    session["op_id"] = result.account.id
+    session["op"] = result.account.username
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it on every page; without this it would be one more redirect to the login page.
+    return Response(status=204)
+
+
+@bp.route("/logg-ut", methods=["POST"])
+def logout() -> Response:
+    name = g.get("operator")
+    if name:
+        dbs = db.session()
+        audit.record(dbs, name, "logout", "operator", session.get("op_id"))
+        dbs.commit()
+    session.clear()
+    flash("Du er logget ut.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    cfg = app.config["PIPELINE_WEB"]
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.cookie_secure,
+        SESSION_COOKIE_NAME="pipeline_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=cfg.session_hours),
+    )
+    app.before_request(require_login)
+    app.register_blueprint(bp)

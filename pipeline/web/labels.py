@@ -1,0 +1,172 @@
+"""Norwegian words for the codes the UI shows (states, outcomes, fields, provenance)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+STATES: dict[str, str] = {
+    "needs_info": "Mangler opplysninger",
+    "review": "Til vurdering",
+    "approved": "Godkjent",
+    "provisioned": "Bruker opprettet",
+    "rejected": "Avvist",
+    "superseded": "Erstattet",
+}
+OPEN_STATES: tuple[str, ...] = ("needs_info", "review", "approved")
+
+OUTCOMES: dict[str, str] = {
+    "queued": "Lagt i kø",
+    "needs_info": "Mangler opplysninger",
+    "no_form": "Uten skjema",
+    "unreadable": "Kunne ikke leses",
+    "duplicate": "Duplikat",
+    "auto_reply": "Automatisk svar",
+    "failed": "Feilet",
+}
+
+CENTRE_KINDS: dict[str, str] = {
+    "ordinaer": "Ordinært mottak",
+    "em": "Enslige mindreårige",
+    "transitt": "Transittmottak",
+    "fa": "Tilrettelagt avdeling",
+    "akutt": "Akuttmottak",
+    "akuttinnkvartering": "Akuttinnkvartering",
+}
+
+# Outcomes that processing again can change (the mail part's retry_message refuses the others).
+RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form")
+
+FIELDS: dict[str, str] = {
+    "operator.organisation": "Firma / organisasjon",
+    "operator.manager": "Ansvarlig leder",
+    "operator.email": "E-post (driftsoperatør)",
+    "operator.phone": "Telefon (driftsoperatør)",
+    "applicant.first_name": "Fornavn",
+    "applicant.last_name": "Etternavn",
+    "applicant.email": "E-post",
+    "applicant.mobile": "Mobilnummer",
+    "applicant.position": "Stilling",
+    "centres": "Mottak",
+}
+
+REPLY_KINDS: dict[str, str] = {
+    "receipt": "Kvittering",
+    "needs_info": "Be om opplysninger",
+    "confirmation": "Bekreftelse",
+    "rejection": "Avslag",
+    "reminder": "Påminnelse",
+}
+
+REPLY_STATES: dict[str, str] = {
+    "draft": "Utkast",
+    "queued": "Klar til sending",
+    "sending": "Sendes",
+    "sent": "Sendt",
+    "failed": "Feilet",
+    "cancelled": "Avbrutt",
+}
+
+ATTACHMENT_CODES: dict[str, str] = {
+    "read": "Lest",
+    "body": "Skjema i e-postteksten",
+    "unreadable.corrupt": "Skadet fil",
+    "unreadable.encrypted": "Passordbeskyttet",
+    "unreadable.scanned": "Skannet bilde uten tekst",
+    "unsupported.format": "Filformat støttes ikke",
+    "not_a_form": "Ikke skjemaet",
+    "limit.exceeded": "For stor eller kompleks",
+}
+
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "task.open": "Sak opprettet",
+    "task.correct": "Felt rettet",
+    "task.rechecked": "Kontrollert på nytt",
+    "task.clear": "Klar til vurdering",
+    "task.block": "Mangler opplysninger",
+    "task.request_info": "Ba om opplysninger",
+    "task.answer": "Svar fra avsender",
+    "task.answered_without_form": "Svar fra avsender uten skjema",
+    "task.approve": "Godkjent",
+    "task.reject": "Avvist",
+    "task.provision": "Bruker opprettet",
+    "task.supersede": "Erstattet av ny sak",
+    "reply.drafted": "Svar laget",
+    "reply.edited": "Svar redigert",
+    "reply.sent": "Svar sendt",
+    "reply.failed": "Sending feilet",
+    "reply.suppressed": "Svar ikke sendt",
+    "message.retried": "Kjørt på nytt",
+}
+
+
+def audit_label(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action)
+
+
+def short(value: object, limit: int = 160) -> str:
+    """A value for a one-line summary: long texts (a whole reply body) are cut."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def state_label(state: str | None) -> str:
+    return STATES.get(state or "", state or "–")
+
+
+def outcome_label(outcome: str | None) -> str:
+    return OUTCOMES.get(outcome or "", outcome or "Under behandling")
+
+
+def field_label(path: str | None) -> str:
+    return FIELDS.get(path or "", path or "Generelt")
+
+
+def provenance_text(where: Any) -> str:
+    """Where a value was found, in words: 'tabell 1, rad 3, celle 2', 'side 1', 'skjemafelt «x»'."""
+    if not isinstance(where, dict):
+        return ""
+    parts: list[str] = []
+    names = {"table": "tabell", "row": "rad", "cell": "celle", "page": "side", "line": "linje",
+             "paragraph": "avsnitt"}
+    for key, word in names.items():
+        value = where.get(key)
+        if isinstance(value, int):
+            # The reading counts from 0; people count from 1.
+            parts.append(f"{word} {value + 1}")
+    for key in ("field", "name", "tag", "alias"):
+        if where.get(key):
+            parts.append(f"felt «{where[key]}»")
+            break
+    kind = {"table_cell": "tabellcelle", "paragraph": "avsnitt", "content_control": "innholdskontroll",
+            "form_field": "skjemafelt", "acroform": "PDF-skjemafelt", "page_text": "sidetekst",
+            "body": "e-posttekst"}.get(str(where.get("kind")), str(where.get("kind") or ""))
+    return f"{kind}: {', '.join(parts)}" if parts else kind
+
+
+def local_time(value: datetime | None) -> str:
+    """Oslo time; SQLite hands back naive datetimes, which are UTC here."""
+    if value is None:
+        return "–"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(OSLO).strftime("%d.%m.%Y %H:%M")
+
+
+def age_text(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return "–"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - value).total_seconds()
+    days = int(seconds // 86400)
+    if days >= 1:
+        return "1 dag" if days == 1 else f"{days} dager"
+    hours = int(seconds // 3600)
+    if hours >= 1:
+        return "1 time" if hours == 1 else f"{hours} timer"
+    return "under 1 time"

@@ -1,0 +1,105 @@
+"""Fixtures for the checks: the reference registry loaded, a well-filled form, open tasks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from itertools import count
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pipeline.checks import make_reading
+from pipeline.db.models import Message, Task, TaskCentre
+from pipeline.db.session import open_database, unit_of_work
+from pipeline.forms.model import FormReading
+from pipeline.settings import Settings
+from tests.registry.helpers import import_files, reference
+
+# Nordkalotten Mottak AS (DRO1032) runs Alta, Storslett, Gratangen (two administrators already) ...
+GOOD = dict(
+    organisation="Nordkalotten Mottak AS", manager="Bente Pål Johansen",
+    op_email="bente.pal.johansen@nordkalotten-mottak.no", op_phone="78 79 08 41",
+    first_name="Kari", last_name="Testesen", email="kari.testesen@nordkalotten-mottak.no",
+    mobile="415 55 123", position="Mottaksleder", centres=["Alta asylmottak", "Storslett asylmottak"],
+)
+SENDER = "bente.pal.johansen@nordkalotten-mottak.no"
+
+
+def form(**changes: Any) -> FormReading:
+    return make_reading(**{**GOOD, **changes})
+
+
+@pytest.fixture(scope="session")
+def _registry_template(tmp_path_factory, shared_dir):  # type: ignore[no-untyped-def]
+    """One migrated database holding the reference registry, copied for each test (saves a migration
+    and an import per test): a file on SQLite, a template database on PostgreSQL."""
+    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
+    if base:
+        name = f"tmpl_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    else:
+        folder = tmp_path_factory.mktemp("registry-template")
+        url = f"sqlite:///{folder / 'template.sqlite3'}"
+    factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
+    assert import_files(factory, reference(shared_dir)).ok
+    factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
+    yield url
+    if base:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def registry(tmp_path, _registry_template):  # type: ignore[no-untyped-def]
+    """A session factory on a database of its own holding the reference registry."""
+    if _registry_template.startswith("sqlite"):
+        shutil.copyfile(_registry_template.removeprefix("sqlite:///"), tmp_path / "registry.sqlite3")
+        factory = open_database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'registry.sqlite3'}"))
+        yield factory
+        factory.kw["bind"].dispose()
+        return
+    # PostgreSQL: a new database copied from the template; FILE_COPY is much faster than the default
+    # WAL_LOG strategy for a small template (and the throwaway cluster runs without fsync).
+    name = f"r_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_registry_template, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(_registry_template).database}" '
+                          "STRATEGY = FILE_COPY"))
+    url = make_url(_registry_template).set(database=name).render_as_string(hide_password=False)
+    factory = open_database(Settings(data_dir=tmp_path, database_url=url))
+    try:
+        yield factory
+    finally:
+        factory.kw["bind"].dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_refs = count(1)
+
+
+def add_open_task(db, *, first: str, last: str, email: str | None, mobile: str,  # type: ignore[no-untyped-def]
+                  centres: tuple[tuple[str, str], ...] = (), state: str = "review",
+                  extends_user_id: str | None = None) -> int:
+    """An open task as the queue would store it (message, task, its resolved centres)."""
+    n = next(_refs)
+    with unit_of_work(db) as s:
+        msg = Message(sha256=f"{n:064d}", sender="x@example.no", outcome="queued", size=0)
+        s.add(msg)
+        s.flush()
+        task = Task(case_ref=f"2026-{9000 + n}", state=state, message_pk=msg.id, first_name=first,
+                    last_name=last, email=email, mobile=mobile, extends_user_id=extends_user_id)
+        task.centres = [TaskCentre(position=i, written=name, mottaksnummer=nr, name=name)
+                        for i, (nr, name) in enumerate(centres)]
+        s.add(task)
+        s.flush()
+        return task.id

@@ -1,0 +1,74 @@
+"""`pipeline check FILE... --json`: the parse JSON plus findings and resolved centres (DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.cli import main
+from tests.checks.conftest import GOOD
+from tests.registry.helpers import reference
+
+
+def _reading(**changes) -> dict:  # type: ignore[no-untyped-def]
+    g = {**GOOD, **changes}
+    return {"form": "mottaksadministrator",
+            "operator": {"organisation": g["organisation"], "manager": g["manager"], "email": g["op_email"],
+                         "phone": g["op_phone"]},
+            "applicant": {"first_name": g["first_name"], "last_name": g["last_name"], "email": g["email"],
+                          "mobile": g["mobile"], "position": g["position"]},
+            "centres": g["centres"]}
+
+
+def _args(settings) -> list[str]:  # type: ignore[no-untyped-def]
+    return ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]
+
+
+def test_check_says_when_the_registry_is_empty(settings, tmp_path, capsys):
+    path = tmp_path / "form.json"
+    path.write_text(json.dumps(_reading()), encoding="utf-8")
+    assert main(["check", str(path), *_args(settings)]) == 2
+    assert "registry is empty" in capsys.readouterr().err
+
+
+def test_check_json_contract(settings, shared_dir, tmp_path, capsys):
+    files = reference(shared_dir)
+    assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
+    capsys.readouterr()
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(_reading()), encoding="utf-8")
+    bad.write_text(json.dumps(_reading(mobile="22 33 44 55", centres=["Dale", "Alta mottak"])), encoding="utf-8")
+    assert main(["check", str(good), str(bad), "--json", *_args(settings)]) == 0
+    first, second = json.loads(capsys.readouterr().out)
+    assert first["findings"] == [] and first["applicant"]["mobile"] == "415 55 123"
+    assert first["centres"][0] == {"written": "Alta asylmottak", "mottaksnummer": "2005", "name": "Alta asylmottak"}
+    assert {f["code"] for f in second["findings"]} == {"mobile.not_mobile", "centre.ambiguous"}
+    assert set(second["findings"][0]) == {"code", "severity", "field", "message"}
+    assert second["centres"][0] == {"written": "Dale", "mottaksnummer": None, "name": None}
+    assert second["centres"][1]["name"] == "Alta asylmottak"
+    assert second["state"] == "needs_info"
+    # Text output for people, and an unreadable file exits non-zero.
+    missing = tmp_path / "missing.docx"
+    assert main(["check", str(bad), str(missing), *_args(settings)]) == 1
+    out = capsys.readouterr().out
+    assert "centre: Alta mottak -> Alta asylmottak (2005)" in out and "[error] centre.ambiguous" in out
+    assert "file.unreadable" in out
+
+
+def test_check_a_word_form_from_the_fixtures(settings, shared_dir, tmp_path, capsys):
+    import email
+    import email.policy
+
+    from tests.conftest import FIXTURES
+
+    eml = FIXTURES / "docx-closed-centre.eml"
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    docx = tmp_path / "form.docx"
+    docx.write_bytes(next(iter(msg.iter_attachments())).get_content())
+    files = reference(shared_dir)
+    assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
+    capsys.readouterr()
+    assert main(["check", str(docx), "--json", "--sender", msg["From"].addresses[0].addr_spec, *_args(settings)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"]["format"] == "docx"
+    assert out["centres"] == [{"written": "Gausdal asylmottak", "mottaksnummer": "0504", "name": "Gausdal asylmottak"}]
+    assert [f["code"] for f in out["findings"]] == ["centre.inactive"]

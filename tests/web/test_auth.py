@@ -1,0 +1,117 @@
+"""Login, logout, lockout, CSRF, and that nothing shows without a login."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from pipeline.db.models import AuditEvent, OperatorAccount
+from pipeline.db.session import unit_of_work
+from pipeline.web.accounts import unlock
+from tests.web.conftest import csrf_token, login
+
+
+def _actions(db) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with db() as s:
+        return [(e.actor, e.action) for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_every_page_redirects_to_login_without_a_session(client):
+    for path in ("/", "/oppgave/1", "/oppgave/1/dokument.pdf", "/meldinger", "/register", "/?q=ola"):
+        resp = client.get(path)
+        assert resp.status_code == 302, path
+        assert resp.headers["Location"].startswith("/logg-inn"), path
+    # The stylesheet is public: the login page needs it.
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_login_page_is_norwegian_and_sets_a_safe_cookie(client):
+    page = client.get("/logg-inn").get_data(as_text=True)
+    assert "Logg inn" in page and "Brukernavn" in page and "Passord" in page
+    resp = login(client)
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/").status_code == 200
+
+
+def test_login_returns_to_the_page_asked_for_but_never_off_site(client):
+    page = client.get("/logg-inn?next=/meldinger").get_data(as_text=True)
+    resp = client.post("/logg-inn", data={"username": "kari.saksbehandler", "password": "riktig-passord-123",
+                                          "next": "/meldinger", "csrf_token": csrf_token(page)})
+    assert resp.headers["Location"] == "/meldinger"
+    client.post("/logg-ut", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
+    page = client.get("/logg-inn").get_data(as_text=True)
+    resp = client.post("/logg-inn", data={"username": "kari.saksbehandler", "password": "riktig-passord-123",
+                                          "next": "//evil.example/", "csrf_token": csrf_token(page)})
+    assert resp.headers["Location"] == "/"
+
+
+def test_wrong_password_is_refused_and_audited(client, db):
+    resp = login(client, password="feil-passord")
+    assert resp.status_code == 401
+    assert "Feil brukernavn eller passord." in resp.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    resp = login(client, name="finnes.ikke", password="hva-som-helst")
+    assert resp.status_code == 401
+    assert _actions(db)[-2:] == [("kari.saksbehandler", "login.failure"), ("anonym", "login.failure")]
+
+
+def test_lockout_after_repeated_failures_then_unlock(client, db):
+    for _ in range(2):
+        assert login(client, password="feil-passord").status_code == 401
+    resp = login(client, password="feil-passord")  # the third failure locks (max_failed_logins=3)
+    assert "midlertidig sperret" in resp.get_data(as_text=True)
+    # Locked: even the right password is refused, without a session.
+    resp = login(client)
+    assert resp.status_code == 401 and "midlertidig sperret" in resp.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+    actions = [a for _, a in _actions(db)]
+    assert actions.count("login.lockout") == 1
+    assert actions[-1] == "login.failure"
+    with unit_of_work(db) as s:
+        unlock(s, "kari.saksbehandler", actor="test")
+    assert login(client).status_code == 302
+    assert _actions(db)[-1] == ("kari.saksbehandler", "login.success")
+
+
+def test_a_locked_account_loses_its_open_session(logged_in, db):
+    with unit_of_work(db) as s:
+        account = s.scalar(select(OperatorAccount))
+        account.active = False
+    assert logged_in.get("/").status_code == 302
+
+
+def test_post_without_csrf_token_is_refused(logged_in, db):
+    resp = logged_in.post("/oppgave/1/avvis", data={"reason": "test"})
+    assert resp.status_code == 400
+    assert "sikkerhetsnøkkel" in resp.get_data(as_text=True)
+    resp = logged_in.post("/logg-ut")
+    assert resp.status_code == 400
+    # And the login form itself needs a token.
+    resp = logged_in.post("/logg-inn", data={"username": "kari.saksbehandler", "password": "riktig-passord-123"})
+    assert resp.status_code == 400
+
+
+def test_logout_ends_the_session(logged_in, db):
+    token = csrf_token(logged_in.get("/").get_data(as_text=True))
+    resp = logged_in.post("/logg-ut", data={"csrf_token": token})
+    assert resp.status_code == 302
+    assert logged_in.get("/").status_code == 302
+    assert _actions(db)[-1] == ("kari.saksbehandler", "logout")
+
+
+def test_pages_carry_a_strict_content_security_policy(logged_in):
+    resp = logged_in.get("/")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_request_between_login_form_and_post_keeps_the_token_valid(client):
+    # Chromium fetches /favicon.ico (and a second tab may load a page) between showing the form and posting it.
+    token = csrf_token(client.get("/logg-inn").get_data(as_text=True))
+    assert client.get("/favicon.ico").status_code == 204
+    assert client.get("/meldinger").status_code == 302
+    resp = client.post("/logg-inn", data={"username": "kari.saksbehandler", "password": "riktig-passord-123",
+                                          "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"

@@ -1,0 +1,45 @@
+"""`pipeline operators add|list|unlock` against a real database."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from sqlalchemy import select
+
+from pipeline.cli import main
+from pipeline.db.models import AuditEvent, OperatorAccount
+from pipeline.db.session import unit_of_work
+
+
+def _run(monkeypatch, capsys, settings, *argv: str, stdin: str = "") -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main([*argv, "--data-dir", str(settings.data_dir), "--database-url", settings.db_url])
+    return code, capsys.readouterr().out
+
+
+def test_operators_add_list_unlock(monkeypatch, capsys, settings, db):
+    code, out = _run(monkeypatch, capsys, settings, "operators", "add", "ola.operator", "--password-stdin",
+                     stdin="et-langt-passord\n")
+    assert code == 0 and "ola.operator" in out
+    with db() as s:
+        account = s.scalar(select(OperatorAccount))
+        assert account.password_hash.startswith("$argon2id$")
+        assert "et-langt-passord" not in account.password_hash
+    code, _ = _run(monkeypatch, capsys, settings, "operators", "add", "ola.operator", "--password-stdin",
+                   stdin="et-langt-passord\n")
+    assert code == 2  # exists already
+    code, _ = _run(monkeypatch, capsys, settings, "operators", "add", "kort", "--password-stdin", stdin="kort\n")
+    assert code == 2  # password too short
+    from datetime import UTC, datetime, timedelta
+    with unit_of_work(db) as s:
+        s.scalar(select(OperatorAccount)).locked_until = datetime.now(UTC) + timedelta(minutes=5)
+    code, out = _run(monkeypatch, capsys, settings, "operators", "list", "--json")
+    assert json.loads(out)[0]["locked"] is True
+    code, out = _run(monkeypatch, capsys, settings, "operators", "unlock", "ola.operator")
+    assert code == 0
+    code, out = _run(monkeypatch, capsys, settings, "operators", "list")
+    assert out.strip() == "ola.operator"
+    with db() as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["operator.added", "operator.unlocked"]
