@@ -1,7 +1,40 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: read the forms in inbox_fixtures/ and show what was read.
+# The main job on the embedded default: take in the mails in inbox_fixtures/ (a folder inbox), read and check
+# each form against the reference registry, open tasks, write the reply e-mails to var/outbox/, and show it all.
+# SQLite and every file live under ./var (PIPELINE_DATA_DIR); running it again takes nothing twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+registry=${PIPELINE_REGISTRY_DIR:-../shared/registry}
+if [ ! -f "$registry/centres.csv" ]; then
+  echo "The reference registry is not at $registry (set PIPELINE_REGISTRY_DIR to its folder)." >&2
+  exit 2
+fi
+
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q -e . 2>&1 | grep -v -i "warning" || true
-.venv/bin/pipeline parse inbox_fixtures/*.eml
+.venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
+.venv/bin/pip install -q -e . 2>/dev/null || .venv/bin/pip install -e .
+pipeline=.venv/bin/pipeline
+
+echo "== registry"
+$pipeline registry import --operators "$registry/operators.csv" --centres "$registry/centres.csv" \
+  --users "$registry/users.csv"
+echo
+echo "== worker: take in inbox_fixtures/ and send the replies to the outbox folder"
+$pipeline worker --once --source dir:inbox_fixtures
+echo
+echo "== status"
+$pipeline status
+echo
+echo "== messages"
+$pipeline messages list
+echo
+echo "== the queue"
+$pipeline queue list
+data=${PIPELINE_DATA_DIR:-var}
+cat <<EOT
+
+Reply e-mails are in $data/outbox/ (one .eml each; open one in a mail program, or: less $data/outbox/3.eml).
+Next: .venv/bin/pipeline queue show 2026-0003, or the web UI:
+  .venv/bin/pipeline operators add ola && .venv/bin/pipeline serve   # then http://127.0.0.1:8000
+EOT

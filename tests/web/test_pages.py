@@ -219,9 +219,6 @@ def test_run_again_refuses_a_message_that_made_a_task(logged_in, db):
 
 
 def test_run_again_processes_a_stored_mail_and_logs_who_asked(logged_in, db):
-    import pytest
-
-    pytest.importorskip("pipeline.service.ingest", reason="the ingest service has not landed yet")
     raw = ("From: Liv Bakken <liv.bakken@nordlysomsorg.no>\r\nTo: post@imdi.no\r\nSubject: Spørsmål\r\n"
            "Message-ID: <q1@nordlysomsorg.no>\r\nDate: Mon, 23 Nov 2026 09:00:00 +0100\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n\r\nHei, når kommer svaret?\r\n").encode()
