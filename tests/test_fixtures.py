@@ -85,3 +85,28 @@ def test_fixture_reads_as_expected(expected_path: Path):
                 assert got[section][key] == value, f"{filename}: {section}.{key}"
         assert got["centres"] == want["centres"], filename
         assert got == want
+
+
+def test_generated_zip_members_carry_a_fixed_date():
+    """Regenerating the fixtures must give the same bytes: no member stamped with the current time."""
+    import zipfile
+    from io import BytesIO
+
+    from tools.fixtures import docx_edit as d
+
+    with zipfile.ZipFile(BytesIO(d.minimal_docx(d.para("Faktura"), extra={"word/x.xml": b"<x/>"}))) as zf:
+        assert {info.date_time for info in zf.infolist()} == {d.FIXED_ZIP_DATE}
+
+
+def test_stored_libreoffice_pdfs_are_already_stabilised():
+    """Every LibreOffice export in the fixtures has its dates and /ID blanked (so make.py is a no-op)."""
+    from tools.fixtures.common import _LIBREOFFICE_MARKS, _repeatable
+
+    seen = 0
+    for eml in sorted(FIXTURES.glob("*.eml")):
+        msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+        for data in _attachments(msg).values():  # type: ignore[arg-type]
+            if data.startswith(b"%PDF") and any(mark in data for mark in _LIBREOFFICE_MARKS):
+                seen += 1
+                assert _repeatable(data) == data, eml.name
+    assert seen >= 5
