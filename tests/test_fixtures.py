@@ -110,3 +110,13 @@ def test_stored_libreoffice_pdfs_are_already_stabilised():
                 seen += 1
                 assert _repeatable(data) == data, eml.name
     assert seen >= 5
+
+
+def test_make_skips_only_a_case_module_that_does_not_exist(tmp_path, monkeypatch):
+    from tools.fixtures import make
+
+    assert make._case_module("tools.fixtures.cases_not_written_yet") is None
+    (tmp_path / "fixture_cases_broken.py").write_text("import no_such_dependency_xyz\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError, match="no_such_dependency_xyz"):
+        make._case_module("fixture_cases_broken")
