@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, UnsupportedFormat
 from pipeline.forms import read_form
+
+# Header names that open an e-mail message, as a saved .eml or an mbox extract begins.
+_MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"received:",
+                 b"return-path:", b"delivered-to:", b"content-type:", b"reply-to:", b"cc:")
+_FIELD_NAME = re.compile(rb"[!-9;-~]+:")  # RFC 5322 field-name, then the colon
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -29,10 +35,33 @@ def parse_files(paths: list[Path], settings) -> tuple[list[dict], bool]:  # type
             continue
         try:
             results.append(read_form(data, path.name, settings.limits).to_json())
+        except UnsupportedFormat as exc:
+            results.append(_explain_mail(exc, path, data).to_json())
+            ok = False
         except PipelineError as exc:
             results.append(exc.to_json())
             ok = False
     return results, ok
+
+
+def looks_like_mail(data: bytes) -> bool:
+    """True when the bytes start as an e-mail message: a header block with at least two familiar fields."""
+    head = data[:4096].replace(b"\r\n", b"\n")
+    if head.startswith(b"From "):  # an mbox separator line
+        head = head.partition(b"\n")[2]
+    block = head.partition(b"\n\n")[0].lower().split(b"\n")
+    return _FIELD_NAME.match(block[0]) is not None and sum(line.startswith(_MAIL_HEADERS) for line in block) >= 2
+
+
+def _explain_mail(exc: UnsupportedFormat, path: Path, data: bytes) -> PipelineError:
+    """A saved e-mail is the commonest wrong input here: say what to do instead of 'unrecognised format'."""
+    if not looks_like_mail(data):
+        return exc
+    return UnsupportedFormat(
+        f"{path.name} is an e-mail message, not a form: `pipeline parse` reads the attached form (.docx or .pdf). "
+        "Save the attachment and parse that, or take the message in with "
+        "`pipeline worker --once --source dir:FOLDER`",
+        message_no=exc.message_no)
 
 
 def _parse(args: argparse.Namespace) -> int:

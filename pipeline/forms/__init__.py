@@ -57,4 +57,4 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
         )
     if kind == "rtf":
         raise UnsupportedFormat("RTF is not supported")
-    raise UnsupportedFormat(f"unrecognised file format ({filename or 'no name'})")
+    raise UnsupportedFormat(f"unrecognised file format ({filename or 'no name'}): the form is read from .docx or .pdf")
