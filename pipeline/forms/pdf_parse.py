@@ -12,7 +12,7 @@ from io import BytesIO
 from typing import Any
 
 from pipeline import errors
-from pipeline.forms.definition import FormDefinition, default_definition, norm_label
+from pipeline.forms.definition import FormDefinition, definitions, norm_label
 from pipeline.forms.pdf_acroform import read_acroform
 from pipeline.forms.pdf_layout import Cell, Collector, PageData, Table, Word, fix_text, group_lines, words_in
 from pipeline.forms.pdf_tables import read_tables
@@ -31,13 +31,12 @@ def parse_pdf(data: bytes, filename: str | None, max_pages: int) -> dict[str, An
     """Read the form out of a PDF; raise only pipeline.errors (the sandbox maps anything else)."""
     import pdfplumber
 
-    definition = default_definition()
     try:
         pdf = pdfplumber.open(BytesIO(data), unicode_norm="NFC")
     except Exception as exc:  # noqa: BLE001 - every open-time failure is translated here
         raise _open_error(exc) from None
     try:
-        return reading_to_data(_read(pdf, definition, filename, max_pages))
+        return reading_to_data(_read(pdf, definitions(), filename, max_pages))
     except errors.PipelineError:
         raise
     except RecursionError:
@@ -180,33 +179,35 @@ def _has_acroform(pdf: Any) -> bool:
     return isinstance(acro, dict) and bool(resolve1(acro.get("Fields")))
 
 
-def _read(pdf: Any, definition: FormDefinition, filename: str | None, max_pages: int) -> Any:
+def _read(pdf: Any, defs: tuple[FormDefinition, ...], filename: str | None, max_pages: int) -> Any:
     page_objs = _page_objects(pdf, max_pages)
     fillable = _has_acroform(pdf)
     pages: list[PageData] = []
-    state = {"text": "", "form": False}
+    text = ""
+    found: FormDefinition | None = None  # the declared form this PDF is, once its first pages say so
 
     def want_tables(words: list[Word]) -> bool:
-        # Decide on each page whether this is the form yet, so that its tables are found while the
+        # Decide on each page whether this is a form yet, so that its tables are found while the
         # page is open (a second pass would double the cost); a fillable PDF needs no tables.
-        state["text"] += " " + " ".join(w.text for w in words)
-        state["form"] = state["form"] or definition.is_this_form(str(state["text"]))
-        return bool(state["form"]) and not fillable
+        nonlocal text, found
+        text += " " + " ".join(w.text for w in words)
+        found = found or next((d for d in defs if d.is_this_form(text)), None)
+        return found is not None and not fillable
 
     doctop = 0.0
     for i, obj in enumerate(page_objs):
-        if i >= FORM_SEARCH_PAGES and not state["form"]:
+        if i >= FORM_SEARCH_PAGES and found is None:
             break  # a long unrelated PDF costs only its first pages
         pages.append(_extract(pdf, obj, i + 1, doctop, want_tables))
         doctop += pages[-1].height
-    if not state["form"]:
-        text = str(state["text"])
+    if found is None:
         if len(text.strip()) < SCAN_MAX_CHARS and any(p.images for p in pages):
             raise errors.ScannedFile("the PDF is a scanned image with no text layer; "
                                      "ask the sender for the filled Word file (.docx)")
-        foreign = any(m in norm_label(text) for m in definition.foreign_markers)
-        raise errors.NotAForm("the PDF is another form (kommuneadministrativ bruker)" if foreign
-                              else "the PDF is not the mottaksadministrator form")
+        foreign = any(m in norm_label(text) for d in defs for m in d.foreign_markers)
+        raise errors.NotAForm("the PDF is another IMDi form (e.g. kommuneadministrativ bruker), not one we read"
+                              if foreign else "the PDF is not a form we know (no form title or labels found)")
+    definition = found
     page_ids = {obj.pageid: i + 1 for i, obj in enumerate(page_objs)}
     annot_pages = _annotation_pages(page_objs) if fillable else {}
 
