@@ -28,6 +28,8 @@ def test_check_says_when_the_registry_is_empty(settings, tmp_path, capsys):
     path.write_text(json.dumps(_reading()), encoding="utf-8")
     assert main(["check", str(path), *_args(settings)]) == 2
     assert "registry is empty" in capsys.readouterr().err
+    assert main(["check", str(path), "--json", *_args(settings)]) == 2
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "registry.empty"
 
 
 def test_check_json_contract(settings, shared_dir, tmp_path, capsys):
@@ -39,6 +41,11 @@ def test_check_json_contract(settings, shared_dir, tmp_path, capsys):
     bad.write_text(json.dumps(_reading(mobile="22 33 44 55", centres=["Dale", "Alta mottak"])), encoding="utf-8")
     assert main(["check", str(good), str(bad), "--json", *_args(settings)]) == 0
     first, second = json.loads(capsys.readouterr().out)
+    # The parse contract's keys plus findings (more keys are allowed: the normalised values, the state).
+    assert {"form", "source", "operator", "applicant", "centres", "findings"} <= set(first)
+    assert set(first["operator"]) == {"organisation", "manager", "email", "phone"}
+    assert set(first["applicant"]) == {"first_name", "last_name", "email", "mobile", "position"}
+    assert first["operator"]["email"] == GOOD["op_email"] and first["applicant"]["position"] == "Mottaksleder"
     assert first["findings"] == [] and first["applicant"]["mobile"] == "415 55 123"
     assert first["centres"][0] == {"written": "Alta asylmottak", "mottaksnummer": "2005", "name": "Alta asylmottak"}
     assert {f["code"] for f in second["findings"]} == {"mobile.not_mobile", "centre.ambiguous"}
