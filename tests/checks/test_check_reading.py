@@ -213,3 +213,22 @@ def test_every_finding_has_both_texts(registry):
     for f in result.findings:
         assert f.message_no and f.message_en and f.message_no != f.message_en
         assert f.severity == ("error" if f.blocking else "warning")
+
+
+def test_no_dns_by_default_and_a_setting_turns_deliverability_on(registry, monkeypatch):
+    """The machine may be offline: syntax only unless Settings.check_deliverability (stand-in for DNS)."""
+    import email_validator.deliverability as deliverability
+    from email_validator import EmailUndeliverableError
+
+    asked: list[str] = []
+
+    def no_mx(domain, domain_i18n, timeout=None, dns_resolver=None):  # type: ignore[no-untyped-def]
+        asked.append(domain)
+        raise EmailUndeliverableError(f"The domain name {domain_i18n} does not exist.")
+
+    monkeypatch.setattr(deliverability, "validate_email_deliverability", no_mx)
+    assert run(registry, form()).findings == [] and asked == []
+    with registry() as s:
+        result = check_reading(form(), RegistryView(s), settings=Settings(check_deliverability=True))
+    assert {"email.invalid:applicant.email", "email.invalid:operator.email"} <= set(codes(result))
+    assert "nordkalotten-mottak.no" in asked
