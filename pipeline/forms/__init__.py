@@ -6,7 +6,7 @@ wrong) and raises a `FormError` subclass, never a library's exception.
 
 from __future__ import annotations
 
-from pipeline.errors import EncryptedFile, LimitExceeded, UnsupportedFormat
+from pipeline.errors import CorruptFile, EncryptedFile, LimitExceeded, UnsupportedFormat
 from pipeline.forms.model import FieldValue, FormReading, Provenance
 from pipeline.settings import Limits
 
@@ -57,4 +57,10 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
         )
     if kind == "rtf":
         raise UnsupportedFormat("RTF is not supported")
-    raise UnsupportedFormat(f"unrecognised file format ({filename or 'no name'}): the form is read from .docx or .pdf")
+    name = filename or "no name"
+    if not data.strip(b"\0 \t\r\n"):
+        raise CorruptFile(f"the file is empty ({name})")
+    if (filename or "").lower().endswith((".docx", ".pdf")):
+        # Named as a form file but without its signature: a broken upload or save, which the sender can fix.
+        raise CorruptFile(f"{name} is neither a Word file nor a PDF inside (damaged, or renamed)")
+    raise UnsupportedFormat(f"unrecognised file format ({name}): the form is read from .docx or .pdf")

@@ -83,7 +83,9 @@ def test_a_saved_email_is_a_typed_error_that_says_what_to_do(capsys):
 
 @pytest.mark.parametrize(("name", "data", "code"), [
     ("notes.txt", b"Fornavn: Kari\nEtternavn: Berg\n", "unsupported.format"),
-    ("empty.docx", b"", "unsupported.format"),
+    ("empty.docx", b"", "unreadable.corrupt"),
+    ("renamed.pdf", b"Fornavn: Kari\n", "unreadable.corrupt"),
+    ("blank.bin", b"\0" * 32, "unreadable.corrupt"),
     ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "unsupported.format"),
 ])
 def test_other_non_form_files_are_typed_errors(tmp_path, capsys, name, data, code):
