@@ -74,7 +74,8 @@ def check_files(paths: list[Path], settings, *, sender: str | None = None  # typ
 def _check(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json, settings_from
 
-    results, ok = check_files(args.files, settings_from(args), sender=args.sender)
+    settings = settings_from(args)
+    results, ok = check_files(args.files, settings, sender=args.sender)
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
         return 0 if ok else 1
@@ -90,6 +91,10 @@ def _check(args: argparse.Namespace) -> int:
             target = f"{c['name']} ({c['mottaksnummer']})" if c["name"] else "?"
             print(f"  centre: {c['written']} -> {target}")
         print(f"  operator: {result['operator_id'] or '?'}; would start as: {result['state']}")
+        if result["extends_user_id"]:
+            print(f"  the applicant is registry user {result['extends_user_id']}: this extends that user")
+        if result["mobile_country"] and result["mobile_country"] != settings.default_region:
+            print(f"  mobile registered in {result['mobile_country']}")
         for f in result["findings"]:
             print(f"  [{f['severity']}] {f['code']}: {f['message']}")
         if not result["findings"]:

@@ -79,3 +79,19 @@ def test_check_a_word_form_from_the_fixtures(settings, shared_dir, tmp_path, cap
     assert out["source"]["format"] == "docx"
     assert out["centres"] == [{"written": "Gausdal asylmottak", "mottaksnummer": "0504", "name": "Gausdal asylmottak"}]
     assert [f["code"] for f in out["findings"]] == ["centre.inactive"]
+
+
+def test_text_output_says_when_the_applicant_extends_a_user_or_has_a_mobile_abroad(settings, shared_dir, tmp_path,
+                                                                                    capsys):
+    files = reference(shared_dir)
+    assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
+    same = tmp_path / "same.json"
+    same.write_text(json.dumps(_reading(first_name="Amra", last_name="Rønning", mobile="+4798503224",
+                                        email="amra.ronning@nordkalotten-mottak.no")), encoding="utf-8")
+    abroad = tmp_path / "abroad.json"
+    abroad.write_text(json.dumps(_reading(mobile="+46 70 123 45 67")), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(same), str(abroad), *_args(settings)]) == 0
+    out = capsys.readouterr().out
+    assert "registry user U10011: this extends that user" in out
+    assert "mobile registered in SE" in out
