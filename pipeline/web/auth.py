@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from pipeline import audit
 from pipeline.db.models import OperatorAccount
 from pipeline.web import db
-from pipeline.web.accounts import authenticate, is_locked
+from pipeline.web.accounts import authenticate, is_locked, revoke_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -47,7 +47,8 @@ def require_login() -> Response | None:
     account_id = session.get("op_id")
     account = db.session().get(OperatorAccount, account_id) if account_id else None
     # Re-checked on every request: a deactivated or locked account loses its open sessions too.
-    if account is None or not account.active or is_locked(account) or account.username != session.get("op"):
+    if (account is None or not account.active or is_locked(account) or account.username != session.get("op")
+            or session.get("op_epoch") != account.session_epoch):
         # Drop only the login: the CSRF secret stays, so a login form open in another tab still works.
         session.pop("op_id", None)
         session.pop("op", None)
@@ -83,6 +84,7 @@ def login() -> str | Response:
     session.permanent = True
     session["op_id"] = result.account.id
     session["op"] = result.account.username
+    session["op_epoch"] = result.account.session_epoch
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -97,6 +99,11 @@ def logout() -> Response:
     name = g.get("operator")
     if name:
         dbs = db.session()
+        account = dbs.get(OperatorAccount, session.get("op_id"))
+        if account is not None:
+            # Revoked in the database, not only forgotten by this browser: a copy of the cookie dies too.
+            # (This ends the operator's sessions in other browsers as well.)
+            revoke_sessions(account)
         audit.record(dbs, name, "logout", "operator", session.get("op_id"))
         dbs.commit()
     session.clear()

@@ -100,6 +100,35 @@ def test_logout_ends_the_session(logged_in, db):
     assert _actions(db)[-1] == ("kari.saksbehandler", "logout")
 
 
+def test_a_session_cookie_is_revoked_at_logout(app, db):
+    # Someone who copied the cookie before the operator logged out must not be able to use it after.
+    browser, thief = app.test_client(), app.test_client()
+    assert login(browser).status_code == 302
+    cookie = browser.get_cookie("pipeline_session")
+    assert cookie is not None
+    thief.set_cookie("pipeline_session", cookie.value)
+    assert thief.get("/").status_code == 200
+    browser.post("/logg-ut", data={"csrf_token": csrf_token(browser.get("/").get_data(as_text=True))})
+    resp = thief.get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/logg-inn")
+    # A fresh login works again.
+    assert login(browser).status_code == 302
+    assert browser.get("/").status_code == 200
+
+
+def test_a_lockout_revokes_open_sessions(app, db):
+    browser, attacker = app.test_client(), app.test_client()
+    assert login(browser).status_code == 302
+    for _ in range(3):
+        login(attacker, password="feil-passord")
+    assert browser.get("/").status_code == 302
+    with unit_of_work(db) as s:
+        unlock(s, "kari.saksbehandler", actor="test")
+    # The old session stays dead after the unlock: only a new login opens the queue.
+    assert browser.get("/").status_code == 302
+    assert login(browser).status_code == 302 and browser.get("/").status_code == 200
+
+
 def test_pages_carry_a_strict_content_security_policy(logged_in):
     resp = logged_in.get("/")
     csp = resp.headers["Content-Security-Policy"]
