@@ -98,9 +98,11 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
                      {"username": username[:100], "reason": "unknown"})
         return LoginResult(False, "invalid")
     if not account.active:
+        _spend_a_check(password)
         audit.record(session, username, "login.failure", "operator", account.id, {"reason": "inactive"})
         return LoginResult(False, "inactive")
     if is_locked(account, now):
+        _spend_a_check(password)
         audit.record(session, username, "login.failure", "operator", account.id, {"reason": "locked"})
         return LoginResult(False, "locked")
     try:

@@ -73,11 +73,10 @@ def login() -> str | Response:
                           lockout_minutes=cfg.lockout_minutes)
     dbs.commit()
     if not result.ok or result.account is None:
-        if result.reason == "locked":
-            flash(f"Kontoen er midlertidig sperret etter for mange mislykkede forsøk. "
-                  f"Prøv igjen om {cfg.lockout_minutes} minutter, eller be en kollega låse den opp.", "error")
-        else:
-            flash("Feil brukernavn eller passord.", "error")
+        # One message for every failure (unknown name, wrong password, locked, inactive): telling them
+        # apart would reveal which operator names exist.
+        flash(f"Feil brukernavn eller passord. Etter {cfg.max_failed_logins} mislykkede forsøk sperres kontoen "
+              f"i {cfg.lockout_minutes} minutter; en kollega kan låse den opp.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=username), 401
     # A fresh session at login (no fixation of a session set up before it).
     session.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from pipeline.db.models import AuditEvent, OperatorAccount
@@ -46,25 +48,39 @@ def test_login_returns_to_the_page_asked_for_but_never_off_site(client):
     assert resp.headers["Location"] == "/"
 
 
+def _flash(resp) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', resp.get_data(as_text=True), re.S)
+    assert match, resp.get_data(as_text=True)
+    return match.group(1)
+
+
 def test_wrong_password_is_refused_and_audited(client, db):
     resp = login(client, password="feil-passord")
     assert resp.status_code == 401
     assert "Feil brukernavn eller passord." in resp.get_data(as_text=True)
     assert client.get("/").status_code == 302
-    resp = login(client, name="finnes.ikke", password="hva-som-helst")
-    assert resp.status_code == 401
+    unknown = login(client, name="finnes.ikke", password="hva-som-helst")
+    assert unknown.status_code == 401
+    # The same words whether the name exists or not.
+    assert _flash(unknown) == _flash(resp)
     assert _actions(db)[-2:] == [("kari.saksbehandler", "login.failure"), ("anonym", "login.failure")]
 
 
 def test_lockout_after_repeated_failures_then_unlock(client, db):
-    for _ in range(2):
-        assert login(client, password="feil-passord").status_code == 401
+    first = login(client, password="feil-passord")
+    assert first.status_code == 401
+    assert login(client, password="feil-passord").status_code == 401
     resp = login(client, password="feil-passord")  # the third failure locks (max_failed_logins=3)
-    assert "midlertidig sperret" in resp.get_data(as_text=True)
+    assert resp.status_code == 401
     # Locked: even the right password is refused, without a session.
-    resp = login(client)
-    assert resp.status_code == 401 and "midlertidig sperret" in resp.get_data(as_text=True)
+    locked = login(client)
+    assert locked.status_code == 401
     assert client.get("/").status_code == 302
+    # The lockout does not announce itself: an unknown name gets exactly the same answer, so that
+    # trying five passwords does not reveal whether an operator name exists.
+    unknown = [login(client, name="finnes.ikke", password="feil-passord") for _ in range(4)][-1]
+    assert _flash(first) == _flash(resp) == _flash(locked) == _flash(unknown)
+    assert "sperres" in _flash(locked)
     actions = [a for _, a in _actions(db)]
     assert actions.count("login.lockout") == 1
     assert actions[-1] == "login.failure"
