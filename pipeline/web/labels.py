@@ -100,7 +100,16 @@ AUDIT_ACTIONS: dict[str, str] = {
     "reply.sent": "Svar sendt",
     "reply.failed": "Sending feilet",
     "reply.suppressed": "Svar ikke sendt",
+    "task.reminded": "Påminnelse sendt",
+    "task.supersedes": "Erstatter eldre sak",
+    "reply.cancelled": "Svar avbrutt",
+    "reply.held": "Svar holdt tilbake",
+    "reply.resend_after_crash": "Svar sendt på nytt etter avbrudd",
+    "message.ingested": "E-post tatt inn",
+    "message.failed": "Behandling feilet",
     "message.retried": "Kjørt på nytt",
+    "message.retry_failed": "Ny kjøring feilet",
+    "message.purged": "E-post slettet (oppbevaringstid)",
 }
 
 
