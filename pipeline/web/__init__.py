@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, config: WebConfig | None = None,
     )
     app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
                                  REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
+                                 ATTACHMENT_HELP=labels.ATTACHMENT_HELP,
                                  CENTRE_KINDS=labels.CENTRE_KINDS)
     if session_factory is None:
         from pipeline.db.session import open_database
