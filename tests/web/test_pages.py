@@ -191,6 +191,8 @@ def test_messages_page_shows_outcomes_and_attachment_codes(logged_in, db):
                          error_message="password protected"))
     html = logged_in.get("/meldinger").get_data(as_text=True)
     assert "Automatisk svar" in html and "Passordbeskyttet" in html and "Kjør på nytt" in html
+    # What it means in Norwegian; the reader's English text only as the technical detail.
+    assert "Be om skjemaet uten passord." in html and "Teknisk: password protected" in html
     html = logged_in.get("/meldinger?utfall=auto_reply").get_data(as_text=True)
     assert "Fraværsmelding" in html and "nordlysomsorg" not in html
     assert "nordlysomsorg" in logged_in.get("/meldinger?q=liv@").get_data(as_text=True)
