@@ -122,4 +122,5 @@ def test_correct_a_field_and_a_centre_by_hand(logged_in, db, shared_dir):
     task = _task(db, task_id)
     assert task.state == "review" and task.position == "Nattleder"
     assert "Bruk Dale asylmottak" not in html
+    assert "Mottakslisten er rettet. I skjemaet stod:" in html  # what the form said stays visible
     assert _my_actions(db)[0] == "task.correct"
