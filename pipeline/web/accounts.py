@@ -64,6 +64,21 @@ def add_operator(session: Session, username: str, password: str, *, actor: str =
     return account
 
 
+def set_password(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
+    """A new password (forgotten, or feared known to someone else): ends the account's open sessions too."""
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"password too short: at least {MIN_PASSWORD} characters")
+    account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
+    if account is None:
+        raise ConfigError(f"no operator {username!r}")
+    account.password_hash = _HASHER.hash(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    revoke_sessions(account)
+    audit.record(session, actor, "operator.password_changed", "operator", account.id, {"username": username})
+    return account
+
+
 def unlock(session: Session, username: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:

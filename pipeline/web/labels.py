@@ -119,6 +119,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "message.ingested": "E-post tatt inn",
     "message.failed": "Behandling feilet",
     "message.retried": "Kjørt på nytt",
+    "operator.password_changed": "Nytt passord",
     "message.retry_failed": "Ny kjøring feilet",
     "message.purged": "E-post slettet (oppbevaringstid)",
 }
