@@ -270,3 +270,13 @@ def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_p
     assert 'class="docx-text"' in html and "Mobiltelefonnummer" in html
     html = logged_in.get(f"/oppgave/{bad}").get_data(as_text=True)
     assert "Teksten i dokumentet kunne ikke vises" in html
+
+
+def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
+    with unit_of_work(db) as s:
+        seed.task(s, 1, last="Feilsen", findings=[
+            {"code": "mobile.duplicate", "field": "applicant.mobile", "message_no": "I bruk."},
+            {"code": "centre.admin_limit", "field": "centres", "severity": "warning", "message_no": "Mange."},
+            {"code": "form.duplicate", "field": None, "severity": "warning", "message_no": "Sendt før."}])
+    html = logged_in.get("/").get_data(as_text=True)
+    assert "1 feil" in html and "2 merknader" in html
