@@ -1,4 +1,4 @@
-"""`pipeline serve` (the operators' web UI) and `pipeline operators add|list|unlock`."""
+"""`pipeline serve` (the operators' web UI) and `pipeline operators add|list|password|unlock`."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     lst = opsub.add_parser("list", parents=[common], help="list operator accounts")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=_list)
+    pw = opsub.add_parser("password", parents=[common],
+                          help="set a new password for an operator account (ends its open web sessions)")
+    pw.add_argument("name")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    pw.set_defaults(handler=_password)
     unlock = opsub.add_parser("unlock", parents=[common], help="lift a lockout after failed logins")
     unlock.add_argument("name")
     unlock.set_defaults(handler=_unlock)
@@ -48,20 +53,39 @@ def _factory(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_database(settings_from(args))
 
 
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass(f"Password for {args.name}: ")
+    if getpass.getpass("Again: ") != password:
+        print("error: the passwords differ", file=sys.stderr)
+        return None
+    return password
+
+
 def _add(args: argparse.Namespace) -> int:
     from pipeline.db.session import unit_of_work
     from pipeline.web.accounts import add_operator
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass(f"Password for {args.name}: ")
-        if getpass.getpass("Again: ") != password:
-            print("error: the passwords differ", file=sys.stderr)
-            return 2
+    password = _read_password(args)
+    if password is None:
+        return 2
     with unit_of_work(_factory(args)) as session:
         add_operator(session, args.name, password, actor="cli")
     print(f"operator {args.name} added")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> int:
+    from pipeline.db.session import unit_of_work
+    from pipeline.web.accounts import set_password
+
+    password = _read_password(args)
+    if password is None:
+        return 2
+    with unit_of_work(_factory(args)) as session:
+        set_password(session, args.name, password, actor="cli")
+    print(f"operator {args.name}: new password set; open web sessions ended")
     return 0
 
 

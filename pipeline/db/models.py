@@ -259,6 +259,9 @@ class OperatorAccount(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kept in each web session and compared on every request; bumped at logout and lockout, so a copied
+    # session cookie stops working then (the cookie itself is signed, not stored server-side).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 

@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.settings import Settings
-from pipeline.web import labels
+from pipeline.web import detail_labels, labels
 from pipeline.web.config import WebConfig, secret_key_for
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
@@ -56,10 +56,12 @@ def create_app(settings: Settings, *, config: WebConfig | None = None,
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
-        audit=labels.audit_label, short=labels.short,
+        audit=labels.audit_label, short=labels.short, detail_key=detail_labels.key,
+        detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
     )
     app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
                                  REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
+                                 ATTACHMENT_HELP=labels.ATTACHMENT_HELP,
                                  CENTRE_KINDS=labels.CENTRE_KINDS)
     if session_factory is None:
         from pipeline.db.session import open_database

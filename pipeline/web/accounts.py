@@ -32,6 +32,11 @@ def _dummy_hash() -> str:
     return _HASHER.hash("no such operator, same cost")
 
 
+def _spend_a_check(password: str) -> None:
+    with contextlib.suppress(VerificationError):
+        _HASHER.verify(_dummy_hash(), password)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; we store UTC.
     if value is not None and value.tzinfo is None:
@@ -52,10 +57,25 @@ def add_operator(session: Session, username: str, password: str, *, actor: str =
     if session.scalar(select(OperatorAccount.id).where(OperatorAccount.username == username)) is not None:
         raise ConfigError(f"operator {username!r} already exists")
     account = OperatorAccount(username=username, password_hash=_HASHER.hash(password), active=True,
-                              failed_logins=0)
+                              failed_logins=0, session_epoch=0)
     session.add(account)
     session.flush()
     audit.record(session, actor, "operator.added", "operator", account.id, {"username": username})
+    return account
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
+    """A new password (forgotten, or feared known to someone else): ends the account's open sessions too."""
+    if len(password) < MIN_PASSWORD:
+        raise ConfigError(f"password too short: at least {MIN_PASSWORD} characters")
+    account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
+    if account is None:
+        raise ConfigError(f"no operator {username!r}")
+    account.password_hash = _HASHER.hash(password)
+    account.failed_logins = 0
+    account.locked_until = None
+    revoke_sessions(account)
+    audit.record(session, actor, "operator.password_changed", "operator", account.id, {"username": username})
     return account
 
 
@@ -67,6 +87,11 @@ def unlock(session: Session, username: str, *, actor: str = audit.SYSTEM) -> Ope
     account.locked_until = None
     audit.record(session, actor, "operator.unlocked", "operator", account.id, {"username": username})
     return account
+
+
+def revoke_sessions(account: OperatorAccount) -> None:
+    """End every web session of this account: the epoch each session carries no longer matches."""
+    account.session_epoch = (account.session_epoch or 0) + 1
 
 
 @dataclass(frozen=True)
@@ -83,15 +108,16 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:
         # Spend the same time as a real check, so response times do not reveal which names exist.
-        with contextlib.suppress(VerificationError):
-            _HASHER.verify(_dummy_hash(), password)
+        _spend_a_check(password)
         audit.record(session, ANONYMOUS, "login.failure", "operator", None,
                      {"username": username[:100], "reason": "unknown"})
         return LoginResult(False, "invalid")
     if not account.active:
+        _spend_a_check(password)
         audit.record(session, username, "login.failure", "operator", account.id, {"reason": "inactive"})
         return LoginResult(False, "inactive")
     if is_locked(account, now):
+        _spend_a_check(password)
         audit.record(session, username, "login.failure", "operator", account.id, {"reason": "locked"})
         return LoginResult(False, "locked")
     try:
@@ -103,6 +129,7 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
         if account.failed_logins >= max_failed:
             account.locked_until = now + timedelta(minutes=lockout_minutes)
             account.failed_logins = 0
+            revoke_sessions(account)
             audit.record(session, username, "login.lockout", "operator", account.id,
                          {"minutes": lockout_minutes})
             return LoginResult(False, "locked")

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from pipeline import audit
 from pipeline.db.models import OperatorAccount
 from pipeline.web import db
-from pipeline.web.accounts import authenticate, is_locked
+from pipeline.web.accounts import authenticate, is_locked, revoke_sessions
 
 bp = Blueprint("auth", __name__)
 
@@ -47,7 +47,8 @@ def require_login() -> Response | None:
     account_id = session.get("op_id")
     account = db.session().get(OperatorAccount, account_id) if account_id else None
     # Re-checked on every request: a deactivated or locked account loses its open sessions too.
-    if account is None or not account.active or is_locked(account) or account.username != session.get("op"):
+    if (account is None or not account.active or is_locked(account) or account.username != session.get("op")
+            or session.get("op_epoch") != account.session_epoch):
         # Drop only the login: the CSRF secret stays, so a login form open in another tab still works.
         session.pop("op_id", None)
         session.pop("op", None)
@@ -72,17 +73,17 @@ def login() -> str | Response:
                           lockout_minutes=cfg.lockout_minutes)
     dbs.commit()
     if not result.ok or result.account is None:
-        if result.reason == "locked":
-            flash(f"Kontoen er midlertidig sperret etter for mange mislykkede forsøk. "
-                  f"Prøv igjen om {cfg.lockout_minutes} minutter, eller be en kollega låse den opp.", "error")
-        else:
-            flash("Feil brukernavn eller passord.", "error")
+        # One message for every failure (unknown name, wrong password, locked, inactive): telling them
+        # apart would reveal which operator names exist.
+        flash(f"Feil brukernavn eller passord. Etter {cfg.max_failed_logins} mislykkede forsøk sperres kontoen "
+              f"i {cfg.lockout_minutes} minutter; en kollega kan låse den opp.", "error")
         return render_template("login.html", next=request.form.get("next", ""), username=username), 401
     # A fresh session at login (no fixation of a session set up before it).
     session.clear()
     session.permanent = True
     session["op_id"] = result.account.id
     session["op"] = result.account.username
+    session["op_epoch"] = result.account.session_epoch
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -97,6 +98,11 @@ def logout() -> Response:
     name = g.get("operator")
     if name:
         dbs = db.session()
+        account = dbs.get(OperatorAccount, session.get("op_id"))
+        if account is not None:
+            # Revoked in the database, not only forgotten by this browser: a copy of the cookie dies too.
+            # (This ends the operator's sessions in other browsers as well.)
+            revoke_sessions(account)
         audit.record(dbs, name, "logout", "operator", session.get("op_id"))
         dbs.commit()
     session.clear()

@@ -81,6 +81,17 @@ ATTACHMENT_CODES: dict[str, str] = {
     "limit.exceeded": "For stor eller kompleks",
 }
 
+# What an attachment's outcome means, for the person at the support desk. The stored error_message is the
+# reader's English text for the logs; the page shows it too, marked as technical.
+ATTACHMENT_HELP: dict[str, str] = {
+    "unreadable.corrupt": "Filen er skadet og kan ikke åpnes. Be avsenderen sende skjemaet på nytt.",
+    "unreadable.encrypted": "Filen er passordbeskyttet. Be om skjemaet uten passord.",
+    "unreadable.scanned": "PDF-en er et skannet bilde uten tekst. Be om det utfylte Word-skjemaet (.docx).",
+    "unsupported.format": "Filformatet kan ikke leses (for eksempel gammel Word .doc). Be om .docx eller PDF.",
+    "not_a_form": "Vedlegget er ikke skjemaet for mottaksadministrativ bruker.",
+    "limit.exceeded": "Filen er for stor eller for sammensatt til å leses trygt.",
+}
+
 
 AUDIT_ACTIONS: dict[str, str] = {
     "task.open": "Sak opprettet",
@@ -100,7 +111,17 @@ AUDIT_ACTIONS: dict[str, str] = {
     "reply.sent": "Svar sendt",
     "reply.failed": "Sending feilet",
     "reply.suppressed": "Svar ikke sendt",
+    "task.reminded": "Påminnelse sendt",
+    "task.supersedes": "Erstatter eldre sak",
+    "reply.cancelled": "Svar avbrutt",
+    "reply.held": "Svar holdt tilbake",
+    "reply.resend_after_crash": "Svar sendt på nytt etter avbrudd",
+    "message.ingested": "E-post tatt inn",
+    "message.failed": "Behandling feilet",
     "message.retried": "Kjørt på nytt",
+    "operator.password_changed": "Nytt passord",
+    "message.retry_failed": "Ny kjøring feilet",
+    "message.purged": "E-post slettet (oppbevaringstid)",
 }
 
 

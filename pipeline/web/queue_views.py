@@ -36,14 +36,17 @@ def index() -> str:
     tasks, total = queue_query.page(dbs, query, cfg.page_size, max_count=cap + 1)
     ids = [t.id for t in tasks]
     centres = queue_query.centres_for(dbs, ids)
+    # Errors block; warnings (admin limit, another operator's centre, a form sent twice) ask for a look.
     errors: dict[int, int] = {}
+    warnings: dict[int, int] = {}
     if ids:
-        rows = dbs.execute(select(FindingRow.task_id, func.count()).where(
-            FindingRow.task_id.in_(ids), FindingRow.severity == "error").group_by(FindingRow.task_id))
-        errors = {task_id: n for task_id, n in rows}
+        rows = dbs.execute(select(FindingRow.task_id, FindingRow.severity, func.count()).where(
+            FindingRow.task_id.in_(ids)).group_by(FindingRow.task_id, FindingRow.severity))
+        for task_id, severity, n in rows:
+            (errors if severity == "error" else warnings)[task_id] = n
     counts = queue_query.counts(dbs)
     pages = min(max(1, math.ceil(total / cfg.page_size)), cfg.max_page)
-    return render_template("queue.html", tasks=tasks, centres=centres, errors=errors, total=total,
+    return render_template("queue.html", tasks=tasks, centres=centres, errors=errors, warnings=warnings, total=total,
                            counts=counts, open_total=sum(counts.get(s, 0) for s in OPEN_STATES),
                            all_total=sum(counts.values()), query=query, pages=pages,
                            capped=total > cap, cap=cap)

@@ -66,6 +66,27 @@ def current_centres(task: Task) -> list[str]:
     return [c.written for c in task.centres]
 
 
+def centre_choices(task: Task, finding: FindingRow) -> list[tuple[str, str]]:
+    """One-click corrections for an unknown or ambiguous centre: (label, the whole centre list with that line
+    replaced by the registry's exact name), one per candidate the check suggested."""
+    details = finding.details or {}
+    options = details.get("candidates") or details.get("suggestions") or []
+    written = details.get("written")
+    current = current_centres(task)
+    index = details.get("index")
+    if not (isinstance(index, int) and 0 <= index < len(current) and current[index] == written):
+        index = current.index(written) if written in current else None
+    if index is None or not isinstance(options, list):
+        return []
+    out = []
+    for option in options[:5]:
+        name = option.get("name") if isinstance(option, dict) else None
+        if name:
+            lines = [*current[:index], name, *current[index + 1:]]
+            out.append((f"{name} ({option.get('mottaksnummer') or '–'})", "\n".join(lines)))
+    return out
+
+
 def field_rows(task: Task) -> list[FieldRow]:
     reading = task.reading or {}
     provenance = (reading.get("source") or {}).get("provenance") or {}

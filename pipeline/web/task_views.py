@@ -28,7 +28,8 @@ def show(task_id: int) -> str:
         except documents.DocumentTextError:
             docx_error = True
     return render_template("task.html", p=page, t=page.task, docx_lines=docx_lines, docx_error=docx_error,
-                           editable=task_page.EDITABLE, centres_text="\n".join(task_page.current_centres(page.task)))
+                           editable=task_page.EDITABLE, centres_text="\n".join(task_page.current_centres(page.task)),
+                           centre_choices=task_page.centre_choices)
 
 
 def _attachment_of(task_id: int) -> tuple[Attachment, bytes]:

@@ -102,3 +102,25 @@ def test_an_unexpected_failure_saves_nothing_and_says_so(logged_in, db, monkeypa
     html = _post(logged_in, task_id, "godkjenn")
     assert "ingenting ble lagret" in html
     assert _task(db, task_id).state == "review"
+
+
+def test_correct_a_field_and_a_centre_by_hand(logged_in, db, shared_dir):
+    from tests.web.test_browser import load_registry
+
+    with unit_of_work(db) as s:
+        load_registry(s, shared_dir)
+        task_id = seed.task(s, 1, state="needs_info", centres=[("Dale mottak", None, None)],
+                            findings=[{"code": "centre.unknown", "field": "centres", "message_no": "Ukjent mottak.",
+                                       "details": {"written": "Dale mottak", "index": 0, "suggestions": [
+                                           {"mottaksnummer": "1103", "name": "Dale asylmottak"}]}}]).id
+    page = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    # The suggestion's one-click form sends the whole list with that line replaced.
+    assert '<textarea name="centres" hidden>Dale asylmottak</textarea>' in page
+    assert "Bruk Dale asylmottak (1103)" in page
+    html = _post(logged_in, task_id, "korriger", centres="Dale asylmottak\n", **{"applicant.position": "Nattleder"})
+    assert "Rettelsene er lagret" in html
+    task = _task(db, task_id)
+    assert task.state == "review" and task.position == "Nattleder"
+    assert "Bruk Dale asylmottak" not in html
+    assert "Mottakslisten er rettet. I skjemaet stod:" in html  # what the form said stays visible
+    assert _my_actions(db)[0] == "task.correct"

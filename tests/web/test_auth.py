@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from pipeline.db.models import AuditEvent, OperatorAccount
@@ -46,25 +48,39 @@ def test_login_returns_to_the_page_asked_for_but_never_off_site(client):
     assert resp.headers["Location"] == "/"
 
 
+def _flash(resp) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', resp.get_data(as_text=True), re.S)
+    assert match, resp.get_data(as_text=True)
+    return match.group(1)
+
+
 def test_wrong_password_is_refused_and_audited(client, db):
     resp = login(client, password="feil-passord")
     assert resp.status_code == 401
     assert "Feil brukernavn eller passord." in resp.get_data(as_text=True)
     assert client.get("/").status_code == 302
-    resp = login(client, name="finnes.ikke", password="hva-som-helst")
-    assert resp.status_code == 401
+    unknown = login(client, name="finnes.ikke", password="hva-som-helst")
+    assert unknown.status_code == 401
+    # The same words whether the name exists or not.
+    assert _flash(unknown) == _flash(resp)
     assert _actions(db)[-2:] == [("kari.saksbehandler", "login.failure"), ("anonym", "login.failure")]
 
 
 def test_lockout_after_repeated_failures_then_unlock(client, db):
-    for _ in range(2):
-        assert login(client, password="feil-passord").status_code == 401
+    first = login(client, password="feil-passord")
+    assert first.status_code == 401
+    assert login(client, password="feil-passord").status_code == 401
     resp = login(client, password="feil-passord")  # the third failure locks (max_failed_logins=3)
-    assert "midlertidig sperret" in resp.get_data(as_text=True)
+    assert resp.status_code == 401
     # Locked: even the right password is refused, without a session.
-    resp = login(client)
-    assert resp.status_code == 401 and "midlertidig sperret" in resp.get_data(as_text=True)
+    locked = login(client)
+    assert locked.status_code == 401
     assert client.get("/").status_code == 302
+    # The lockout does not announce itself: an unknown name gets exactly the same answer, so that
+    # trying five passwords does not reveal whether an operator name exists.
+    unknown = [login(client, name="finnes.ikke", password="feil-passord") for _ in range(4)][-1]
+    assert _flash(first) == _flash(resp) == _flash(locked) == _flash(unknown)
+    assert "sperres" in _flash(locked)
     actions = [a for _, a in _actions(db)]
     assert actions.count("login.lockout") == 1
     assert actions[-1] == "login.failure"
@@ -98,6 +114,35 @@ def test_logout_ends_the_session(logged_in, db):
     assert resp.status_code == 302
     assert logged_in.get("/").status_code == 302
     assert _actions(db)[-1] == ("kari.saksbehandler", "logout")
+
+
+def test_a_session_cookie_is_revoked_at_logout(app, db):
+    # Someone who copied the cookie before the operator logged out must not be able to use it after.
+    browser, thief = app.test_client(), app.test_client()
+    assert login(browser).status_code == 302
+    cookie = browser.get_cookie("pipeline_session")
+    assert cookie is not None
+    thief.set_cookie("pipeline_session", cookie.value)
+    assert thief.get("/").status_code == 200
+    browser.post("/logg-ut", data={"csrf_token": csrf_token(browser.get("/").get_data(as_text=True))})
+    resp = thief.get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/logg-inn")
+    # A fresh login works again.
+    assert login(browser).status_code == 302
+    assert browser.get("/").status_code == 200
+
+
+def test_a_lockout_revokes_open_sessions(app, db):
+    browser, attacker = app.test_client(), app.test_client()
+    assert login(browser).status_code == 302
+    for _ in range(3):
+        login(attacker, password="feil-passord")
+    assert browser.get("/").status_code == 302
+    with unit_of_work(db) as s:
+        unlock(s, "kari.saksbehandler", actor="test")
+    # The old session stays dead after the unlock: only a new login opens the queue.
+    assert browser.get("/").status_code == 302
+    assert login(browser).status_code == 302 and browser.get("/").status_code == 200
 
 
 def test_pages_carry_a_strict_content_security_policy(logged_in):

@@ -146,15 +146,17 @@ def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, 
         t = seed.task(s, 3, first="Åse", last="Ødegård", mobile="+4791234599", state="needs_info",
                       centres=[("Dale mottak", None, None)],
                       findings=[{"code": "centre.unknown", "field": "centres", "message_no": "Vi fant ikke mottaket.",
-                                 "details": {"written": "Dale mottak"}}])
+                                 "details": {"written": "Dale mottak", "index": 0, "suggestions": [
+                                     {"mottaksnummer": "1103", "name": "Dale asylmottak"},
+                                     {"mottaksnummer": "1102", "name": "Dale asylmottak EM"}]}}])
         task_id = t.id
     with serve(settings.data_dir, settings.db_url) as url:
         _log_in(page, url)
         page.goto(f"{url}/?tilstand=needs_info")
         page.click(f"a[href='/oppgave/{task_id}'] >> nth=0")
         assert page.locator("button:has-text('Godkjenn med overstyring')").count() == 1
-        page.fill("#c-centres", "Dale asylmottak")
-        page.click("text=Lagre rettelser og kontroller på nytt")
+        # The suggestion beside the finding corrects the centre in one click.
+        page.click("form.choice button:has-text('Bruk Dale asylmottak (1103)')")
         assert "Rettelsene er lagret" in page.locator(".flash").inner_text()
         assert "Til vurdering" in page.locator("h1").inner_text()  # nothing blocks any more
         assert page.locator("table.centres").get_by_text("Dale asylmottak (1103)").count() == 1

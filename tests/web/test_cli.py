@@ -1,4 +1,4 @@
-"""`pipeline operators add|list|unlock` against a real database."""
+"""`pipeline operators add|list|password|unlock` against a real database."""
 
 from __future__ import annotations
 
@@ -43,3 +43,26 @@ def test_operators_add_list_unlock(monkeypatch, capsys, settings, db):
     with db() as s:
         actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["operator.added", "operator.unlocked"]
+
+
+def test_operators_password_sets_a_new_one_and_ends_open_sessions(monkeypatch, capsys, settings, db, app):
+    from tests.web.conftest import login
+
+    browser = app.test_client()
+    assert login(browser).status_code == 302 and browser.get("/").status_code == 200
+    code, _ = _run(monkeypatch, capsys, settings, "operators", "password", "kari.saksbehandler", "--password-stdin",
+                   stdin="kort\n")
+    assert code == 2  # too short; nothing changed
+    assert browser.get("/").status_code == 200
+    code, out = _run(monkeypatch, capsys, settings, "operators", "password", "kari.saksbehandler",
+                     "--password-stdin", stdin="et-helt-nytt-passord\n")
+    assert code == 0 and "sessions ended" in out
+    assert browser.get("/").status_code == 302  # the open session is gone
+    assert login(browser).status_code == 401  # the old password no longer works
+    assert login(browser, password="et-helt-nytt-passord").status_code == 302
+    code, _ = _run(monkeypatch, capsys, settings, "operators", "password", "finnes.ikke", "--password-stdin",
+                   stdin="et-helt-nytt-passord\n")
+    assert code == 2
+    with db() as s:
+        actions = [e.action for e in s.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert "operator.password_changed" in actions

@@ -89,11 +89,30 @@ def test_queue_search_by_name_email_mobile_centre_and_case(logged_in, db):
     assert hits("dale") == {"Ødegård"}
     assert hits("2026-00002") == {"Hansen"}
     assert hits("per hansen") == {"Hansen"}
+    # Several words: each must match some field, in any order (name and centre mixed).
+    assert hits("hansen per") == {"Hansen"}
+    assert hits("åse dale") == {"Ødegård"}
+    assert hits("per ødegård") == set()
     assert hits("zzz") == set()
     # Odd input is no error: the last possible character, the one before the surrogates, SQL wildcards.
     for odd in ("a\U0010ffff", "a\ud7ff", "%", "_", "' OR 1=1 --", "ø" * 300, "a\x00b"):
         for path in ("/", "/meldinger", "/register"):
             assert logged_in.get(path, query_string={"q": odd}).status_code == 200
+
+
+def test_queue_many_word_search_falls_back_to_subqueries_for_many_hits(logged_in, db, monkeypatch):
+    from pipeline.web import queue_query
+
+    with unit_of_work(db) as s:
+        seed.task(s, 1, first="Per", last="Hansen", mobile="+4748000001", centres=[("Askim", "0101", "Askim asylmottak")])
+        seed.task(s, 2, first="Per", last="Berg", mobile="+4748000002", centres=[("Dale mottak", None, None)])
+    # Past the list limit the words go to the database as IN-subqueries; the answer is the same.
+    for limit in (queue_query._IN_LIST_MAX, 0):
+        monkeypatch.setattr(queue_query, "_IN_LIST_MAX", limit)
+        html = logged_in.get("/", query_string={"q": "per hansen"}).get_data(as_text=True)
+        assert "Hansen" in html and "Berg" not in html
+        html = logged_in.get("/", query_string={"q": "askim asylmottak"}).get_data(as_text=True)
+        assert "Hansen" in html and "Berg" not in html
 
 
 def test_queue_paginates(logged_in, db):
@@ -172,6 +191,8 @@ def test_messages_page_shows_outcomes_and_attachment_codes(logged_in, db):
                          error_message="password protected"))
     html = logged_in.get("/meldinger").get_data(as_text=True)
     assert "Automatisk svar" in html and "Passordbeskyttet" in html and "Kjør på nytt" in html
+    # What it means in Norwegian; the reader's English text only as the technical detail.
+    assert "Be om skjemaet uten passord." in html and "Teknisk: password protected" in html
     html = logged_in.get("/meldinger?utfall=auto_reply").get_data(as_text=True)
     assert "Fraværsmelding" in html and "nordlysomsorg" not in html
     assert "nordlysomsorg" in logged_in.get("/meldinger?q=liv@").get_data(as_text=True)
@@ -249,3 +270,13 @@ def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_p
     assert 'class="docx-text"' in html and "Mobiltelefonnummer" in html
     html = logged_in.get(f"/oppgave/{bad}").get_data(as_text=True)
     assert "Teksten i dokumentet kunne ikke vises" in html
+
+
+def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
+    with unit_of_work(db) as s:
+        seed.task(s, 1, last="Feilsen", findings=[
+            {"code": "mobile.duplicate", "field": "applicant.mobile", "message_no": "I bruk."},
+            {"code": "centre.admin_limit", "field": "centres", "severity": "warning", "message_no": "Mange."},
+            {"code": "form.duplicate", "field": None, "severity": "warning", "message_no": "Sendt før."}])
+    html = logged_in.get("/").get_data(as_text=True)
+    assert "1 feil" in html and "2 merknader" in html

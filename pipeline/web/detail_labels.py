@@ -1,0 +1,82 @@
+"""Norwegian words for the details the checks attach to a finding and the details of audit events.
+
+Shown generically (key: value), so that a new key from the checks or the services still shows up;
+the words here only make the known ones readable for a driftsoperatør's case handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.web.labels import OUTCOMES, REPLY_KINDS, REPLY_STATES, STATES, short
+
+KEYS: dict[str, str] = {
+    "suggestions": "Forslag", "candidates": "Kandidater", "holder": "Registrert på", "holders": "Registrert på",
+    "user": "Bruker", "users": "Brukere", "task": "Sak-ID", "tasks": "Ventende saker", "pending": "Ventende saker",
+    "written": "Skrevet", "mottaksnummer": "Mottaksnummer", "name": "Navn", "score": "Likhet",
+    "operator_id": "Driftsoperatør", "user_id": "Bruker-ID", "case_ref": "Sak", "first_name": "Fornavn",
+    "last_name": "Etternavn", "email": "E-post", "mobile": "Mobil", "count": "Antall", "admins": "Administratorer",
+    "domain": "Domene", "expected": "Forventet", "value": "Verdi", "how": "Funnet ved",
+    "centre_operator_id": "Mottakets driftsoperatør", "holder_user_id": "Bruker-ID", "task_id": "Sak-ID",
+    "kind": "Type", "region": "Land", "country": "Land", "e164": "Nummer", "type": "Nummertype",
+    "reason": "Grunn", "reasons": "Grunner", "number": "Nummer", "label": "Felt", "field": "Felt",
+    "sender": "Avsender", "position": "Stilling", "organisation": "Firma", "manager": "Ansvarlig leder",
+    "phone": "Telefon", "limit": "Grense",
+    # Audit events
+    "state": "Tilstand", "message": "Melding", "attachment": "Vedlegg", "findings": "Funn", "automatic": "Automatisk",
+    "outcome": "Utfall", "attempts": "Forsøk", "changes": "Endringer", "note": "Merknad", "override_reason":
+    "Overstyrt", "superseded": "Erstatter sak-ID", "superseded_by": "Erstattet av sak-ID", "reply": "Svar-ID",
+    "subject": "Emne", "error": "Feil", "to": "Til", "minutes": "Minutter", "failed_logins": "Mislykkede forsøk",
+    "username": "Brukernavn",
+}
+
+# Values of a few keys that are codes rather than text.
+VALUES: dict[str, dict[str, str]] = {
+    "kind": {"registry": "bruker i registeret", "task": "ventende sak", **REPLY_KINDS},
+    "how": {"exact": "nøyaktig navn", "number": "mottaksnummer", "fuzzy": "lignende navn"},
+    "type": {"landline": "fasttelefon", "toll-free number": "grønt nummer", "premium-rate number": "spesialnummer",
+             "shared-cost number": "delt-kostnad-nummer", "VoIP number": "IP-telefoni", "pager": "personsøker",
+             "personal number": "personlig nummer", "company number": "bedriftsnummer",
+             "voicemail": "talepostnummer", "number that is not a mobile": "ikke et mobilnummer"},
+    "outcome": OUTCOMES,
+    "state": {"new": "ny", **STATES, **REPLY_STATES},
+}
+# Positions in a list, counted from 0 by the code: people count from 1.
+_ONE_BASED = {"index"}
+
+
+def key(name: str) -> str:
+    return "Nr. i listen" if name in _ONE_BASED else KEYS.get(name, name)
+
+
+def scalar(name: str, value: Any) -> str:
+    if value is True:
+        return "ja"
+    if value is False:
+        return "nei"
+    if value is None or value == "":
+        return "–"
+    if name in _ONE_BASED and isinstance(value, int):
+        return str(value + 1)
+    if name == "score" and isinstance(value, int | float):
+        return f"{value:.0f} %"
+    return VALUES.get(name, {}).get(str(value), str(value))
+
+
+def audit_text(details: dict[str, Any] | None) -> str:
+    """An audit event's details on one line: 'Tilstand: – → Til vurdering; Melding: 3; Funn: centre.unknown'."""
+    parts: list[str] = []
+    for name, value in (details or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and set(value) <= {"before", "after"}:
+            text = f"{scalar(name, value.get('before'))} → {scalar(name, value.get('after'))}"
+        elif isinstance(value, list | tuple):
+            text = ", ".join(scalar(name, v) if not isinstance(v, dict | list) else str(v) for v in value) or "–"
+        elif isinstance(value, dict):
+            text = ", ".join(f"{key(k)}: {scalar(k, v) if not isinstance(v, dict | list) else v}"
+                             for k, v in value.items())
+        else:
+            text = scalar(name, value)
+        parts.append(f"{key(name)}: {short(text)}")
+    return "; ".join(parts)
