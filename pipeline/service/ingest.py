@@ -174,6 +174,8 @@ def _process(session: Session, raw: bytes, sha: str, source: SourceRef | None, s
         message.outcome = "auto_reply"
     else:
         message.outcome = _take_forms(session, message, parsed, settings)
+        if pending is not None:
+            _settle_earlier_replies(session, message)
         if source is not None and source.uidvalidity is not None and _older_than_window(message):
             _hold_replies(session, message)
     audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
@@ -294,12 +296,35 @@ def _answers_task(session: Session, message: Message) -> bool:
 
 
 def _reply(session: Session, kind: str, message: Message, extra: dict[str, object]) -> None:
-    try:
-        from pipeline.service.replies import draft_reply
-    except ImportError:
-        log.warning("pipeline.service.replies is missing: no %s reply drafted", kind)
+    """Draft a reply about the message itself, once: a retry (`pipeline messages retry`) that comes to
+    the same result does not tell the sender the same thing a second time."""
+    from pipeline.db.models import Reply
+    from pipeline.service.replies import draft_reply
+
+    earlier = session.scalars(select(Reply.id).where(Reply.message_pk == message.id, Reply.task_id.is_(None),
+                                                     Reply.kind == kind, Reply.state != "cancelled")).first()
+    if earlier is not None:
+        audit.record(session, audit.SYSTEM, "reply.not_repeated", "message", message.id,
+                     {"kind": kind, "earlier_reply": earlier})
         return
     draft_reply(session, kind=kind, message=message, extra=extra)
+
+
+def _settle_earlier_replies(session: Session, message: Message) -> None:
+    """After a retry with a different result (e.g. the form can be read now), a reply about the old
+    result that has not gone out is stale: cancel it, so that the sender gets only the new one (a
+    receipt or a request for information). One already sent stays sent; the new reply follows it."""
+    from pipeline.db.models import Reply
+    from pipeline.service.replies import UNSENT
+
+    stale = session.scalars(select(Reply).where(
+        Reply.message_pk == message.id, Reply.task_id.is_(None), Reply.automatic.is_(True),
+        Reply.kind != message.outcome, Reply.state.in_(UNSENT))).all()
+    for reply in stale:
+        before, reply.state, reply.next_attempt_at = reply.state, "cancelled", None
+        audit.record(session, audit.SYSTEM, "reply.cancelled", "reply", reply.id,
+                     {"kind": reply.kind, "state": {"before": before, "after": "cancelled"},
+                      "reason": f"retry: the message is now {message.outcome}", "message": message.id})
 
 
 def _record_failure(session_factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None,
