@@ -47,6 +47,62 @@ def _needs_info_task(db, settings) -> tuple[Task, Reply]:  # type: ignore[no-unt
     return task, request
 
 
+@pytest.mark.parametrize("found_by", ["case_ref", "threading"])
+def test_answer_with_a_corrected_form_updates_the_same_task(db, settings, registry, found_by):
+    task, request = _needs_info_task(db, settings)
+    if found_by == "case_ref":  # the mail client dropped the threading headers; the subject kept the tag
+        answer = mail(f"SV: {request.subject}", sender=SENDER, body="Her er skjemaet med mobilnummer.\n",
+                      attachments=[("Skjema - Jonas Lunde.docx", _form("917 23 456"), DOCX_TYPE)])
+    else:  # the subject lost the tag; In-Reply-To and References point at our request
+        answer = mail("Re: Skjema", sender=SENDER, body="Rettet.\n",
+                      headers={"In-Reply-To": request.rfc_message_id, "References": request.rfc_message_id},
+                      attachments=[("skjema.docx", _form("917 23 456"), DOCX_TYPE)])
+    msg = ingest_message(db, raw(answer), source=None, settings=settings)
+    assert msg.outcome == "queued"
+    with db() as s:
+        tasks = s.scalars(select(Task)).all()
+        assert [(t.id, t.state, t.mobile) for t in tasks] == [(task.id, "review", "+4791723456")]
+        assert tasks[0].answered_at is not None
+        actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.entity == "task",
+                                                                         AuditEvent.entity_id == task.id))]
+    assert "task.answer" in actions
+    # The request went (or was cancelled had it not); the sender now gets a receipt on the same case.
+    assert _replies(db, task_id=task.id)[-1] == ("receipt", "queued")
+
+
+def test_answer_with_a_value_in_the_body_is_recorded_on_the_task(db, settings, registry):
+    """One corrected value written in the mail (no form): the task is marked answered (no reminder),
+    no new case, no 'we found no form' reply; a person reads the mail and corrects the field."""
+    task, request = _needs_info_task(db, settings)
+    answer = mail(f"SV: {request.subject}", sender=SENDER,
+                  body="Hei,\n\nMobiltelefonnummer: 917 23 456\n\nHilsen Kari\n")
+    msg = ingest_message(db, raw(answer), source=None, settings=settings)
+    assert msg.outcome == "no_form"
+    with db() as s:
+        tasks = s.scalars(select(Task)).all()
+        assert [(t.id, t.state) for t in tasks] == [(task.id, "needs_info")]
+        assert tasks[0].answered_at is not None
+        assert s.scalars(select(AuditEvent).where(AuditEvent.action == "task.answered_without_form")).one()
+    assert _replies(db) == [("needs_info", "queued")]
+
+
+def test_answer_with_the_fields_in_the_body_updates_the_same_task(db, settings, registry):
+    """The fields pasted into the answer: read and checked again on the same task, which stays in
+    needs_info with form.in_body (the form itself is still wanted as an attachment)."""
+    task, request = _needs_info_task(db, settings)
+    body = ("Fornavn: Jonas\nEtternavn: Lunde\nE-postadresse: jonas.lunde@fjellbu.no\n"
+            "Mobiltelefonnummer: 917 23 456\n")
+    msg = ingest_message(db, raw(mail(f"SV: {request.subject}", sender=SENDER, body=body)), source=None,
+                         settings=settings)
+    assert msg.outcome == "needs_info"
+    with db() as s:
+        tasks = s.scalars(select(Task)).all()
+        assert [(t.id, t.state, t.mobile) for t in tasks] == [(task.id, "needs_info", "+4791723456")]
+        assert "form.in_body" in [f.code for f in tasks[0].findings]
+    # The first request had not gone out: it is replaced by one about the new reading.
+    assert _replies(db) == [("needs_info", "cancelled"), ("needs_info", "queued")]
+
+
 def test_retry_of_an_unreadable_message_does_not_reply_twice(db, settings):
     msg = ingest_message(db, doc_form(), source=None, settings=settings)
     assert msg.outcome == "unreadable" and _replies(db) == [("unreadable", "queued")]
