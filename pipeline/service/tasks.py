@@ -135,6 +135,38 @@ def _same_person(task: Task, applicant: dict[str, str | None]) -> bool:
                     == (first.casefold(), last.casefold())))
 
 
+def _about_the_same_person(task: Task, reading: FormReading, applicant: dict[str, str | None]) -> bool:
+    """An answer is about the task's person when it says so; values written in the mail body often
+    hold only what was corrected (a mobile number, a centre), so they count unless they name someone else."""
+    if _same_person(task, applicant):
+        return True
+    return reading.format == "text" and not (applicant.get("first_name") and applicant.get("last_name"))
+
+
+def _body_answer(task: Task, reading: FormReading,
+                 extra: Sequence[Finding]) -> tuple[FormReading, Sequence[Finding]]:
+    """Values written in an answer's body laid over what the task holds (fields not written stay).
+    When the task came with a form document, that is the form: the body only corrects it, so the
+    'send the form as an attachment' finding (form.in_body) does not apply."""
+    base = effective_reading(task)
+    fields = dict(base.fields)
+    fields.update({path: fv for path, fv in reading.fields.items() if fv.value})
+    centres = [c for c in reading.centres if c.value] or base.centres
+    merged = FormReading(form=base.form, filename=base.filename, format=base.format, method=base.method,
+                         fields=fields, centres=centres)
+    if base.format != "text":
+        extra = [f for f in extra if f.code != "form.in_body"]
+    return merged, extra
+
+
+def _check(session: Session, reading: FormReading, message: Message, *, exclude_task_id: int) -> CheckResult:
+    from pipeline.checks import check_reading
+    from pipeline.registry import RegistryView
+
+    return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
+                         exclude_task_id=exclude_task_id)
+
+
 def _recheck_without(session: Session, task: Task, reading: FormReading, message: Message,
                      result: CheckResult) -> CheckResult:
     """A check made before we knew which task this form replaces counts that task's mobile as a pending
@@ -159,7 +191,10 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     # Only the same sender may update a task, and only for the same person: a form for a colleague
     # sent in the same thread is a case of its own.
     if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
-            and _same_person(answered, result.applicant)):
+            and _about_the_same_person(answered, reading, result.applicant)):
+        if reading.format == "text":
+            reading, extra_findings = _body_answer(answered, reading, extra_findings)
+            result = _check(session, reading, message, exclude_task_id=answered.id)
         result = _recheck_without(session, answered, reading, message, result)
         return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)

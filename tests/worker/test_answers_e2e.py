@@ -86,21 +86,29 @@ def test_answer_with_a_value_in_the_body_is_recorded_on_the_task(db, settings, r
     assert _replies(db) == [("needs_info", "queued")]
 
 
-def test_answer_with_the_fields_in_the_body_updates_the_same_task(db, settings, registry):
-    """The fields pasted into the answer: read and checked again on the same task, which stays in
-    needs_info with form.in_body (the form itself is still wanted as an attachment)."""
+@pytest.mark.parametrize("body", [
+    "Fornavn: Jonas\nEtternavn: Lunde\nE-postadresse: jonas.lunde@fjellbu.no\nMobiltelefonnummer: 917 23 456\n",
+    # Only what was asked for, no name: still about the task's person.
+    "Hei,\n\nMobiltelefonnummer: 917 23 456\nStilling: Miljøarbeider\n"
+    "Hvilke mottak / akuttinnkvarteringer: Gol asylmottak\n\nHilsen Kari\n",
+], ids=["with-name", "only-the-corrections"])
+def test_answer_with_the_fields_in_the_body_updates_the_same_task(db, settings, registry, body):
+    """Our request says the sender may write the right values in the answer: they are laid over the
+    task's form (fields not written stay), checked again, and the case moves on; the form came as a
+    document already, so form.in_body does not apply."""
     task, request = _needs_info_task(db, settings)
-    body = ("Fornavn: Jonas\nEtternavn: Lunde\nE-postadresse: jonas.lunde@fjellbu.no\n"
-            "Mobiltelefonnummer: 917 23 456\n")
     msg = ingest_message(db, raw(mail(f"SV: {request.subject}", sender=SENDER, body=body)), source=None,
                          settings=settings)
-    assert msg.outcome == "needs_info"
+    assert msg.outcome == "queued"
     with db() as s:
         tasks = s.scalars(select(Task)).all()
-        assert [(t.id, t.state, t.mobile) for t in tasks] == [(task.id, "needs_info", "+4791723456")]
-        assert "form.in_body" in [f.code for f in tasks[0].findings]
-    # The first request had not gone out: it is replaced by one about the new reading.
-    assert _replies(db) == [("needs_info", "cancelled"), ("needs_info", "queued")]
+        assert [(t.id, t.state, t.mobile) for t in tasks] == [(task.id, "review", "+4791723456")]
+        reading = tasks[0].reading
+        assert reading["operator"]["organisation"] == "Fjellbu Mottak AS"  # kept from the form
+        assert reading["applicant"]["first_name"] == "Jonas" and reading["centres"] == ["Gol asylmottak"]
+        assert [f.code for f in tasks[0].findings if f.code in ("form.in_body", "field.missing")] == []
+    # The first request had not gone out: it is cancelled; the sender gets a receipt.
+    assert _replies(db) == [("needs_info", "cancelled"), ("receipt", "queued")]
 
 
 def test_retry_of_an_unreadable_message_does_not_reply_twice(db, settings):
