@@ -48,7 +48,11 @@ def take_forms(session: Session, message: Message, parsed: ParsedMail, settings:
     if _answers_task(session, message):
         return "no_form"
     if mentions_form(parsed):
-        _reply(session, "no_form", message, {})
+        # Documents that are not this form (another IMDi form, an invoice) are named in the reply, so
+        # that a sender who attached the wrong one is not told that nothing was attached.
+        others = [r.part.filename for r in extracted.results if r.code == "not_a_form" and r.part
+                  and r.part.filename and r.part.filename.lower().endswith((".docx", ".pdf", ".doc", ".odt"))]
+        _reply(session, "no_form", message, {"not_forms": others})
     return "no_form"
 
 

@@ -179,3 +179,17 @@ def test_messages_retry_command(db, settings, monkeypatch):
     out = subprocess.run([sys.executable, "-m", "pipeline", "messages", "retry", str(msg.id), "--json", *args],
                          capture_output=True, text=True, cwd=REPO, check=True)
     assert json.loads(out.stdout) == {"id": msg.id, "outcome": "unreadable", "error": None}
+
+
+def test_no_form_reply_names_the_wrong_form(db, settings):
+    """Another IMDi form attached: the sender is told that this document is not the form, not that
+    nothing was attached."""
+    from pipeline.db.models import Reply
+    from tests.conftest import FIXTURES
+
+    data = (FIXTURES / "docx-kommuneadministrativ.eml").read_bytes()
+    msg = ingest_message(db, data, source=None, settings=settings)
+    assert msg.outcome == "no_form"
+    with db() as s:
+        body = s.scalars(select(Reply).where(Reply.message_pk == msg.id)).one().body_text
+    assert "Skjema kommuneadministrativ bruker.docx: dette er ikke skjemaet" in body
