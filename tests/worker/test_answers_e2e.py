@@ -64,7 +64,7 @@ def test_answer_with_a_corrected_form_updates_the_same_task(db, settings, regist
         assert [(t.id, t.state, t.mobile) for t in tasks] == [(task.id, "review", "+4791723456")]
         assert tasks[0].answered_at is not None
         actions = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.entity == "task",
-                                                                         AuditEvent.entity_id == task.id))]
+                                                                         AuditEvent.entity_id == str(task.id)))]
     assert "task.answer" in actions
     # The request went (or was cancelled had it not); the sender now gets a receipt on the same case.
     assert _replies(db, task_id=task.id)[-1] == ("receipt", "queued")
