@@ -30,6 +30,7 @@ from pipeline.checks.model import CheckResult, Finding, is_blocking
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
+from pipeline.replies import EMPTY
 from pipeline.service import replies
 
 # Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).
@@ -150,13 +151,20 @@ def _body_answer(task: Task, reading: FormReading,
     'send the form as an attachment' finding (form.in_body) does not apply."""
     base = effective_reading(task)
     fields = dict(base.fields)
-    fields.update({path: fv for path, fv in reading.fields.items() if fv.value})
-    centres = [c for c in reading.centres if c.value] or base.centres
+    # Our requests list the values as read, '(ikke fylt ut)' for an empty one; a quoted request
+    # brings those lines back, and the placeholder is not a value.
+    fields.update({path: fv for path, fv in reading.fields.items() if fv.value and fv.value != EMPTY})
+    centres = [c for c in reading.centres if c.value and c.value != EMPTY] or base.centres
     merged = FormReading(form=base.form, filename=base.filename, format=base.format, method=base.method,
                          fields=fields, centres=centres)
     if base.format != "text":
         extra = [f for f in extra if f.code != "form.in_body"]
     return merged, extra
+
+
+def _same_values(a: FormReading, b: FormReading) -> bool:
+    return all(fold(a.value(p) or "") == fold(b.value(p) or "") for p in FIELD_PATHS) and \
+        [fold(c) for c in a.centre_names()] == [fold(c) for c in b.centre_names()]
 
 
 def _check(session: Session, reading: FormReading, message: Message, *, exclude_task_id: int) -> CheckResult:
@@ -193,7 +201,12 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
             and _about_the_same_person(answered, reading, result.applicant)):
         if reading.format == "text":
-            reading, extra_findings = _body_answer(answered, reading, extra_findings)
+            merged, extra_findings = _body_answer(answered, reading, extra_findings)
+            if _same_values(merged, effective_reading(answered)):
+                # Nothing new, e.g. 'Takk!' above our own quoted request: a person reads it; no reply.
+                record_answer(session, answered, message, actor=actor)
+                return answered
+            reading = merged
             result = _check(session, reading, message, exclude_task_id=answered.id)
         result = _recheck_without(session, answered, reading, message, result)
         return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,

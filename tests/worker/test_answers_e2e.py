@@ -19,11 +19,11 @@ pytest.importorskip("pipeline.checks.check")
 SENDER = "Kari Berg <kari.berg@fjellbu.no>"
 
 
-def _form(mobile: str | None) -> bytes:
+def _form(mobile: str | None, centres: tuple[str, ...] = ("Gol asylmottak",)) -> bytes:
     from tools.fixtures.docx_variants import Applicant, filled
 
     a = Applicant("Fjellbu Mottak AS", "Kari Berg", "kari.berg@fjellbu.no", "61 26 24 35", "Jonas", "Lunde",
-                  "jonas.lunde@fjellbu.no", mobile, "Miljøarbeider", ["Gol asylmottak"])
+                  "jonas.lunde@fjellbu.no", mobile, "Miljøarbeider", list(centres))
     return filled(a).to_bytes()
 
 
@@ -35,9 +35,9 @@ def _replies(db, **where) -> list[tuple[str, str]]:  # type: ignore[no-untyped-d
         return [(r.kind, r.state) for r in s.scalars(q)]
 
 
-def _needs_info_task(db, settings) -> tuple[Task, Reply]:  # type: ignore[no-untyped-def]
+def _needs_info_task(db, settings, centres: tuple[str, ...] = ("Gol asylmottak",)) -> tuple[Task, Reply]:  # type: ignore[no-untyped-def]
     first = raw(mail("Skjema mottaksadministrator – Jonas Lunde", sender=SENDER, message_id="<first@fjellbu.no>",
-                     attachments=[("Skjema - Jonas Lunde.docx", _form(None), DOCX_TYPE)]))
+                     attachments=[("Skjema - Jonas Lunde.docx", _form(None, centres), DOCX_TYPE)]))
     msg = ingest_message(db, first, source=None, settings=settings)
     assert msg.outcome == "needs_info"
     with db() as s:
@@ -108,6 +108,30 @@ def test_answer_with_the_fields_in_the_body_updates_the_same_task(db, settings, 
         assert reading["applicant"]["first_name"] == "Jonas" and reading["centres"] == ["Gol asylmottak"]
         assert [f.code for f in tasks[0].findings if f.code in ("form.in_body", "field.missing")] == []
     # The first request had not gone out: it is cancelled; the sender gets a receipt.
+    assert _replies(db) == [("needs_info", "cancelled"), ("receipt", "queued")]
+
+
+@pytest.mark.parametrize("centres", [("Gol asylmottak",), ("Gol asylmottak", "Torpo asylmottak")])
+def test_an_answer_quoting_our_request(db, settings, registry, centres):
+    """Mail clients quote our request, whose 'Dette leste vi i skjemaet' list the body reader can read.
+    'Takk' above it is no new information: recorded on the task, no new request. The list edited
+    (the empty mobile filled in) is an answer with values."""
+    task, request = _needs_info_task(db, settings, centres)
+    quoted = "\n".join("> " + line for line in request.body_text.splitlines())
+    msg = ingest_message(db, raw(mail(f"SV: {request.subject}", sender=SENDER, body="Takk, vi ordner det.\n\n" + quoted)),
+                         source=None, settings=settings)
+    with db() as s:
+        t = s.get(Task, task.id)
+        assert (t.state, t.mobile, t.answered_at is not None) == ("needs_info", None, True)
+    assert msg.outcome == "needs_info" and _replies(db) == [("needs_info", "queued")]
+    edited = quoted.replace("Mobiltelefonnummer: (ikke fylt ut)", "Mobiltelefonnummer: 917 23 456")
+    msg = ingest_message(db, raw(mail(f"SV: {request.subject}", sender=SENDER, body="Her er det.\n\n" + edited)),
+                         source=None, settings=settings)
+    with db() as s:
+        t = s.get(Task, task.id)
+        assert (t.state, t.mobile) == ("review", "+4791723456")
+        assert [c for c in t.reading["centres"]] == list(centres)
+    assert msg.outcome == "queued"
     assert _replies(db) == [("needs_info", "cancelled"), ("receipt", "queued")]
 
 
