@@ -1,4 +1,5 @@
-"""The worker loop: take in new mail (IDLE or polling), mark it after commit, send due replies.
+"""The worker loop: take in new mail (IDLE or polling), mark it after commit, draft reminders for
+requests left unanswered, send due replies; every cycle, with or without --once.
 
 One poller per mailbox: on PostgreSQL the worker holds an advisory lock on the mailbox's name for as
 long as it polls, so several workers against one database never take the same mailbox twice at once
@@ -37,6 +38,7 @@ class WorkerStats:
     seen: int = 0  # messages offered by the source (already-taken ones included)
     marked: int = 0
     replies_sent: int = 0
+    reminders: int = 0
 
 
 def make_source(spec: str, factory: sessionmaker[Session], *, since: date | None = None):  # type: ignore[no-untyped-def]
@@ -63,7 +65,7 @@ class Worker:
     # --- one pass ----------------------------------------------------------------------------------
 
     def cycle(self) -> None:
-        """Retry failed messages, take in new mail, send due replies."""
+        """Retry failed messages, take in new mail, draft due reminders, send due replies."""
         for result in retry_pending(self.factory, settings=self.settings, max_attempts=self.config.max_attempts):
             self._after(result)
         if self._have_mailbox():
@@ -89,11 +91,16 @@ class Worker:
             self.stats.marked += 1
 
     def _send_replies(self) -> None:
+        from pipeline.outbox import outbox_from_settings
+        from pipeline.service.followup import send_reminders
+        from pipeline.service.replies import send_due
+
         try:
-            from pipeline.outbox import outbox_from_settings
-            from pipeline.service.replies import send_due
-        except ImportError:
-            return  # the reply queue has not landed
+            # Reminders first, so that one drafted now goes out in this very cycle.
+            with unit_of_work(self.factory) as session:
+                self.stats.reminders += send_reminders(session, settings=self.settings)
+        except Exception:  # noqa: BLE001 - a failed reminder pass must not stop the intake
+            log.exception("drafting reminders failed")
         try:
             self.stats.replies_sent += send_due(self.factory, outbox_from_settings(self.settings))
         except Exception:  # noqa: BLE001 - a broken outbox must not stop the intake
@@ -138,7 +145,7 @@ class Worker:
             # IDLE (or a poll interval), ended at least every idle_renew_seconds by returning here.
             wait(float(config.idle_renew_seconds if config.idle else config.poll_seconds))
         else:
-            self.stop.wait(float(getattr(config, "poll_seconds", 10)))
+            self.stop.wait(float(getattr(config, "poll_seconds", self.config.poll_seconds)))
 
     # --- health ------------------------------------------------------------------------------------
 

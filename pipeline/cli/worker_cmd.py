@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("worker", parents=[common], help="take in mail from the mailbox (IMAP) or a folder")
     p.add_argument("--once", action="store_true", help="take in what is there now, then exit")
     p.add_argument("--source", default="dir:inbox_fixtures",
-                   help="imap (PIPELINE_IMAP_* settings) or dir:PATH (default dir:inbox_fixtures)")
+                   help="imap (PIPELINE_IMAP_* settings) or dir:PATH (default dir:inbox_fixtures; "
+                        "without --once looked at again every PIPELINE_WORKER_POLL_SECONDS, 10)")
     p.add_argument("--since", default=None, help="IMAP: take mail from this date (YYYY-MM-DD) on the first run")
     p.add_argument("--json", action="store_true", help="print a summary as JSON when done")
     p.set_defaults(handler=run)
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     install_signal_handlers(worker)
     stats = worker.run(once=args.once)
     summary = {"seen": stats.seen, "outcomes": dict(stats.outcomes), "marked": stats.marked,
-               "replies_sent": stats.replies_sent}
+               "replies_sent": stats.replies_sent, "reminders": stats.reminders}
     if args.json:
         json.dump(summary, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -129,8 +129,10 @@ def reply_window_days() -> int:
 class WorkerConfig:
     max_attempts: int = 3
     health_minutes: int = 30
+    poll_seconds: int = 10  # a folder source (no IDLE): how often the loop looks again
 
     @classmethod
     def from_env(cls) -> WorkerConfig:
         return cls(max_attempts=max(1, _int("WORKER_MAX_ATTEMPTS", 3)),
-                   health_minutes=_int("HEALTH_MINUTES", 30))
+                   health_minutes=_int("HEALTH_MINUTES", 30),
+                   poll_seconds=max(1, _int("WORKER_POLL_SECONDS", 10)))

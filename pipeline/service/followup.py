@@ -59,13 +59,16 @@ def send_reminders(session: Session, now: datetime | None = None, working_days: 
         working_days = settings.reminder_working_days
     now = now or datetime.now(UTC)
     count = 0
+    # SKIP LOCKED: several workers run this each cycle; a task another one is reminding is left to it.
     tasks = session.scalars(select(Task).where(Task.state == "needs_info", Task.reminder_sent_at.is_(None))
-                            .order_by(Task.id)).all()
+                            .order_by(Task.id).with_for_update(skip_locked=True)).all()
     for task in tasks:
         since = replies.aware(task.state_changed_at or task.created_at)
         answered = replies.aware(task.answered_at)
         if since is None or (answered and answered >= since) or add_working_days(since, working_days) > now:
             continue
+        if not _was_asked(session, task):
+            continue  # the request itself never left (suppressed, held for a person): nothing to remind of
         task.reminder_sent_at = now
         reply = replies.draft_reply(session, kind="reminder", task=task, automatic=True, settings=settings)
         audit.record(session, audit.SYSTEM, "task.reminded", "task", task.id,
@@ -74,3 +77,8 @@ def send_reminders(session: Session, now: datetime | None = None, working_days: 
     return count
 
 
+def _was_asked(session: Session, task: Task) -> bool:
+    """A request for information to this task's sender is on its way or gone (not only drafted,
+    suppressed by the loop guard or a no-reply address, or cancelled)."""
+    return session.scalar(select(Reply.id).where(Reply.task_id == task.id, Reply.kind == "needs_info",
+                                                 Reply.state.not_in(("draft", "cancelled"))).limit(1)) is not None

@@ -5,7 +5,8 @@
 Exactly once: a source reference already stored (the same IMAP UID, the same file) is a silent
 no-op, and so are the same bytes from the same mailbox under a new UIDVALIDITY; the same bytes
 arriving as a new mail get a row with outcome `duplicate` that points at the first, and no task.
-An unexpected exception rolls everything back; a second transaction then stores the raw message with
+What the message leads to (tasks, the reply about it) is decided in `pipeline.service.outcome`; this
+module keeps the storage and the exactly-once rules. An unexpected exception rolls everything back; a second transaction then stores the raw message with
 its error and attempts + 1, to be retried (`retry_pending`) up to a bound and then parked as `failed`.
 """
 
@@ -15,18 +16,18 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
-from pipeline.db.models import Attachment, Message
+from pipeline.db.models import Message
 from pipeline.db.session import unit_of_work
-from pipeline.mail.extract import Extracted, extract_forms, mentions_form
 from pipeline.mail.parse import ParsedMail, parse_message
 from pipeline.mail.sources import SourceRef
+from pipeline.service import outcome
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -173,37 +174,16 @@ def _process(session: Session, raw: bytes, sha: str, source: SourceRef | None, s
     elif parsed.auto_reply:
         message.outcome = "auto_reply"
     else:
-        message.outcome = _take_forms(session, message, parsed, settings)
-        if source is not None and source.uidvalidity is not None and _older_than_window(message):
-            _hold_replies(session, message)
+        message.outcome = outcome.take_forms(session, message, parsed, settings)
+        if pending is not None:
+            outcome.settle_earlier_replies(session, message)
+        if source is not None and source.uidvalidity is not None and outcome.older_than_window(message):
+            outcome.hold_replies(session, message)
     audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
                  {"outcome": message.outcome, "attempts": message.attempts,
                   **({"auto_reply": parsed.auto_reply} if parsed.auto_reply else {})})
     log.info("message %s: %s", message.id, message.outcome)
     return message
-
-
-def _older_than_window(message: Message) -> bool:
-    """Mail older than the first run's window (taken because of --since) gets no automatic reply."""
-    from pipeline.mail.config import reply_window_days
-
-    received = message.received_at
-    if received is None:
-        return False
-    if received.tzinfo is None:
-        received = received.replace(tzinfo=UTC)
-    return received < datetime.now(UTC) - timedelta(days=reply_window_days())
-
-
-def _hold_replies(session: Session, message: Message) -> None:
-    from pipeline.db.models import Reply
-
-    held = session.scalars(select(Reply).where(Reply.message_pk == message.id, Reply.automatic.is_(True),
-                                               Reply.state == "queued")).all()
-    for reply in held:
-        reply.state = "draft"  # kept for an operator to send by hand; never sent automatically
-        audit.record(session, audit.SYSTEM, "reply.held", "reply", reply.id,
-                     {"reason": "message older than the intake window", "message": message.id})
 
 
 def _duplicate_key(sha: str, source: SourceRef | None) -> str:
@@ -226,80 +206,6 @@ def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | 
     message.received_at = received
     if source is not None:
         message.mailbox, message.uidvalidity, message.uid = source.mailbox, source.uidvalidity, source.uid
-
-
-def _take_forms(session: Session, message: Message, parsed: ParsedMail, settings: Settings) -> str:
-    extracted = extract_forms(parsed, settings.limits)
-    rows = _store_attachments(session, message, extracted)
-    states = []
-    if extracted.forms:
-        from pipeline.checks import check_reading
-        from pipeline.registry import RegistryView
-        from pipeline.service.tasks import open_task
-
-        view = RegistryView(session)
-        for result, extra in extracted.forms:
-            check = check_reading(result.reading, view, sender=message.sender, auth=message.auth_results)
-            task = open_task(session, message=message, attachment=rows.get(id(result)),
-                             reading=result.reading, result=check, extra_findings=extra)
-            states.append(task.state)
-        return "needs_info" if "needs_info" in states else "queued"
-    if extracted.unreadable:
-        _reply(session, "unreadable", message, {"errors": [
-            {"filename": r.part.filename if r.part else None, "code": r.code,
-             "message": r.message_no or r.error_message} for r in extracted.unreadable]})
-        return "unreadable"
-    if _answers_task(session, message):
-        return "no_form"
-    if mentions_form(parsed):
-        _reply(session, "no_form", message, {})
-    return "no_form"
-
-
-def _store_attachments(session: Session, message: Message, extracted: Extracted) -> dict[int, Attachment]:
-    rows: dict[int, Attachment] = {}
-    for result in extracted.results:
-        part = result.part
-        att = Attachment(
-            filename=part.filename if part else None,
-            content_type=part.content_type if part else "text/plain",
-            size=len(part.data) if part else 0,
-            sha256=part.sha256 if part else None,
-            data=part.data if part else None,
-            code=result.code if part else "body",
-            error_message=result.error_message if result.duplicate_of is None else "the same form as another",
-            reading=result.reading.to_json() if result.reading else None,
-        )
-        if part is not None and part.origin != "attachment":
-            att.error_message = f"{att.error_message or ''} [{part.origin}]".strip()
-        message.attachments.append(att)
-        rows[id(result)] = att
-    session.flush()
-    return rows
-
-
-def _answers_task(session: Session, message: Message) -> bool:
-    """A mail without a form that answers an open task is recorded on the task; no 'no form' reply."""
-    try:
-        from pipeline.service import tasks
-    except ImportError:
-        return False
-    task = tasks.find_task_for_reply(session, message)
-    if task is None:
-        return False
-    record = getattr(tasks, "record_answer", None)
-    if record is not None:
-        record(session, task, message)
-    return True
-
-
-def _reply(session: Session, kind: str, message: Message, extra: dict[str, object]) -> None:
-    try:
-        from pipeline.service.replies import draft_reply
-    except ImportError:
-        log.warning("pipeline.service.replies is missing: no %s reply drafted", kind)
-        return
-    draft_reply(session, kind=kind, message=message, extra=extra)
 
 
 def _record_failure(session_factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None,

@@ -30,6 +30,7 @@ from pipeline.checks.model import CheckResult, Finding, is_blocking
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
+from pipeline.replies import EMPTY
 from pipeline.service import replies
 
 # Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).
@@ -135,6 +136,45 @@ def _same_person(task: Task, applicant: dict[str, str | None]) -> bool:
                     == (first.casefold(), last.casefold())))
 
 
+def _about_the_same_person(task: Task, reading: FormReading, applicant: dict[str, str | None]) -> bool:
+    """An answer is about the task's person when it says so; values written in the mail body often
+    hold only what was corrected (a mobile number, a centre), so they count unless they name someone else."""
+    if _same_person(task, applicant):
+        return True
+    return reading.format == "text" and not (applicant.get("first_name") and applicant.get("last_name"))
+
+
+def _body_answer(task: Task, reading: FormReading,
+                 extra: Sequence[Finding]) -> tuple[FormReading, Sequence[Finding]]:
+    """Values written in an answer's body laid over what the task holds (fields not written stay).
+    When the task came with a form document, that is the form: the body only corrects it, so the
+    'send the form as an attachment' finding (form.in_body) does not apply."""
+    base = effective_reading(task)
+    fields = dict(base.fields)
+    # Our requests list the values as read, '(ikke fylt ut)' for an empty one; a quoted request
+    # brings those lines back, and the placeholder is not a value.
+    fields.update({path: fv for path, fv in reading.fields.items() if fv.value and fv.value != EMPTY})
+    centres = [c for c in reading.centres if c.value and c.value != EMPTY] or base.centres
+    merged = FormReading(form=base.form, filename=base.filename, format=base.format, method=base.method,
+                         fields=fields, centres=centres)
+    if base.format != "text":
+        extra = [f for f in extra if f.code != "form.in_body"]
+    return merged, extra
+
+
+def _same_values(a: FormReading, b: FormReading) -> bool:
+    return all(fold(a.value(p) or "") == fold(b.value(p) or "") for p in FIELD_PATHS) and \
+        [fold(c) for c in a.centre_names()] == [fold(c) for c in b.centre_names()]
+
+
+def _check(session: Session, reading: FormReading, message: Message, *, exclude_task_id: int) -> CheckResult:
+    from pipeline.checks import check_reading
+    from pipeline.registry import RegistryView
+
+    return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
+                         exclude_task_id=exclude_task_id)
+
+
 def _recheck_without(session: Session, task: Task, reading: FormReading, message: Message,
                      result: CheckResult) -> CheckResult:
     """A check made before we knew which task this form replaces counts that task's mobile as a pending
@@ -159,7 +199,15 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     # Only the same sender may update a task, and only for the same person: a form for a colleague
     # sent in the same thread is a case of its own.
     if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
-            and _same_person(answered, result.applicant)):
+            and _about_the_same_person(answered, reading, result.applicant)):
+        if reading.format == "text":
+            merged, extra_findings = _body_answer(answered, reading, extra_findings)
+            if _same_values(merged, effective_reading(answered)):
+                # Nothing new, e.g. 'Takk!' above our own quoted request: a person reads it; no reply.
+                record_answer(session, answered, message, actor=actor)
+                return answered
+            reading = merged
+            result = _check(session, reading, message, exclude_task_id=answered.id)
         result = _recheck_without(session, answered, reading, message, result)
         return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)

@@ -115,3 +115,10 @@ def test_a_request_with_only_a_note_and_a_reminder_without_problems():
     assert "trenger vi mer informasjon fra deg." in r.text and "Gjelder det også Mysen?" in r.text
     assert "  - " not in r.text and "Dette leste vi" not in r.text and "<ul>" not in r.html
     assert "Se e-posten vi sendte tidligere" in render("reminder", ctx).text
+
+
+def test_no_form_names_the_documents_that_are_not_the_form():
+    r = render("no_form", {**CTX, "not_forms": ["Skjema kommuneadministrativ bruker.docx", "<script>x.pdf"]})
+    assert "fant ikke noe utfylt skjema" not in r.text
+    assert "  - Skjema kommuneadministrativ bruker.docx: dette er ikke skjemaet for mottaksadministrativ bruker." in r.text
+    assert "<script>" not in r.html and "&lt;script&gt;x.pdf" in r.html

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from pipeline.db.session import unit_of_work
 from tests.servers.dovecot import Dovecot, start_dovecot
 
 
@@ -36,3 +38,13 @@ def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir:
                 "PIPELINE_IMAP_PASSWORD": dovecot.password, "PIPELINE_DATABASE_URL": database_url,
                 "PIPELINE_DATA_DIR": data_dir, "PIPELINE_IMAP_TIMEOUT": "10"})
     return env
+
+
+@pytest.fixture
+def registry(db, shared_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The shared registry (operators, centres, users) imported into the test database."""
+    from pipeline.registry import import_registry
+
+    reg = shared_dir / "registry"
+    with unit_of_work(db) as session:
+        import_registry(session, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")

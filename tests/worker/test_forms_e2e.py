@@ -8,28 +8,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from pipeline.db.models import FindingRow, Message, Task
-from pipeline.db.session import unit_of_work
 from pipeline.worker import Worker
 from tests.conftest import FIXTURES
 
 pytest.importorskip("pipeline.service.tasks")
 pytest.importorskip("pipeline.registry")
 pytest.importorskip("pipeline.checks.check")
-
-
-@pytest.fixture
-def registry(db, shared_dir: Path):  # type: ignore[no-untyped-def]
-    from pipeline.registry import import_registry
-
-    reg = shared_dir / "registry"
-    with unit_of_work(db) as session:
-        import_registry(session, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
 
 
 def test_mail_fixtures_give_the_expected_outcomes(tmp_path, settings, db, registry):

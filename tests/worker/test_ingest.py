@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from pipeline.db.models import Attachment, AuditEvent, Message
 from pipeline.mail.sources import SourceRef
 from pipeline.service import ingest as ingest_mod
+from pipeline.service import outcome as outcome_mod
 from pipeline.service.ingest import ingest, ingest_message, retry_message
 from pipeline.worker import Worker
 from tests.conftest import REPO
@@ -74,7 +75,7 @@ def test_unexpected_failure_is_retried_then_parked(db, settings, monkeypatch):
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise RuntimeError("reader exploded")
 
-    monkeypatch.setattr(ingest_mod, "extract_forms", boom)
+    monkeypatch.setattr(outcome_mod, "extract_forms", boom)
     data = doc_form()
     for attempt in (1, 2):
         msg = ingest_message(db, data, source=SourceRef("box", 1, 5), settings=settings, max_attempts=3)
@@ -88,7 +89,7 @@ def test_unexpected_failure_is_retried_then_parked(db, settings, monkeypatch):
 
 
 def test_failure_then_success_keeps_one_row(db, settings, monkeypatch):
-    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
+    monkeypatch.setattr(outcome_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
     ingest_message(db, doc_form(message_id="<one@x>"), source=None, settings=settings)
     monkeypatch.undo()
     results = ingest_mod.retry_pending(db, settings=settings)
@@ -124,7 +125,7 @@ def test_dir_source_worker_once_and_cli(tmp_path: Path, settings, db):
 def test_status_shows_failed_messages(db, settings, monkeypatch, outcome):
     from pipeline.cli.status_cmd import status
 
-    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
+    monkeypatch.setattr(outcome_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
     ingest_message(db, doc_form(), source=None, settings=settings, max_attempts=1)
     with db() as s:
         data = status(s, 30)
@@ -170,7 +171,7 @@ def test_health_problem_after_quiet_minutes():
 
 
 def test_messages_retry_command(db, settings, monkeypatch):
-    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
+    monkeypatch.setattr(outcome_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
     msg = ingest_message(db, doc_form(), source=None, settings=settings, max_attempts=1)
     assert msg.outcome == "failed"
     monkeypatch.undo()
@@ -178,3 +179,17 @@ def test_messages_retry_command(db, settings, monkeypatch):
     out = subprocess.run([sys.executable, "-m", "pipeline", "messages", "retry", str(msg.id), "--json", *args],
                          capture_output=True, text=True, cwd=REPO, check=True)
     assert json.loads(out.stdout) == {"id": msg.id, "outcome": "unreadable", "error": None}
+
+
+def test_no_form_reply_names_the_wrong_form(db, settings):
+    """Another IMDi form attached: the sender is told that this document is not the form, not that
+    nothing was attached."""
+    from pipeline.db.models import Reply
+    from tests.conftest import FIXTURES
+
+    data = (FIXTURES / "docx-kommuneadministrativ.eml").read_bytes()
+    msg = ingest_message(db, data, source=None, settings=settings)
+    assert msg.outcome == "no_form"
+    with db() as s:
+        body = s.scalars(select(Reply).where(Reply.message_pk == msg.id)).one().body_text
+    assert "Skjema kommuneadministrativ bruker.docx: dette er ikke skjemaet" in body

@@ -1,0 +1,132 @@
+"""What a stored message leads to: its attachments recorded, a task per form (or the answered task
+brought up to date), the reply about the message itself, and replies held or cancelled.
+
+Called by `pipeline.service.ingest` inside the transaction that stores the message, so that the
+outcome, the tasks and the replies commit together with the raw mail or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline import audit
+from pipeline.checks import check_reading
+from pipeline.db.models import Attachment, Message, Reply
+from pipeline.mail.config import reply_window_days
+from pipeline.mail.extract import Extracted, extract_forms, mentions_form
+from pipeline.mail.parse import ParsedMail
+from pipeline.registry import RegistryView
+from pipeline.service import tasks
+from pipeline.service.replies import UNSENT, draft_reply
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def take_forms(session: Session, message: Message, parsed: ParsedMail, settings: Settings) -> str:
+    """Record the attachments, open (or update) a task per form, draft the reply; the outcome."""
+    extracted = extract_forms(parsed, settings.limits)
+    rows = _store_attachments(session, message, extracted)
+    states = []
+    if extracted.forms:
+        view = RegistryView(session)
+        for result, extra in extracted.forms:
+            check = check_reading(result.reading, view, sender=message.sender, auth=message.auth_results)
+            task = tasks.open_task(session, message=message, attachment=rows.get(id(result)),
+                             reading=result.reading, result=check, extra_findings=extra)
+            states.append(task.state)
+        return "needs_info" if "needs_info" in states else "queued"
+    if extracted.unreadable:
+        _reply(session, "unreadable", message, {"errors": [
+            {"filename": r.part.filename if r.part else None, "code": r.code,
+             "message": r.message_no or r.error_message} for r in extracted.unreadable]})
+        return "unreadable"
+    if _answers_task(session, message):
+        return "no_form"
+    if mentions_form(parsed):
+        # Documents that are not this form (another IMDi form, an invoice) are named in the reply, so
+        # that a sender who attached the wrong one is not told that nothing was attached.
+        others = [r.part.filename for r in extracted.results if r.code == "not_a_form" and r.part
+                  and r.part.filename and r.part.filename.lower().endswith((".docx", ".pdf", ".doc", ".odt"))]
+        _reply(session, "no_form", message, {"not_forms": others})
+    return "no_form"
+
+
+def _store_attachments(session: Session, message: Message, extracted: Extracted) -> dict[int, Attachment]:
+    rows: dict[int, Attachment] = {}
+    for result in extracted.results:
+        part = result.part
+        att = Attachment(
+            filename=part.filename if part else None,
+            content_type=part.content_type if part else "text/plain",
+            size=len(part.data) if part else 0,
+            sha256=part.sha256 if part else None,
+            data=part.data if part else None,
+            code=result.code if part else "body",
+            error_message=result.error_message if result.duplicate_of is None else "the same form as another",
+            reading=result.reading.to_json() if result.reading else None,
+        )
+        if part is not None and part.origin != "attachment":
+            att.error_message = f"{att.error_message or ''} [{part.origin}]".strip()
+        message.attachments.append(att)
+        rows[id(result)] = att
+    session.flush()
+    return rows
+
+
+def _answers_task(session: Session, message: Message) -> bool:
+    """A mail without a form that answers an open task is recorded on the task; no 'no form' reply."""
+    task = tasks.find_task_for_reply(session, message)
+    if task is None:
+        return False
+    tasks.record_answer(session, task, message)
+    return True
+
+
+def _reply(session: Session, kind: str, message: Message, extra: dict[str, object]) -> None:
+    """Draft a reply about the message itself, once: a retry (`pipeline messages retry`) that comes to
+    the same result does not tell the sender the same thing a second time."""
+    earlier = session.scalars(select(Reply.id).where(Reply.message_pk == message.id, Reply.task_id.is_(None),
+                                                     Reply.kind == kind, Reply.state != "cancelled")).first()
+    if earlier is not None:
+        audit.record(session, audit.SYSTEM, "reply.not_repeated", "message", message.id,
+                     {"kind": kind, "earlier_reply": earlier})
+        return
+    draft_reply(session, kind=kind, message=message, extra=extra)
+
+
+def settle_earlier_replies(session: Session, message: Message) -> None:
+    """After a retry with a different result (e.g. the form can be read now), a reply about the old
+    result that has not gone out is stale: cancel it, so that the sender gets only the new one (a
+    receipt or a request for information). One already sent stays sent; the new reply follows it."""
+    stale = session.scalars(select(Reply).where(
+        Reply.message_pk == message.id, Reply.task_id.is_(None), Reply.automatic.is_(True),
+        Reply.kind != message.outcome, Reply.state.in_(UNSENT))).all()
+    for reply in stale:
+        before, reply.state, reply.next_attempt_at = reply.state, "cancelled", None
+        audit.record(session, audit.SYSTEM, "reply.cancelled", "reply", reply.id,
+                     {"kind": reply.kind, "state": {"before": before, "after": "cancelled"},
+                      "reason": f"retry: the message is now {message.outcome}", "message": message.id})
+
+
+def older_than_window(message: Message) -> bool:
+    """Mail older than the first run's window (taken because of --since) gets no automatic reply."""
+    received = message.received_at
+    if received is None:
+        return False
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=UTC)
+    return received < datetime.now(UTC) - timedelta(days=reply_window_days())
+
+
+def hold_replies(session: Session, message: Message) -> None:
+    held = session.scalars(select(Reply).where(Reply.message_pk == message.id, Reply.automatic.is_(True),
+                                               Reply.state == "queued")).all()
+    for reply in held:
+        reply.state = "draft"  # kept for an operator to send by hand; never sent automatically
+        audit.record(session, audit.SYSTEM, "reply.held", "reply", reply.id,
+                     {"reason": "message older than the intake window", "message": message.id})
