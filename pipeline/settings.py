@@ -59,7 +59,7 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)  # never in a log line or a traceback
     smtp_timeout: float = 30.0
-    reply_max_per_hour: int = 5  # loop guard: automatic replies to one address per hour
+    reply_max_per_hour: int = 10  # loop guard: automatic replies to one address per hour; more are held as drafts
     reminder_working_days: int = 3
     retention_days: int = 180  # raw mail and attachments of decided cases are purged after this
 

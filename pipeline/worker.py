@@ -25,6 +25,7 @@ from pipeline.db.models import MailboxState
 from pipeline.db.session import open_database, unit_of_work
 from pipeline.errors import ConfigError, SourceError
 from pipeline.mail.config import ImapConfig, WorkerConfig
+from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.sources import DirSource, SourceRef
 from pipeline.service.ingest import ingest, retry_pending
 from pipeline.settings import Settings
@@ -150,22 +151,22 @@ class Worker:
     # --- health ------------------------------------------------------------------------------------
 
     def _poll_ok(self) -> None:
+        ensure_mailbox_state(self.factory, self.source.name)
         with unit_of_work(self.factory) as session:
-            state = session.get(MailboxState, self.source.name) or MailboxState(mailbox=self.source.name,
-                                                                                 last_uid=0)
+            state = session.get(MailboxState, self.source.name, with_for_update=True)
+            assert state is not None
             state.last_poll_ok_at = datetime.now(UTC)
             state.login_failed = False
             state.last_error = None
-            session.merge(state)
 
     def _poll_failed(self, exc: SourceError) -> None:
+        ensure_mailbox_state(self.factory, self.source.name)
         with unit_of_work(self.factory) as session:
-            state = session.get(MailboxState, self.source.name) or MailboxState(mailbox=self.source.name,
-                                                                                 last_uid=0)
+            state = session.get(MailboxState, self.source.name, with_for_update=True)
+            assert state is not None
             state.last_error = exc.message[:2000]
             state.last_error_at = datetime.now(UTC)
             state.login_failed = exc.code == "mail.login_failed"
-            session.merge(state)
 
     def check_health(self) -> bool:
         with self.factory() as session:

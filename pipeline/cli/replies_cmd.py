@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--actor", default=None)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_edit)
+    p = rsub.add_parser("release", parents=[common],
+                        help="queue a reply held as a draft (loop guard, old mail) for sending")
+    p.add_argument("id", type=int)
+    p.add_argument("--actor", default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_release)
     p = rsub.add_parser("send", parents=[common], help="send due replies via the configured outbox")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_send)
@@ -109,6 +115,19 @@ def _edit(args: argparse.Namespace) -> int:
         r = update_draft(session, args.id, actor=args.actor or default_actor(), subject=args.subject, body_text=body)
         data = reply_json(r)
     print_json(data) if args.json else print(f"reply {data['id']}: {data['subject']}")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from pipeline.cli import print_json
+    from pipeline.cli.queue_cmd import default_actor
+    from pipeline.db.session import unit_of_work
+    from pipeline.service.replies import release_draft
+
+    _, factory = _factory(args)
+    with unit_of_work(factory) as session:
+        data = reply_json(release_draft(session, args.id, actor=args.actor or default_actor()))
+    print_json(data) if args.json else print(f"reply {data['id']}: queued for sending")
     return 0
 
 

@@ -25,6 +25,7 @@ from pipeline.db.models import MailboxState
 from pipeline.db.session import unit_of_work
 from pipeline.errors import SourceError
 from pipeline.mail.config import ImapConfig
+from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.oauth import access_token
 from pipeline.mail.sources import Incoming, SourceRef
 from pipeline.mail.structure import BODY_WORDS, can_carry_form
@@ -180,12 +181,10 @@ class ImapSource:
     # --- state -------------------------------------------------------------------------------------
 
     def _state(self) -> MailboxState:
-        with unit_of_work(self.factory) as session:
+        ensure_mailbox_state(self.factory, self.name)
+        with self.factory() as session:
             state = session.get(MailboxState, self.name)
-            if state is None:
-                state = MailboxState(mailbox=self.name, last_uid=0)
-                session.add(state)
-                session.flush()
+            assert state is not None
             return state
 
     def _save_position(self, uid: int) -> None:

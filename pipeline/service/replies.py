@@ -102,8 +102,11 @@ def refused_because(session: Session, to_addr: str | None, message: Message | No
         count = session.scalar(select(func.count(Reply.id)).where(
             func.lower(Reply.to_addr) == addr.lower(), Reply.created_at >= since, Reply.state != "cancelled"))
         if count and count >= (limit if limit is not None else max_per_hour()):
-            return f"loop guard: {count} replies to this address in the last hour"
+            return f"{LOOP_GUARD}: {count} replies to this address in the last hour"
     return None
+
+
+LOOP_GUARD = "loop guard"
 
 
 def plain_address(text: str) -> str | None:
@@ -161,7 +164,15 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     if message is None:
         raise ValueError("draft_reply needs a task or a message")
     why = refused_because(session, message.sender, message, automatic, limit=settings.reply_max_per_hour)
-    if why:
+    if why and why.startswith(LOOP_GUARD):
+        # Too many automatic replies to one address: hold this one for a person rather than drop it. A
+        # real loop stops here (nothing more goes out); a driftsoperatør who sent many forms at once
+        # still gets every receipt once an operator releases them.
+        state = "draft"
+        audit.record(session, actor, "reply.held", "task" if task else "message",
+                     task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
+        log.info("%s reply for message %s held as a draft: %s", kind, message.id, why)
+    elif why:
         audit.record(session, actor, "reply.suppressed", "task" if task else "message",
                      task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
         log.info("no %s reply for message %s: %s", kind, message.id, why)
@@ -213,6 +224,21 @@ def cancel_pending(session: Session, task: Task, *, actor: str = audit.SYSTEM, r
                      {"task": task.id, "kind": kind, "state": {"before": state, "after": "cancelled"},
                       "reason": reason, **(details or {})})
     return cancelled
+
+
+def release_draft(session: Session, reply_id: int, *, actor: str) -> Reply:
+    """Queue a reply held as a draft (loop guard, mail older than the intake window) for sending."""
+    reply = session.get(Reply, reply_id, with_for_update=True)
+    if reply is None:
+        raise PipelineError(f"no reply {reply_id}", code="reply.not_found")
+    if reply.state != "draft":
+        raise IllegalTransition(f"reply {reply_id} is {reply.state}: only a draft can be released for sending",
+                                message_no="Bare et svarutkast kan sendes herfra.")
+    reply.state = "queued"
+    reply.next_attempt_at = None
+    audit.record(session, actor, "reply.released", "reply", reply.id,
+                 {"task": reply.task_id, "kind": reply.kind, "state": {"before": "draft", "after": "queued"}})
+    return reply
 
 
 def update_draft(session: Session, reply_id: int, *, actor: str, subject: str | None = None,

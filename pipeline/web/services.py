@@ -58,6 +58,12 @@ def update_draft(session: Session, reply_id: int, *, actor: str, subject: str, b
     return replies.update_draft(session, reply_id, actor=actor, subject=subject, body_text=body_text)
 
 
+def release_draft(session: Session, reply_id: int, *, actor: str) -> Any:
+    from pipeline.service import replies
+
+    return replies.release_draft(session, reply_id, actor=actor)
+
+
 def retry_message(factory: sessionmaker[Session], message_id: int, settings: Settings, *, actor: str) -> Any:
     """Process a stored message again (mail part's retry_message), and log who asked for it."""
     try:

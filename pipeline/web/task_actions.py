@@ -110,6 +110,12 @@ def correct(task_id: int) -> Response:
                 "Rettelsene er lagret, og skjemaet er kontrollert på nytt.")
 
 
+@bp.route("/oppgave/<int:task_id>/svar/<int:reply_id>/send", methods=["POST"])
+def release_reply(task_id: int, reply_id: int) -> Response:
+    return _run(task_id, lambda: services.release_draft(db.session(), reply_id, actor=operator()),
+                "Svaret er lagt i køen og sendes ved neste runde.")
+
+
 @bp.route("/oppgave/<int:task_id>/svar/<int:reply_id>", methods=["POST"])
 def edit_reply(task_id: int, reply_id: int) -> Response:
     subject = _text("subject", 300)

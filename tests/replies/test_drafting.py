@@ -102,14 +102,35 @@ def test_loop_guard_counts_replies_to_the_address_in_the_last_hour(db):
     with unit_of_work(db) as s:
         made = [draft_reply(s, kind="no_form", message=make_message(s, sender="loop@x.no"), settings=three)
                 for _ in range(5)]
-        assert [r is not None for r in made] == [True, True, True, False, False]
-        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "reply.suppressed")).first()
-        assert ev.details["reason"].startswith("loop guard")
+        # over the limit, replies are held as drafts for a person: nothing goes out, nothing is lost
+        assert [r.state for r in made] == ["queued", "queued", "queued", "draft", "draft"]
+        held = s.scalars(select(AuditEvent).where(AuditEvent.action == "reply.held")).all()
+        assert len(held) == 2 and held[0].details["reason"].startswith("loop guard")
         # a person's decision is not an automatic reply: it still goes
         task = open_one(s, message=make_message(s, sender="LOOP@x.no"))
         assert draft_reply(s, kind="rejection", task=task, automatic=False, settings=SETTINGS) is not None
         # another sender is not affected
         assert draft_reply(s, kind="no_form", message=make_message(s, sender="other@x.no"), settings=SETTINGS)
+
+
+def test_a_held_draft_is_released_once_and_then_sent(db, settings, capsys):
+    from pipeline.cli import main
+
+    one = replace(SETTINGS, reply_max_per_hour=1)
+    with unit_of_work(db) as s:
+        draft_reply(s, kind="no_form", message=make_message(s, sender="many@x.no"), settings=one)
+        held = draft_reply(s, kind="no_form", message=make_message(s, sender="many@x.no"), settings=one)
+        assert held.state == "draft"
+        held_id = held.id
+    args = ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]
+    assert main(["replies", "release", str(held_id), "--actor", "ola", *args]) == 0
+    with db() as s:
+        assert s.get(Reply, held_id).state == "queued"
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "reply.released")).one()
+        assert (ev.actor, ev.entity_id) == ("ola", str(held_id))
+    # released once: a second release is refused
+    assert main(["replies", "release", str(held_id), *args]) == 2
+    capsys.readouterr()
 
 
 def test_header_injection_through_name_and_subject_cannot_add_a_header(db):

@@ -24,7 +24,7 @@ def test_safe_defaults(clean_env):
     s = Settings.from_env()
     assert (s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_user, s.smtp_password) == (
         None, None, "starttls", None, None)
-    assert (s.smtp_timeout, s.reply_max_per_hour, s.reminder_working_days, s.retention_days) == (30.0, 5, 3, 180)
+    assert (s.smtp_timeout, s.reply_max_per_hour, s.reminder_working_days, s.retention_days) == (30.0, 10, 3, 180)
     assert Settings() == Settings(data_dir=s.data_dir)  # the dataclass defaults are the same
 
 

@@ -89,6 +89,25 @@ def test_edit_a_reply_before_it_goes(logged_in, db):
     assert "Takk for skjemaet, «Åse»." in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
 
 
+def test_a_held_draft_is_sent_from_the_task_page(logged_in, db):
+    with unit_of_work(db) as s:
+        task_id = seed.task(s, 7, state="review", reply=("Kvittering [IMDi-skjema 2026-00007]", "Hei!")).id
+        reply = s.scalars(select(Reply).where(Reply.task_id == task_id)).one()
+        reply.state = "draft"  # as the loop guard leaves it
+        reply_id = reply.id
+    page = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert "Send svaret" in page
+    html = _post(logged_in, task_id, f"svar/{reply_id}/send")
+    assert "Svaret er lagt i køen" in html
+    with db() as s:
+        assert s.get(Reply, reply_id).state == "queued"
+    assert _my_actions(db) == ["reply.released"]
+    # a second press is refused: it is no longer a draft
+    html = _post(logged_in, task_id, f"svar/{reply_id}/send")
+    assert "Bare et svarutkast kan sendes herfra." in html
+    assert _my_actions(db) == ["reply.released"]
+
+
 def test_an_unexpected_failure_saves_nothing_and_says_so(logged_in, db, monkeypatch):
     from pipeline.service import tasks
 
