@@ -80,6 +80,12 @@ def test_a_correction_is_checked_again_and_can_clear_needs_info(db):
         assert events[-1].details["state"] == {"before": "needs_info", "after": "review"}
         assert s.scalars(select(Reply.kind).where(Reply.task_id == task.id).order_by(Reply.id)).all() == [
             "needs_info", "receipt"]
+        # The receipt tells the sender that IMDi changed what they wrote, and shows the value in force.
+        receipt = s.scalars(select(Reply).where(Reply.task_id == task.id, Reply.kind == "receipt")).one()
+        assert "IMDi har rettet disse opplysningene i saken: Mobiltelefonnummer." in receipt.body_text
+        assert "Mobiltelefonnummer: +47 912 34 567" in receipt.body_text
+        assert "Dette leste vi i skjemaet" not in receipt.body_text
+        assert "IMDi har rettet" in receipt.body_html
 
 
 def test_a_correction_that_leaves_a_problem_stays_in_needs_info(db):
