@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class WorkerStats:
     outcomes: Counter[str] = field(default_factory=Counter)
+    cycles: int = 0
     seen: int = 0  # messages offered by the source (already-taken ones included)
     marked: int = 0
     replies_sent: int = 0
@@ -67,6 +68,7 @@ class Worker:
 
     def cycle(self) -> None:
         """Retry failed messages, take in new mail, draft due reminders, send due replies."""
+        self.stats.cycles += 1
         for result in retry_pending(self.factory, settings=self.settings, max_attempts=self.config.max_attempts):
             self._after(result)
         if self._have_mailbox():

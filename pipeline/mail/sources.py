@@ -37,6 +37,10 @@ class DirSource:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.name = f"dir:{self.folder.resolve()}"
+        # Files handed out and processed in this process, by (size, mtime): a long-running worker
+        # need not read a large folder again every cycle. The database stays the judge of what was
+        # taken; this only saves the reading.
+        self._done: dict[Path, tuple[int, int]] = {}
 
     def fetch_new(self) -> Iterator[Incoming]:
         if not self.folder.is_dir():
@@ -44,8 +48,15 @@ class DirSource:
 
             raise SourceError(f"{self.folder} is not a folder")
         for path in sorted(self.folder.glob("*.eml")):
-            if path.is_file():
-                yield Incoming(path.read_bytes(), SourceRef(f"dir:{path.resolve()}"))
+            if not path.is_file():
+                continue
+            stat = path.stat()
+            key = (stat.st_size, stat.st_mtime_ns)
+            if self._done.get(path) == key:
+                continue
+            yield Incoming(path.read_bytes(), SourceRef(f"dir:{path.resolve()}"))
+            # Reached only when the consumer asks for the next one, i.e. this one was processed.
+            self._done[path] = key
 
     def mark_taken(self, source: SourceRef) -> bool:
         return False  # a folder is ours to read, not to change
