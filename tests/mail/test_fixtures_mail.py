@@ -32,8 +32,6 @@ def test_fixture_parts_and_readings(slug):
             continue
         part = names[filename]
         assert part.candidate
-        if part.format == "pdf":
-            pytest.importorskip("pipeline.forms.pdf_reader")
         try:
             reading = read_form(part.data, part.filename).to_json()
         except FormError as exc:  # pragma: no cover - a failure message worth reading

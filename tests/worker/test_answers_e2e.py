@@ -13,9 +13,6 @@ from pipeline.service.ingest import ingest_message, retry_message
 from tests.conftest import FIXTURES
 from tests.mail.builders import DOCX_TYPE, doc_form, mail, raw
 
-pytest.importorskip("pipeline.service.tasks")
-pytest.importorskip("pipeline.checks.check")
-
 SENDER = "Kari Berg <kari.berg@fjellbu.no>"
 
 

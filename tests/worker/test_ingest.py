@@ -134,7 +134,6 @@ def test_status_shows_failed_messages(db, settings, monkeypatch, outcome):
 
 
 def test_replies_where_they_make_sense(db, settings):
-    pytest.importorskip("pipeline.service.replies")
     from pipeline.db.models import Reply
 
     kinds = {}

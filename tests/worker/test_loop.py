@@ -8,7 +8,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from pipeline.db.models import Message, Reply, Task
@@ -18,8 +17,6 @@ from pipeline.service import outcome as outcome_mod
 from pipeline.service.ingest import ingest_message
 from pipeline.worker import Worker
 from tests.mail.builders import DOCX_TYPE, doc_form, mail, raw
-
-pytest.importorskip("pipeline.checks.check")
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
