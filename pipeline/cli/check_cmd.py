@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.cli.parse_cmd import print_fields
+
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("check", parents=[common], help="read forms and check them against the registry")
@@ -80,13 +82,8 @@ def _check(args: argparse.Namespace) -> int:
         print_json(results[0] if len(results) == 1 else results)
         return 0 if ok else 1
     for path, result in zip(args.files, results, strict=True):
-        print(f"== {path}")
-        if "error" in result:
-            print(f"  error [{result['error']['code']}]: {result['error']['message']}")
+        if not print_fields(path, result, result.get("normalised")):
             continue
-        for section in ("operator", "applicant"):
-            for key, value in result["normalised"][section].items():
-                print(f"  {section}.{key}: {value if value is not None else '-'}")
         for c in result["centres"]:
             target = f"{c['name']} ({c['mottaksnummer']})" if c["name"] else "?"
             print(f"  centre: {c['written']} -> {target}")

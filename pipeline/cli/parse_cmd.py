@@ -64,6 +64,19 @@ def _explain_mail(exc: UnsupportedFormat, path: Path, data: bytes) -> PipelineEr
         message_no=exc.message_no)
 
 
+def print_fields(path: Path, result: dict, values: dict | None = None) -> bool:
+    """The text output's head for one file: its fields (from `values`, default the result itself),
+    or its error. False when the file could not be read."""
+    print(f"== {path}")
+    if "error" in result:
+        print(f"  error [{result['error']['code']}]: {result['error']['message']}")
+        return False
+    for section in ("operator", "applicant"):
+        for key, value in (values or result)[section].items():
+            print(f"  {section}.{key}: {value if value is not None else '-'}")
+    return True
+
+
 def _parse(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json, settings_from
 
@@ -72,13 +85,7 @@ def _parse(args: argparse.Namespace) -> int:
         print_json(results[0] if len(results) == 1 else results)
     else:
         for path, result in zip(args.files, results, strict=True):
-            print(f"== {path}")
-            if "error" in result:
-                print(f"  error [{result['error']['code']}]: {result['error']['message']}")
-                continue
-            for section in ("operator", "applicant"):
-                for key, value in result[section].items():
-                    print(f"  {section}.{key}: {value if value is not None else '-'}")
-            for i, centre in enumerate(result["centres"], 1):
-                print(f"  centre {i}: {centre}")
+            if print_fields(path, result):
+                for i, centre in enumerate(result["centres"], 1):
+                    print(f"  centre {i}: {centre}")
     return 0 if ok else 1
