@@ -56,6 +56,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env(getattr(args, "data_dir", None), getattr(args, "database_url", None))
 
 
+def database_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The settings and a session factory on the migrated database, for a command's handler."""
+    from pipeline.db.session import open_database
+
+    settings = settings_from(args)
+    return settings, open_database(settings)
+
+
 def print_json(data: object) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")

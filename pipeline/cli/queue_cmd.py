@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.cli import database_from
 from pipeline.db.models import AuditEvent, Message, Reply, Task
 from pipeline.errors import PipelineError
 
@@ -55,14 +56,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--format", choices=("csv", "json"), default="csv")
 
 
-def _factory(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from pipeline.cli import settings_from
-    from pipeline.db.session import open_database
-
-    settings = settings_from(args)
-    return settings, open_database(settings)
-
-
 def resolve(session: Session, ref: str) -> Task:
     task = session.scalar(select(Task).where(Task.case_ref == ref)) if "-" in ref else (
         session.get(Task, int(ref)) if ref.isdigit() else None)
@@ -80,7 +73,7 @@ def _list(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from pipeline.service.task_data import task_json
 
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with factory() as session:
         q = select(Task).order_by(Task.id)
         if args.state:
@@ -101,7 +94,7 @@ def _show(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from pipeline.service.task_data import task_json
 
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with factory() as session:
         task = resolve(session, args.id)
         data = task_json(task, _message_id(session, task), full=True)
@@ -134,7 +127,7 @@ def _decide(args: argparse.Namespace, action: Any, **kwargs: Any) -> int:
     from pipeline.db.session import unit_of_work
     from pipeline.service.task_data import task_json
 
-    settings, factory = _factory(args)
+    settings, factory = database_from(args)
     actor = args.actor or default_actor()
     with unit_of_work(factory) as session:
         task_id = resolve(session, args.id).id
@@ -212,7 +205,7 @@ def export_csv(rows: list[dict[str, Any]]) -> str:
 def _export(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
 
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with factory() as session:
         rows = export_rows(session, args.state)
     if args.json or args.format == "json":

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from pipeline.cli import database_from
 from pipeline.db.models import Reply
 from pipeline.errors import PipelineError
 
@@ -49,14 +50,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rm.set_defaults(handler=_reminders)
 
 
-def _factory(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from pipeline.cli import settings_from
-    from pipeline.db.session import open_database
-
-    settings = settings_from(args)
-    return settings, open_database(settings)
-
-
 def reply_json(r: Reply, *, full: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"id": r.id, "task_id": r.task_id, "message_pk": r.message_pk, "kind": r.kind,
                            "state": r.state, "automatic": r.automatic, "to": r.to_addr, "subject": r.subject,
@@ -70,7 +63,7 @@ def reply_json(r: Reply, *, full: bool = False) -> dict[str, Any]:
 def _list(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
 
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with factory() as session:
         q = select(Reply).order_by(Reply.id)
         if args.state:
@@ -87,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
 
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with factory() as session:
         r = session.get(Reply, args.id)
         if r is None:
@@ -110,7 +103,7 @@ def _edit(args: argparse.Namespace) -> int:
     if args.body_file:
         with open(args.body_file, encoding="utf-8") as fh:
             body = fh.read()
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with unit_of_work(factory) as session:
         r = update_draft(session, args.id, actor=args.actor or default_actor(), subject=args.subject, body_text=body)
         data = reply_json(r)
@@ -124,7 +117,7 @@ def _release(args: argparse.Namespace) -> int:
     from pipeline.db.session import unit_of_work
     from pipeline.service.replies import release_draft
 
-    _, factory = _factory(args)
+    _, factory = database_from(args)
     with unit_of_work(factory) as session:
         data = reply_json(release_draft(session, args.id, actor=args.actor or default_actor()))
     print_json(data) if args.json else print(f"reply {data['id']}: queued for sending")
@@ -136,7 +129,7 @@ def _send(args: argparse.Namespace) -> int:
     from pipeline.outbox import outbox_from_settings
     from pipeline.service.replies import send_due
 
-    settings, factory = _factory(args)
+    settings, factory = database_from(args)
     sent = send_due(factory, outbox_from_settings(settings))
     print_json({"sent": sent}) if args.json else print(f"{sent} replies sent")
     return 0
@@ -147,7 +140,7 @@ def _reminders(args: argparse.Namespace) -> int:
     from pipeline.db.session import unit_of_work
     from pipeline.service.tasks import send_reminders
 
-    settings, factory = _factory(args)
+    settings, factory = database_from(args)
     with unit_of_work(factory) as session:
         count = send_reminders(session, working_days=args.working_days, settings=settings)
     print_json({"reminders": count}) if args.json else print(f"{count} reminders queued")

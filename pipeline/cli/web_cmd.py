@@ -6,6 +6,8 @@ import argparse
 import getpass
 import sys
 
+from pipeline.cli import database_from
+
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", parents=[common], help="serve the operators' web UI")
@@ -46,13 +48,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _factory(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from pipeline.cli import settings_from
-    from pipeline.db.session import open_database
-
-    return open_database(settings_from(args))
-
-
 def _read_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -70,7 +65,7 @@ def _add(args: argparse.Namespace) -> int:
     password = _read_password(args)
     if password is None:
         return 2
-    with unit_of_work(_factory(args)) as session:
+    with unit_of_work(database_from(args)[1]) as session:
         add_operator(session, args.name, password, actor="cli")
     print(f"operator {args.name} added")
     return 0
@@ -83,7 +78,7 @@ def _password(args: argparse.Namespace) -> int:
     password = _read_password(args)
     if password is None:
         return 2
-    with unit_of_work(_factory(args)) as session:
+    with unit_of_work(database_from(args)[1]) as session:
         set_password(session, args.name, password, actor="cli")
     print(f"operator {args.name}: new password set; open web sessions ended")
     return 0
@@ -96,7 +91,7 @@ def _list(args: argparse.Namespace) -> int:
     from pipeline.db.models import OperatorAccount
     from pipeline.web.accounts import is_locked
 
-    with _factory(args)() as session:
+    with database_from(args)[1]() as session:
         accounts = list(session.scalars(select(OperatorAccount).order_by(OperatorAccount.username)))
         rows = [{"name": a.username, "active": a.active, "locked": is_locked(a),
                  "failed_logins": a.failed_logins, "created_at": a.created_at} for a in accounts]
@@ -113,7 +108,7 @@ def _unlock(args: argparse.Namespace) -> int:
     from pipeline.db.session import unit_of_work
     from pipeline.web.accounts import unlock
 
-    with unit_of_work(_factory(args)) as session:
+    with unit_of_work(database_from(args)[1]) as session:
         unlock(session, args.name, actor="cli")
     print(f"operator {args.name} unlocked")
     return 0
