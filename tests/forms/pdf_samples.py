@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-
-def assemble(objects: list[bytes], root: int = 1) -> bytes:
-    """Objects 1..n into a PDF with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
-    return bytes(out)
+# The fixture builder's byte-level PDF writer (standard library only, so tests need no PDF library).
+from tools.fixtures.cases_pdf_build import assemble
 
 
 def many_pages(n: int) -> bytes:
