@@ -56,11 +56,6 @@ _AUTO_SUBJECT = re.compile(
 UNSENT = ("draft", "queued", "failed")
 
 
-def max_per_hour(settings: Settings | None = None) -> int:
-    """The loop guard's limit of automatic replies per address per hour (PIPELINE_REPLY_MAX_PER_HOUR)."""
-    return (settings or Settings.from_env()).reply_max_per_hour
-
-
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -83,9 +78,8 @@ def reply_subject(original: str | None, fallback: str, case_ref: str | None) -> 
     return subject
 
 
-def refused_because(session: Session, to_addr: str | None, message: Message | None, automatic: bool, *,
-                    limit: int | None = None) -> str | None:
-    """Why no reply may go to this address (None: it may). `limit`: replies per hour (default: settings)."""
+def refused_because(to_addr: str | None, message: Message | None) -> str | None:
+    """Why no reply may go to this address at all (None: it may)."""
     if not to_addr:
         return "no sender address"
     addr = plain_address(to_addr)
@@ -96,17 +90,18 @@ def refused_because(session: Session, to_addr: str | None, message: Message | No
         return "no-reply address"
     if message is not None and _is_auto_reply(message):
         return "the message is an auto-reply or a bounce"
-    if automatic:
-        since = now_utc() - timedelta(hours=1)
-        # A cancelled reply never left us, so it does not count towards a loop.
-        count = session.scalar(select(func.count(Reply.id)).where(
-            func.lower(Reply.to_addr) == addr.lower(), Reply.created_at >= since, Reply.state != "cancelled"))
-        if count and count >= (limit if limit is not None else max_per_hour()):
-            return f"{LOOP_GUARD}: {count} replies to this address in the last hour"
     return None
 
 
-LOOP_GUARD = "loop guard"
+def loop_guard(session: Session, to_addr: str, limit: int) -> str | None:
+    """Why an automatic reply to this address must wait for a person: `limit` replies in the last hour."""
+    since = now_utc() - timedelta(hours=1)
+    # A cancelled reply never left us, so it does not count towards a loop.
+    count = session.scalar(select(func.count(Reply.id)).where(
+        func.lower(Reply.to_addr) == to_addr.lower(), Reply.created_at >= since, Reply.state != "cancelled"))
+    if count and count >= limit:
+        return f"loop guard: {count} replies to this address in the last hour"
+    return None
 
 
 def plain_address(text: str) -> str | None:
@@ -163,21 +158,22 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
         message = session.get(Message, task.message_pk)
     if message is None:
         raise ValueError("draft_reply needs a task or a message")
-    why = refused_because(session, message.sender, message, automatic, limit=settings.reply_max_per_hour)
-    if why and why.startswith(LOOP_GUARD):
-        # Too many automatic replies to one address: hold this one for a person rather than drop it. A
-        # real loop stops here (nothing more goes out); a driftsoperatør who sent many forms at once
-        # still gets every receipt once an operator releases them.
-        state = "draft"
-        audit.record(session, actor, "reply.held", "task" if task else "message",
-                     task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
-        log.info("%s reply for message %s held as a draft: %s", kind, message.id, why)
-    elif why:
+    why = refused_because(message.sender, message)
+    if why:
         audit.record(session, actor, "reply.suppressed", "task" if task else "message",
                      task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
         log.info("no %s reply for message %s: %s", kind, message.id, why)
         return None
     to_addr = plain_address(message.sender or "") or ""
+    held = loop_guard(session, to_addr, settings.reply_max_per_hour) if automatic else None
+    if held:
+        # Too many automatic replies to one address: hold this one for a person rather than drop it. A
+        # real loop stops here (nothing more goes out); a driftsoperatør who sent many forms at once
+        # still gets every receipt once an operator releases them.
+        state = "draft"
+        audit.record(session, actor, "reply.held", "task" if task else "message",
+                     task.id if task else message.id, {"kind": kind, "reason": held, "message": message.id})
+        log.info("%s reply for message %s held as a draft: %s", kind, message.id, held)
     context = reply_context(task, settings) if task is not None else reply_context(None, settings)
     context["sender_name"] = header_text(message.sender_name) or None
     context.update(extra or {})
