@@ -1,6 +1,6 @@
 """The outbox: turn a stored Reply into a MIME message and hand it to a folder or an SMTP relay.
 
-    outbox_from_settings(settings)   FolderOutbox(<data-dir>/outbox) unless settings.smtp_host is set
+    outbox_from_settings(settings)   FolderOutbox(<data-dir>/outbox) unless settings.smtp.host is set
     FolderOutbox(dir).send(msg, reply_id)   writes <reply id>.eml atomically (tmp file + rename)
     SmtpOutbox(host, port, ...).send(msg, reply_id)   smtplib; ssl | starttls | none; optional login
 
@@ -170,19 +170,12 @@ class SmtpOutbox:
 
 
 def outbox_from_settings(settings: Settings) -> FolderOutbox | SmtpOutbox:
-    """SMTP when settings.smtp_host is set (PIPELINE_SMTP_HOST, _PORT, _SECURITY, _USER, _PASSWORD,
-    _TIMEOUT), else the folder <data-dir>/outbox."""
-    if not settings.smtp_host:
+    """SMTP when settings.smtp.host is set, else the folder <data-dir>/outbox."""
+    smtp = settings.smtp
+    if not smtp.host:
         return FolderOutbox(settings.outbox_dir, sender=settings.reply_from)
-    return SmtpOutbox(
-        settings.smtp_host,
-        settings.smtp_port,
-        security=settings.smtp_security,
-        user=settings.smtp_user,
-        password=settings.smtp_password,
-        timeout=settings.smtp_timeout,
-        sender=settings.reply_from,
-    )
+    return SmtpOutbox(smtp.host, smtp.port, security=smtp.security, user=smtp.user, password=smtp.password,
+                      timeout=smtp.timeout, sender=settings.reply_from)
 
 
 def send_due(session_factory, outbox: Outbox, **kwargs) -> int:  # type: ignore[no-untyped-def]

@@ -1,67 +1,169 @@
-"""Settings: environment variables (PIPELINE_*) with safe defaults; the CLI overrides a few."""
+"""Settings: one object, built once at an entry point and passed down.
+
+    Settings.from_env(environ=os.environ, data_dir=..., database_url=...) -> Settings
+
+Every setting is a dataclass field declared with `setting(default, "NAME", "meaning")`: that field is
+the one table of settings. `from_env` reads `PIPELINE_<NAME>` for each, with one rule for all of them
+(an empty value is the default; booleans are 1/true/yes/on or 0/false/no/off; a number that does not
+parse, is below its minimum or a choice that is not offered is a `ConfigError` naming the variable).
+`markdown_table()` prints the table that the README carries (a test keeps the two equal).
+
+Nothing below the entry points (the CLI, `pipeline serve`, the worker) reads the environment; code
+that is handed no settings uses `Settings()`, the documented defaults.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def setting(default: Any, env: str, help: str, *, kind: type | None = None, choices: tuple[str, ...] = (),
+            minimum: float | None = 0, secret: bool = False, shown: str | None = None) -> Any:
+    """A settings field read from PIPELINE_<env>. `kind` defaults to the default's type."""
+    meta = {"env": env, "help": help, "kind": kind or type(default), "choices": choices, "minimum": minimum,
+            "secret": secret, "shown": shown}
+    return field(default=default, metadata=meta, repr=not secret)
+
+
+def group(cls: type) -> Any:
+    """A nested group of settings (limits, smtp, imap, worker, web)."""
+    return field(default_factory=cls)
+
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on reading one untrusted file."""
+    """Bounds on reading untrusted input."""
 
-    max_file_bytes: int = 25 * 1024 * 1024
-    max_zip_members: int = 1000
-    max_zip_uncompressed: int = 100 * 1024 * 1024
-    max_zip_ratio: int = 200
-    max_xml_part_bytes: int = 20 * 1024 * 1024
-    max_docx_blocks: int = 20000  # paragraphs + table rows in a Word body (the form has about 60)
-    max_pdf_pages: int = 30
-    parse_seconds: float = 20.0
-    parse_memory_mb: int = 1024
-    max_nesting: int = 5  # zip in mail in zip ...
+    max_file_bytes: int = setting(25 * 1024 * 1024, "LIMIT_MAX_FILE_BYTES", "largest attached file read (bytes)")
+    max_zip_members: int = setting(1000, "LIMIT_MAX_ZIP_MEMBERS", "most files in one zip or Word package")
+    max_zip_uncompressed: int = setting(100 * 1024 * 1024, "LIMIT_MAX_ZIP_UNCOMPRESSED",
+                                        "most bytes one zip or Word package may unpack to")
+    max_zip_ratio: int = setting(200, "LIMIT_MAX_ZIP_RATIO", "highest compression ratio of a zip member")
+    max_xml_part_bytes: int = setting(20 * 1024 * 1024, "LIMIT_MAX_XML_PART_BYTES",
+                                      "largest XML part of a Word file (bytes)")
+    max_docx_blocks: int = setting(20000, "LIMIT_MAX_DOCX_BLOCKS",
+                                   "most paragraphs and table rows in a Word body (the form has about 60)")
+    max_pdf_pages: int = setting(30, "LIMIT_MAX_PDF_PAGES", "most PDF pages read")
+    parse_seconds: float = setting(20.0, "LIMIT_PARSE_SECONDS", "seconds one PDF may take to read")
+    parse_memory_mb: int = setting(1024, "LIMIT_PARSE_MEMORY_MB", "memory of the child process that reads PDFs (MiB)")
+    max_nesting: int = setting(5, "LIMIT_MAX_NESTING", "deepest nesting of zip in mail in zip ...")
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"PIPELINE_{name}", default)
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The SMTP relay for replies; without a host, replies are written to the data folder's outbox/."""
+
+    host: str | None = setting(None, "SMTP_HOST", "SMTP relay; unset: replies are written as .eml files to outbox/ in the data folder",
+                               kind=str)
+    port: int | None = setting(None, "SMTP_PORT", "relay port", kind=int, shown="465 ssl, 587 starttls, 25 none")
+    security: str = setting("starttls", "SMTP_SECURITY", "ssl, starttls or none", choices=("ssl", "starttls", "none"))
+    user: str | None = setting(None, "SMTP_USER", "login at the relay", kind=str)
+    password: str | None = setting(None, "SMTP_PASSWORD", "password at the relay", kind=str, secret=True)
+    timeout: float = setting(30.0, "SMTP_TIMEOUT", "socket timeout (seconds)")
 
 
-def _env_number(name: str, kind: type[int] | type[float], default: int | float | None) -> Any:
-    raw = _env(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = kind(raw)
-    except ValueError as exc:
-        raise ConfigError(f"PIPELINE_{name}={raw!r} is not a number") from exc
-    if value < 0:
-        raise ConfigError(f"PIPELINE_{name}={raw!r} must not be negative")
-    return value
+@dataclass(frozen=True)
+class ImapSettings:
+    """The mailbox the worker reads with `--source imap`."""
+
+    host: str | None = setting(None, "IMAP_HOST", "IMAP server (required for --source imap)", kind=str)
+    port: int | None = setting(None, "IMAP_PORT", "IMAP port", kind=int, shown="993 for ssl, else 143")
+    ssl_mode: str = setting("ssl", "IMAP_SSL", "ssl, starttls or plain (plain only to a server on loopback)",
+                            choices=("ssl", "starttls", "plain"))
+    user: str | None = setting(None, "IMAP_USER", "login (the mailbox, e.g. post@imdi.no)", kind=str)
+    password: str | None = setting(None, "IMAP_PASSWORD", "password login", kind=str, secret=True)
+    folder: str = setting("INBOX", "IMAP_FOLDER", "folder to read")
+    ca_file: str | None = setting(None, "IMAP_CA_FILE", "an extra CA bundle to trust (an internal CA)", kind=str)
+    oauth_tenant: str | None = setting(None, "IMAP_OAUTH_TENANT", "XOAUTH2: Microsoft Entra tenant id", kind=str)
+    oauth_client_id: str | None = setting(None, "IMAP_OAUTH_CLIENT_ID", "XOAUTH2: the app's client id", kind=str)
+    oauth_client_secret: str | None = setting(None, "IMAP_OAUTH_CLIENT_SECRET", "XOAUTH2: the app's client secret",
+                                              kind=str, secret=True)
+    oauth_scope: str = setting("https://outlook.office365.com/.default", "IMAP_OAUTH_SCOPE", "XOAUTH2 scope")
+    oauth_token_command: str | None = setting(None, "IMAP_OAUTH_TOKEN_COMMAND",
+                                              "XOAUTH2: a command that prints an access token", kind=str)
+    keyword: str = setting("$IMDiSkjema", "IMAP_KEYWORD", "keyword set on mail the pipeline took")
+    move_to: str | None = setting(None, "IMAP_MOVE_TO", "move taken mail to this folder instead of the keyword",
+                                  kind=str)
+    since_days: int = setting(30, "IMAP_SINCE_DAYS",
+                              "first run: take mail from this many days back; older mail gets no automatic reply")
+    idle: bool = setting(True, "IMAP_IDLE", "use IDLE where the server offers it (0: poll)")
+    idle_renew_seconds: int = setting(540, "IMAP_IDLE_RENEW_SECONDS", "re-issue IDLE this often", minimum=1)
+    poll_seconds: int = setting(60, "IMAP_POLL_SECONDS", "polling interval without IDLE", minimum=1)
+    timeout: int = setting(60, "IMAP_TIMEOUT", "socket timeout (seconds)", minimum=1)
+
+    @property
+    def mailbox(self) -> str:
+        """The key of this mailbox in MailboxState and on messages (user@host/folder)."""
+        return f"{self.user}@{self.host}/{self.folder}"
+
+    @property
+    def uses_oauth(self) -> bool:
+        return bool(self.oauth_token_command or self.oauth_client_id)
+
+    def checked(self) -> ImapSettings:
+        """These settings with the port filled in, or a ConfigError that says what is missing."""
+        if not self.host:
+            raise ConfigError("PIPELINE_IMAP_HOST is not set (the worker's IMAP source needs it)")
+        if self.ssl_mode == "plain" and self.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError("PIPELINE_IMAP_SSL=plain is allowed only for a server on loopback")
+        if not self.user:
+            raise ConfigError("PIPELINE_IMAP_USER is not set")
+        if not self.uses_oauth and self.password is None:
+            raise ConfigError("set PIPELINE_IMAP_PASSWORD, or the PIPELINE_IMAP_OAUTH_* settings for XOAUTH2")
+        return replace(self, port=self.port or (993 if self.ssl_mode == "ssl" else 143))
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    max_attempts: int = setting(3, "WORKER_MAX_ATTEMPTS", "tries before a message is parked as failed", minimum=1)
+    poll_seconds: int = setting(10, "WORKER_POLL_SECONDS", "how often a folder source is looked at again", minimum=1)
+    health_minutes: int = setting(30, "HEALTH_MINUTES",
+                                  "no successful poll for this long is an error in the log and `pipeline status`")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secret_key: str | None = setting(None, "WEB_SECRET_KEY",
+                                     "signs sessions; the same for all instances (unset: generated once in the data folder)",
+                                     kind=str, secret=True)
+    cookie_secure: bool = setting(False, "WEB_COOKIE_SECURE", "session cookie only over HTTPS (1 behind the proxy)")
+    max_failed_logins: int = setting(5, "WEB_MAX_FAILED_LOGINS", "failed logins before an account is locked",
+                                     minimum=1)
+    lockout_minutes: int = setting(15, "WEB_LOCKOUT_MINUTES", "how long a locked account stays locked")
+    session_hours: int = setting(12, "WEB_SESSION_HOURS", "how long a login lasts", minimum=1)
+    page_size: int = setting(50, "WEB_PAGE_SIZE", "rows per page in lists", minimum=1)
+    max_page: int = setting(200, "WEB_MAX_PAGE", "deepest page of a list (narrow the search beyond it)", minimum=1)
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = Path("var")
-    database_url: str | None = None
-    limits: Limits = field(default_factory=Limits)
-    default_region: str = "NO"
-    check_deliverability: bool = False
-    reply_from: str = "IMDi <post@imdi.no>"
-    signature: str = "Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet"
-    # SMTP outbox: used when smtp_host is set, else replies go to <data-dir>/outbox as .eml files.
-    smtp_host: str | None = None
-    smtp_port: int | None = None  # default by security: 465 ssl, 587 starttls, 25 none
-    smtp_security: str = "starttls"  # ssl | starttls | none
-    smtp_user: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)  # never in a log line or a traceback
-    smtp_timeout: float = 30.0
-    reply_max_per_hour: int = 10  # loop guard: automatic replies to one address per hour; more are held as drafts
-    reminder_working_days: int = 3
-    retention_days: int = 180  # raw mail and attachments of decided cases are purged after this
+    data_dir: Path = setting(Path("var"), "DATA_DIR", "data folder: SQLite, outbox, web secret", kind=Path)
+    database_url: str | None = setting(None, "DATABASE_URL", "SQLAlchemy URL (unset: SQLite in the data folder)",
+                                       kind=str, secret=True)
+    default_region: str = setting("NO", "DEFAULT_REGION", "country for phone numbers written without +")
+    check_deliverability: bool = setting(False, "CHECK_DELIVERABILITY", "look e-mail domains up in DNS")
+    reply_from: str = setting("IMDi <post@imdi.no>", "REPLY_FROM", "From of the replies")
+    signature: str = setting("Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet", "SIGNATURE",
+                             "signature under every reply (\\n for a line break)", shown="Med vennlig hilsen / IMDi – …")
+    reply_max_per_hour: int = setting(10, "REPLY_MAX_PER_HOUR",
+                                      "automatic replies to one address in an hour before they are held for a person")
+    reminder_working_days: int = setting(3, "REMINDER_WORKING_DAYS",
+                                         "working days before an unanswered request gets one reminder")
+    retention_days: int = setting(180, "RETENTION_DAYS", "raw mail and files of settled cases are purged after this")
+    limits: Limits = group(Limits)
+    smtp: SmtpSettings = group(SmtpSettings)
+    imap: ImapSettings = group(ImapSettings)
+    worker: WorkerSettings = group(WorkerSettings)
+    web: WebSettings = group(WebSettings)
 
     @property
     def db_url(self) -> str:
@@ -74,32 +176,119 @@ class Settings:
         return self.data_dir / "outbox"
 
     @classmethod
-    def from_env(cls, data_dir: str | Path | None = None, database_url: str | None = None) -> Settings:
-        limits = Limits()
-        overrides = {}
-        for f in fields(Limits):
-            raw = _env(f"LIMIT_{f.name.upper()}")
-            if raw is not None:
-                try:
-                    overrides[f.name] = type(getattr(limits, f.name))(raw)
-                except ValueError as exc:
-                    raise ConfigError(f"PIPELINE_LIMIT_{f.name.upper()}={raw!r} is not a number") from exc
-        limits = replace(limits, **overrides)
-        return cls(
-            data_dir=Path(data_dir or _env("DATA_DIR", "var") or "var"),
-            database_url=database_url or _env("DATABASE_URL"),
-            limits=limits,
-            default_region=_env("DEFAULT_REGION", "NO") or "NO",
-            check_deliverability=(_env("CHECK_DELIVERABILITY", "0") or "0").lower() in ("1", "true", "yes"),
-            reply_from=_env("REPLY_FROM", cls.reply_from) or cls.reply_from,
-            signature=_env("SIGNATURE", cls.signature) or cls.signature,
-            smtp_host=_env("SMTP_HOST") or None,
-            smtp_port=_env_number("SMTP_PORT", int, None),
-            smtp_security=(_env("SMTP_SECURITY") or cls.smtp_security).strip().lower(),
-            smtp_user=_env("SMTP_USER") or None,
-            smtp_password=_env("SMTP_PASSWORD") or None,
-            smtp_timeout=_env_number("SMTP_TIMEOUT", float, cls.smtp_timeout),
-            reply_max_per_hour=_env_number("REPLY_MAX_PER_HOUR", int, cls.reply_max_per_hour),
-            reminder_working_days=_env_number("REMINDER_WORKING_DAYS", int, cls.reminder_working_days),
-            retention_days=_env_number("RETENTION_DAYS", int, cls.retention_days),
-        )
+    def from_env(cls, data_dir: str | Path | None = None, database_url: str | None = None, *,
+                 environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from PIPELINE_* (os.environ unless `environ` is given); explicit arguments win."""
+        env = os.environ if environ is None else environ
+        built = _build(cls, env)
+        if data_dir:
+            built = replace(built, data_dir=Path(data_dir))
+        if database_url:
+            built = replace(built, database_url=database_url)
+        return built
+
+
+def _build(cls: type, env: Mapping[str, str]) -> Any:
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.default_factory is not MISSING and "env" not in f.metadata:
+            values[f.name] = _build(f.default_factory, env)  # type: ignore[arg-type]
+            continue
+        raw = env.get(f"PIPELINE_{f.metadata['env']}")
+        if raw is not None and raw.strip():
+            values[f.name] = _parse(f.metadata, raw)
+    return cls(**values)
+
+
+def _parse(meta: Mapping[str, Any], raw: str) -> Any:
+    name = f"PIPELINE_{meta['env']}"
+    kind: type = meta["kind"]
+    text = raw.strip()
+    if kind is bool:
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name}={raw!r}: use 1/true/yes/on or 0/false/no/off")
+    if kind in (int, float):
+        try:
+            number = kind(text)
+        except ValueError as exc:
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{name}={raw!r} is not {what}") from exc
+        if meta["minimum"] is not None and number < meta["minimum"]:
+            raise ConfigError(f"{name}={raw!r} must be at least {meta['minimum']:g}")
+        return number
+    if meta["choices"]:
+        choice = {"tls": "ssl"}.get(text.lower(), text.lower())
+        if choice not in meta["choices"]:
+            raise ConfigError(f"{name}={raw!r}: use {', '.join(meta['choices'])}")
+        return choice
+    if kind is Path:
+        return Path(text)
+    # Free text keeps its own spaces (a signature), with the two-character escape for a line break.
+    return raw.replace("\\n", "\n") if "\\n" in raw else raw
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the settings table."""
+
+    variable: str
+    default: str
+    meaning: str
+    path: str
+
+
+def entries(cls: type = Settings, prefix: str = "") -> Iterator[Entry]:
+    for f in fields(cls):
+        if "env" not in f.metadata:
+            yield from entries(f.default_factory, f"{prefix}{f.name}.")  # type: ignore[arg-type]
+            continue
+        meta = f.metadata
+        default = meta["shown"] or _shown(f.default)
+        yield Entry(f"PIPELINE_{meta['env']}", default, meta["help"], prefix + f.name)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def markdown_table() -> str:
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{e.variable}` | {e.default.replace('|', '/')} | {e.meaning} |" for e in entries()]
+    return "\n".join(rows) + "\n"
+
+
+def shown_values(settings: Settings) -> list[tuple[str, str]]:
+    """(variable, value in force) for every setting, secrets masked: for `pipeline settings`."""
+    out = []
+    for entry in entries():
+        value: Any = settings
+        for part in entry.path.split("."):
+            value = getattr(value, part)
+        secret = _meta(entry.path)["secret"]
+        out.append((entry.variable, "***" if secret and value else _shown(value)))
+    return out
+
+
+def _meta(path: str) -> Mapping[str, Any]:
+    cls: Any = Settings
+    *groups, last = path.split(".")
+    for g in groups:
+        cls = next(f for f in fields(cls) if f.name == g).default_factory
+    return next(f for f in fields(cls) if f.name == last).metadata
+
+
+__all__: list[str] = ["Entry", "ImapSettings", "Limits", "Settings", "SmtpSettings", "WebSettings",
+                      "WorkerSettings", "entries", "markdown_table", "setting", "shown_values"]
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -24,11 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import MailboxState
 from pipeline.db.session import open_database, unit_of_work
 from pipeline.errors import ConfigError, SourceError
-from pipeline.mail.config import ImapConfig, WorkerConfig
 from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.sources import DirSource, SourceRef
 from pipeline.service.ingest import ingest, retry_pending
-from pipeline.settings import Settings
+from pipeline.settings import Settings, WorkerSettings
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +42,24 @@ class WorkerStats:
     reminders: int = 0
 
 
-def make_source(spec: str, factory: sessionmaker[Session], *, since: date | None = None):  # type: ignore[no-untyped-def]
+def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *,
+                since: date | None = None):  # type: ignore[no-untyped-def]
     if spec.startswith("dir:"):
         return DirSource(spec[4:])
     if spec == "imap":
         from pipeline.mail.imap import ImapSource
 
-        return ImapSource(ImapConfig.from_env(), factory, since=since)
+        return ImapSource(settings.imap, factory, since=since)
     raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
 
 
 class Worker:
     def __init__(self, settings: Settings, *, source: str = "dir:inbox_fixtures", since: date | None = None,
-                 config: WorkerConfig | None = None) -> None:
+                 config: WorkerSettings | None = None) -> None:
         self.settings = settings
-        self.config = config or WorkerConfig.from_env()
+        self.config = config or settings.worker
         self.factory = open_database(settings)
-        self.source = make_source(source, self.factory, since=since)
+        self.source = make_source(source, self.factory, settings, since=since)
         self.stats = WorkerStats()
         self.stop = threading.Event()
         self._lock_conn = None

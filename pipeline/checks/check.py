@@ -23,7 +23,7 @@ def check_reading(reading: FormReading, view: RegistryView, *, sender: str | Non
 
     exclude_task_id: the task being re-checked (its own mobile and centres are not a clash).
     """
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()
     findings: list[Finding] = check_required(reading)
     value = reading.value
 

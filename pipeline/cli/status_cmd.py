@@ -38,11 +38,11 @@ def status(session, health_minutes: int) -> dict[str, Any]:  # type: ignore[no-u
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.db.session import open_database
-    from pipeline.mail.config import WorkerConfig
 
-    factory = open_database(settings_from(args))
+    settings = settings_from(args)
+    factory = open_database(settings)
     with factory() as session:
-        data = status(session, WorkerConfig.from_env().health_minutes)
+        data = status(session, settings.worker.health_minutes)
     if args.json:
         print_json(data)
         return 0

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import MailboxState
 from pipeline.db.session import unit_of_work
 from pipeline.errors import SourceError
-from pipeline.mail.config import ImapConfig
 from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.oauth import access_token
 from pipeline.mail.sources import Incoming, SourceRef
 from pipeline.mail.structure import BODY_WORDS, can_carry_form
+from pipeline.settings import ImapSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,9 @@ class LoginFailed(SourceError):
 
 
 class ImapSource:
-    def __init__(self, config: ImapConfig, session_factory: sessionmaker[Session], *,
+    def __init__(self, config: ImapSettings, session_factory: sessionmaker[Session], *,
                  since: date | None = None) -> None:
-        self.config = config
+        self.config = config.checked()
         self.factory = session_factory
         self.since = since
         self.name = config.mailbox

@@ -9,10 +9,10 @@ import shlex
 import subprocess
 
 from pipeline.errors import ConfigError, SourceError
-from pipeline.mail.config import ImapConfig
+from pipeline.settings import ImapSettings
 
 
-def access_token(cfg: ImapConfig) -> str:
+def access_token(cfg: ImapSettings) -> str:
     if cfg.oauth_token_command:
         try:
             out = subprocess.run(shlex.split(cfg.oauth_token_command), capture_output=True, text=True,

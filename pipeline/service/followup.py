@@ -54,7 +54,7 @@ def send_reminders(session: Session, now: datetime | None = None, working_days: 
                    settings: Settings | None = None) -> int:
     """One reminder per request for information left unanswered for `working_days` working days
     (default: settings.reminder_working_days)."""
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()
     if working_days is None:
         working_days = settings.reminder_working_days
     now = now or datetime.now(UTC)

@@ -177,7 +177,7 @@ def _process(session: Session, raw: bytes, sha: str, source: SourceRef | None, s
         message.outcome = outcome.take_forms(session, message, parsed, settings)
         if pending is not None:
             outcome.settle_earlier_replies(session, message)
-        if source is not None and source.uidvalidity is not None and outcome.older_than_window(message):
+        if source is not None and source.uidvalidity is not None and outcome.older_than_window(message, settings.imap.since_days):
             outcome.hold_replies(session, message)
     audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
                  {"outcome": message.outcome, "attempts": message.attempts,

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from pipeline import audit
 from pipeline.checks import check_reading
 from pipeline.db.models import Attachment, Message, Reply
-from pipeline.mail.config import reply_window_days
 from pipeline.mail.extract import Extracted, extract_forms, mentions_form
 from pipeline.mail.parse import ParsedMail
 from pipeline.registry import RegistryView
@@ -113,14 +112,14 @@ def settle_earlier_replies(session: Session, message: Message) -> None:
                       "reason": f"retry: the message is now {message.outcome}", "message": message.id})
 
 
-def older_than_window(message: Message) -> bool:
+def older_than_window(message: Message, window_days: int) -> bool:
     """Mail older than the first run's window (taken because of --since) gets no automatic reply."""
     received = message.received_at
     if received is None:
         return False
     if received.tzinfo is None:
         received = received.replace(tzinfo=UTC)
-    return received < datetime.now(UTC) - timedelta(days=reply_window_days())
+    return received < datetime.now(UTC) - timedelta(days=window_days)
 
 
 def hold_replies(session: Session, message: Message) -> None:

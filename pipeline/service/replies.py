@@ -153,7 +153,7 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     only). `extra` adds to or overrides the template context (e.g. {"note": ...}). None, with an audit
     event saying why, for a no-reply address, an auto-reply or bounce, or the loop guard (automatic only).
     """
-    settings = settings or Settings.from_env()
+    settings = settings or Settings()
     if message is None and task is not None:
         message = session.get(Message, task.message_pk)
     if message is None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.settings import Settings
 from pipeline.web import detail_labels, labels
-from pipeline.web.config import WebConfig, secret_key_for
+from pipeline.web.secret import secret_key_for
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 
@@ -35,11 +35,10 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def create_app(settings: Settings, *, config: WebConfig | None = None,
-               session_factory: sessionmaker[Session] | None = None) -> Flask:
+def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> Flask:
     from pipeline.web import auth, db, messages_views, queue_views, registry_views, task_views
 
-    config = config or WebConfig.from_env()
+    config = settings.web
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
                 static_url_path="/static")
     app.config.update(

@@ -1,38 +1,32 @@
-"""IMAP settings from the environment, and XOAUTH2 tokens from a command."""
+"""IMAP settings, XOAUTH2 tokens from a command, and which structures can carry a form."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.mail.config import ImapConfig
 from pipeline.mail.oauth import access_token
 from pipeline.mail.structure import can_carry_form
+from pipeline.settings import ImapSettings
 
 pytestmark = pytest.mark.pure
 
 
-def test_defaults_and_validation(monkeypatch):
-    monkeypatch.setenv("PIPELINE_IMAP_HOST", "imap.example.no")
-    monkeypatch.setenv("PIPELINE_IMAP_USER", "post@example.no")
-    monkeypatch.setenv("PIPELINE_IMAP_PASSWORD", "x")
-    cfg = ImapConfig.from_env()
+def test_defaults_and_validation():
+    cfg = ImapSettings(host="imap.example.no", user="post@example.no", password="x").checked()
     assert (cfg.port, cfg.ssl_mode, cfg.folder, cfg.keyword, cfg.since_days) == (993, "ssl", "INBOX", "$IMDiSkjema", 30)
-    monkeypatch.setenv("PIPELINE_IMAP_SSL", "plain")
-    with pytest.raises(ConfigError):
-        ImapConfig.from_env()  # plain text only on loopback
-    monkeypatch.setenv("PIPELINE_IMAP_SSL", "starttls")
-    assert ImapConfig.from_env().port == 143
-    monkeypatch.delenv("PIPELINE_IMAP_PASSWORD")
-    with pytest.raises(ConfigError):
-        ImapConfig.from_env()
+    with pytest.raises(ConfigError, match="loopback"):
+        ImapSettings(host="imap.example.no", user="u", password="x", ssl_mode="plain").checked()
+    assert ImapSettings(host="imap.example.no", user="u", password="x", ssl_mode="starttls").checked().port == 143
+    with pytest.raises(ConfigError, match="PIPELINE_IMAP_PASSWORD"):
+        ImapSettings(host="imap.example.no", user="post@example.no").checked()
+    with pytest.raises(ConfigError, match="PIPELINE_IMAP_HOST"):
+        ImapSettings().checked()
 
 
-def test_token_from_command(monkeypatch):
-    monkeypatch.setenv("PIPELINE_IMAP_HOST", "outlook.office365.com")
-    monkeypatch.setenv("PIPELINE_IMAP_USER", "post@example.no")
-    monkeypatch.setenv("PIPELINE_IMAP_OAUTH_TOKEN_COMMAND", "echo  token-123 ")
-    cfg = ImapConfig.from_env()
+def test_token_from_command():
+    cfg = ImapSettings(host="outlook.office365.com", user="post@example.no",
+                       oauth_token_command="echo  token-123 ").checked()
     assert cfg.uses_oauth and access_token(cfg) == "token-123"
 
 

@@ -14,6 +14,7 @@ from pipeline.errors import OutboxError
 from pipeline.outbox import FolderOutbox, SmtpOutbox, build_message, outbox_from_settings
 from pipeline.service import replies
 from pipeline.service.replies import send_due
+from pipeline.settings import SmtpSettings
 from tests.queue.factory import SETTINGS, make_message, open_one
 from tests.servers.smtp import smtp_server  # noqa: F401  (fixture)
 
@@ -48,17 +49,17 @@ def test_folder_outbox_writes_one_readable_eml_per_reply(db, tmp_path):
 
 def test_outbox_from_settings(settings):
     assert isinstance(outbox_from_settings(settings), FolderOutbox)
-    box = outbox_from_settings(replace(settings, smtp_host="127.0.0.1", smtp_port=2525, smtp_security="none",
-                                       smtp_user="imdi", smtp_password="hemmelig", smtp_timeout=5.0))
+    box = outbox_from_settings(replace(settings, smtp=SmtpSettings(
+        host="127.0.0.1", port=2525, security="none", user="imdi", password="hemmelig", timeout=5.0)))
     assert isinstance(box, SmtpOutbox)
     assert (box.host, box.port, box.security, box.user, box.password, box.timeout) == (
         "127.0.0.1", 2525, "none", "imdi", "hemmelig", 5.0)
-    assert outbox_from_settings(replace(settings, smtp_host="smtp.example.org")).port == 587  # starttls default
+    assert outbox_from_settings(replace(settings, smtp=SmtpSettings(host="smtp.example.org"))).port == 587  # starttls default
 
 
 def test_outbox_from_settings_refuses_an_unknown_security(settings):
     with pytest.raises(OutboxError) as err:
-        outbox_from_settings(replace(settings, smtp_host="127.0.0.1", smtp_security="tls-please"))
+        outbox_from_settings(replace(settings, smtp=SmtpSettings(host="127.0.0.1", security="tls-please")))
     assert err.value.code == "config.invalid"
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from pipeline.db.session import unit_of_work
+from pipeline.settings import WebSettings
 from pipeline.web import create_app
-from pipeline.web.config import WebConfig
 from tests.web import seed
 
-CONFIG = WebConfig(secret_key="test-secret-key-not-for-production", max_failed_logins=3, lockout_minutes=15)
+WEB = WebSettings(secret_key="test-secret-key-not-for-production", max_failed_logins=3, lockout_minutes=15)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -34,7 +35,7 @@ def login(client: FlaskClient, name: str = "kari.saksbehandler", password: str =
 def app(settings, db) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     with unit_of_work(db) as session:
         seed.operator(session)
-    yield create_app(settings, config=CONFIG, session_factory=db)
+    yield create_app(replace(settings, web=WEB), session_factory=db)
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.db.session import unit_of_work
+from pipeline.settings import ImapSettings, Settings
 from tests.servers.dovecot import Dovecot, start_dovecot
 
 
@@ -18,17 +20,28 @@ def dovecot() -> Iterator[Dovecot]:
 
 
 @pytest.fixture
-def imap_user(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh mailbox, and the worker's PIPELINE_IMAP_* settings pointing at it."""
+def imap_user(dovecot: Dovecot) -> str:
+    """A fresh mailbox (the `settings` of a test that asks for it point the worker at it)."""
     user = dovecot.new_user()
-    for key, value in {"HOST": dovecot.host, "PORT": str(dovecot.port), "SSL": "plain", "USER": user,
-                       "PASSWORD": dovecot.password, "IDLE_RENEW_SECONDS": "5", "POLL_SECONDS": "1",
-                       "TIMEOUT": "10"}.items():
-        monkeypatch.setenv(f"PIPELINE_IMAP_{key}", value)
     # Create the mailbox so that APPENDs work before the worker's first login.
     client = dovecot.client(user)
     client.logout()
     return user
+
+
+def imap_settings(server: Dovecot, user: str, **changes: object) -> ImapSettings:
+    return replace(ImapSettings(host=server.host, port=server.port, ssl_mode="plain", user=user,
+                                password=server.password, idle_renew_seconds=5, poll_seconds=1, timeout=10),
+                   **changes)
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The test's settings; with the worker's IMAP settings for the test's mailbox when it has one."""
+    if "imap_user" not in request.fixturenames:
+        return settings
+    user = request.getfixturevalue("imap_user")
+    return replace(settings, imap=imap_settings(request.getfixturevalue("dovecot"), user))
 
 
 def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -70,11 +71,10 @@ def test_first_run_takes_only_the_window(dovecot, imap_user, settings, db):
     client.logout()
 
 
-def test_wrong_password_is_a_login_failure_in_status(dovecot, imap_user, settings, db, monkeypatch):
+def test_wrong_password_is_a_login_failure_in_status(dovecot, imap_user, settings, db):
     from pipeline.errors import SourceError
 
-    monkeypatch.setenv("PIPELINE_IMAP_PASSWORD", "wrong")
-    worker = Worker(settings, source="imap")
+    worker = Worker(replace(settings, imap=replace(settings.imap, password="wrong")), source="imap")
     with pytest.raises(SourceError):
         worker.run(once=True)
     with db() as s:
@@ -83,8 +83,8 @@ def test_wrong_password_is_a_login_failure_in_status(dovecot, imap_user, setting
     assert not worker.check_health()
 
 
-def test_move_instead_of_keyword(dovecot, imap_user, settings, db, monkeypatch):
-    monkeypatch.setenv("PIPELINE_IMAP_MOVE_TO", "Skjema behandlet")
+def test_move_instead_of_keyword(dovecot, imap_user, settings, db):
+    settings = replace(settings, imap=replace(settings.imap, move_to="Skjema behandlet"))
     client = dovecot.client(imap_user)
     client.append("INBOX", ordinary(4))
     client.append("INBOX", doc_form())

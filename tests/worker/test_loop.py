@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
-from pipeline.mail.config import WorkerConfig
 from pipeline.service import outcome as outcome_mod
 from pipeline.service.ingest import ingest_message
+from pipeline.settings import WorkerSettings
 from pipeline.worker import Worker
 from tests.mail.builders import DOCX_TYPE, doc_form, mail, raw
 
@@ -60,7 +60,7 @@ def test_the_loop_reminds_sends_and_survives_bad_mail(tmp_path: Path, settings, 
     inbox.mkdir()
     (inbox / "1-bad.eml").write_bytes(doc_form("Skjema som krasj"))
     (inbox / "2-good.eml").write_bytes(doc_form("Skjema gammelt format"))
-    worker = Worker(settings, source=f"dir:{inbox}", config=WorkerConfig(max_attempts=2, poll_seconds=1))
+    worker = Worker(settings, source=f"dir:{inbox}", config=WorkerSettings(max_attempts=2, poll_seconds=1))
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
