@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "email"
+from pipeline.resources import templates_dir
 
 KINDS = ("receipt", "needs_info", "confirmation", "rejection", "reminder", "unreadable", "no_form")
 
@@ -50,7 +49,7 @@ class RenderedReply:
 @cache
 def environment() -> Environment:
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=FileSystemLoader(str(templates_dir() / "email")),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,

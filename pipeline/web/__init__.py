@@ -8,17 +8,14 @@ the registry (/register). Templates live in templates/web/, Norwegian bokmål th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.resources import templates_dir
 from pipeline.settings import Settings
 from pipeline.web import detail_labels, labels
 from pipeline.web.secret import secret_key_for
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 
 # Pages are plain HTML and CSS from this site: no scripts at all, no outside sources.
 _CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; object-src 'self'; "
@@ -39,7 +36,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.web import auth, db, messages_views, queue_views, registry_views, task_views
 
     config = settings.web
-    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
+    web_templates = templates_dir() / "web"
+    app = Flask(__name__, template_folder=str(web_templates), static_folder=str(web_templates / "static"),
                 static_url_path="/static")
     app.config.update(
         SECRET_KEY=secret_key_for(config, settings.data_dir),

@@ -23,14 +23,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(data_dir: Path, database_url: str, *, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def serve(data_dir: Path, database_url: str, *, extra_env: dict[str, str] | None = None,
+          command: list[str] | None = None, cwd: Path = REPO) -> Iterator[str]:
+    """`pipeline serve` (or `command` + serve's arguments) on a free port; yields its base URL."""
     port = free_port()
     env = {**os.environ, "PIPELINE_WEB_SECRET_KEY": "e2e-secret", **(extra_env or {})}
     log = open(data_dir / "serve.log", "wb")  # noqa: SIM115 (closed below, after the process)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [*(command or [sys.executable, "-m", "pipeline"]), "serve", "--host", "127.0.0.1", "--port", str(port),
          "--data-dir", str(data_dir), "--database-url", database_url],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
