@@ -19,23 +19,11 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pipeline.domain import CENTRES, FIELD_LABELS, FIELD_PATHS, REPLY_KINDS
 from pipeline.resources import templates_dir
 
-KINDS = ("receipt", "needs_info", "confirmation", "rejection", "reminder", "unreadable", "no_form")
+KINDS = tuple(REPLY_KINDS)
 
-# Labels shown to the sender for "the fields as we read them" (the form's own wording).
-FIELD_LABELS: tuple[tuple[str, str], ...] = (
-    ("operator.organisation", "Navn på firma / organisasjon"),
-    ("operator.manager", "Ansvarlig leder"),
-    ("operator.email", "E-postadresse (driftsoperatør)"),
-    ("operator.phone", "Telefonnummer (driftsoperatør)"),
-    ("applicant.first_name", "Fornavn"),
-    ("applicant.last_name", "Etternavn"),
-    ("applicant.email", "E-postadresse"),
-    ("applicant.mobile", "Mobiltelefonnummer"),
-    ("applicant.position", "Stilling"),
-)
-CENTRES_LABEL = "Mottak / akuttinnkvarteringer"
 EMPTY = "(ikke fylt ut)"
 
 
@@ -94,8 +82,8 @@ def base_context() -> dict[str, Any]:
 
 def fields_as_read(values: dict[str, Any], centres: list[str]) -> list[tuple[str, str]]:
     """[(label, value)] for the sender to compare with what they meant to write."""
-    out = [(label, values.get(path) or EMPTY) for path, label in FIELD_LABELS]
-    out.append((CENTRES_LABEL, "; ".join(centres) if centres else EMPTY))
+    out = [(FIELD_LABELS[path], values.get(path) or EMPTY) for path in FIELD_PATHS]
+    out.append((FIELD_LABELS[CENTRES], "; ".join(centres) if centres else EMPTY))
     return out
 
 

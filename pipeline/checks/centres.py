@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.checks.messages import finding, names_no
 from pipeline.checks.model import Finding, ResolvedCentre
+from pipeline.checks.texts import finding, names_no
+from pipeline.domain import ADMIN_LIMIT
 from pipeline.forms.model import fold
 from pipeline.registry.view import RegistryView
-
-ADMIN_LIMIT = 2  # IMDi recommends at most two Mottaksadministrator users per centre
 
 
 @dataclass(frozen=True)

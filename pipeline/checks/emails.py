@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.checks.messages import finding
 from pipeline.checks.model import Finding
+from pipeline.checks.texts import finding
 from pipeline.registry.validate import normalise_email
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from pipeline.checks.messages import finding
 from pipeline.checks.model import Finding
+from pipeline.checks.texts import finding
 from pipeline.registry.names import fold_text
 from pipeline.registry.validate import MOBILE_TYPES, e164, email_key
 from pipeline.registry.view import RegistryView

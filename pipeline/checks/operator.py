@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from pipeline.checks.emails import email_domain
-from pipeline.checks.messages import finding
 from pipeline.checks.model import Finding
+from pipeline.checks.texts import finding
 from pipeline.registry.validate import orgnr_valid
 from pipeline.registry.view import OperatorInfo, RegistryView
 

@@ -3,17 +3,14 @@ and at least one centre."""
 
 from __future__ import annotations
 
-from pipeline.checks.messages import finding
 from pipeline.checks.model import Finding
+from pipeline.checks.texts import finding
+from pipeline.domain import REQUIRED_FIELDS
 from pipeline.forms.model import FormReading, fold
-
-REQUIRED = (
-    "operator.organisation", "applicant.first_name", "applicant.last_name", "applicant.email", "applicant.mobile",
-)
 
 
 def check_required(reading: FormReading) -> list[Finding]:
-    found = [finding(f"field.missing:{path}", path) for path in REQUIRED if not fold(reading.value(path))]
+    found = [finding(f"field.missing:{path}", path) for path in REQUIRED_FIELDS if not fold(reading.value(path))]
     if not any(fold(name) for name in reading.centre_names()):
         found.append(finding("field.missing:centres", "centres"))
     return found

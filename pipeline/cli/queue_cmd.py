@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.cli import database_from
 from pipeline.db.models import AuditEvent, Message, Reply, Task
+from pipeline.domain import TASK_STATES
 from pipeline.errors import PipelineError
 
-STATES = ("needs_info", "review", "approved", "provisioned", "rejected", "superseded")
+STATES = TASK_STATES
 
 
 def default_actor() -> str:

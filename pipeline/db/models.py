@@ -93,6 +93,20 @@ class MailboxState(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     login_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WorkerHeartbeat(Base):
+    """One row per running worker process, beaten every cycle: a reply claimed by a worker whose
+    heartbeat stopped is sent again at once instead of after its lease."""
+
+    __tablename__ = "worker_heartbeat"
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Message(Base):
@@ -156,11 +170,18 @@ class Task(Base):
     __tablename__ = "task"
     # The queue lists tasks oldest first, per state (state, created_at) and across states (created_at, id).
     __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
-                      Index("ix_task_created", "created_at", "id"))
+                      Index("ix_task_created", "created_at", "id"),
+                      Index("ix_task_kind_state", "kind", "state"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
-    # needs_info, review, approved, provisioned, rejected, superseded
+    kind: Mapped[str] = mapped_column(String(16), default="grant", server_default="grant")  # grant | removal
+    # needs_info, review, approved, provisioned, rejected, superseded (pipeline.domain)
     state: Mapped[str] = mapped_column(String(20), index=True)
+    # Bumped by every change: a decision names the version it was drawn from, and is refused on another.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_by: Mapped[str | None] = mapped_column(String(100))  # who made the last change
+    owner: Mapped[str | None] = mapped_column(String(100))  # the operator working on the case ("Ta saken")
+    owner_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
     attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     sender: Mapped[str | None] = mapped_column(String(320), index=True)
@@ -240,7 +261,8 @@ class Reply(Base):
     rfc_message_id: Mapped[str] = mapped_column(String(300), unique=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(12), default="draft")  # draft, queued, sending, sent, failed
+    state: Mapped[str] = mapped_column(String(12), default="draft")  # pipeline.domain.REPLY_STATES
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the worker sending it (its heartbeat)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -7,17 +7,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELD_PATHS: tuple[str, ...] = (
-    "operator.organisation",
-    "operator.manager",
-    "operator.email",
-    "operator.phone",
-    "applicant.first_name",
-    "applicant.last_name",
-    "applicant.email",
-    "applicant.mobile",
-    "applicant.position",
-)
+from pipeline.domain import FIELD_PATHS
+
+__all__ = ["FIELD_PATHS", "FieldValue", "FormReading", "Provenance", "fold"]
+
 
 _SPACE = re.compile(r"\s+")
 

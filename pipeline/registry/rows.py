@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pipeline.domain import ROLE
 from pipeline.forms.model import fold
 from pipeline.registry.names import normalise_centre_name
 from pipeline.registry.validate import (
@@ -33,7 +34,7 @@ ROLES = frozenset({
     "Mottaksadministrator", "MottakBosettingsansvarlig", "MottakKompass",
     "IntegreringsmottakBosettingsansvarlig", "IntegreringsmottakKompass",
 })
-ADMIN_ROLE = "Mottaksadministrator"
+ADMIN_ROLE = ROLE
 
 _DRO = re.compile(r"DRO\d{4,}")
 _MOTTAKSNUMMER = re.compile(r"(0[1-9]|1\d|20|35)\d{2}")

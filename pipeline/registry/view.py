@@ -22,12 +22,13 @@ from pipeline.db.models import (
     RegistryUserRole,
     Task,
 )
+from pipeline.domain import PENDING
 from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
 from pipeline.registry.names import fold_text, name_parts
 from pipeline.registry.rows import ADMIN_ROLE
 from pipeline.registry.validate import email_key
 
-OPEN_STATES = ("needs_info", "review", "approved")
+OPEN_STATES = tuple(sorted(PENDING))  # a task not yet carried out holds its mobile and its seats
 _LEGAL_FORMS = {"as", "asa", "sa", "ba", "ans", "da", "ks", "stiftelsen", "stiftelse"}
 OPERATOR_NAME_MIN = 85.0
 OPERATOR_NAME_LEAD = 8.0

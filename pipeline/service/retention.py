@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline import audit
 from pipeline.db.models import Attachment, AuditEvent, Message, Reply, Task
 from pipeline.db.session import unit_of_work
+from pipeline.domain import ENDED
 from pipeline.errors import ConfigError
 
-END_STATES = ("provisioned", "rejected", "superseded")
+END_STATES = tuple(sorted(ENDED))
 # Outcomes of a message whose processing is over; anything else (NULL, failed) may still be worked on.
 FINAL_OUTCOMES = ("queued", "needs_info", "no_form", "unreadable", "duplicate", "auto_reply")
 # Audit actions whose details["message"] names a mail that answered the task.

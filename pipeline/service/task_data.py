@@ -6,11 +6,11 @@ from typing import Any
 
 from pipeline.checks.model import is_blocking
 from pipeline.db.models import Task
+from pipeline.domain import CENTRES, FIELD_LABELS, ROLE
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
-from pipeline.replies import CENTRES_LABEL, FIELD_LABELS, fields_as_read
+from pipeline.replies import fields_as_read
 from pipeline.settings import Settings
 
-ROLE = "Mottaksadministrator"
 CENTRE_SEPARATORS = (";", "\n")
 
 
@@ -125,8 +125,7 @@ def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
         centres=[{"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres],
         fields=fields_as_read(values, split_centres(values["centres"])),
         # Labels of the fields IMDi corrected, so that the sender is told we changed what they wrote.
-        corrected=[label for path, label in (*FIELD_LABELS, ("centres", CENTRES_LABEL))
-                   if path in (task.corrections or {})],
+        corrected=[FIELD_LABELS[path] for path in (*FIELD_PATHS, CENTRES) if path in (task.corrections or {})],
         problems=list(dict.fromkeys(f.message_no for f in task.findings if is_blocking(f.code))),
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,

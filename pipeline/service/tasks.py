@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from pipeline import audit
 from pipeline.checks.model import CheckResult, Finding, is_blocking
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
+from pipeline.domain import ACTIONS, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
 from pipeline.replies import EMPTY
@@ -41,27 +42,7 @@ from pipeline.settings import Settings
 __all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "correct", "find_task_for_reply",
            "mark_provisioned", "open_task", "record_answer", "reject", "request_info", "send_reminders"]
 
-OPEN_STATES = ("needs_info", "review")
-END_STATES = ("provisioned", "rejected", "superseded")
-
-# action: (states it may start from, states it may lead to; () = stays where it is)
-ACTIONS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
-    "open": (frozenset({"new"}), ("needs_info", "review")),
-    "clear": (frozenset({"needs_info"}), ("review",)),  # an answer or correction left nothing blocking
-    "block": (frozenset({"review"}), ("needs_info",)),  # the sender's answer brought a blocking finding
-    "request_info": (frozenset({"review", "needs_info"}), ("needs_info",)),
-    "correct": (frozenset({"review", "needs_info"}), ()),
-    "answer": (frozenset({"review", "needs_info"}), ()),
-    "approve": (frozenset({"review", "needs_info"}), ("approved",)),  # from needs_info only with an override
-    "reject": (frozenset({"review", "needs_info", "approved"}), ("rejected",)),
-    "provision": (frozenset({"approved"}), ("provisioned",)),
-    "supersede": (frozenset({"review", "needs_info"}), ("superseded",)),
-}
-TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
-    (src, dst) for srcs, dsts in ACTIONS.values() for src in srcs for dst in dsts if src != dst
-)
-_STATE_NO = {"needs_info": "venter på opplysninger", "review": "til vurdering", "approved": "godkjent",
-             "provisioned": "opprettet", "rejected": "avslått", "superseded": "erstattet av en nyere sak"}
+OPEN_STATES = tuple(sorted(UNDECIDED))
 
 
 def now_utc() -> datetime:
@@ -70,16 +51,9 @@ def now_utc() -> datetime:
 
 def _transition(session: Session, task: Task, action: str, *, actor: str, to: str | None = None,
                 details: dict[str, Any] | None = None) -> None:
-    """The one gate for state changes: refuse what ACTIONS does not allow, audit what it does."""
-    sources, targets = ACTIONS[action]
+    """The one gate for state changes: refuse what domain.ACTIONS does not allow, audit what it does."""
     before = task.state
-    target = to or (targets[0] if len(targets) == 1 else before)
-    if before not in sources or (targets and target not in targets) or (not targets and target != before):
-        allowed = ", ".join(sorted(sources))
-        raise IllegalTransition(
-            f"cannot {action} task {task.case_ref}: it is {before} (allowed from: {allowed})",
-            message_no=f"Saken {task.case_ref} er {_STATE_NO.get(before, before)}, så dette kan ikke gjøres nå.",
-        )
+    target = next_state(action, before, to, case_ref=task.case_ref)
     task.state = target
     if before != target:
         task.state_changed_at = now_utc()

@@ -6,17 +6,23 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.domain import (
+    FIELD_LABELS,
+    PENDING,
+    REPLY_KINDS,
+    REPLY_STATES,
+    STATE_LABELS,
+    TASK_STATES,
+    field_label,
+)
+from pipeline.domain import state_label as domain_state_label
+
+__all__ = ["REPLY_KINDS", "REPLY_STATES", "field_label"]
+
 OSLO = ZoneInfo("Europe/Oslo")
 
-STATES: dict[str, str] = {
-    "needs_info": "Mangler opplysninger",
-    "review": "Til vurdering",
-    "approved": "Godkjent",
-    "provisioned": "Bruker opprettet",
-    "rejected": "Avvist",
-    "superseded": "Erstattet",
-}
-OPEN_STATES: tuple[str, ...] = ("needs_info", "review", "approved")
+STATES: dict[str, str] = dict(STATE_LABELS)
+OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 
 OUTCOMES: dict[str, str] = {
     "queued": "Lagt i kø",
@@ -40,35 +46,7 @@ CENTRE_KINDS: dict[str, str] = {
 # Outcomes that processing again can change (the mail part's retry_message refuses the others).
 RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form")
 
-FIELDS: dict[str, str] = {
-    "operator.organisation": "Firma / organisasjon",
-    "operator.manager": "Ansvarlig leder",
-    "operator.email": "E-post (driftsoperatør)",
-    "operator.phone": "Telefon (driftsoperatør)",
-    "applicant.first_name": "Fornavn",
-    "applicant.last_name": "Etternavn",
-    "applicant.email": "E-post",
-    "applicant.mobile": "Mobilnummer",
-    "applicant.position": "Stilling",
-    "centres": "Mottak",
-}
-
-REPLY_KINDS: dict[str, str] = {
-    "receipt": "Kvittering",
-    "needs_info": "Be om opplysninger",
-    "confirmation": "Bekreftelse",
-    "rejection": "Avslag",
-    "reminder": "Påminnelse",
-}
-
-REPLY_STATES: dict[str, str] = {
-    "draft": "Utkast",
-    "queued": "Klar til sending",
-    "sending": "Sendes",
-    "sent": "Sendt",
-    "failed": "Feilet",
-    "cancelled": "Avbrutt",
-}
+FIELDS: dict[str, str] = dict(FIELD_LABELS)
 
 ATTACHMENT_CODES: dict[str, str] = {
     "read": "Lest",
@@ -135,16 +113,14 @@ def short(value: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def state_label(state: str | None) -> str:
-    return STATES.get(state or "", state or "–")
+def state_label(state: str | None, kind: str | None = None) -> str:
+    return domain_state_label(state, kind)
 
 
 def outcome_label(outcome: str | None) -> str:
     return OUTCOMES.get(outcome or "", outcome or "Under behandling")
 
 
-def field_label(path: str | None) -> str:
-    return FIELDS.get(path or "", path or "Generelt")
 
 
 def provenance_text(where: Any) -> str:

@@ -18,19 +18,11 @@ from pipeline.db.models import (
     Reply,
     Task,
 )
-from pipeline.forms.model import FIELD_PATHS
+from pipeline.domain import FIELD_PATHS, operator_actions
 from pipeline.web.labels import OPEN_STATES
 
-# Which buttons a state offers; the service has the last word (IllegalTransition).
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "needs_info": ("approve", "reject", "request_info"),
-    "review": ("approve", "reject", "request_info"),
-    "approved": ("provisioned", "reject"),
-}
-EDITABLE: tuple[str, ...] = (
-    "applicant.first_name", "applicant.last_name", "applicant.email", "applicant.mobile", "applicant.position",
-    "operator.organisation", "operator.manager", "operator.email", "operator.phone",
-)
+EDITABLE: tuple[str, ...] = (*(p for p in FIELD_PATHS if p.startswith("applicant.")),
+                             *(p for p in FIELD_PATHS if p.startswith("operator.")))
 
 
 @dataclass
@@ -170,6 +162,6 @@ def load(session: Session, task_id: int) -> TaskPage | None:
     return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
-                    actions=ACTIONS.get(task.state, ()),
+                    actions=operator_actions(task.kind, task.state),
                     # The same rule as the task service: only blocking findings need an override.
                     has_errors=any(is_blocking(f.code) for f in task.findings))

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from pipeline import domain
 from pipeline.db.models import AuditEvent, FindingRow, Reply, Task, TaskCentre
 from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition
@@ -40,7 +41,7 @@ def test_the_machine_as_data():
         ("review", "superseded"), ("needs_info", "superseded"),
     }
     assert expected == tasks.TRANSITIONS
-    for end in tasks.END_STATES:
+    for end in domain.ENDED:
         assert not [t for t in tasks.TRANSITIONS if t[0] == end]
 
 

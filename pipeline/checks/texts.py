@@ -9,19 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.checks.model import Finding, is_blocking
-
-FIELD_LABELS_NO = {
-    "operator.organisation": "Navn på firma / organisasjon",
-    "operator.manager": "Ansvarlig leder",
-    "operator.email": "E-postadresse (driftsoperatør)",
-    "operator.phone": "Telefonnummer (driftsoperatør)",
-    "applicant.first_name": "Fornavn",
-    "applicant.last_name": "Etternavn",
-    "applicant.email": "E-postadresse (den som skal ha rollen)",
-    "applicant.mobile": "Mobiltelefonnummer",
-    "applicant.position": "Stilling",
-    "centres": "Hvilke mottak / akuttinnkvarteringer",
-}
+from pipeline.domain import FIELD_LABELS
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "field.missing": (
@@ -88,7 +76,7 @@ def finding(code: str, field: str | None, details: dict[str, Any] | None = None,
     """A Finding with both texts filled in; severity follows DESIGN.md's blocking list."""
     base = code.split(":", 1)[0]
     no, en = _TEXTS[base]
-    values = {"field": field, "label": FIELD_LABELS_NO.get(field or "", field), **params}
+    values = {"field": field, "label": FIELD_LABELS.get(field or "", field), **params}
     return Finding(
         code=code,
         severity="error" if is_blocking(code) else "warning",
