@@ -133,8 +133,9 @@ def provenance_text(where: Any) -> str:
     for key, word in names.items():
         value = where.get(key)
         if isinstance(value, int):
-            # The reading counts from 0; people count from 1.
-            parts.append(f"{word} {value + 1}")
+            # The readers count tables, rows, cells and lines from 0, and PDF pages from 1 (as PDF
+            # viewers do); people count everything from 1.
+            parts.append(f"{word} {value if key == 'page' else value + 1}")
     for key in ("field", "name", "tag", "alias"):
         if where.get(key):
             parts.append(f"felt «{where[key]}»")

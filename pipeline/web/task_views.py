@@ -1,35 +1,64 @@
-"""The case page and the original document; the decisions are in task_actions."""
+"""The case page and the original document; the decisions are in task_actions.
+
+A PDF is shown as page images drawn on the server (page_images), never handed to the browser's own
+viewer: a PDF may carry scripts. Each value's box is drawn over the page from where the reader found
+it, and lit when its row is hovered or focused.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from typing import Any
 
-from pipeline.queries import case
-from pipeline.web import documents
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from pipeline.domain import action_label
+from pipeline.queries import case, queue
+from pipeline.web import documents, page_images
+from pipeline.web.queue_views import view_args, view_query
 from pipeline.web.request_session import reads
 
 bp = Blueprint("task", __name__)
 
-# The PDF is shown in a frame of our own page; it may load nothing and run nothing.
-_PDF_CSP = "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+def _settings() -> Any:
+    return current_app.config["PIPELINE_SETTINGS"]
 
 
-@bp.route("/oppgave/<int:task_id>")
-def show(task_id: int) -> str:
+def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, int]:
+    """The case page as it is now (also after a refused action, with what the operator typed)."""
     page = case.load(reads(), task_id)
     if page is None:
         abort(404)
-    docx_lines: list[str] | None = None
-    docx_error = False
-    if page.attachment is not None and page.attachment_kind == "docx":
+    view = view_args(request.args)
+    view.pop("side", None)
+    prev_id, next_id = queue.neighbours(reads(), view_query(request.args), task_id)
+    docx_blocks: list[documents.DocBlock] | None = None
+    pdf_pages: list[page_images.PageImage] | None = None
+    doc_error = False
+    if page.attachment is not None and page.attachment_kind in ("docx", "pdf"):
         doc = case.document(reads(), task_id)
-        try:
-            docx_lines = documents.docx_text(doc.data if doc else b"")
-        except documents.DocumentTextError:
-            docx_error = True
-    return render_template("task.html", p=page, t=page.task, docx_lines=docx_lines, docx_error=docx_error,
-                           editable=case.EDITABLE, centres_text="\n".join(case.current_centres(page.task)),
-                           centre_choices=case.centre_choices)
+        if doc is None:
+            doc_error = True
+        elif doc.kind == "docx":
+            try:
+                docx_blocks = documents.docx_blocks(doc.data, _settings().limits)
+            except documents.DocumentTextError:
+                doc_error = True
+        elif doc.kind == "pdf":
+            pdf_pages = page_images.pages(doc.data, f"attachment-{page.attachment.id}", _settings())
+            doc_error = pdf_pages is None
+    wheres = [r.where for r in page.fields] + [c["where"] for c in page.centre_rows]
+    return render_template(
+        "task.html", p=page, t=page.task, docx_blocks=docx_blocks, pdf_pages=pdf_pages, doc_error=doc_error,
+        boxes=documents.pdf_boxes(wheres), box_key=documents.box_key, editable=case.EDITABLE,
+        centres_text="\n".join(case.current_centres(page.task)), centre_choices=case.centre_choices,
+        view=view, prev_id=prev_id, next_id=next_id, action_label=action_label, typed=extra.pop("typed", {}),
+        **extra), status
+
+
+@bp.route("/oppgave/<int:task_id>")
+def show(task_id: int) -> tuple[str, int]:
+    return render_case(task_id)
 
 
 def _document(task_id: int) -> case.Document:
@@ -39,15 +68,18 @@ def _document(task_id: int) -> case.Document:
     return doc
 
 
-@bp.route("/oppgave/<int:task_id>/dokument.pdf")
-def pdf(task_id: int) -> Response:
+@bp.route("/oppgave/<int:task_id>/side/<int:number>.png")
+def page_image(task_id: int, number: int) -> Response:
     doc = _document(task_id)
-    if doc.kind != "pdf":
+    attachment = case.attachment_id(reads(), task_id)
+    if doc.kind != "pdf" or attachment is None:
         abort(404)
-    name = documents.safe_filename(doc.filename, "skjema.pdf")
-    resp = Response(doc.data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    resp.headers["Content-Security-Policy"] = _PDF_CSP
+    data = page_images.png(doc.data, f"attachment-{attachment}", number, _settings())
+    if data is None:
+        abort(404)
+    resp = Response(data, mimetype="image/png")
+    # Personal data: kept by the browser for this session's pages only, never by a shared cache.
+    resp.headers["Cache-Control"] = "private, max-age=600"
     return resp
 
 

@@ -151,29 +151,38 @@ def test_task_page_shows_fields_findings_suggestions_and_history(logged_in, db):
     assert "U77777" in html and "Knut" in html  # who holds the mobile
     assert "2026-00099" in html  # the other pending task with this mobile
     assert "tabellcelle: tabell 1, rad 8, celle 2" in html or "tabellcelle" in html
-    assert "Godkjenn med overstyring" in html and "Avvis" in html and "Be om opplysninger" in html
+    assert "Godkjenn med overstyring" in html and "Avslå" in html and "Be om opplysninger" in html
     assert "Vi fant ikke mottaket «Dale mottak»." in html  # the draft, editable
     assert "task.opened" in html  # history
 
 
-def test_pdf_is_served_inline_with_a_strict_policy_and_docx_as_text(logged_in, db):
-    pdf = b"%PDF-1.4\n%fake but enough for the header sniff\n"
+def test_a_pdf_is_shown_as_page_images_with_boxes_and_a_docx_as_its_tables(logged_in, db, shared_dir):
+    pdf = (shared_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
     docx = _docx(["Skjema om mottaksadministrativ bruker i IMDinett mottak", "<b>ikke html</b>"],
                  [["Fornavn", "Åse"], ["Etternavn", "Ødegård"]])
     with unit_of_work(db) as s:
         t1 = seed.task(s, 1, attachment=("skjema.pdf", pdf))
+        # Where the reader found the first name: page 1 of the PDF, with its box.
+        t1.reading = {**t1.reading, "source": {**t1.reading["source"], "provenance": {
+            "applicant.first_name": {"kind": "table_cell", "page": 1, "table": 0, "row": 3, "cell": 1,
+                                     "bbox": [200.0, 300.5, 400.0, 320.0]}}}}
         t2 = seed.task(s, 2, attachment=("skjema \"rart\".docx", docx))
         ids = t1.id, t2.id
     html = logged_in.get(f"/oppgave/{ids[0]}").get_data(as_text=True)
-    assert f'src="/oppgave/{ids[0]}/dokument.pdf"' in html
-    resp = logged_in.get(f"/oppgave/{ids[0]}/dokument.pdf")
-    assert resp.mimetype == "application/pdf" and resp.data == pdf
-    assert resp.headers["Content-Disposition"].startswith("inline;")
-    assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
-    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    # No PDF reaches the browser's own viewer: the pages are images drawn on the server.
+    assert "<iframe" not in html and "dokument.pdf" not in html
+    assert f'href="/oppgave/{ids[0]}/side/1.png"' in html and "Side 1 av" in html
+    assert 'data-key="pdf-p1-200-300-400-320"' in html and 'data-box="pdf-p1-200-300-400-320"' in html
+    assert "side 1" in html and "side 2" not in html  # page numbers as people count them
+    resp = logged_in.get(f"/oppgave/{ids[0]}/side/1.png")
+    assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "no-store" not in resp.headers["Cache-Control"] and "private" in resp.headers["Cache-Control"]
+    assert logged_in.get(f"/oppgave/{ids[0]}/side/99.png").status_code == 404
     html = logged_in.get(f"/oppgave/{ids[1]}").get_data(as_text=True)
-    assert "Fornavn | Åse" in html and "&lt;b&gt;ikke html&lt;/b&gt;" in html
-    assert logged_in.get(f"/oppgave/{ids[1]}/dokument.pdf").status_code == 404
+    # The Word form as its table, cell by cell, not as flat text.
+    assert "<td id=\"docx-t0-r0-c1\" data-key=\"docx-t0-r0-c1\" class=\"\">Åse</td>" in html
+    assert "Fornavn | Åse" not in html and "&lt;b&gt;ikke html&lt;/b&gt;" in html
+    assert logged_in.get(f"/oppgave/{ids[1]}/side/1.png").status_code == 404
     resp = logged_in.get(f"/oppgave/{ids[1]}/dokument")
     assert resp.headers["Content-Disposition"] == 'attachment; filename="skjema _rart_.docx"'
     assert resp.data == docx
@@ -267,9 +276,9 @@ def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_p
         good = seed.task(s, 1, attachment=("skjema.docx", blank)).id
         bad = seed.task(s, 2, attachment=("skjema.docx", b"PK\x03\x04" + b"\x00" * 200)).id
     html = logged_in.get(f"/oppgave/{good}").get_data(as_text=True)
-    assert 'class="docx-text"' in html and "Mobiltelefonnummer" in html
+    assert 'class="docx"' in html and "Mobiltelefonnummer" in html and '<table class="docx-table' in html
     html = logged_in.get(f"/oppgave/{bad}").get_data(as_text=True)
-    assert "Teksten i dokumentet kunne ikke vises" in html
+    assert "Dokumentet kunne ikke vises her" in html
 
 
 def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
