@@ -81,8 +81,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "task.answer": "Svar fra avsender",
     "task.answered_without_form": "Svar fra avsender uten skjema",
     "task.approve": "Godkjent",
-    "task.reject": "Avvist",
-    "task.provision": "Bruker opprettet",
+    "task.reject": "Avslått",
+    "task.provision": "Utført i IMDinett",
+    "task.take": "Saken tatt",
+    "task.confirm_reading": "Opplesningen bekreftet",
+    "reply.released": "Svar lagt i utboksen av saksbehandler",
+    "reply.not_repeated": "Svar ikke sendt igjen",
     "task.supersede": "Erstattet av ny sak",
     "reply.drafted": "Svar laget",
     "reply.edited": "Svar redigert",
@@ -104,6 +108,7 @@ AUDIT_ACTIONS: dict[str, str] = {
 
 
 def audit_label(action: str) -> str:
+    # An action this table does not know yet still shows, as its code (the history keeps it in a title too).
     return AUDIT_ACTIONS.get(action, action)
 
 

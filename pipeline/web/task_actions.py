@@ -11,6 +11,7 @@ view travels in the query string); other actions come back to the case.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -127,7 +128,17 @@ def approve(task_id: int) -> Response:
                 advance=True)
 
 
-def _preview(task_id: int, kind: str) -> Response:
+def _shown(text: str | None) -> str:
+    """A fingerprint of the text the preview showed: a decision posted with other words is previewed again."""
+    return hashlib.sha256((text or "").encode()).hexdigest()[:16]
+
+
+def _changed_since_preview(text: str | None) -> bool:
+    shown = request.form.get("shown")
+    return shown is not None and shown != _shown(text)
+
+
+def _preview(task_id: int, kind: str, notice: str | None = None) -> Response:
     """The e-mail the sender will get, before anything is stored or queued."""
     page = case.load(reads(), task_id)
     if page is None:
@@ -136,9 +147,12 @@ def _preview(task_id: int, kind: str) -> Response:
     if kind == "rejection" and not reason:
         return _refused(task_id, "Skriv en begrunnelse for avslaget. Den står i e-posten til avsenderen.")
     shown = cases.preview(factory(), task_id, kind=kind, reason=reason, note=note, settings=_settings())
+    if notice:
+        flash(notice, "info")
     return current_app.make_response(render_template(
         "preview.html", p=page, t=page.task, kind=kind, preview=shown, reason=reason or "", note=note or "",
-        internal_note=internal or "", version=_version(), view=_view()))
+        internal_note=internal or "", version=_version(), view=_view(),
+        shown=_shown(reason if kind == "rejection" else note)))
 
 
 @bp.route("/oppgave/<int:task_id>/avvis/forhandsvis", methods=["POST"])
@@ -156,6 +170,9 @@ def reject(task_id: int) -> Response:
     reason = _text("reason")
     if not reason:
         return _refused(task_id, "Fyll inn en begrunnelse for avslaget. Den står i e-posten til avsenderen.")
+    if _changed_since_preview(reason):
+        # What is sent is what was on the screen: new words are shown before they go.
+        return _preview(task_id, "rejection", "Du endret teksten. Se over e-posten slik den blir nå.")
     ref = _ref(task_id)
     return _run(task_id, lambda: cases.reject(factory(), task_id, actor=operator(), reason=reason,
                                               settings=_settings(), expect_version=_version(),
@@ -166,6 +183,8 @@ def reject(task_id: int) -> Response:
 @bp.route("/oppgave/<int:task_id>/be-om-opplysninger", methods=["POST"])
 def request_info(task_id: int) -> Response:
     note = _text("note")
+    if _changed_since_preview(note):
+        return _preview(task_id, "needs_info", "Du endret teksten. Se over e-posten slik den blir nå.")
     ref = _ref(task_id)
     return _run(task_id, lambda: cases.request_info(factory(), task_id, actor=operator(), note=note,
                                                     settings=_settings(), expect_version=_version(),
