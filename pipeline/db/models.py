@@ -172,7 +172,8 @@ class Task(Base):
     # The queue lists tasks oldest first, per state (state, created_at) and across states (created_at, id).
     __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
                       Index("ix_task_created", "created_at", "id"),
-                      Index("ix_task_kind_state", "kind", "state"))
+                      Index("ix_task_kind_state", "kind", "state"),
+                      Index("ix_task_owner_state", "owner", "state"))  # "mine" in the queue
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="grant", server_default="grant")  # grant | removal

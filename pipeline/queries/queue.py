@@ -30,9 +30,11 @@ OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 STATES = TASK_STATES
 STATE_FILTERS: dict[str, tuple[str, ...] | None] = {"apne": OPEN_STATES, **{s: (s,) for s in STATES},
                                                     "alle": None}
-# Past this many candidates for a word's rarest trigram, the word is common: the database checks the
-# text of the cases in queue order instead (a long literal id list also costs PostgreSQL more than that).
+# Up to this many cases with a word's rarest trigram, their ids are checked here and passed as a list (a
+# longer literal list costs PostgreSQL more than a subquery); up to _POSTINGS_MAX the database reads the
+# trigram's postings; beyond that the word is common and the cases are checked in queue order.
 _IN_LIST_MAX = 2000
+_POSTINGS_MAX = 20000
 
 
 @dataclass(frozen=True)
@@ -55,41 +57,59 @@ def _has(term: str) -> ColumnElement[bool]:
     return TaskSearch.text.contains(term, autoescape=True)
 
 
-def _rarest(session: Session, words: list[str]) -> tuple[str, int] | None:
-    """The rarest trigram of any of the words with its postings counted up to the limit, or None."""
-    best: tuple[str, int] | None = None
-    for word in words:
+def _postings(session: Session, gram: str, bound: int) -> int:
+    """How many cases hold this trigram, counted up to `bound` (a bounded range scan of the index)."""
+    counted = select(TaskGram.task_id).where(TaskGram.gram == gram).limit(bound).subquery()
+    return session.scalar(select(func.count()).select_from(counted)) or 0
+
+
+def _spread(word: str) -> list[str]:
+    """A few trigrams across a word (first, middle, last): enough to tell a common word from a rarer one."""
+    all_grams = [word[i:i + GRAM] for i in range(len(word) - GRAM + 1)]
+    return list(dict.fromkeys([all_grams[0], all_grams[len(all_grams) // 2], all_grams[-1]]))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a search is answered: `ids` (a few cases, checked here and passed as a list), `gram` (a
+    trigram whose postings the database reads, checking each case's text), or neither (every trigram
+    is common: the database checks the text of the cases in queue order and stops at a page)."""
+
+    sqlite: bool
+    words: tuple[str, ...]
+    ids: set[int] | None = None
+    gram: str | None = None
+
+
+def _plan(session: Session, query: QueueQuery) -> _Plan:
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    words = tuple(terms(query.q))
+    indexed = [w for w in words if len(w) >= GRAM]
+    if not indexed:
+        return _Plan(sqlite, words)
+    best: tuple[int, str] | None = None
+    for word in indexed:
         for gram in sorted(grams(word)):
-            counted = select(TaskGram.task_id).where(TaskGram.gram == gram).limit(_IN_LIST_MAX + 1).subquery()
-            n = session.scalar(select(func.count()).select_from(counted)) or 0
-            if best is None or n < best[1]:
-                best = (gram, n)
+            n = _postings(session, gram, _IN_LIST_MAX + 1)
+            if best is None or n < best[0]:
+                best = (n, gram)
             if n == 0:
-                return best
-    return best
+                return _Plan(sqlite, words, ids=set())
+    assert best is not None
+    if best[0] <= _IN_LIST_MAX:
+        postings = select(TaskGram.task_id).where(TaskGram.gram == best[1])
+        ids = set(session.scalars(select(TaskSearch.task_id).where(TaskSearch.task_id.in_(postings),
+                                                                   *[_has(w) for w in words])))
+        return _Plan(sqlite, words, ids=ids)
+    # No rare trigram: is there one held by a minority of cases, whose postings are worth reading?
+    mid = [(_postings(session, g, _POSTINGS_MAX + 1), g) for w in indexed for g in _spread(w)]
+    n, gram = min(mid)
+    return _Plan(sqlite, words, gram=gram if n <= _POSTINGS_MAX else None)
 
 
-def _candidate_ids(session: Session, words: list[str]) -> set[int] | None:
-    """Ids of the cases whose text holds every word, when a rare trigram narrows them down; None when
-    every trigram is common (the caller lets the database check the text instead)."""
-    if not words:
-        return None
-    rarest = _rarest(session, [w for w in words if len(w) >= GRAM])
-    if rarest is None or rarest[1] > _IN_LIST_MAX:
-        return None
-    gram, n = rarest
-    if n == 0:
-        return set()
-    postings = select(TaskGram.task_id).where(TaskGram.gram == gram)
-    return set(session.scalars(select(TaskSearch.task_id).where(
-        TaskSearch.task_id.in_(postings), *[_has(w) for w in words])))
-
-
-def _filtered(stmt: Select, query: QueueQuery, *, sqlite: bool = False,  # type: ignore[type-arg]
-              ids: set[int] | None = None) -> Select:  # type: ignore[type-arg]
+def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ignore[type-arg]
     states = STATE_FILTERS.get(query.state, OPEN_STATES)
-    words = terms(query.q)
-    if states is None and words and sqlite:
+    if states is None and plan.words and plan.sqlite:
         # Searching all states: still name them, so that SQLite walks the (state, created_at) index
         # instead of reading thousands of wide task rows. (PostgreSQL plans better without.)
         states = tuple(STATES)
@@ -99,29 +119,13 @@ def _filtered(stmt: Select, query: QueueQuery, *, sqlite: bool = False,  # type:
         stmt = stmt.where(Task.owner == query.owner)
     elif query.unowned:
         stmt = stmt.where(Task.owner.is_(None))
-    if not words:
+    if not plan.words:
         return stmt
-    if ids is not None:
-        return stmt.where(Task.id.in_(sorted(ids)))
-    return stmt.where(exists().where(TaskSearch.task_id == Task.id, *[_has(w) for w in words]))
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What a query's search resolved to: None (no search, or a common word: the database checks the
-    text), or the ids that hold every word."""
-
-    sqlite: bool
-    ids: set[int] | None
-
-
-def _plan(session: Session, query: QueueQuery) -> _Plan:
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    return _Plan(sqlite, _candidate_ids(session, terms(query.q)))
-
-
-def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ignore[type-arg]
-    return _filtered(stmt, query, sqlite=plan.sqlite, ids=plan.ids)
+    if plan.ids is not None:
+        return stmt.where(Task.id.in_(sorted(plan.ids)))
+    if plan.gram is not None:
+        stmt = stmt.where(Task.id.in_(select(TaskGram.task_id).where(TaskGram.gram == plan.gram)))
+    return stmt.where(exists().where(TaskSearch.task_id == Task.id, *[_has(w) for w in plan.words]))
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -222,10 +226,11 @@ class Pulse:
     mine: int
 
 
-def pulse(session: Session, operator: str | None) -> Pulse:
+def pulse(session: Session, operator: str | None, known: dict[str, int] | None = None) -> Pulse:
+    """`known`: the counts per state when the caller has them already."""
     newest = session.scalar(select(func.max(Task.id))) or 0
     mine = 0
     if operator:
         mine = session.scalar(select(func.count()).select_from(Task).where(
             Task.owner == operator, Task.state.in_(OPEN_STATES))) or 0
-    return Pulse(counts(session), int(newest), int(mine))
+    return Pulse(known if known is not None else counts(session), int(newest), int(mine))

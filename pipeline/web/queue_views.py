@@ -90,7 +90,7 @@ def index() -> str:
                            all_total=sum(counts.values()), query=query, view=view, carry=carry, pages=pages,
                            capped=page.total > cap, cap=cap, OWNER_FILTERS=OWNER_FILTERS,
                            saved=saved_views.for_operator(reads(), operator()),
-                           pulse=queue.pulse(reads(), operator()),
+                           pulse=queue.pulse(reads(), operator(), counts),
                            exportable=query.state in (APPROVED, DONE), now=now_utc())
 
 

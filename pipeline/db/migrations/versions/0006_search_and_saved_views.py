@@ -1,4 +1,4 @@
-"""the queue's search text and its trigrams; operators' saved views
+"""the queue's search text and its trigrams; operators' saved views; an index for "mine"
 
 Revision ID: 0006
 Revises: 0002
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False),
     )
     op.create_index("ux_saved_view_owner_name", "saved_view", ["owner", "name"], unique=True)
+    op.create_index("ix_task_owner_state", "task", ["owner", "state"])  # "mine" in the queue
     # Cases that exist already get their search text (the same code keeps it from now on).
     from pipeline.db.search_index import rebuild
 
@@ -43,6 +44,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_task_owner_state", table_name="task")
     op.drop_index("ux_saved_view_owner_name", table_name="saved_view")
     op.drop_table("saved_view")
     op.drop_table("task_gram")
