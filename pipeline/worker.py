@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import MailboxState
 from pipeline.db.session import open_database, unit_of_work
 from pipeline.errors import ConfigError, SourceError
+from pipeline.mail.imap import ImapSource
 from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.sources import DirSource, SourceRef
 from pipeline.queries.status import health_problem
@@ -44,12 +45,10 @@ class WorkerStats:
 
 
 def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *,
-                since: date | None = None):  # type: ignore[no-untyped-def]
+                since: date | None = None) -> DirSource | ImapSource:
     if spec.startswith("dir:"):
         return DirSource(spec[4:])
     if spec == "imap":
-        from pipeline.mail.imap import ImapSource
-
         return ImapSource(settings.imap, factory, since=since)
     raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
 

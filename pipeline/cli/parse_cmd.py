@@ -18,7 +18,7 @@ _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime
 _FIELD_NAME = re.compile(rb"[!-9;-~]+:")  # RFC 5322 field-name, then the colon
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("parse", parents=[base_parser()], help="read filled forms (.docx, .pdf) and print the fields",
                        description="Read filled forms and print the fields as written, with no database. "
                                    "Exit status 1 when a file is not this form or cannot be read.")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session, defer
 
 from pipeline.db.models import FindingRow, Task, TaskCentre
@@ -68,7 +68,7 @@ def _mobile_variants(term: str) -> set[str]:
     return out
 
 
-def _term_ids(term: str) -> Select:  # type: ignore[type-arg]
+def _term_ids(term: str) -> CompoundSelect[Any]:
     """Ids of the tasks one search term matches: a UNION of index range scans, one per column and spelling."""
     parts: list[Select] = [select(Task.id).where(Task.case_ref == term)]  # type: ignore[type-arg]
     if _DIGITS.match(term):
@@ -87,7 +87,7 @@ def _term_ids(term: str) -> Select:  # type: ignore[type-arg]
     return union(*parts)
 
 
-def _phrase_ids(phrase: str) -> Select:  # type: ignore[type-arg]
+def _phrase_ids(phrase: str) -> CompoundSelect[Any]:
     # A centre's name is several words ("Dale asylmottak"): the whole phrase may start it.
     return union(*[select(TaskCentre.task_id).where(_prefix(col, v))
                    for v in _case_variants(phrase) for col in (TaskCentre.name, TaskCentre.written)])
