@@ -24,6 +24,11 @@ class Limits:
     parse_seconds: float = 20.0
     parse_memory_mb: int = 1024
     max_nesting: int = 5  # zip in mail in zip ...
+    # OCR of scans and photos (a page costs 1-3 s; the form's values are on its first page).
+    ocr_dpi: int = 300  # pages are read at this resolution (150-dpi scans are scaled up to it)
+    max_ocr_pages: int = 4  # pages read by OCR at most; the rest of a long scan is not looked at
+    ocr_seconds: float = 60.0  # OCR of one file, in the killable child
+    max_image_pixels: int = 50_000_000  # an image (or a rendered page) larger than this is refused
 
 
 def _env(name: str, default: str | None = None) -> str | None:
