@@ -16,7 +16,8 @@ _FIELD_NAME = re.compile(rb"[!-9;-~]+:")  # RFC 5322 field-name, then the colon
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("parse", parents=[common], help="read filled forms (.docx, .pdf) and print the fields")
+    p = sub.add_parser("parse", parents=[common], help="read filled forms (.docx, .pdf, or a scan or photo: "
+                       "JPEG, PNG, TIFF, HEIC, read by OCR) and print the fields")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true", help="print JSON (the contract in DESIGN.md)")
     p.set_defaults(handler=_parse)

@@ -21,11 +21,15 @@ from PIL import Image, ImageFilter, ImageOps
 from pipeline import errors
 
 A4_INCHES = (8.27, 11.69)
-MIN_DPI = 60  # below this a page has too few pixels per letter for any OCR
+MIN_DPI = 100  # below this letters are 6-7 pixels high: OCR merges rows and invents letters
 MAX_CORNER_DEVIATION = 25.0  # degrees off square at a page corner before a photo is too slanted
 MIN_SIDE_RATIO = 0.6  # the far edge of the page at least this long against the near one
 DESKEW_RANGE = 8.0  # degrees tried either way when straightening
 
+TOO_SMALL_NO = (
+    "Bildet av skjemaet har for lav oppløsning til at vi kan lese det. Skann det med minst 150 dpi, "
+    "eller send det utfylte skjemaet som Word-fil (.docx)."
+)
 TOO_SKEWED_NO = (
     "Bildet av skjemaet er tatt for skrått til at vi kan lese det. Ta et nytt bilde rett ovenfra, "
     "med hele arket i bildet, eller send det utfylte skjemaet som Word-fil (.docx)."
@@ -336,14 +340,15 @@ def prepare(grey: Image.Image, *, dpi: float | None, target_dpi: int, photo: boo
         grey, source_dpi = unwarp(grey, quad, target_dpi)
         notes.append(f"perspective corrected (page at ~{source_dpi:.0f} dpi in the photo)")
         if source_dpi < MIN_DPI:
-            raise errors.ScannedFile(f"the page in the photo is too small to read ({source_dpi:.0f} dpi)")
+            raise errors.ScannedFile(f"the page in the photo is too small to read ({source_dpi:.0f} dpi)",
+                                     message_no=TOO_SMALL_NO)
         dpi = float(target_dpi)
     if dpi is None:
         # A scanned page fills the image: its long side is the page's (A4; Letter differs by 6%).
         dpi = max(grey.size) / A4_INCHES[1]
         notes.append(f"resolution estimated at {dpi:.0f} dpi from the page size")
     if dpi < MIN_DPI:
-        raise errors.ScannedFile(f"the image has too few pixels for a page ({dpi:.0f} dpi)")
+        raise errors.ScannedFile(f"the image has too few pixels for a page ({dpi:.0f} dpi)", message_no=TOO_SMALL_NO)
     factor = target_dpi / dpi
     if abs(factor - 1) > 0.1:
         # Upscaling a 150-dpi scan helps Tesseract (it wants letters 20-30 pixels tall); beyond 3x

@@ -81,7 +81,7 @@ def _names_in_local_part(address: str, names: tuple[str, ...]) -> str:
     pieces = re.split(r"([._-])", local)
     for i, piece in enumerate(pieces):
         low = piece.lower()
-        if len(low) >= 5 and low not in parts:
+        if len(low) >= 4 and low not in parts:
             near = [p for p in parts if Levenshtein.distance(low, p, score_cutoff=1) <= 1 and len(p) == len(low)]
             if len(near) == 1:
                 pieces[i] = near[0]
@@ -103,6 +103,8 @@ def _score(address: str, domains: tuple[str, ...], names: tuple[str, ...]) -> tu
 
 def _tidy(address: str) -> str:
     local, _, domain = address.rpartition("@")
+    if sum(ch.isupper() for ch in local) == 1 and not local[:1].isupper():
+        local = local.lower()  # one capital inside a lower-case address is a misread ("lars.Jund")
     return f"{local}@{domain.lower()}"
 
 

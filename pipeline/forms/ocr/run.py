@@ -113,6 +113,7 @@ def _pdf_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, floa
         for i in range(min(len(pdf), int(options["max_ocr_pages"]))):
             page = pdf[i]
             try:
+                _check_scan_resolution(page, i + 1)
                 w_pt, h_pt = page.get_size()
                 dpi = float(options["ocr_dpi"])
                 if (w_pt * dpi / 72) * (h_pt * dpi / 72) > max_pixels:
@@ -123,6 +124,22 @@ def _pdf_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, floa
             yield image.convert("L"), dpi
     finally:
         pdf.close()
+
+
+def _check_scan_resolution(page: Any, number: int) -> None:
+    """Refuse a page whose scanned picture has too few pixels per inch to read (below ~100 dpi
+    letters are 6-7 pixels high: Tesseract merges rows and invents letters, worse than no reading)."""
+    import pypdfium2.raw as pdfium_c
+
+    best = None
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        x0, y0, x1, y1 = obj.get_bounds()
+        w_px, _ = obj.get_px_size()
+        if x1 - x0 > 72 and (best is None or x1 - x0 > best[0]):
+            best = (x1 - x0, w_px * 72 / (x1 - x0))
+    if best is not None and best[1] < prep.MIN_DPI:
+        raise errors.ScannedFile(f"page {number} is scanned at {best[1]:.0f} dpi, too coarse to read "
+                                 f"(at least {prep.MIN_DPI} dpi)", message_no=UNREADABLE_NO)
 
 
 # -- the read -----------------------------------------------------------------------------------
