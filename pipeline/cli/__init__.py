@@ -62,8 +62,8 @@ def common_parser() -> argparse.ArgumentParser:
     return common
 
 
-def group(sub: argparse._SubParsersAction, name: str, help: str, common: argparse.ArgumentParser,
-          description: str | None = None) -> argparse._SubParsersAction:
+def group(sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, common: argparse.ArgumentParser,
+          description: str | None = None) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """A command with sub-commands; alone (`pipeline queue`) it lists them instead of failing."""
     parser = sub.add_parser(name, parents=[common], help=help, description=description or help)
     inner = parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", title="actions")

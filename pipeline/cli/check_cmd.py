@@ -14,7 +14,7 @@ from typing import Any
 from pipeline.cli.parse_cmd import print_fields
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("check", parents=[common], help="read forms and check them against the registry",
                        description="Read forms (or saved `pipeline parse --json` readings) and check them against "
                                    "the registry as it is now: required fields, e-mail addresses, the mobile (valid, "

@@ -7,7 +7,7 @@ import argparse
 from pipeline.cli import group
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     dbsub = group(sub, "db", "the database's schema", common)
     up = dbsub.add_parser("upgrade", parents=[common],
                           help="bring the database's schema up to date (other commands do it on first use)")

@@ -11,7 +11,7 @@ from pipeline.clock import cli_time
 OUTCOMES = ("queued", "needs_info", "no_form", "unreadable", "duplicate", "auto_reply", "failed", "retrying")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     msub = group(sub, "messages", "the mail taken in, and what became of each", common)
     lp = msub.add_parser("list", parents=[common], help="list the messages taken in, oldest first")
     json_option(lp)

@@ -6,7 +6,7 @@ import argparse
 from datetime import timedelta
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("purge", parents=[common],
                        help="purge raw mail and attachments of settled cases (retention)")
     p.add_argument("--older-than-days", type=int, default=None, metavar="N",

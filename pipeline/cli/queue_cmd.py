@@ -20,7 +20,7 @@ def default_actor() -> str:
     return os.environ.get("USER") or getpass.getuser() or "operator"
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     qsub = group(sub, "queue", "the cases: list, show, decide, export", common,
                  description="The cases, one per form: list and show them, decide them (approve, reject, "
                              "ask for information, mark as done in IMDinett), correct fields, export for IMDinett.")

@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 
 from pipeline.cli import group
+from pipeline.registry.centres import CentreInfo
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     rsub = group(sub, "registry", "the registry of operators, centres and users", common)
     imp = rsub.add_parser("import", parents=[common], help="import operators.csv, centres.csv, users.csv",
                           description="Load the registry's CSV files (format: shared/registry/README.md). Every "
@@ -132,6 +133,6 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _centre_json(c) -> dict:  # type: ignore[no-untyped-def]
+def _centre_json(c: CentreInfo) -> dict[str, object]:
     return {"mottaksnummer": c.mottaksnummer, "name": c.name, "kind": c.kind, "operator_id": c.operator_id,
             "active": c.active}

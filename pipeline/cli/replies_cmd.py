@@ -9,7 +9,7 @@ from pipeline.cli.text import table
 from pipeline.domain import REPLY_STATES
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     rsub = group(sub, "replies", "reply e-mails: list, show, edit, release, send", common,
                  description="The e-mails the pipeline writes to senders: receipts, requests for information, "
                              "confirmations, rejections, reminders.")

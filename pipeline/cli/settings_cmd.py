@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("settings", parents=[common], help="show the settings in force (PIPELINE_* variables)",
                        description="Every setting with the value in force: the environment's, else the default. "
                                    "Passwords and keys are shown as ***.")

@@ -9,7 +9,7 @@ from pipeline.cli import database_from, json_option, print_json
 from pipeline.clock import cli_time
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("status", parents=[common], help="is everything running? mailboxes, failures, counts",
                        description="Each mail source's last poll and health, messages that failed, counts by "
                                    "outcome and the reply queue. Exit status 1 when something needs a look.")

@@ -39,7 +39,8 @@ def table(rows: Sequence[Sequence[str | None]], *, widths: Sequence[int | None],
     for row in rows:
         cells = []
         for i, value in enumerate(row):
-            w = widths[i] if widths[i] is not None else share[i]
+            fixed_width = widths[i]
+            w = fixed_width if fixed_width is not None else share[i]
             text = cut(value, w)
             cells.append(text if i == len(row) - 1 else text.ljust(w))
         lines.append("  ".join(cells).rstrip())

@@ -10,7 +10,7 @@ from pipeline.cli import database_from, group, json_option, print_json
 from pipeline.errors import PipelineError
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     serve = sub.add_parser("serve", parents=[common], help="serve the operators' web UI",
                            description="Serve the operators' web UI (waitress). Behind the organisation's "
                                        "HTTPS proxy in production; on 127.0.0.1 by default.")

@@ -11,7 +11,7 @@ from pipeline.cli import plural, settings_from
 from pipeline.errors import ConfigError
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("worker", parents=[common], help="take in mail from the mailbox (IMAP) or a folder",
                        description="Take in new mail, read and check the forms, open cases, draft due reminders "
                                    "and send due replies; again and again until stopped, or once with --once. "

@@ -31,7 +31,8 @@ class Provenance:
 
     kind: "table_cell" (table, row, cell: 0-based indexes in document order), "paragraph",
     "content_control", "form_field" (legacy FORMTEXT), "acroform" (field name, page, bbox),
-    "page_text" (page, bbox), "body" (line number in the mail body).
+    "page_text" (page, bbox), "body" (line number in the mail body), "ocr" (page, bbox in PDF points of
+    the page as OCR straightened it, page_size, Tesseract's confidence and min_confidence, found_as).
     """
 
     kind: str
@@ -53,10 +54,12 @@ class FormReading:
 
     form: str
     filename: str | None
-    format: str  # "docx" | "pdf" | "text"
-    method: str  # how it was read: "docx", "acroform", "pdf_table", "pdf_text", "text"
+    format: str  # "docx" | "pdf" | "image" | "text"
+    method: str  # how it was read: "docx", "acroform", "pdf_table", "pdf_text", "text", "ocr"
     fields: dict[str, FieldValue] = field(default_factory=dict)
     centres: list[FieldValue] = field(default_factory=list)
+    # More about how it was read, for "source" (OCR: engine, languages, pages, what was straightened).
+    source_extra: dict[str, Any] = field(default_factory=dict)
 
     def value(self, path: str) -> str | None:
         fv = self.fields.get(path)
@@ -78,6 +81,7 @@ class FormReading:
                 "format": self.format,
                 "method": self.method,
                 "provenance": provenance,
+                **self.source_extra,
             },
             "operator": {},
             "applicant": {},

@@ -223,9 +223,17 @@ def _read(pdf: Any, defs: tuple[FormDefinition, ...], filename: str | None, max_
             t.index = index
             index += 1
 
+    collector, method = read_layout(definition, pages)
+    return collector.reading(filename, method)
+
+
+def read_layout(definition: FormDefinition, pages: list[PageData]) -> tuple[Collector, str]:
+    """The ruled tables first, then the words on the page ("pdf_table"); the words alone when the
+    tables hold too few labels ("pdf_text"). Shared with the OCR reader, whose pages are built
+    from Tesseract's words and the rules found in the image."""
     collector = Collector(definition)
-    found = read_tables(definition, pages, collector)
-    if found >= MIN_LABELS:
+    labelled = read_tables(definition, pages, collector)
+    if labelled >= MIN_LABELS:
         # What the tables missed (a row drawn without rules, a table that is only the shaded label
         # column) comes from the words on the page; where a table did hold the value, it stands.
         text_collector = Collector(definition)
@@ -236,7 +244,7 @@ def _read(pdf: Any, defs: tuple[FormDefinition, ...], filename: str | None, max_
                 collector.fields[path] = value
         if not collector.centres:
             collector.centres = text_collector.centres
-        return collector.reading(filename, "pdf_table")
+        return collector, "pdf_table"
     collector = Collector(definition)
     read_text(definition, pages, collector)
-    return collector.reading(filename, "pdf_text")
+    return collector, "pdf_text"

@@ -201,7 +201,8 @@ class Sandbox:
             # poll() also wakes when the child dies (the socket reaches EOF).
             if self._conn.poll(min(left, 1.0)):
                 try:
-                    return self._conn.recv()
+                    answer: tuple[Any, ...] = self._conn.recv()
+                    return answer
                 except (EOFError, OSError):
                     break
             if not self._alive():
@@ -276,6 +277,7 @@ def reading_to_data(reading: Any) -> dict[str, Any]:
         "method": reading.method,
         "fields": {path: fv(v) for path, v in reading.fields.items()},
         "centres": [fv(c) for c in reading.centres],
+        "source_extra": dict(getattr(reading, "source_extra", {}) or {}),
     }
 
 
@@ -293,6 +295,7 @@ def reading_from_data(data: dict[str, Any]) -> Any:
         method=data["method"],
         fields={path: fv(v) for path, v in data.get("fields", {}).items()},
         centres=[fv(c) for c in data.get("centres", [])],
+        source_extra=dict(data.get("source_extra") or {}),
     )
 
 

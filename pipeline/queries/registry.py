@@ -84,14 +84,14 @@ def registry_page(session: Session, *, q: str = "", operator_id: str = "", activ
         rows = session.execute(select(RegistryUserRole.mottaksnummer, RegistryUser).join(RegistryUser).where(
             RegistryUserRole.role == ROLE, RegistryUserRole.mottaksnummer.in_(numbers))
             .order_by(RegistryUser.last_name))
-        for number, u in rows:
-            admins[number].append(UserRow(u.user_id, u.first_name, u.last_name, u.email, u.mobile))
+        for number, user in rows:
+            admins[number].append(UserRow(user.user_id, user.first_name, user.last_name, user.email, user.mobile))
         tasks = session.execute(select(TaskCentre.mottaksnummer, Task).options(defer(Task.reading))
                                 .join(Task, Task.id == TaskCentre.task_id)
                                 .where(TaskCentre.mottaksnummer.in_(numbers), Task.state.in_(PENDING))
                                 .order_by(Task.id))
-        for number, t in tasks:
-            pending[number].append(task_view(t, with_reading=False, centres=[], findings=[]))
+        for wanted, t in tasks:
+            pending[str(wanted)].append(task_view(t, with_reading=False, centres=[], findings=[]))
     operators = [OperatorRow(o.operator_id, o.name, o.orgnr, o.email_domain, o.manager, o.email)
                  for o in session.scalars(select(RegistryOperator).order_by(RegistryOperator.name))]
     centre_counts = dict(session.execute(select(RegistryCentre.operator_id, func.count())

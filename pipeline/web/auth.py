@@ -56,7 +56,7 @@ def require_login() -> Response | None:
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         if session.get("op_id"):
             return redirect(_safe_next(request.args.get("next")))

@@ -50,4 +50,5 @@ def retry(message_id: int) -> Response:
             flash(f"Meldingen er behandlet på nytt. Utfall: {outcome_label(result.outcome)}.", "ok")
         except PipelineError as exc:
             flash(f"Kunne ikke behandle meldingen på nytt: {exc.message_no}", "error")
-    return redirect(url_for("messages.index", **{k: v for k, v in request.args.items() if k in ("utfall", "q")}))
+    kept = {k: v for k, v in request.args.items() if k in ("utfall", "q")}
+    return redirect(url_for("messages.index", **kept))  # type: ignore[arg-type]
