@@ -38,10 +38,10 @@ _BATCH = 500
 def texts(conn: Connection, task_ids: list[int]) -> dict[int, str]:
     """The search text of each of these cases, from the rows as they are in this transaction."""
     centres: dict[int, list[tuple[str | None, str | None, str | None]]] = {i: [] for i in task_ids}
-    for row in conn.execute(sa.select(_centre.c.task_id, _centre.c.written, _centre.c.mottaksnummer,
-                                      _centre.c.name).where(_centre.c.task_id.in_(task_ids))
-                            .order_by(_centre.c.task_id, _centre.c.position)):
-        centres[row.task_id].append((row.written, row.mottaksnummer, row.name))
+    for c in conn.execute(sa.select(_centre.c.task_id, _centre.c.written, _centre.c.mottaksnummer,
+                                    _centre.c.name).where(_centre.c.task_id.in_(task_ids))
+                          .order_by(_centre.c.task_id, _centre.c.position)):
+        centres[c.task_id].append((c.written, c.mottaksnummer, c.name))
     out: dict[int, str] = {}
     query = (sa.select(_task.c.id, _task.c.case_ref, _task.c.first_name, _task.c.last_name, _task.c.email,
                        _task.c.mobile, _task.c.sender, _task.c.operator, _message.c.subject)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     jsonify,
@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response
 
 from pipeline.clock import now_utc
 from pipeline.domain import APPROVED, DONE
@@ -46,9 +47,9 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def view_args(args: Mapping[str, str]) -> dict[str, str]:
+def view_args(args: Mapping[str, str]) -> dict[str, Any]:
     """The view's keys from a request's arguments, cleaned, without the defaults (for url_for)."""
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     state = args.get("status") or args.get("tilstand") or ""
     if state in queue.STATE_FILTERS and state != "apne":
         out["status"] = state

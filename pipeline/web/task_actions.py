@@ -62,7 +62,7 @@ def _typed() -> dict[str, str]:
     return {k: _clean(v)[:20000] for k, v in request.form.items() if k not in ("csrf_token", "version")}
 
 
-def _view() -> dict[str, str]:
+def _view() -> dict[str, Any]:
     view = view_args(request.args)
     view.pop("side", None)
     return view
