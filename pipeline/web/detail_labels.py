@@ -6,6 +6,7 @@ the words here only make the known ones readable for a driftsoperatør's case ha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pipeline.web.labels import OUTCOMES, REPLY_KINDS, REPLY_STATES, STATES, short
@@ -75,6 +76,24 @@ VALUES: dict[str, dict[str, str]] = {
 _ONE_BASED = {"index"}
 
 
+# Why a reply was held or not sent (the reply service's words for the log) in the operator's words.
+_REASONS: tuple[tuple[str, str], ...] = (
+    (r"^loop guard: (\d+) replies to this address in the last hour$",
+     r"\1 automatiske svar til samme adresse den siste timen"),
+    (r"^no sender address$", "ingen avsenderadresse"),
+    (r"^sender address is not a plain address$", "avsenderadressen er ikke en vanlig e-postadresse"),
+    (r"^no-reply address$", "avsenderen er en «ikke svar»-adresse"),
+    (r"^the message is an auto-reply or a bounce$", "e-posten er et automatisk svar eller en returmelding"),
+)
+
+
+def reason_text(value: str) -> str:
+    for pattern, words in _REASONS:
+        if re.match(pattern, value):
+            return re.sub(pattern, words, value)
+    return value
+
+
 def key(name: str) -> str:
     return "Nr. i listen" if name in _ONE_BASED else KEYS.get(name, name)
 
@@ -92,6 +111,8 @@ def scalar(name: str, value: Any) -> str:
         return f"{value:.0f} %"
     if name in ("findings", "blocking") and isinstance(value, str):
         return finding_words(value)
+    if name == "reason" and isinstance(value, str) and value not in VALUES["reason"]:
+        return reason_text(value)
     return VALUES.get(name, {}).get(str(value), str(value))
 
 
