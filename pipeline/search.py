@@ -4,7 +4,8 @@ of æ, ø and å, case and accents do not matter, and cut into the trigrams that
     fold("Ødegård") == fold("Odegaard") == "odegard"
     case_text(...) -> str       one case's folded text: ref, names, e-mail, mobile, centres, sender, subject
     grams(text) -> set[str]     the trigrams of each word (a search term is one word: its trigrams are
-                                inside one word of any text that contains it)
+                                inside one word of any text that contains it) and its first two letters
+    word_grams(word) -> [str]   the postings to look a search word up in, likely rarest first
     terms(query) -> list[str]   a search box's words, folded; a phone number written with spaces is one term
 """
 
@@ -57,11 +58,42 @@ def case_text(*, case_ref: str | None, first_name: str | None, last_name: str | 
     return "\n".join(seen)
 
 
+PREFIX = "^"  # marks a word's first two letters: a two-letter search finds the words that start so
+
+
 def grams(text: str) -> set[str]:
     out: set[str] = set()
     for word in text.split():
         out.update(word[i:i + GRAM] for i in range(len(word) - GRAM + 1))
+        if len(word) >= 2:
+            out.add(PREFIX + word[:2])
     return out
+
+
+def word_grams(word: str) -> list[str]:
+    """The postings that may hold a search word: its trigrams, or for a two-letter word the words that
+    start with it (a single letter has none: it is looked for in the text itself)."""
+    if len(word) >= GRAM:
+        return sorted({word[i:i + GRAM] for i in range(len(word) - GRAM + 1)}, key=_rarity)
+    return [PREFIX + word] if len(word) == 2 else []
+
+
+# Characters that narrow a search most come first when the rarest trigram is sought: digits (numbers,
+# case references), then letters less common in Norwegian names and addresses; the punctuation of
+# e-mail addresses narrows nothing.
+_COMMON = "eanrtsilodkgmuvhbpfjy"
+
+
+def _rarity(gram: str) -> tuple[int, str]:
+    score = 0
+    for c in gram:
+        if c.isdigit():
+            score += 6
+        elif c in _COMMON:
+            score += _COMMON.index(c) // 4
+        elif c.isalpha():
+            score += 5
+    return (-score, gram)
 
 
 def terms(query: str, limit: int = 5) -> list[str]:

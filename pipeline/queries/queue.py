@@ -1,6 +1,7 @@
 """The queue: counts per state, and one page of cases filtered by state, owner and a search.
 
-A search finds each word anywhere in a case's folded search text (pipeline.search: case reference,
+A search finds each word (of three letters or more; a shorter one at the start of a word) anywhere in
+a case's folded search text (pipeline.search: case reference,
 names, e-mail, mobile, centres as written and as resolved with their numbers, the driftsoperatør,
 sender and subject), whatever the spelling of æ, ø and å. Several words must all be found.
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, defer
 from pipeline.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
 from pipeline.domain import PENDING, REVIEW, TASK_STATES
 from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
-from pipeline.search import GRAM, grams, terms
+from pipeline.search import PREFIX, terms, word_grams
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 STATES = TASK_STATES
@@ -33,6 +34,7 @@ STATE_FILTERS: dict[str, tuple[str, ...] | None] = {"apne": OPEN_STATES, **{s: (
 # Up to this many cases with a word's rarest trigram, their ids are checked here and passed as a list (a
 # longer literal list costs PostgreSQL more than a subquery); up to _POSTINGS_MAX the database reads the
 # trigram's postings; beyond that the word is common and the cases are checked in queue order.
+_FEW = 200
 _IN_LIST_MAX = 2000
 _POSTINGS_MAX = 20000
 
@@ -54,6 +56,9 @@ def clean_query(text: str | None, limit: int = 200) -> str:
 
 
 def _has(term: str) -> ColumnElement[bool]:
+    """The case's text holds the word (a two-letter word: a word of the text starts with it)."""
+    if len(term) == 2:
+        return TaskSearch.task_id.in_(select(TaskGram.task_id).where(TaskGram.gram == PREFIX + term))
     return TaskSearch.text.contains(term, autoescape=True)
 
 
@@ -61,12 +66,6 @@ def _postings(session: Session, gram: str, bound: int) -> int:
     """How many cases hold this trigram, counted up to `bound` (a bounded range scan of the index)."""
     counted = select(TaskGram.task_id).where(TaskGram.gram == gram).limit(bound).subquery()
     return session.scalar(select(func.count()).select_from(counted)) or 0
-
-
-def _spread(word: str) -> list[str]:
-    """A few trigrams across a word (first, middle, last): enough to tell a common word from a rarer one."""
-    all_grams = [word[i:i + GRAM] for i in range(len(word) - GRAM + 1)]
-    return list(dict.fromkeys([all_grams[0], all_grams[len(all_grams) // 2], all_grams[-1]]))
 
 
 @dataclass(frozen=True)
@@ -84,27 +83,27 @@ class _Plan:
 def _plan(session: Session, query: QueueQuery) -> _Plan:
     sqlite = session.get_bind().dialect.name == "sqlite"
     words = tuple(terms(query.q))
-    indexed = [w for w in words if len(w) >= GRAM]
-    if not indexed:
+    candidates = [g for w in words for g in word_grams(w)]
+    if not candidates:
         return _Plan(sqlite, words)
-    best: tuple[int, str] | None = None
-    for word in indexed:
-        for gram in sorted(grams(word)):
-            n = _postings(session, gram, _IN_LIST_MAX + 1)
-            if best is None or n < best[0]:
-                best = (n, gram)
-            if n == 0:
-                return _Plan(sqlite, words, ids=set())
-    assert best is not None
-    if best[0] <= _IN_LIST_MAX:
-        postings = select(TaskGram.task_id).where(TaskGram.gram == best[1])
-        ids = set(session.scalars(select(TaskSearch.task_id).where(TaskSearch.task_id.in_(postings),
-                                                                   *[_has(w) for w in words])))
-        return _Plan(sqlite, words, ids=ids)
-    # No rare trigram: is there one held by a minority of cases, whose postings are worth reading?
-    mid = [(_postings(session, g, _POSTINGS_MAX + 1), g) for w in indexed for g in _spread(w)]
-    n, gram = min(mid)
-    return _Plan(sqlite, words, gram=gram if n <= _POSTINGS_MAX else None)
+    # Rarest first, in widening passes: most searches end in the first, which reads at most a few
+    # hundred index entries per trigram.
+    counted: dict[str, int] = {}
+    for bound, limit in ((_FEW, len(candidates)), (_IN_LIST_MAX, 6), (_POSTINGS_MAX, 3)):
+        for gram in sorted(candidates, key=lambda g: counted.get(g, 0))[:limit]:
+            n = counted[gram] = _postings(session, gram, bound + 1)
+            if n <= bound:
+                if bound > _IN_LIST_MAX:
+                    return _Plan(sqlite, words, gram=gram)
+                return _Plan(sqlite, words, ids=_checked(session, gram, words) if n else set())
+    return _Plan(sqlite, words)
+
+
+def _checked(session: Session, gram: str, words: tuple[str, ...]) -> set[int]:
+    """The cases in this trigram's postings whose text holds every word."""
+    postings = select(TaskGram.task_id).where(TaskGram.gram == gram)
+    return set(session.scalars(select(TaskSearch.task_id).where(TaskSearch.task_id.in_(postings),
+                                                               *[_has(w) for w in words])))
 
 
 def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ignore[type-arg]

@@ -80,16 +80,20 @@ def index() -> str:
     query = view_query(request.args, cfg.max_page)
     view = view_args(request.args)
     cap = cfg.page_size * cfg.max_page
-    page = queue.queue_page(reads(), query, cfg.page_size, max_count=cap + 1)
+    # A search counts its hits only some pages past the one shown: a common word matches thousands of
+    # cases, and "over 550" says as much to the operator as the exact number.
+    limit = min(cap, (query.page + 10) * cfg.page_size) if query.q else cap
+    page = queue.queue_page(reads(), query, cfg.page_size, max_count=limit + 1)
     counts = page.counts
-    pages = min(max(1, math.ceil(page.total / cfg.page_size)), cfg.max_page)
+    more = page.total > limit
+    pages = min(max(1, math.ceil(min(page.total, limit) / cfg.page_size)), cfg.max_page)
     # Case pages opened from here carry the view, without the page number (next/previous walk the view).
     carry = {k: v for k, v in view.items() if k != "side"}
     return render_template("queue.html", page=page, tasks=page.tasks, centres=page.centres, errors=page.errors,
                            warnings=page.warnings, total=page.total, counts=counts,
                            open_total=sum(counts.get(s, 0) for s in OPEN_STATES),
                            all_total=sum(counts.values()), query=query, view=view, carry=carry, pages=pages,
-                           capped=page.total > cap, cap=cap, OWNER_FILTERS=OWNER_FILTERS,
+                           capped=more and limit == cap, more=more, limit=limit, cap=cap, OWNER_FILTERS=OWNER_FILTERS,
                            saved=saved_views.for_operator(reads(), operator()),
                            pulse=queue.pulse(reads(), operator(), counts),
                            exportable=query.state in (APPROVED, DONE), now=now_utc())

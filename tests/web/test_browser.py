@@ -287,6 +287,13 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             assert needing == 3
             page.locator("table.queue tbody tr").nth(0).locator("a").first.click()
             assert "status=needs_info" in page.url
+            first_case = page.url
+            _blur(page)
+            page.keyboard.press("j")  # the next case of the view, and back
+            page.wait_for_url(lambda u: u != first_case)
+            assert "status=needs_info" in page.url
+            page.keyboard.press("k")
+            page.wait_for_url(first_case)
             shot("case-needs-info")
             choice = page.locator("form.choice button").first
             choice.click()
@@ -315,7 +322,11 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             assert page.locator(".flash").count() == 1
             shot("case-corrected")
 
-            # ... then rejected: 'r' goes to the reason, the sender's e-mail is shown before it is queued.
+            # ... then rejected: 'r' goes to the reason ('i' to the request), the sender's e-mail is shown
+            # before it is queued.
+            _blur(page)
+            page.keyboard.press("i")
+            assert page.evaluate("document.activeElement.id") == "sporsmal-tekst"
             _blur(page)
             page.keyboard.press("r")
             assert page.evaluate("document.activeElement.id") == "avslag-tekst"

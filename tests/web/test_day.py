@@ -225,3 +225,15 @@ def test_findings_speak_to_the_operator_and_codes_stay_under_technical_details(l
     visible = re.sub(r"<details class=\"tech.*?</details>", "", html, flags=re.S)
     assert "centre.admin_limit" not in visible and "centre.unknown" not in visible
     assert "centre.admin_limit" in html  # under "Tekniske detaljer"
+
+
+def test_a_removal_case_shows_the_user_and_the_centres_whose_role_ends(logged_in, db):
+    with unit_of_work(db) as s:
+        t = seed.task(s, 20, first="Sigrid", last="Grønlie", state="approved",
+                      centres=[("Askim asylmottak", "0101", "Askim asylmottak")])
+        t.kind, t.extends_user_id = "removal", "U10002"
+        task_id = t.id
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert "Tilgangen som skal fjernes" in html and "(bruker U10002)" in html and "Askim asylmottak (0101)" in html
+    assert "Merk som fjernet i IMDinett" in html and 'name="user_id"' not in html
+    assert "Fjern tilgang" in logged_in.get("/?status=approved").get_data(as_text=True)
