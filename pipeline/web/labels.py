@@ -64,7 +64,7 @@ ATTACHMENT_CODES: dict[str, str] = {
 ATTACHMENT_HELP: dict[str, str] = {
     "unreadable.corrupt": "Filen er skadet og kan ikke åpnes. Be avsenderen sende skjemaet på nytt.",
     "unreadable.encrypted": "Filen er passordbeskyttet. Be om skjemaet uten passord.",
-    "unreadable.scanned": "PDF-en er et skannet bilde uten tekst. Be om det utfylte Word-skjemaet (.docx).",
+    "unreadable.scanned": "Et skannet bilde som ikke kunne leses maskinelt. Be om det utfylte Word-skjemaet (.docx).",
     "unsupported.format": "Filformatet kan ikke leses (for eksempel gammel Word .doc). Be om .docx eller PDF.",
     "not_a_form": "Vedlegget er ikke skjemaet for mottaksadministrativ bruker.",
     "limit.exceeded": "Filen er for stor eller for sammensatt til å leses trygt.",
@@ -81,6 +81,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "task.answer": "Svar fra avsender",
     "task.answered_without_form": "Svar fra avsender uten skjema",
     "task.approve": "Godkjent",
+    "task.confirm_reading": "Opplesningen bekreftet",
     "task.reject": "Avvist",
     "task.provision": "Bruker opprettet",
     "task.supersede": "Erstattet av ny sak",

@@ -74,3 +74,34 @@ def test_a_word_form_has_no_pictures(logged_in, db):
     html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
     assert "<svg" not in html and _count(db) == 0
     assert logged_in.get(f"/oppgave/{task_id}/side/1.png").status_code == 404
+
+
+OCR_FINDING = [{"code": "form.ocr", "message_no": "Skjemaet kom som et skannet bilde.",
+                "message_en": "read by OCR"}]
+
+
+def test_an_ocr_case_shows_the_page_as_read_marks_unsure_values_and_is_confirmed_before_approval(logged_in, db):
+    from tests.web.conftest import csrf_token
+
+    with unit_of_work(db) as s:
+        task_id = seed.read_task(s, 1, "scan-jpeg-150dpi-tilted", findings=OCR_FINDING).id
+    assert _count(db) == 1  # the picture came with the reading: nothing to draw on the view
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert _count(db) == 1
+    assert "slik maskinlesingen (OCR) så dem" in html
+    # The e-mail addresses' "@" is misread and repaired: their words were read with little confidence.
+    assert re.search(r'<rect class="box low" data-field="applicant.email"', html)
+    assert re.search(r'<rect class="box" data-field="applicant.first_name"', html)
+    assert html.count("usikker lesing</span>") >= 2
+    assert "maskinlest (OCR): side 1, tabell 1, rad" in html
+    assert "Bekreft opplesningen" in html and "Saken kan godkjennes når opplesningen er bekreftet." in html
+    assert 'action="/oppgave/1/godkjenn"' not in html
+    token = csrf_token(html)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)  # type: ignore[union-attr]
+    resp = logged_in.post(f"/oppgave/{task_id}/bekreft-opplesningen",
+                          data={"csrf_token": token, "version": version}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "Opplesningen er bekreftet." in html and "Opplesningen bekreftet av kari.saksbehandler" in html
+    assert "Bekreft opplesningen</button>" not in html and f'action="/oppgave/{task_id}/godkjenn"' in html
+    resp = logged_in.post(f"/oppgave/{task_id}/godkjenn", data={"csrf_token": token}, follow_redirects=True)
+    assert "Saken er godkjent." in resp.get_data(as_text=True)
