@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from pipeline.clock import now_utc
 from pipeline.db.models import Message, Reply, WorkerHeartbeat
 from pipeline.db.session import unit_of_work
 from pipeline.outbox import SmtpOutbox
 from pipeline.service import workers
-from pipeline.service.replies import _claim, now_utc, send_due
+from pipeline.service.replies import _claim, send_due
 from tests.conftest import FIXTURES, REPO
 from tests.queue.factory import make_message, open_one
 from tests.servers.smtp import smtp_server  # noqa: F401  (fixture)
