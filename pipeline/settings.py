@@ -149,11 +149,6 @@ class WebSettings:
     session_hours: int = setting(12, "WEB_SESSION_HOURS", "how long a login lasts", minimum=1)
     page_size: int = setting(50, "WEB_PAGE_SIZE", "rows per page in lists", minimum=1)
     max_page: int = setting(200, "WEB_MAX_PAGE", "deepest page of a list (narrow the search beyond it)", minimum=1)
-    page_image_width: int = setting(1100, "WEB_PAGE_IMAGE_WIDTH", "width in pixels of a PDF page drawn for the case page",
-                                    minimum=200)
-    page_image_pages: int = setting(10, "WEB_PAGE_IMAGE_PAGES", "most pages of a PDF drawn on the case page", minimum=1)
-    page_image_cache_mb: int = setting(64, "WEB_PAGE_IMAGE_CACHE_MB",
-                                       "memory for drawn PDF pages kept between requests (MiB)", minimum=0)
     poll_seconds: int = setting(20, "WEB_POLL_SECONDS", "how often an open queue page asks for new counts", minimum=1)
 
 

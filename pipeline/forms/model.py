@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.domain import FIELD_PATHS
 
-__all__ = ["FIELD_PATHS", "FieldValue", "FormReading", "Provenance", "fold"]
+__all__ = ["FIELD_PATHS", "FieldValue", "FormReading", "PagePicture", "Provenance", "fold"]
 
 
 _SPACE = re.compile(r"\s+")
@@ -28,6 +28,10 @@ def fold(text: str | None) -> str | None:
 @dataclass(frozen=True)
 class Provenance:
     """Where a value was found.
+
+    Numbers that people count (`page`, `line`) start at 1; indexes into the document's structure
+    (`table`, `row`, `cell`, `paragraph`) start at 0. `bbox` is [x0, top, x1, bottom] in PDF points
+    from the page's top-left corner.
 
     kind: "table_cell" (table, row, cell: 0-based indexes in document order), "paragraph",
     "content_control", "form_field" (legacy FORMTEXT), "acroform" (field name, page, bbox),
@@ -48,6 +52,20 @@ class FieldValue:
     where: Provenance | None = None
 
 
+@dataclass(frozen=True)
+class PagePicture:
+    """A page of the form as a picture (PNG), with the geometry that places the reading's boxes on it."""
+
+    number: int  # counted from 1
+    png: bytes
+    width_px: int
+    height_px: int
+    width_pt: float  # the page's size in the coordinates of the reading's boxes (PDF points)
+    height_pt: float
+    x0_pt: float = 0.0  # where the picture's top-left corner lies in those coordinates
+    top_pt: float = 0.0
+
+
 @dataclass
 class FormReading:
     """One filled form as read: values as written (white space folded), None where empty."""
@@ -60,6 +78,9 @@ class FormReading:
     centres: list[FieldValue] = field(default_factory=list)
     # More about how it was read, for "source" (OCR: engine, languages, pages, what was straightened).
     source_extra: dict[str, Any] = field(default_factory=dict)
+    # The pages as the reader saw them, when it made pictures on the way (OCR: turned and straightened),
+    # for the case page; not part of the reading's JSON.
+    pictures: list[PagePicture] = field(default_factory=list, repr=False, compare=False)
 
     def value(self, path: str) -> str | None:
         fv = self.fields.get(path)

@@ -30,7 +30,7 @@ import html
 import logging
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -39,6 +39,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit, domain
+from pipeline.clock import now_utc
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition, PipelineError
@@ -57,16 +58,6 @@ _NO_REPLY = re.compile(r"^(noreply|donotreply|mailerdaemon|postmaster|bounces?)$
 
 UNSENT = tuple(sorted(domain.UNSENT))  # not yet handed to the outbox ('sending' may be at the relay)
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they are UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def reply_subject(original: str | None, fallback: str, case_ref: str | None) -> str:

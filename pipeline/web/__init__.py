@@ -18,10 +18,10 @@ from pipeline.web import detail_labels, labels
 from pipeline.web.secret import secret_key_for
 
 # Pages are HTML, CSS and one script file from this site: no inline scripts or styles, no eval, no
-# outside sources; the page may fetch (the queue's counts) only from here. An attached PDF is never
-# shown by the browser itself (it may carry scripts): its pages come as images drawn on the server.
+# outside sources, no frames or plugins; the page may fetch (the queue's counts) only from here. A
+# form's pages are shown as pictures drawn on the server, never as the PDF itself (it may carry scripts).
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        "frame-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def _security_headers(response: Response) -> Response:
@@ -38,6 +38,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.web import (
         auth,
         messages_views,
+        page_views,
         queue_views,
         registry_views,
         request_session,
@@ -78,7 +79,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     CSRFProtect(app)
     auth.init_app(app)
     # task_actions adds the case page's decisions to task_views' blueprint.
-    for module in (queue_views, task_actions, messages_views, registry_views):
+    for module in (queue_views, task_actions, page_views, messages_views, registry_views):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)

@@ -87,28 +87,6 @@ def box_key(where: Any) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Box:
-    key: str
-    page: int
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-def pdf_boxes(wheres: list[Any]) -> list[Box]:
-    """The boxes to draw over the PDF's pages, one per distinct place a value was read from."""
-    out: dict[str, Box] = {}
-    for where in wheres:
-        key = box_key(where)
-        if key is None or not key.startswith("pdf-") or key in out:
-            continue
-        x0, top, x1, bottom = (float(v) for v in where["bbox"])
-        out[key] = Box(key, int(where["page"]), x0, top, max(x1 - x0, 1.0), max(bottom - top, 1.0))
-    return list(out.values())
-
-
 def safe_filename(name: str | None, default: str) -> str:
     """A filename fit for a Content-Disposition header: ASCII-safe, no quotes or path parts."""
     name = (name or default).replace("\\", "/").rsplit("/", 1)[-1]

@@ -1,8 +1,8 @@
 """The case page and the original document; the decisions are in task_actions.
 
-A PDF is shown as page images drawn on the server (page_images), never handed to the browser's own
-viewer: a PDF may carry scripts. Each value's box is drawn over the page from where the reader found
-it, and lit when its row is hovered or focused.
+A PDF (or a scan) is shown as pictures of its pages drawn on the server (page_views), never handed to
+the browser's own viewer: a PDF may carry scripts. Each value's box is drawn over the page from where
+the reader found it, and lit when its row is hovered or focused; a Word form is shown as its tables.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from pipeline.domain import action_label
-from pipeline.queries import case, queue
-from pipeline.web import documents, page_images
+from pipeline.queries import case, pages, queue
+from pipeline.web import documents
+from pipeline.web.page_views import draw_pages
 from pipeline.web.queue_views import view_args, view_query
 from pipeline.web.request_session import reads
 
@@ -26,6 +27,7 @@ def _settings() -> Any:
 
 def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, int]:
     """The case page as it is now (also after a refused action, with what the operator typed)."""
+    draw_pages(task_id)
     page = case.load(reads(), task_id)
     if page is None:
         abort(404)
@@ -33,24 +35,16 @@ def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, 
     view.pop("side", None)
     prev_id, next_id = queue.neighbours(reads(), view_query(request.args), task_id)
     docx_blocks: list[documents.DocBlock] | None = None
-    pdf_pages: list[page_images.PageImage] | None = None
-    doc_error = False
-    if page.attachment is not None and page.attachment_kind in ("docx", "pdf"):
+    docx_error = False
+    if page.attachment is not None and page.attachment_kind == "docx":
         doc = case.document(reads(), task_id)
-        if doc is None:
-            doc_error = True
-        elif doc.kind == "docx":
-            try:
-                docx_blocks = documents.docx_blocks(doc.data, _settings().limits)
-            except documents.DocumentTextError:
-                doc_error = True
-        elif doc.kind == "pdf":
-            pdf_pages = page_images.pages(doc.data, f"attachment-{page.attachment.id}", _settings())
-            doc_error = pdf_pages is None
-    wheres = [r.where for r in page.fields] + [c["where"] for c in page.centre_rows]
+        try:
+            docx_blocks = documents.docx_blocks(doc.data if doc else b"", _settings().limits)
+        except documents.DocumentTextError:
+            docx_error = True
     return render_template(
-        "task.html", p=page, t=page.task, docx_blocks=docx_blocks, pdf_pages=pdf_pages, doc_error=doc_error,
-        boxes=documents.pdf_boxes(wheres), box_key=documents.box_key, editable=case.EDITABLE,
+        "task.html", p=page, t=page.task, docx_blocks=docx_blocks, docx_error=docx_error,
+        pages=pages.case_pages(reads(), task_id), box_key=documents.box_key, editable=case.EDITABLE,
         centres_text="\n".join(case.current_centres(page.task)), centre_choices=case.centre_choices,
         view=view, prev_id=prev_id, next_id=next_id, action_label=action_label, typed=extra.pop("typed", {}),
         **extra), status
@@ -66,21 +60,6 @@ def _document(task_id: int) -> case.Document:
     if doc is None:
         abort(404)
     return doc
-
-
-@bp.route("/oppgave/<int:task_id>/side/<int:number>.png")
-def page_image(task_id: int, number: int) -> Response:
-    doc = _document(task_id)
-    attachment = case.attachment_id(reads(), task_id)
-    if doc.kind != "pdf" or attachment is None:
-        abort(404)
-    data = page_images.png(doc.data, f"attachment-{attachment}", number, _settings())
-    if data is None:
-        abort(404)
-    resp = Response(data, mimetype="image/png")
-    # Personal data: kept by the browser for this session's pages only, never by a shared cache.
-    resp.headers["Cache-Control"] = "private, max-age=600"
-    return resp
 
 
 @bp.route("/oppgave/<int:task_id>/dokument")

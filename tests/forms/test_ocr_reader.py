@@ -85,6 +85,15 @@ def test_each_fixture(eml: Path, readings):
         x0, top, x1, bottom = where["bbox"]
         assert 0 <= x0 < x1 <= width + 1 and 0 <= top < bottom <= height + 1
     assert source["ocr"]["engine"] == "tesseract"
+    # The pages as OCR saw them come with the reading (the case page's pictures): one per page read,
+    # the size of the page the boxes are measured on.
+    assert [p.number for p in got.pictures] == list(range(1, source["ocr"]["pages"] + 1))
+    sizes = {w["page"]: w["page_size"] for p, w in source["provenance"].items() if p != "centres"}
+    for picture in got.pictures:
+        assert picture.png.startswith(b"\x89PNG")
+        if picture.number in sizes:
+            width, height = sizes[picture.number]
+            assert abs(picture.width_pt - width) < 2 and abs(picture.height_pt - height) < 2
 
 
 def _value(reading: dict[str, Any], path: str) -> Any:
@@ -166,12 +175,16 @@ def test_too_many_pixels_is_limit_exceeded():
         read_form(data, name, Limits(max_image_pixels=1_000_000))
 
 
-def test_page_images_match_the_provenance_pages():
+def test_page_images_match_the_provenance_pages(readings):
     from PIL import Image
 
     from pipeline.forms.ocr import page_images
+    from pipeline.forms.pages import PAGE_DPI
 
     name, data = _attachment(FIXTURES / "scan-png-sideways.eml")
+    # Drawn again later (a reading stored before pictures came with it): the same picture.
+    (again,) = page_images(data, name, dpi=PAGE_DPI)
+    assert again == readings["scan-png-sideways"].pictures[0].png
     (png,) = page_images(data, name, dpi=72)
     with Image.open(io.BytesIO(png)) as img:
         assert img.height > img.width  # turned upright: the page is portrait again

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
@@ -158,8 +159,8 @@ def test_task_page_shows_fields_findings_suggestions_and_history(logged_in, db):
     assert "task.opened" in html  # history
 
 
-def test_a_pdf_is_shown_as_page_images_with_boxes_and_a_docx_as_its_tables(logged_in, db, shared_dir):
-    pdf = (shared_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
+def test_no_pdf_reaches_the_browser_and_docx_shows_as_its_tables(logged_in, db):
+    pdf = b"%PDF-1.4\n%fake but enough for the header sniff\n"
     docx = _docx(["Skjema om mottaksadministrativ bruker i IMDinett mottak", "<b>ikke html</b>"],
                  [["Fornavn", "Åse"], ["Etternavn", "Ødegård"]])
     with unit_of_work(db) as s:
@@ -171,20 +172,18 @@ def test_a_pdf_is_shown_as_page_images_with_boxes_and_a_docx_as_its_tables(logge
         t2 = seed.task(s, 2, attachment=("skjema \"rart\".docx", docx))
         ids = t1.id, t2.id
     html = logged_in.get(f"/oppgave/{ids[0]}").get_data(as_text=True)
-    # No PDF reaches the browser's own viewer: the pages are images drawn on the server.
+    # No frame, no object, no inline PDF: a broken PDF is said to be so, and can be downloaded.
     assert "<iframe" not in html and "dokument.pdf" not in html
-    assert f'href="/oppgave/{ids[0]}/side/1.png"' in html and "Side 1 av" in html
-    assert 'data-key="pdf-p1-200-300-400-320"' in html and 'data-box="pdf-p1-200-300-400-320"' in html
-    assert "side 1" in html and "side 2" not in html  # page numbers as people count them
-    resp = logged_in.get(f"/oppgave/{ids[0]}/side/1.png")
-    assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "no-store" not in resp.headers["Cache-Control"] and "private" in resp.headers["Cache-Control"]
-    assert logged_in.get(f"/oppgave/{ids[0]}/side/99.png").status_code == 404
+    assert "Sidene kunne ikke vises her (skadet fil)" in html
+    assert logged_in.get(f"/oppgave/{ids[0]}/dokument.pdf").status_code == 404
+    resp = logged_in.get(f"/oppgave/{ids[0]}/dokument")
+    assert resp.headers["Content-Disposition"].startswith("attachment;") and resp.data == pdf
+    assert "sandbox" in resp.headers["Content-Security-Policy"]
     html = logged_in.get(f"/oppgave/{ids[1]}").get_data(as_text=True)
     # The Word form as its table, cell by cell, not as flat text.
     assert "<td id=\"docx-t0-r0-c1\" data-key=\"docx-t0-r0-c1\" class=\"\">Åse</td>" in html
     assert "Fornavn | Åse" not in html and "&lt;b&gt;ikke html&lt;/b&gt;" in html
-    assert logged_in.get(f"/oppgave/{ids[1]}/side/1.png").status_code == 404
+    assert "<svg" not in html
     resp = logged_in.get(f"/oppgave/{ids[1]}/dokument")
     assert resp.headers["Content-Disposition"] == 'attachment; filename="skjema _rart_.docx"'
     assert resp.data == docx
@@ -291,3 +290,21 @@ def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
             {"code": "form.duplicate", "field": None, "severity": "warning", "message_no": "Sendt før."}])
     html = logged_in.get("/").get_data(as_text=True)
     assert "1 feil" in html and "2 merknader" in html
+
+
+def test_a_pdfs_pages_are_pictures_with_each_values_box_tied_to_its_row(logged_in, db, shared_dir):
+    pdf = (shared_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
+    with unit_of_work(db) as s:
+        t = seed.task(s, 1, attachment=("skjema.pdf", pdf))
+        # Where the reader found the first name: page 1 of the PDF, with its box.
+        t.reading = {**t.reading, "source": {**t.reading["source"], "provenance": {
+            "applicant.first_name": {"kind": "table_cell", "page": 1, "table": 0, "row": 3, "cell": 1,
+                                     "bbox": [200.0, 300.5, 400.0, 320.0]}}}}
+        task_id = t.id
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert f'href="/oppgave/{task_id}/side/1.png"' in html
+    assert re.search(r'<rect class="box" data-field="applicant.first_name"\s+x="200.0" y="300.5"', html)
+    assert 'id="felt-applicant.first_name"\n        data-field="applicant.first_name"' in html  # its row
+    assert "side 1" in html and "side 2" not in html  # page numbers as people count them
+    resp = logged_in.get(f"/oppgave/{task_id}/side/1.png")
+    assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data[:8] == b"\x89PNG\r\n\x1a\n"

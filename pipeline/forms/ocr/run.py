@@ -14,9 +14,10 @@ from typing import Any
 
 from pipeline import errors
 from pipeline.forms.definition import FormDefinition, definitions, norm_label
-from pipeline.forms.model import FieldValue, FormReading, Provenance, fold
+from pipeline.forms.model import FieldValue, FormReading, PagePicture, Provenance, fold
 from pipeline.forms.ocr import engine, prep, repair
 from pipeline.forms.ocr.layout import ConfWord, page_data, snap_labels, to_points
+from pipeline.forms.pages import PAGE_DPI, png_size
 from pipeline.forms.pdf_layout import PageData, heading_kind
 from pipeline.forms.pdf_parse import MIN_LABELS, read_layout
 from pipeline.forms.sandbox import reading_to_data
@@ -50,13 +51,25 @@ def page_images(data: bytes, filename: str | None, options: dict[str, Any], dpi:
     for grey, known_dpi in pages:
         page = prep.prepare(grey, dpi=known_dpi, target_dpi=int(options["ocr_dpi"]), photo=True,
                             detect_orientation=engine.orientation)
-        scale = dpi / page.dpi
-        small = page.straight.resize((max(1, round(page.straight.width * scale)),
-                                      max(1, round(page.straight.height * scale))))
-        buf = io.BytesIO()
-        small.save(buf, format="PNG", optimize=True)
-        out.append(buf.getvalue())
+        out.append(_png(page, dpi))
     return out
+
+
+def _png(page: prep.PreparedPage, dpi: int) -> bytes:
+    scale = dpi / page.dpi
+    small = page.straight.resize((max(1, round(page.straight.width * scale)),
+                                  max(1, round(page.straight.height * scale))))
+    buf = io.BytesIO()
+    # Not optimize=True: it tries every filter and costs a second a page for a tenth of the size.
+    small.save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def _picture(page: prep.PreparedPage, number: int) -> PagePicture:
+    """The page as the case page shows it, made while it is at hand (no second straightening)."""
+    png = _png(page, PAGE_DPI)
+    width, height = png_size(png)
+    return PagePicture(number, png, width, height, round(width * 72 / PAGE_DPI, 2), round(height * 72 / PAGE_DPI, 2))
 
 
 # -- pages in -----------------------------------------------------------------------------------
@@ -148,6 +161,7 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
     defs = definitions()
     pages: list[PageData] = []
     all_words: dict[int, list[ConfWord]] = {}
+    pictures: list[PagePicture] = []
     notes: list[str] = []
     confident = ""
     found: FormDefinition | None = None
@@ -157,6 +171,7 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
             break
         page = prep.prepare(grey, dpi=dpi, target_dpi=target, photo=True, detect_orientation=engine.orientation)
         notes += [f"page {number}: {n}" for n in page.notes]
+        pictures.append(_picture(page, number))
         ocr_words = engine.read_words(page.image, round(page.dpi)) if page.ink > 0.001 else []
         words = to_points(ocr_words, page.dpi)
         confident += " " + " ".join(w.text for w in words if w.conf >= CONFIDENT)
@@ -185,7 +200,7 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
     fields = {path: _with_confidence(fv, all_words, sizes) for path, fv in fields.items()}
     centres = [_with_confidence(fv, all_words, sizes) for fv in collector.centres]
     reading = FormReading(form=found.name, filename=filename, format=fmt, method="ocr", fields=fields,
-                          centres=centres)
+                          centres=centres, pictures=pictures)
     reading.source_extra = {"ocr": {"engine": "tesseract", "languages": engine.languages(), "pages": len(pages),
                                     "dpi": target, "notes": notes}}
     return reading

@@ -94,17 +94,25 @@
     }
   });
 
-  /* --- a field's row lights its place in the original (PDF box or Word cell) --- */
-  function light(row, on) {
+  /* --- a field's row lights its place in the original: a box on a page picture (by field and, for a
+         centre, its position) or a cell of the Word form (by the place the reader recorded) --- */
+  function targets(row) {
     var key = row.getAttribute("data-box");
-    $$("[data-key]").forEach(function (el) {
-      if (el.getAttribute("data-key") === key) {
-        el.classList.toggle("lit", on);
-        if (on && row === doc.activeElement && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
-      }
+    var field = row.getAttribute("data-field");
+    var index = row.getAttribute("data-index");
+    return $$("[data-key], rect[data-field]").filter(function (el) {
+      if (key && el.getAttribute("data-key") === key) return true;
+      return el.tagName.toLowerCase() === "rect" && el.getAttribute("data-field") === field &&
+        (index === null || el.getAttribute("data-index") === index);
     });
   }
-  $$("[data-box]").forEach(function (row) {
+  function light(row, on) {
+    targets(row).forEach(function (el) {
+      el.classList.toggle("lit", on);
+      if (on && row === doc.activeElement && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
+    });
+  }
+  $$("tr[data-field], tr[data-box]").forEach(function (row) {
     row.addEventListener("mouseenter", function () { light(row, true); });
     row.addEventListener("mouseleave", function () { light(row, false); });
     row.addEventListener("focusin", function () { light(row, true); });
