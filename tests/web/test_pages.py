@@ -303,7 +303,8 @@ def test_a_pdfs_pages_are_pictures_with_each_values_box_tied_to_its_row(logged_i
         task_id = t.id
     html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
     assert f'href="/oppgave/{task_id}/side/1.png"' in html
-    assert re.search(r'<rect class="box" data-field="applicant.first_name"\s+x="200.0" y="300.5"', html)
+    # The reader's box (200, 300.5)-(400, 320), framed with a little margin.
+    assert re.search(r'<rect class="box" data-field="applicant.first_name"\s+x="198.5" y="299.0"', html)
     assert 'id="felt-applicant.first_name"\n        data-field="applicant.first_name"' in html  # its row
     assert "side 1" in html and "side 2" not in html  # page numbers as people count them
     resp = logged_in.get(f"/oppgave/{task_id}/side/1.png")
