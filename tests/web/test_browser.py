@@ -209,6 +209,8 @@ def _no_sideways_scroll(page, width: int) -> None:  # type: ignore[no-untyped-de
 
 
 def _blur(page) -> None:  # type: ignore[no-untyped-def]
+    """Ready for a shortcut: the page (and so its deferred script) loaded, nothing focused."""
+    page.wait_for_load_state("load")
     page.evaluate("document.activeElement && document.activeElement.blur()")
 
 
@@ -296,7 +298,8 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             page.wait_for_url(first_case)
             shot("case-needs-info")
             choice = page.locator("form.choice button").first
-            choice.click()
+            with page.expect_navigation():
+                choice.click()
             assert page.locator(".flash").count() == 1
             if "Til vurdering" in page.locator("h1").inner_text():
                 here = page.url
@@ -318,7 +321,8 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             assert box is not None and box["width"] >= 200 and box["x"] >= 0
             assert box["x"] + box["width"] <= size["width"]
             field.fill("ola.olsen@fjordtun-mottak.no")
-            page.click("section.correct button[type=submit]")
+            with page.expect_navigation():
+                page.click("section.correct button[type=submit]")
             assert page.locator(".flash").count() == 1
             shot("case-corrected")
 
@@ -332,12 +336,14 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             assert page.evaluate("document.activeElement.id") == "avslag-tekst"
             page.keyboard.type("Personen skal ikke ha rollen ved dette mottaket.")
             page.fill("#avslag-intern", "Avtalt med leder på telefon.")
-            page.click("form#avslag button[type=submit]")
+            with page.expect_navigation():
+                page.click("form#avslag button[type=submit]")
             preview = page.locator("#forhandsvisning")
             assert "Begrunnelse: Personen skal ikke ha rollen ved dette mottaket." in preview.inner_text()
             assert "Avtalt med leder" not in preview.inner_text()
             shot("reject-preview")
-            page.click("button:has-text('Avslå og send e-posten')")
+            with page.expect_navigation():
+                page.click("button:has-text('Avslå og send e-posten')")
             assert "er avslått" in page.locator(".flash").first.inner_text()
 
             # The PDF at page width, the field's box lit when its row is hovered or focused.
@@ -367,7 +373,8 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             assert page.locator(".docx table.docx-table").count() >= 1
             assert "mottaksadministratorer:" in page.locator(".finding.warning").first.inner_text()
             # Take the case.
-            page.click("section.decision button:has-text('Ta saken')")
+            with page.expect_navigation():
+                page.click("section.decision button:has-text('Ta saken')")
             assert "Du har saken." in page.locator("section.decision").inner_text()
             shot("case-docx")
 
@@ -377,7 +384,8 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             assert clean >= 3
             page.check("input[data-select-all]")
             assert page.locator("input[data-clean]:checked").count() == clean
-            page.click("form#godkjenn-valgte button[type=submit]")
+            with page.expect_navigation():
+                page.click("form#godkjenn-valgte button[type=submit]")
             assert f"{clean} saker er godkjent" in page.locator(".flash").first.inner_text()
             shot("bulk-approved")
 
