@@ -15,6 +15,7 @@ shorter than a trigram).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -62,10 +63,25 @@ def _has(term: str) -> ColumnElement[bool]:
     return TaskSearch.text.contains(term, autoescape=True)
 
 
+# How many cases hold a trigram only chooses how a search is answered, never what it finds, so a count
+# may be a little old: kept a minute per process, a case walked in a searched view costs no recount.
+_COUNTS: dict[tuple[str, int], tuple[float, int]] = {}
+_COUNTS_SECONDS = 60.0
+_COUNTS_MAX = 5000
+
+
 def _postings(session: Session, gram: str, bound: int) -> int:
     """How many cases hold this trigram, counted up to `bound` (a bounded range scan of the index)."""
+    now = time.monotonic()
+    cached = _COUNTS.get((gram, bound))
+    if cached is not None and now - cached[0] < _COUNTS_SECONDS:
+        return cached[1]
     counted = select(TaskGram.task_id).where(TaskGram.gram == gram).limit(bound).subquery()
-    return session.scalar(select(func.count()).select_from(counted)) or 0
+    n = session.scalar(select(func.count()).select_from(counted)) or 0
+    if len(_COUNTS) >= _COUNTS_MAX:
+        _COUNTS.clear()
+    _COUNTS[(gram, bound)] = (now, n)
+    return n
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,8 @@ def _plan(session: Session, query: QueueQuery) -> _Plan:
             if n <= bound:
                 if bound > _IN_LIST_MAX:
                     return _Plan(sqlite, words, gram=gram)
-                return _Plan(sqlite, words, ids=_checked(session, gram, words) if n else set())
+                # (Read even when counted empty: the count may be a minute old.)
+                return _Plan(sqlite, words, ids=_checked(session, gram, words))
     return _Plan(sqlite, words)
 
 
@@ -108,9 +125,10 @@ def _checked(session: Session, gram: str, words: tuple[str, ...]) -> set[int]:
 
 def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ignore[type-arg]
     states = STATE_FILTERS.get(query.state, OPEN_STATES)
-    if states is None and plan.words and plan.sqlite:
-        # Searching all states: still name them, so that SQLite walks the (state, created_at) index
-        # instead of reading thousands of wide task rows. (PostgreSQL plans better without.)
+    if states is None and plan.words and plan.sqlite and plan.ids is None and plan.gram is None:
+        # Checking the text of all cases in queue order: still name the states, so that SQLite walks the
+        # (state, created_at) index instead of reading thousands of wide task rows. (PostgreSQL plans
+        # better without, and so does SQLite when it starts from the postings.)
         states = tuple(STATES)
     if states is not None:
         stmt = stmt.where(Task.state.in_(states))

@@ -109,7 +109,9 @@ def test_queue_many_word_search_falls_back_to_subqueries_for_many_hits(logged_in
         seed.task(s, 2, first="Per", last="Berg", mobile="+4748000002", centres=[("Dale mottak", None, None)])
     # A few hits: a list of ids; more: the database reads a trigram's postings; a common word: the
     # database checks the text in queue order. The answer is the same.
-    for in_list, postings in ((queue_query._IN_LIST_MAX, queue_query._POSTINGS_MAX), (0, 20000), (0, 0)):
+    for few, in_list, postings in ((200, 2000, 20000), (0, 0, 20000), (0, 0, 0)):
+        monkeypatch.setattr(queue_query, "_COUNTS", {})
+        monkeypatch.setattr(queue_query, "_FEW", few)
         monkeypatch.setattr(queue_query, "_IN_LIST_MAX", in_list)
         monkeypatch.setattr(queue_query, "_POSTINGS_MAX", postings)
         html = logged_in.get("/", query_string={"q": "per hansen"}).get_data(as_text=True)
