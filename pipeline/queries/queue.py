@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from pipeline.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
@@ -180,9 +180,9 @@ def neighbours(session: Session, query: QueueQuery, task_id: int) -> tuple[int |
     plan = _plan(session, replace(query, page=1))
     if plan.ids is not None and not plan.ids:
         return None, None
-    at, i = here
-    later = or_(Task.created_at > at, and_(Task.created_at == at, Task.id > i))
-    earlier = or_(Task.created_at < at, and_(Task.created_at == at, Task.id < i))
+    # Row values, so that both databases read the (created_at, id) index from this case on.
+    position = tuple_(Task.created_at, Task.id)
+    later, earlier = position > tuple_(*here), position < tuple_(*here)
     after, before = (earlier, later) if query.newest_first else (later, earlier)
     order = _order(query)
     reverse = (Task.created_at, Task.id) if query.newest_first else (Task.created_at.desc(), Task.id.desc())
