@@ -144,7 +144,9 @@ def provenance_text(where: Any) -> str:
             # Pages and lines are counted from 1 in the reading already; indexes into the document's
             # structure (table, row, cell, paragraph) from 0 (forms.model.Provenance).
             parts.append(f"{word} {value if key in COUNTED_FROM_ONE else value + 1}")
-    for key in ("field", "name", "tag", "alias"):
+    # A PDF form field's name is the form maker's internal one ("operator_name"): for "Tekniske detaljer",
+    # not for the operator's line; a Word control's alias or tag is what its author called it.
+    for key in () if where.get("kind") == "acroform" else ("field", "name", "tag", "alias"):
         if where.get(key):
             parts.append(f"felt «{where[key]}»")
             break
