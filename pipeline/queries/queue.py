@@ -105,20 +105,24 @@ def _plan(session: Session, query: QueueQuery) -> _Plan:
     # Rarest first, in widening passes: most searches end in the first, which reads at most a few
     # hundred index entries per trigram.
     counted: dict[str, int] = {}
-    for bound, limit in ((_FEW, len(candidates)), (_IN_LIST_MAX, 6), (_POSTINGS_MAX, 3)):
+    for bound, limit in ((_FEW, len(candidates)), (_IN_LIST_MAX, 6)):
         for gram in sorted(candidates, key=lambda g: counted.get(g, 0))[:limit]:
             n = counted[gram] = _postings(session, gram, bound + 1)
             if n <= bound:
-                if bound > _IN_LIST_MAX:
-                    return _Plan(sqlite, words, gram=gram)
                 # (Read even when counted empty: the count may be a minute old.)
                 return _Plan(sqlite, words, ids=_checked(session, gram, words))
-    return _Plan(sqlite, words)
+    # No rare trigram: the one held by the fewest cases, if few enough to be worth reading.
+    spread = [g for w in words for g in word_grams(w)[:4]]  # a few of each word's, likely rarest first
+    n, gram = min((_postings(session, g, _POSTINGS_MAX + 1), g) for g in spread)
+    return _Plan(sqlite, words, gram=gram if n <= _POSTINGS_MAX else None)
 
 
 def _checked(session: Session, gram: str, words: tuple[str, ...]) -> set[int]:
-    """The cases in this trigram's postings whose text holds every word."""
-    postings = select(TaskGram.task_id).where(TaskGram.gram == gram)
+    """The cases in this trigram's postings whose text holds every word. The postings are read first and
+    passed as a list: given a subquery, PostgreSQL guesses the text match rare and scans every text."""
+    postings = list(session.scalars(select(TaskGram.task_id).where(TaskGram.gram == gram)))
+    if not postings:
+        return set()
     return set(session.scalars(select(TaskSearch.task_id).where(TaskSearch.task_id.in_(postings),
                                                                *[_has(w) for w in words])))
 
