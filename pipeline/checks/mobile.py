@@ -10,9 +10,9 @@ from phonenumbers import PhoneNumberType
 
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
+from pipeline.registry.lookup import RegistryLookup
 from pipeline.registry.names import fold_text
 from pipeline.registry.validate import MOBILE_TYPES, e164, email_key
-from pipeline.registry.view import RegistryView
 
 # Words people write around a number: "(privat)", "Mob:", "tlf.", "mobil nr".
 _NOISE = re.compile(r"\((?:privat|jobb|arbeid|mobil)\)|\b(?:mob(?:il)?(?:\s*nr)?|tlf|telefon|privat|jobb)\b\.?:?",
@@ -65,7 +65,7 @@ def same_person(first: str | None, last: str | None, email: str | None,
                 and fold_text(f"{first} {last}") == fold_text(f"{other_first} {other_last}"))
 
 
-def check_duplicate(view: RegistryView, mobile: str, *, first: str | None, last: str | None,
+def check_duplicate(view: RegistryLookup, mobile: str, *, first: str | None, last: str | None,
                     email: str | None, exclude_task_id: int | None = None) -> tuple[str | None, Finding | None]:
     """(registry user the applicant already is, or None; mobile.duplicate or None).
 
