@@ -13,6 +13,7 @@
     │   ├── SourceError                mail.source
     │   └── OutboxError                mail.outbox
     ├── RegistryImportError            registry.invalid
+    ├── RegistryChangeError            registry.*  (a grant or removal the registry cannot take)
     ├── IllegalTransition              task.illegal_transition
     └── ConfigError                    config.invalid
 
@@ -109,6 +110,14 @@ class OutboxError(MailError):
 
 class RegistryImportError(PipelineError):
     code = "registry.invalid"
+
+
+class RegistryChangeError(PipelineError):
+    """A grant or a removal that the registry cannot take as asked (a missing or taken user id, a mobile
+    held by another active user, a role the user does not hold); the code says which."""
+
+    code = "registry.conflict"
+    message_no = "Registeret kan ikke endres slik."
 
 
 class IllegalTransition(PipelineError):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.checks.model import is_blocking
 from pipeline.db.models import Task
-from pipeline.domain import CENTRES, FIELD_LABELS, ROLE
+from pipeline.domain import CENTRES, FIELD_LABELS, GRANT, REMOVAL, ROLE
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
 from pipeline.replies import fields_as_read
 from pipeline.settings import Settings
@@ -65,6 +65,7 @@ def task_json(task: Task, message_id: str | None, *, full: bool = False) -> dict
     out: dict[str, Any] = {
         "id": task.id,
         "case_ref": task.case_ref,
+        "kind": task.kind or GRANT,
         "state": task.state,
         "message_id": message_id,
         "sender": task.sender,
@@ -80,6 +81,13 @@ def task_json(task: Task, message_id: str | None, *, full: bool = False) -> dict
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }
+    if task.kind == REMOVAL:
+        # The contract: the registry user whose role ends, and the centres where it ends.
+        out["user_id"] = task.user_id
+        out["centres"] = [{"mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres]
+        out["origin"] = task.origin
+        out["reason"] = task.reason
+        out["review_id"] = task.review_id
     if full:
         out["findings"] = [{"code": f.code, "severity": f.severity, "field": f.field, "message": f.message_no,
                             "message_en": f.message_en, "details": f.details} for f in task.findings]
@@ -92,10 +100,15 @@ def task_json(task: Task, message_id: str | None, *, full: bool = False) -> dict
     return out
 
 
+EXPORT_ACTIONS = {GRANT: "opprett", REMOVAL: "fjern"}
+
+
 def export_row(task: Task) -> dict[str, Any]:
-    """What an operator types into IMDinett to create the user."""
+    """What an operator does in IMDinett: create the user (or add centres to it), or take the role off it."""
     return {
+        "action": EXPORT_ACTIONS.get(task.kind or GRANT, task.kind),
         "case_ref": task.case_ref,
+        "user_id": task.user_id if task.kind == REMOVAL else task.extends_user_id,
         "first_name": task.first_name,
         "last_name": task.last_name,
         "name": " ".join(p for p in (task.first_name, task.last_name) if p),
@@ -129,6 +142,8 @@ def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
         problems=list(dict.fromkeys(f.message_no for f in task.findings if is_blocking(f.code))),
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,
+        task_kind=task.kind or "grant",
+        verified=not any(f.code == "sender.unverified" for f in task.findings),
     )
     return ctx
 
