@@ -177,9 +177,3 @@ def outbox_from_settings(settings: Settings) -> FolderOutbox | SmtpOutbox:
     return SmtpOutbox(smtp.host, smtp.port, security=smtp.security, user=smtp.user, password=smtp.password,
                       timeout=smtp.timeout, sender=settings.reply_from)
 
-
-def send_due(session_factory, outbox: Outbox, **kwargs) -> int:  # type: ignore[no-untyped-def]
-    """Send the replies that are due (see pipeline.service.replies.send_due)."""
-    from pipeline.service.replies import send_due as _send_due
-
-    return _send_due(session_factory, outbox, **kwargs)

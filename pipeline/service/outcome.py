@@ -19,7 +19,7 @@ from pipeline.db.models import Attachment, Message, Reply
 from pipeline.mail.extract import Extracted, extract_forms, mentions_form
 from pipeline.mail.parse import ParsedMail
 from pipeline.registry import RegistryView
-from pipeline.service import removal_requests, tasks
+from pipeline.service import removal_requests, reply_states, tasks
 from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings
 
@@ -110,7 +110,9 @@ def settle_earlier_replies(session: Session, message: Message) -> None:
         Reply.message_pk == message.id, Reply.task_id.is_(None), Reply.automatic.is_(True),
         Reply.kind != message.outcome, Reply.state.in_(UNSENT))).all()
     for reply in stale:
-        before, reply.state, reply.next_attempt_at = reply.state, "cancelled", None
+        before = reply_states.move(session, reply.id, "cancelled", only_from=UNSENT, next_attempt_at=None)
+        if before is None:
+            continue  # a sender claimed it meanwhile: it goes out, and the new reply follows it
         audit.record(session, audit.SYSTEM, "reply.cancelled", "reply", reply.id,
                      {"kind": reply.kind, "state": {"before": before, "after": "cancelled"},
                       "reason": f"retry: the message is now {message.outcome}", "message": message.id})
@@ -130,6 +132,8 @@ def hold_replies(session: Session, message: Message) -> None:
     held = session.scalars(select(Reply).where(Reply.message_pk == message.id, Reply.automatic.is_(True),
                                                Reply.state == "queued")).all()
     for reply in held:
-        reply.state = "draft"  # kept for an operator to send by hand; never sent automatically
+        # Kept for an operator to send by hand; never sent automatically.
+        if reply_states.move(session, reply.id, "draft", only_from=("queued",)) is None:
+            continue
         audit.record(session, audit.SYSTEM, "reply.held", "reply", reply.id,
                      {"reason": "message older than the intake window", "message": message.id})

@@ -28,16 +28,17 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
+from pipeline import audit, domain
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.outbox import Outbox, build_message, header_text
-from pipeline.replies import render
+from pipeline.render import render
+from pipeline.service import reply_states
 from pipeline.service.task_data import reply_context
 from pipeline.settings import Settings
 
@@ -52,8 +53,7 @@ _AUTO_SUBJECT = re.compile(
     r"abwesenheit|undeliverable|delivery status notification|returned mail|mail delivery)", re.IGNORECASE)
 
 
-# Not yet handed to the outbox: a 'sending' reply may already be at the relay, so it is never cancelled.
-UNSENT = ("draft", "queued", "failed")
+UNSENT = tuple(sorted(domain.UNSENT))  # not yet handed to the outbox ('sending' may be at the relay)
 
 
 def now_utc() -> datetime:
@@ -206,14 +206,12 @@ def cancel_pending(session: Session, task: Task, *, actor: str = audit.SYSTEM, r
     two writers are serialised. Replies an operator wrote (decisions, requests with a note) stay:
     a person decides whether they still apply.
     """
-    pending = session.execute(select(Reply.id, Reply.state, Reply.kind).where(
+    pending = session.execute(select(Reply.id, Reply.kind).where(
         Reply.task_id == task.id, Reply.automatic.is_(True), Reply.state.in_(UNSENT)).order_by(Reply.id)).all()
     cancelled = []
-    for reply_id, state, kind in pending:
-        done = session.execute(update(Reply).where(Reply.id == reply_id, Reply.state == state)
-                               .values(state="cancelled", next_attempt_at=None)
-                               .execution_options(synchronize_session="fetch"))
-        if done.rowcount != 1:
+    for reply_id, kind in pending:
+        state = reply_states.move(session, reply_id, "cancelled", only_from=tuple(UNSENT), next_attempt_at=None)
+        if state is None:
             continue
         cancelled.append(reply_id)
         audit.record(session, actor, "reply.cancelled", "reply", reply_id,
@@ -227,13 +225,13 @@ def release_draft(session: Session, reply_id: int, *, actor: str) -> Reply:
     reply = session.get(Reply, reply_id, with_for_update=True)
     if reply is None:
         raise PipelineError(f"no reply {reply_id}", code="reply.not_found")
-    if reply.state != "draft":
+    before = reply_states.move(session, reply_id, "queued", only_from=("draft",), next_attempt_at=None)
+    if before is None:
         raise IllegalTransition(f"reply {reply_id} is {reply.state}: only a draft can be released for sending",
                                 message_no="Bare et svarutkast kan sendes herfra.")
-    reply.state = "queued"
-    reply.next_attempt_at = None
+    session.refresh(reply)
     audit.record(session, actor, "reply.released", "reply", reply.id,
-                 {"task": reply.task_id, "kind": reply.kind, "state": {"before": "draft", "after": "queued"}})
+                 {"task": reply.task_id, "kind": reply.kind, "state": {"before": before, "after": "queued"}})
     return reply
 
 
@@ -296,12 +294,12 @@ def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta) 
         if reply.state == "sending":
             log.warning("reply %s was left in 'sending' (crash?): sending again with the same Message-ID", reply.id)
             audit.record(session, audit.SYSTEM, "reply.resend_after_crash", "reply", reply.id, {})
-        # Compare-and-set so that two workers on SQLite (no SKIP LOCKED) cannot both claim it.
-        done = session.execute(
-            update(Reply).where(Reply.id == reply.id, Reply.state == reply.state, Reply.attempts == reply.attempts)
-            .values(state="sending", attempts=reply.attempts + 1, next_attempt_at=now + lease)
-        )
-        return reply.id if done.rowcount == 1 else -1
+        # Compare-and-set (state and attempts) so that two workers on SQLite (no SKIP LOCKED) cannot both
+        # claim it, not even a reply left in 'sending' whose lease both see expired.
+        left = reply_states.move(session, reply.id, "sending", only_from=(reply.state,),
+                                 also=Reply.attempts == reply.attempts,
+                                 attempts=reply.attempts + 1, next_attempt_at=now + lease)
+        return reply.id if left is not None else -1
 
 
 def send_due(session_factory: sessionmaker[Session], outbox: Outbox, *, now: datetime | None = None,
@@ -324,16 +322,15 @@ def send_due(session_factory: sessionmaker[Session], outbox: Outbox, *, now: dat
         except PipelineError as exc:
             permanent = bool(getattr(exc, "permanent", False)) or attempts >= max_attempts
             with unit_of_work(session_factory) as session:
-                session.execute(update(Reply).where(Reply.id == reply_id, Reply.state == "sending").values(
-                    state="failed", last_error=exc.message[:2000],
-                    next_attempt_at=None if permanent else at + backoff(attempts)))
+                reply_states.move(session, reply_id, "failed", only_from=("sending",), last_error=exc.message[:2000],
+                                  next_attempt_at=None if permanent else at + backoff(attempts))
                 audit.record(session, audit.SYSTEM, "reply.failed", "reply", reply_id,
                              {"error": exc.message[:500], "attempts": attempts, "gave_up": permanent})
             log.warning("reply %s not sent (attempt %s): %s", reply_id, attempts, exc.message)
             continue
         with unit_of_work(session_factory) as session:
-            session.execute(update(Reply).where(Reply.id == reply_id, Reply.state == "sending").values(
-                state="sent", sent_at=now_utc(), next_attempt_at=None, last_error=None))
+            reply_states.move(session, reply_id, "sent", only_from=("sending",), sent_at=now_utc(),
+                              next_attempt_at=None, last_error=None)
             audit.record(session, audit.SYSTEM, "reply.sent", "reply", reply_id, {"attempts": attempts})
         sent += 1
     return sent

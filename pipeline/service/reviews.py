@@ -60,7 +60,7 @@ from pipeline.errors import PipelineError
 from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo
 from pipeline.removal_text import Person, read_review_answer
-from pipeline.replies import render
+from pipeline.render import render
 from pipeline.service import removals
 from pipeline.service.replies import now_utc, plain_address, refused_because
 from pipeline.settings import Settings

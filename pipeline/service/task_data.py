@@ -8,7 +8,7 @@ from pipeline.checks.model import is_blocking
 from pipeline.db.models import Task
 from pipeline.domain import CENTRES, FIELD_LABELS, GRANT, REMOVAL, ROLE
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
-from pipeline.replies import fields_as_read
+from pipeline.render import fields_as_read
 from pipeline.settings import Settings
 
 CENTRE_SEPARATORS = (";", "\n")

@@ -18,7 +18,6 @@ automatic replies about the old form that have not gone out yet are cancelled (r
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -27,11 +26,12 @@ from sqlalchemy.orm import Session
 
 from pipeline import audit
 from pipeline.checks.model import CheckResult, Finding, is_blocking
+from pipeline.clock import now_utc
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
 from pipeline.domain import ACTIONS, REMOVAL, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
-from pipeline.replies import EMPTY
+from pipeline.render import EMPTY
 from pipeline.service import replies
 
 # Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).
@@ -45,10 +45,6 @@ __all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "correct", "
 OPEN_STATES = tuple(sorted(UNDECIDED))
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def _transition(session: Session, task: Task, action: str, *, actor: str, to: str | None = None,
                 details: dict[str, Any] | None = None) -> None:
     """The one gate for state changes: refuse what domain.ACTIONS does not allow, audit what it does."""
@@ -57,8 +53,21 @@ def _transition(session: Session, task: Task, action: str, *, actor: str, to: st
     task.state = target
     if before != target:
         task.state_changed_at = now_utc()
+    # Every audited change is a new version of the case: a decision drawn from an older one is refused.
+    if action != "open":
+        task.version = (task.version or 1) + 1
+    task.changed_by = actor
     audit.record(session, actor, f"task.{action}", "task", task.id,
                  {"state": {"before": before, "after": target}, **(details or {})})
+
+
+def take(session: Session, task_id: int, *, actor: str) -> Task:
+    """The operator takes the case: others see who works on it and may still take it over."""
+    task = _get(session, task_id)
+    previous = task.owner
+    _transition(session, task, "take", actor=actor, details={"owner": {"before": previous, "after": actor}})
+    task.owner, task.owner_at = actor, now_utc()
+    return task
 
 
 def _get(session: Session, task_id: int) -> Task:
@@ -254,7 +263,8 @@ def record_answer(session: Session, task: Task, message: Message, *, actor: str 
     audit.record(session, actor, "task.answered_without_form", "task", task.id, {"message": message.id})
 
 
-def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None) -> Task:
+def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None,
+            bulk: bool = False) -> Task:
     task = _get(session, task_id)
     from pipeline.service.removals import check_approvable
 
@@ -265,8 +275,8 @@ def approve(session: Session, task_id: int, *, actor: str, override_reason: str 
         raise IllegalTransition(
             f"task {task.case_ref} has blocking findings ({', '.join(blocking)}): approve with an override reason",
             message_no="Saken har feil som hindrer godkjenning. Godkjenn med en begrunnelse for overstyring.")
-    _transition(session, task, "approve", actor=actor,
-                details={"override_reason": override, "blocking": blocking} if override else {})
+    details: dict[str, Any] = {"override_reason": override, "blocking": blocking} if override else {}
+    _transition(session, task, "approve", actor=actor, details={**details, **({"bulk": True} if bulk else {})})
     task.override_reason = override
     return task
 

@@ -1,0 +1,176 @@
+"""An operator's decisions on a case, each one unit of work.
+
+    approve(db, ref, *, actor, override_reason=None, expect_version=None, expect_state=None) -> Decided
+    reject(db, ref, *, actor, reason, ...)          request_info(db, ref, *, actor, note=None, ...)
+    mark_done(db, ref, *, actor, user_id=None, ...) correct(db, ref, *, actor, changes, ...)
+    take(db, ref, *, actor, ...)                    approve_clean(db, refs, *, actor) -> list[BulkResult]
+
+The decision, its audit record and the reply it drafts commit together or not at all; the CLI and the
+web call these and never commit themselves. `ref` is a task id or a case reference ("2026-0042").
+
+Two people on one case: every decision names the version of the case it was drawn from
+(`expect_version`, carried by every form on the case page; `expect_state` for the CLI's
+`--expect-state`). When the case has changed since, the decision is refused with `StaleCase`, which
+says who changed it, how and when, and what it is now; nothing is saved or sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.clock import ui_time
+from pipeline.db.models import AuditEvent, Message, Task
+from pipeline.db.session import unit_of_work
+from pipeline.domain import state_label
+from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.service import tasks
+from pipeline.service.task_data import has_blocking, task_json
+from pipeline.settings import Settings
+
+Database = sessionmaker[Session]
+
+
+class StaleCase(IllegalTransition):
+    code = "task.stale"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What a decision left: the case as it is now, and its queue row (the `queue list --json` contract)."""
+
+    id: int
+    case_ref: str
+    kind: str
+    state: str
+    version: int
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    ref: str
+    ok: bool
+    message_no: str
+
+
+def find(session: Session, ref: int | str, *, lock: bool = False) -> Task:
+    """The task with this id or case reference, or PipelineError task.not_found."""
+    text = str(ref).strip()
+    query = select(Task)
+    if text.isdigit():
+        query = query.where(Task.id == int(text))
+    elif "-" in text:
+        query = query.where(Task.case_ref == text)
+    else:
+        raise PipelineError(f"no task {text!r}: give an id or a case reference like 2026-0042",
+                            code="task.not_found", message_no=f"Fant ingen sak «{text}».")
+    task = session.scalar(query.with_for_update() if lock else query)
+    if task is None:
+        raise PipelineError(f"no task {text}", code="task.not_found", message_no=f"Fant ingen sak «{text}».")
+    return task
+
+
+def _guard(session: Session, task: Task, expect_version: int | None, expect_state: str | None) -> None:
+    if expect_version is None and expect_state is None:
+        return
+    if (expect_version is None or task.version == expect_version) and (
+            expect_state is None or task.state == expect_state):
+        return
+    last = session.scalar(select(AuditEvent).where(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id),
+                                                   AuditEvent.action != "task.open")
+                          .order_by(AuditEvent.id.desc()).limit(1))
+    who = task.changed_by or (last.actor if last else "systemet")
+    what = _change_words(last.action) if last else "endret den"
+    when = ui_time(last.at) if last else ui_time(task.updated_at)
+    now = state_label(task.state, task.kind)
+    raise StaleCase(
+        f"task {task.case_ref} changed since it was shown (version {task.version}, state {task.state}, "
+        f"last change {last.action if last else '?'} by {who}); nothing was done",
+        message_no=f"Saken {task.case_ref} er endret siden du åpnet den: {who} {what} {when}. "
+                   f"Den har nå status «{now}». Ingenting er lagret eller sendt; se over saken og prøv igjen.",
+    )
+
+
+def _change_words(action: str) -> str:
+    """'godkjente den', 'tok saken', ... for the stale-case message."""
+    return {
+        "task.approve": "godkjente den", "task.reject": "avslo den", "task.request_info": "ba om opplysninger",
+        "task.provision": "merket den som utført", "task.correct": "rettet felt", "task.take": "tok saken",
+        "task.answer": "(avsenderen) svarte", "task.clear": "fikk den klar til vurdering",
+        "task.block": "fikk et svar som mangler opplysninger", "task.supersede": "erstattet den",
+        "task.confirm_reading": "bekreftet opplesningen",
+    }.get(action, "endret den")
+
+
+def _decide(db: Database, ref: int | str, action: Callable[[Session, int], Task], *,
+            expect_version: int | None, expect_state: str | None) -> Decided:
+    with unit_of_work(db) as session:
+        task = find(session, ref, lock=True)
+        _guard(session, task, expect_version, expect_state)
+        task = action(session, task.id)
+        session.flush()
+        message_id = session.scalar(select(Message.message_id).where(Message.id == task.message_pk))
+        return Decided(task.id, task.case_ref, task.kind, task.state, task.version, task_json(task, message_id))
+
+
+def approve(db: Database, ref: int | str, *, actor: str, override_reason: str | None = None,
+            expect_version: int | None = None, expect_state: str | None = None) -> Decided:
+    return _decide(db, ref, lambda s, tid: tasks.approve(s, tid, actor=actor, override_reason=override_reason),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
+def reject(db: Database, ref: int | str, *, actor: str, reason: str, settings: Settings | None = None,
+           expect_version: int | None = None, expect_state: str | None = None) -> Decided:
+    return _decide(db, ref, lambda s, tid: tasks.reject(s, tid, actor=actor, reason=reason, settings=settings),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
+def request_info(db: Database, ref: int | str, *, actor: str, note: str | None = None,
+                 settings: Settings | None = None, expect_version: int | None = None,
+                 expect_state: str | None = None) -> Decided:
+    return _decide(db, ref, lambda s, tid: tasks.request_info(s, tid, actor=actor, note=note, settings=settings),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
+def mark_done(db: Database, ref: int | str, *, actor: str, user_id: str | None = None,
+              settings: Settings | None = None, expect_version: int | None = None,
+              expect_state: str | None = None) -> Decided:
+    """The task was carried out in IMDinett (a grant: the user created; a removal: the role taken away)."""
+    return _decide(db, ref, lambda s, tid: tasks.mark_provisioned(s, tid, actor=actor, user_id=user_id,
+                                                                  settings=settings),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
+def correct(db: Database, ref: int | str, *, actor: str, changes: dict[str, Any], settings: Settings | None = None,
+            expect_version: int | None = None, expect_state: str | None = None) -> Decided:
+    return _decide(db, ref, lambda s, tid: tasks.correct(s, tid, actor=actor, changes=changes, settings=settings),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
+def take(db: Database, ref: int | str, *, actor: str, expect_version: int | None = None) -> Decided:
+    return _decide(db, ref, lambda s, tid: tasks.take(s, tid, actor=actor), expect_version=expect_version,
+                   expect_state=None)
+
+
+def approve_clean(db: Database, refs: Sequence[tuple[int | str, int | None]], *, actor: str) -> list[BulkResult]:
+    """Approve several cases at once, each in its own unit of work and audited on its own; a case with a
+    blocking finding, or one that changed since the list was shown, is left as it is and said why."""
+    results = []
+    for ref, version in refs:
+        try:
+            with unit_of_work(db) as session:
+                task = find(session, ref, lock=True)
+                _guard(session, task, version, None)
+                if has_blocking(task):
+                    raise IllegalTransition(f"task {task.case_ref} has blocking findings",
+                                            message_no=f"{task.case_ref} har feil som må løses først.")
+                tasks.approve(session, task.id, actor=actor, bulk=True)
+                results.append(BulkResult(task.case_ref, True, f"{task.case_ref} er godkjent."))
+        except PipelineError as exc:
+            results.append(BulkResult(str(ref), False, exc.message_no))
+    return results
