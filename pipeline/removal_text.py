@@ -167,8 +167,10 @@ def _read(text: str, people: Sequence[Person], sender: str | None) -> Reading:
     evidence: list[str] = []
     anonymous: list[str] = []  # sentences that ask without naming anyone ("Kan dere fjerne tilgangen?")
     intent = False
+    heading = False  # the paragraph before ended with "Disse har sluttet:"
     for paragraph in _sentences(text):
-        scope = False  # "Disse har sluttet:" puts the lines below it in scope
+        scope = heading  # "Disse har sluttet:" puts the lines below it in scope (after a blank line too)
+        heading = False
         for s in paragraph:
             full, partial = _mentions(s, people)
             asks = _asks(s, bool(full or partial))
@@ -180,6 +182,7 @@ def _read(text: str, people: Sequence[Person], sender: str | None) -> Reading:
             evidence.append(s.raw)
             if asks and s.raw.rstrip().endswith(":"):
                 scope = True
+                heading = s is paragraph[-1]
                 continue
             if _STAYS.search(s.folded) or _EXCEPTION.search(s.folded):
                 unclear.append(f"the sentence also says someone stays: {s.raw!r}")

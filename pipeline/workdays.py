@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-OSLO = ZoneInfo("Europe/Oslo")
+from pipeline.clock import OSLO
 
 
 @cache

@@ -45,6 +45,8 @@ def test_several_people_in_a_list_or_one_sentence():
     r = read_removal("Disse har sluttet og skal ikke lenger ha tilgang:\n- Ola Nordmann\n- Anne Ødegård\n", PEOPLE)
     assert r.named == ("U1", "U3") and r.certain
     assert read_removal("Ola Nordmann og Anne Ødegård har sluttet.", PEOPLE).named == ("U1", "U3")
+    spaced = "Disse to har sluttet:\n\n- Ola Nordmann\n- Anne Ødegård\n\nTakk for hjelpen.\n"
+    assert read_removal(spaced, PEOPLE).named == ("U1", "U3") and read_removal(spaced, PEOPLE).certain
 
 
 @pytest.mark.parametrize(("body", "why"), [
