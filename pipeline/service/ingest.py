@@ -18,9 +18,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pipeline import audit
 from pipeline.db.models import Message
@@ -122,6 +122,8 @@ def retry_pending(session_factory: sessionmaker[Session], *, settings: Settings,
                                .order_by(Message.id)).all()
     out = []
     for _id, raw, mailbox, uidvalidity, uid in rows:
+        if raw is None:
+            continue  # purged meanwhile
         source = SourceRef(mailbox, uidvalidity, uid) if mailbox else None
         out.append(ingest(session_factory, raw, source=source, settings=settings, max_attempts=max_attempts))
     return out
@@ -145,8 +147,8 @@ def _already_seen(session: Session, sha: str, source: SourceRef | None) -> Messa
     return None
 
 
-def _source_is(source: SourceRef):  # type: ignore[no-untyped-def]
-    def eq(column, value):  # type: ignore[no-untyped-def]
+def _source_is(source: SourceRef) -> ColumnElement[bool]:
+    def eq(column: InstrumentedAttribute[int | None], value: int | None) -> ColumnElement[bool]:
         return column.is_(None) if value is None else column == value
 
     return and_(Message.mailbox == source.mailbox, eq(Message.uidvalidity, source.uidvalidity),
