@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.cli import group, json_option
 from pipeline.domain import REVIEW_STATES
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    review = sub.add_parser("review", parents=[common], help="access reviews: who holds Mottaksadministrator")
-    rsub = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    rsub = group(sub, "review", "access reviews: each driftsoperatør confirms who holds Mottaksadministrator",
+                 common, description="Periodic access reviews (certification): each driftsoperatør gets the list "
+                                     "of its Mottaksadministrator users by e-mail, and answers that it is right or "
+                                     "who should no longer have the role. Answers are read as they come in.")
     start = rsub.add_parser("start", parents=[common],
                             help="send each driftsoperatør the list of its administrators to confirm (queued "
                                  "for the next send)")
@@ -20,12 +23,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                        help="working days to answer before one reminder and overdue "
                             "(default: $PIPELINE_REVIEW_DUE_WORKING_DAYS or 10)")
     start.add_argument("--actor", default=None, help="who starts it, for the audit log (default: $USER)")
-    start.add_argument("--json", action="store_true", help="print JSON")
+    json_option(start)
     start.set_defaults(handler=_start)
     lst = rsub.add_parser("list", parents=[common], help="the reviews, their state and the tasks their answers raised")
     lst.add_argument("--state", choices=tuple(REVIEW_STATES), help="only reviews in this state")
     lst.add_argument("--campaign", type=int, metavar="N", help="only this campaign's reviews")
-    lst.add_argument("--json", action="store_true", help="print JSON")
+    json_option(lst)
     lst.set_defaults(handler=_list)
 
 

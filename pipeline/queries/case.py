@@ -19,7 +19,7 @@ from pipeline.db.models import (
     Reply,
     Task,
 )
-from pipeline.domain import FIELD_PATHS, PENDING, operator_actions
+from pipeline.domain import FIELD_PATHS, GRANT, PENDING, REMOVAL, USER_ACTIVE, operator_actions
 from pipeline.errors import PipelineError
 from pipeline.queries.rows import (
     AttachmentView,
@@ -179,13 +179,14 @@ def load(session: Session, task_id: int) -> TaskPage | None:
                                                       .order_by(AuditEvent.at, AuditEvent.id))]
     holders: list[HolderView] = []
     same: list[TaskView] = []
-    mobile = current_value(task, "applicant.mobile")
+    mobile = current_value(task, "applicant.mobile") if task.kind == GRANT else None
     if mobile:
         holders = [HolderView(u.user_id, u.first_name, u.last_name, u.email)
-                   for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile))]
+                   for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile,
+                                                                       RegistryUser.status == USER_ACTIVE))]
         same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
             select(Task).options(defer(Task.reading)).where(
-                Task.mobile == mobile, Task.id != task.id, Task.state.in_(PENDING)).limit(10))]
+                Task.mobile == mobile, Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING)).limit(10))]
     return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
@@ -269,6 +270,13 @@ def task_json(task: Task | TaskView, message_id: str | None, *, full: bool = Fal
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }
+    if task.kind == REMOVAL:
+        # The contract: the registry user whose role ends, and the centres where it ends.
+        out["user_id"] = task.user_id
+        out["centres"] = [{"mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres]
+        out["origin"] = task.origin
+        out["reason"] = task.reason
+        out["review_id"] = task.review_id
     if full:
         out["findings"] = [{"code": f.code, "severity": f.severity, "field": f.field, "message": f.message_no,
                             "message_en": f.message_en, "details": f.details} for f in task.findings]
@@ -284,7 +292,8 @@ def task_json(task: Task | TaskView, message_id: str | None, *, full: bool = Fal
 
 def case_rows(session: Session, *, state: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """Every case (oldest first) as `pipeline queue list --json` prints it."""
-    query = (select(Task, Message.message_id).join(Message, Message.id == Task.message_pk)
+    # An outer join: a removal IMDi support or an import asked for has no mail.
+    query = (select(Task, Message.message_id).outerjoin(Message, Message.id == Task.message_pk)
              .options(defer(Task.reading), selectinload(Task.centres), selectinload(Task.findings))
              .order_by(Task.id))
     if state:

@@ -44,7 +44,7 @@ class TaskView:
     kind: str
     state: str
     version: int
-    message_pk: int
+    message_pk: int | None  # None: a removal IMDi support or an import asked for
     attachment_pk: int | None
     sender: str | None
     first_name: str | None
@@ -71,6 +71,11 @@ class TaskView:
     changed_by: str | None
     centres: tuple[CentreView, ...] = ()
     findings: tuple[FindingView, ...] = ()
+    # A removal: the registry user whose role ends at `centres`, what asked for it and why.
+    user_id: str | None = None
+    origin: str | None = None
+    reason: str | None = None
+    review_id: int | None = None
 
     @property
     def name(self) -> str:
@@ -160,6 +165,7 @@ def task_view(t: Task, *, with_reading: bool = True, centres: list[TaskCentre] |
         changed_by=t.changed_by,
         centres=tuple(centre_view(c) for c in (t.centres if centres is None else centres)),
         findings=tuple(finding_view(f) for f in (t.findings if findings is None else findings)),
+        user_id=t.user_id, origin=t.origin, reason=t.reason, review_id=t.review_id,
     )
 
 

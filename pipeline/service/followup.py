@@ -16,6 +16,8 @@ from pipeline.service import replies
 from pipeline.settings import Settings
 from pipeline.workdays import add_working_days
 
+__all__ = ["add_working_days", "find_task_for_reply", "send_reminders"]
+
 _CASE_REF = re.compile(r"\[\s*IMDi-skjema\s+(\d{4}-\d{4,})\s*\]", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]+>")
 

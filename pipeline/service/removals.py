@@ -162,14 +162,26 @@ def _operator_json(operator: RegistryOperator | None) -> dict[str, Any]:
             "phone": operator.phone}
 
 
+@dataclass(frozen=True)
+class Requested:
+    id: int
+    case_ref: str
+    user_id: str
+    centres: tuple[tuple[str, str], ...]  # (mottaksnummer, name) where the role ends
+    new: bool  # False: a pending removal already covered it (that case is returned)
+
+
 def request_removal(factory: sessionmaker[Session], *, user_id: str, centres: Sequence[str] | None, reason: str,
-                    actor: str) -> Opened:
+                    actor: str) -> Requested:
     """IMDi support asks that a user's role end (the CLI's `queue remove`, the registry page's button)."""
     if not (reason or "").strip():
         raise IllegalTransition("a removal needs a reason", message_no="Oppgi hvorfor tilgangen skal fjernes.")
     with unit_of_work(factory) as session:
-        return open_removal(session, user_id=user_id, centres=centres, origin=ORIGIN_SUPPORT, reason=reason,
-                            actor=actor)
+        opened = open_removal(session, user_id=user_id.strip(), centres=centres, origin=ORIGIN_SUPPORT,
+                              reason=reason, actor=actor)
+        task = opened.task
+        return Requested(task.id, task.case_ref, task.user_id or "",
+                         tuple((c.mottaksnummer or "", c.name or c.written) for c in task.centres), opened.new)
 
 
 def check_approvable(task: Task) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
 from pipeline.checks.operator import check_sender
+from pipeline.clock import OSLO
 from pipeline.db.models import (
     AccessCampaign,
     AccessReview,
@@ -64,7 +65,7 @@ from pipeline.render import render
 from pipeline.service import removals
 from pipeline.service.replies import now_utc, plain_address, refused_because
 from pipeline.settings import Settings
-from pipeline.workdays import OSLO, add_working_days
+from pipeline.workdays import add_working_days
 
 log = logging.getLogger(__name__)
 
@@ -300,5 +301,5 @@ def removal_task_ids(session: Session, review_ids: Sequence[int]) -> dict[int, l
     if review_ids:
         for task_id, review_id in session.execute(select(Task.id, Task.review_id).where(
                 Task.review_id.in_(list(review_ids))).order_by(Task.id)):
-            out[review_id].append(task_id)
+            out.setdefault(review_id or 0, []).append(task_id)
     return out
