@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from pipeline.checks.model import is_blocking
 from pipeline.db.models import (
+    AccessReview,
     Attachment,
     AuditEvent,
     Message,
@@ -19,8 +21,10 @@ from pipeline.db.models import (
     Reply,
     Task,
 )
-from pipeline.domain import FIELD_PATHS, GRANT, PENDING, REMOVAL, USER_ACTIVE, operator_actions
+from pipeline.domain import FIELD_PATHS, GRANT, PENDING, REMOVAL, UNDECIDED, USER_ACTIVE, operator_actions
 from pipeline.errors import PipelineError
+from pipeline.queries import registry_users
+from pipeline.queries.registry_users import RegistryUserView
 from pipeline.queries.rows import (
     AttachmentView,
     AuditView,
@@ -123,6 +127,21 @@ class TaskPage:
     same_mobile_tasks: list[TaskView]
     actions: tuple[str, ...]
     has_errors: bool
+    removal: RemovalInfo | None = None
+
+
+@dataclass(frozen=True)
+class RemovalInfo:
+    """What a removal case is about, for the person who decides it."""
+
+    user: RegistryUserView | None  # None: nobody could be told with confidence (choose among `candidates`)
+    origin: str | None
+    reason: str | None
+    review_ref: str | None
+    mail_text: str | None  # the sender's own words (quoted mail cut off), for a request by e-mail
+    verdict: tuple[str, ...]  # how the mail's sender was verified: "SPF pass", "DMARC fail", ...
+    candidates: tuple[RegistryUserView, ...]  # the operator's administrators
+    ends_all: bool  # the role ends at every centre the user holds it at
 
 
 @dataclass(frozen=True)
@@ -174,7 +193,14 @@ def load(session: Session, task_id: int) -> TaskPage | None:
     conds = [and_(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id))]
     if reply_ids:
         conds.append(and_(AuditEvent.entity == "reply", AuditEvent.entity_id.in_(reply_ids)))
-    conds.append(and_(AuditEvent.entity == "message", AuditEvent.entity_id == str(task.message_pk)))
+    if task.message_pk is not None:
+        conds.append(and_(AuditEvent.entity == "message", AuditEvent.entity_id == str(task.message_pk)))
+    # What carrying the case out did to the registry user (granted, roles added or taken off, removed).
+    registry_user = task.user_id or task.provisioned_user_id
+    if registry_user and task.created_at is not None:
+        # (A second's slack: SQLite's CURRENT_TIMESTAMP, the events' default, has no fraction of a second.)
+        conds.append(and_(AuditEvent.entity == "registry_user", AuditEvent.entity_id == registry_user,
+                          AuditEvent.at >= task.created_at.replace(microsecond=0) - timedelta(seconds=1)))
     history = [audit_view(e) for e in session.scalars(select(AuditEvent).where(or_(*conds))
                                                       .order_by(AuditEvent.at, AuditEvent.id))]
     holders: list[HolderView] = []
@@ -192,7 +218,38 @@ def load(session: Session, task_id: int) -> TaskPage | None:
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
                     actions=operator_actions(task.kind, task.state),
                     # The same rule as the task service: only blocking findings need an override.
-                    has_errors=any(is_blocking(f.code) for f in task.findings))
+                    has_errors=any(is_blocking(f.code) for f in task.findings),
+                    removal=removal_info(session, task, message) if task.kind == REMOVAL else None)
+
+
+def removal_info(session: Session, task: TaskView, message: MessageView | None) -> RemovalInfo:
+    held = registry_users.user(session, task.user_id) if task.user_id else None
+    review_ref = session.scalar(select(AccessReview.ref).where(AccessReview.id == task.review_id)) \
+        if task.review_id else None
+    text = None
+    if task.message_pk:
+        raw = session.scalar(select(Message.raw).where(Message.id == task.message_pk))
+        if raw:
+            from pipeline.mail.parse import parse_message
+            from pipeline.removal_text import new_text
+
+            text = new_text(parse_message(raw).body_text)[:5000] or None
+    auth = (message.auth_results if message else None) or {}
+    verdict = tuple(f"{key.upper()} {value}" for key in ("spf", "dkim", "dmarc")
+                    if (value := _verdict(auth.get(key))))
+    ending = {c.mottaksnummer for c in task.centres}
+    return RemovalInfo(
+        user=held, origin=task.origin, reason=task.reason, review_ref=review_ref, mail_text=text, verdict=verdict,
+        candidates=tuple(registry_users.operator_users(session, task.operator_id)) if task.state in UNDECIDED else (),
+        ends_all=bool(held) and {r.mottaksnummer for r in held.admin_centres} <= ending)  # type: ignore[union-attr]
+
+
+def _verdict(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("result") or value.get("verdict")
+    if isinstance(value, list | tuple):
+        value = ", ".join(filter(None, (_verdict(v) for v in value)))
+    return str(value) if value else None
 
 
 def kind_of(data: bytes | None, filename: str | None) -> str:

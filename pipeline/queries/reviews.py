@@ -114,4 +114,16 @@ def campaigns(session: Session) -> list[CampaignRow]:
             for c in session.scalars(select(AccessCampaign).order_by(AccessCampaign.id.desc()))]
 
 
+def answer_texts(session: Session, message_pks: list[int]) -> dict[int, str]:
+    """The sender's own words in each answer (quoted mail and signature cut off), by message."""
+    from pipeline.mail.parse import parse_message
+    from pipeline.removal_text import new_text
+
+    out: dict[int, str] = {}
+    if message_pks:
+        for pk, raw in session.execute(select(Message.id, Message.raw).where(Message.id.in_(message_pks))):
+            out[pk] = new_text(parse_message(raw).body_text)[:3000] if raw else ""
+    return out
+
+
 STATES = REVIEW_STATES

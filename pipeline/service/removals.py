@@ -200,6 +200,12 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
         raise IllegalTransition(f"task {task.case_ref} is a grant: only a removal names a user to remove",
                                 message_no="Bare en sak om å fjerne tilgang kan knyttes til en bruker slik.")
     user = active_user(session, user_id)
+    if not centres and task.operator_id:
+        # Not said where: the operator's centres where the user holds the role (another operator's are not
+        # this request's to end), else all of them.
+        theirs = set(session.scalars(select(RegistryCentre.mottaksnummer)
+                                     .where(RegistryCentre.operator_id == task.operator_id)))
+        centres = [n for n in changes.admin_centres(session, user.user_id) if n in theirs] or None
     numbers = centres_to_end(session, user.user_id, centres)
     before = {"user_id": task.user_id, "centres": [c.mottaksnummer for c in task.centres]}
     tasks.transition(session, task, "assign", actor=actor,
