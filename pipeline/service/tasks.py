@@ -29,7 +29,7 @@ from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, is_blocking
 from pipeline.clock import now_utc
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
-from pipeline.domain import ACTIONS, REMOVAL, TRANSITIONS, UNDECIDED, next_state
+from pipeline.domain import ACTIONS, GRANT, REMOVAL, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
 from pipeline.registry.view import RegistryView
@@ -181,7 +181,9 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     answered = find_task_for_reply(session, message)
     # Only the same sender may update a task, and only for the same person: a form for a colleague
     # sent in the same thread is a case of its own.
-    if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
+    # A form answers (or replaces) only a grant: a removal case is never turned into one.
+    if (answered is not None and answered.kind == GRANT and answered.state in OPEN_STATES and sender
+            and answered.sender == sender
             and _about_the_same_person(answered, reading, result.applicant)):
         if reading.format == "text":
             merged, extra_findings = _body_answer(answered, reading, extra_findings)
@@ -196,7 +198,8 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)
     older = []
     if sender:
-        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.state.in_(OPEN_STATES))
+        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.kind == GRANT,
+                                                               Task.state.in_(OPEN_STATES))
                                             .order_by(Task.id).with_for_update()).all()
                  if _same_person(t, result.applicant)]
     if older:

@@ -108,3 +108,27 @@ def test_another_operators_user_is_not_matched(registry, lsettings):
     assert _ingest(registry, lsettings, "Sluttet", "Amra Rønning har sluttet.\n").outcome == "needs_info"
     [task] = _removals(registry)
     assert task.user_id is None and task.state == "needs_info"
+
+
+def test_a_form_from_the_same_sender_never_supersedes_or_answers_a_removal(registry, lsettings):
+    from tests.lifecycle.conftest import reading
+
+    _ingest(registry, lsettings, "Sluttet", "Sigrid Hagen har sluttet.\n")
+    [removal] = _removals(registry)
+    receipt = _replies(registry, removal.id)[0]
+    with unit_of_work(registry) as s:
+        # Same sender, same person (her e-mail), threaded to the removal's receipt: a grant case of its own.
+        from pipeline.checks import check_reading
+        from pipeline.registry import RegistryView
+        from pipeline.service.tasks import open_task
+        from tests.queue.factory import make_message
+
+        form = reading(first_name="Sigrid", last_name="Hagen", email="sigrid.hagen@solbakken-drift.no",
+                       mobile="406 58 646", centres=["Rena asylmottak"])
+        message = make_message(s, sender="goril.strand@solbakken-drift.no", subject=f"Re: {receipt.subject}",
+                               in_reply_to=receipt.rfc_message_id)
+        grant = open_task(s, message=message, attachment=None, reading=form,
+                          result=check_reading(form, RegistryView(s), sender=message.sender))
+        assert grant.id != removal.id and grant.kind == "grant"
+    [still] = _removals(registry)
+    assert still.state == "review" and still.superseded_by_id is None
