@@ -83,6 +83,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     if op.get_bind().execute(sa.text("SELECT count(*) FROM task WHERE message_pk IS NULL")).scalar():
         raise RuntimeError("removal tasks asked for without a mail exist: the old schema cannot hold them")
     with op.batch_alter_table("reply") as batch:
@@ -106,6 +107,7 @@ def downgrade() -> None:
         for column in ("removed_reason", "removed_at", "first_imported_at", "added_at", "source_task_id",
                        "source", "status"):
             batch.drop_column(column)
-        batch.create_unique_constraint("registry_user_mobile_key", ["mobile"])
+        # The name upgrade() drops on each database (PostgreSQL's own name for 0001's constraint).
+        batch.create_unique_constraint("uq_registry_user_mobile" if sqlite else "registry_user_mobile_key", ["mobile"])
     op.drop_table("access_review")
     op.drop_table("access_campaign")

@@ -1,0 +1,42 @@
+"""Migration 0003 on a registry that 0002 left: users become active imports, one mobile per ACTIVE user is
+enforced by the database (a removed user's mobile may be taken again), and it goes back down."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
+
+from pipeline.db.session import alembic_config, make_engine
+
+
+def _user(conn, user_id: str, mobile: str, status: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    cols = "user_id, first_name, last_name, email, mobile" + (", status" if status else "")
+    values = ":u, 'Kari', 'Nordmann', :e, :m" + (", :s" if status else "")
+    conn.execute(text(f"INSERT INTO registry_user ({cols}) VALUES ({values})"),
+                 {"u": user_id, "e": f"{user_id.lower()}@x.no", "m": mobile, "s": status})
+
+
+def test_0003_up_and_down(database_url):
+    cfg = alembic_config(database_url)
+    command.upgrade(cfg, "0002")
+    engine = make_engine(database_url) if database_url.startswith("sqlite") else create_engine(database_url)
+    with engine.begin() as conn:
+        _user(conn, "U1", "+4791234567")
+        conn.execute(text("INSERT INTO registry_user_role (user_id, role, mottaksnummer) "
+                          "VALUES ('U1', 'Mottaksadministrator', '0101')"))
+    command.upgrade(cfg, "head")
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT status, source, added_at, first_imported_at FROM registry_user")).one()
+        assert row[0] == "active" and row[1] == "import" and row[2] is not None and row[3] is not None
+        _user(conn, "U2", "+4791234567", "removed")  # a removed user may share the mobile
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        _user(conn, "U3", "+4791234567", "active")  # an active one may not
+    command.downgrade(cfg, "0002")
+    with engine.begin() as conn:
+        assert [r[0] for r in conn.execute(text("SELECT user_id FROM registry_user"))] == ["U1"]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        _user(conn, "U4", "+4791234567")  # the old schema's UNIQUE(mobile) is back
+    command.upgrade(cfg, "head")
+    engine.dispose()
