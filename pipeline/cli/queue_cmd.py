@@ -84,6 +84,8 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         a = r["applicant"]
         name = " ".join(p for p in (a["first_name"], a["last_name"]) if p) or "–"
+        if r["kind"] == REMOVAL:  # a removal names the user whose role ends
+            name = f"remove {r.get('user_id') or '?'} {name if r.get('user_id') else ''}".rstrip()
         codes = Counter(f["code"] for f in r["findings"])
         found = ", ".join(f"{c} ×{n}" if n > 1 else c for c, n in codes.items()) or "–"
         lines.append([r["case_ref"], state_label(r["state"], r["kind"]), name, a["mobile"] or "–", found])
