@@ -56,6 +56,13 @@ class Limits:
     parse_seconds: float = setting(20.0, "LIMIT_PARSE_SECONDS", "seconds one PDF may take to read")
     parse_memory_mb: int = setting(1024, "LIMIT_PARSE_MEMORY_MB", "memory of the child process that reads PDFs (MiB)")
     max_nesting: int = setting(5, "LIMIT_MAX_NESTING", "deepest nesting of zip in mail in zip ...")
+    # OCR of scans and photos (a page costs 1-3 s; the form's values are on its first page).
+    ocr_dpi: int = setting(300, "LIMIT_OCR_DPI", "resolution pages are read at by OCR (150-dpi scans are scaled up)",
+                           minimum=72)
+    max_ocr_pages: int = setting(4, "LIMIT_MAX_OCR_PAGES", "most pages of a scan read by OCR")
+    ocr_seconds: float = setting(60.0, "LIMIT_OCR_SECONDS", "seconds OCR of one file may take")
+    max_image_pixels: int = setting(50_000_000, "LIMIT_MAX_IMAGE_PIXELS",
+                                    "largest image (or rendered page) read, in pixels")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in dovecot-imapd postgresql chromium; do
+# Tesseract's models for OCR: Norwegian, the Latin script (also "@" and letters such as ś and č),
+# English (the fallback for "@") and orientation detection; the tesseract CLI for bench/ocr.
+for pkg in dovecot-imapd postgresql chromium tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng tesseract-ocr-osd \
+    tesseract-ocr-script-latn; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

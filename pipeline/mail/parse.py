@@ -92,7 +92,21 @@ def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMail:
     except Exception as exc:  # noqa: BLE001
         out.defects.append(f"auto-reply check: {exc}")
     _Walker(out, limits).walk(msg, prefix="", depth=0, top=True)
+    _image_candidates(out.parts)
     return out
+
+
+def _image_candidates(parts: list[MailPart]) -> None:
+    """A scan or photo of the form is read (by OCR) only when the message carries no Word or PDF
+    file that could be the form: then a picture is the form, or a signature logo. An iPhone sends
+    the photo inline (image0.jpeg) exactly like a logo, so size decides, not the disposition."""
+    from pipeline.forms.ocr.images import looks_like_page
+
+    if any(p.candidate or p.error is not None for p in parts):
+        return
+    for p in parts:
+        if p.format == "image" and looks_like_page(p.data):
+            p.candidate = True
 
 
 class _Walker:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from pipeline import audit
 from pipeline.checks.model import Finding
 from pipeline.checks.operator import check_sender
+from pipeline.clock import now_utc
 from pipeline.db.models import Message, RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole, Task
 from pipeline.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_ACTIVE
 from pipeline.registry.changes import admin_centres
@@ -73,7 +74,7 @@ def _who_is_meant(session: Session, task: Task, message: Message, body: str, set
     """The sender's answer to "who is meant?": the people it names in full or by e-mail."""
     operator = session.get(RegistryOperator, task.operator_id) if task.operator_id else None
     reading = read_names(body, _people(session, task.operator_id) if task.operator_id else [])
-    task.answered_at = replies.now_utc()
+    task.answered_at = now_utc()
     if not reading.named or not reading.certain:
         audit.record(session, audit.SYSTEM, "task.answered_without_form", "task", task.id,
                      {"message": message.id, "unclear": list(reading.unclear)})

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
 from pipeline.checks.operator import check_sender
-from pipeline.clock import OSLO
+from pipeline.clock import OSLO, now_utc
 from pipeline.db.models import (
     AccessCampaign,
     AccessReview,
@@ -63,7 +63,7 @@ from pipeline.registry.lookup import OperatorInfo
 from pipeline.removal_text import Person, read_review_answer
 from pipeline.render import render
 from pipeline.service import removals
-from pipeline.service.replies import now_utc, plain_address, refused_because
+from pipeline.service.replies import plain_address, refused_because
 from pipeline.settings import Settings
 from pipeline.workdays import add_working_days
 

@@ -17,8 +17,9 @@ from pipeline.settings import Settings
 from pipeline.web import detail_labels, labels
 from pipeline.web.secret import secret_key_for
 
-# Pages are plain HTML and CSS from this site: no scripts at all, no outside sources.
-_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; object-src 'self'; "
+# Pages are plain HTML and CSS from this site: no scripts at all, no outside sources, no frames or
+# plugins (a form's pages are shown as pictures drawn on the server, never as the PDF itself).
+_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'none'; object-src 'none'; "
         "form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
 
 
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.web import (
         auth,
         messages_views,
+        page_views,
         queue_views,
         registry_views,
         request_session,
@@ -88,7 +90,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     CSRFProtect(app)
     auth.init_app(app)
     # task_actions adds the case page's decisions to task_views' blueprint.
-    for module in (queue_views, task_actions, messages_views, registry_views, review_views):
+    for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)

@@ -1,7 +1,7 @@
 """registry lifecycle: user status and source, one mobile per active user; removal tasks; access reviews
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0005 (the newest on main when this was written; the numbers are reserved ids, not an order)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0002"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
