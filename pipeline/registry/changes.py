@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, literal_column, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline import audit
@@ -97,7 +98,7 @@ def grant(session: Session, *, user_id: str | None, person: Person, centres: Ite
         user = RegistryUser(user_id=uid, status=USER_ACTIVE, source=SOURCE_GRANT, source_task_id=task_id,
                             added_at=now, **fields)
         session.add(user)
-        session.flush()
+        _flush(session, person.mobile, uid)
         audit.record(session, actor, "registry.user_granted", ENTITY, uid, {"task": task_id, **fields})
     elif user.status != USER_ACTIVE:
         before = _fields(user)
@@ -127,8 +128,21 @@ def grant(session: Session, *, user_id: str | None, person: Person, centres: Ite
     if added:
         audit.record(session, actor, "registry.roles_added", ENTITY, uid,
                      {"task": task_id, "role": ROLE, "centres": added})
-    session.flush()
+    _flush(session, person.mobile, uid)
     return uid
+
+
+def _flush(session: Session, mobile: str, user_id: str) -> None:
+    """Write now, so that the database's own guards speak: two grants of one mobile (or one user id) decided
+    at the same moment both pass the look-ups above, and the unique indexes let only the first commit."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise RegistryChangeError(
+            f"the registry changed meanwhile: mobile {mobile} or user id {user_id} was just given to another "
+            f"active user ({exc.orig})", code="registry.mobile_taken",
+            message_no="Registeret ble endret samtidig: mobilnummeret eller bruker-id-en ble nettopp gitt til en "
+                       "annen aktiv bruker. Last saken på nytt.") from exc
 
 
 def remove_roles(session: Session, user_id: str, centres: Sequence[str], *, reason: str,

@@ -114,3 +114,23 @@ def test_marking_done_is_still_refused_before_approval(registry):
         anne = open_grant(s, reading())
     with pytest.raises(IllegalTransition), unit_of_work(registry) as s:
         tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U20001")
+
+
+def test_two_grants_of_one_mobile_at_the_same_moment_the_database_keeps_one(registry, monkeypatch):
+    """Both decisions looked the mobile up before either committed: the partial unique index refuses the
+    second, and the operator gets a clear error instead of a database traceback."""
+    from pipeline.registry import changes
+
+    with unit_of_work(registry) as s:
+        first = open_grant(s, reading()).id
+        second = open_grant(s, reading(first_name="Per", last_name="Annen", email="per@x.no")).id
+    person = changes.Person("Anne", "Ødegård", "anne@x.no", "+4747429543")
+    with unit_of_work(registry) as s:
+        changes.grant(s, user_id="U20001", person=person, centres=["0402"], task_id=first, case_ref="2026-0001")
+    monkeypatch.setattr(changes, "active_user_by_mobile", lambda session, mobile: None)  # the stale look-up
+    other = changes.Person("Per", "Annen", "per@x.no", "+4747429543")
+    with pytest.raises(RegistryChangeError) as err, unit_of_work(registry) as s:
+        changes.grant(s, user_id="U20002", person=other, centres=["0402"], task_id=second, case_ref="2026-0002")
+    assert err.value.code == "registry.mobile_taken" and "Registeret ble endret samtidig" in err.value.message_no
+    with registry() as s:
+        assert s.get(RegistryUser, "U20002") is None
