@@ -30,7 +30,7 @@ import html
 import logging
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -39,6 +39,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit, domain
+from pipeline.clock import now_utc
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition, PipelineError
@@ -54,23 +55,9 @@ CASE_TAG = "IMDi-skjema"
 _PREFIX = re.compile(r"^\s*((re|sv|aw|fw|fwd|vs|vb|wg|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _TAG = re.compile(r"\s*\[IMDi-skjema [0-9-]+\]\s*", re.IGNORECASE)
 _NO_REPLY = re.compile(r"^(noreply|donotreply|mailerdaemon|postmaster|bounces?)$")
-_AUTO_SUBJECT = re.compile(
-    r"^(automatisk svar|fraværsmelding|fravær|autosvar|auto:|automatic reply|out of office|"
-    r"abwesenheit|undeliverable|delivery status notification|returned mail|mail delivery)", re.IGNORECASE)
-
 
 UNSENT = tuple(sorted(domain.UNSENT))  # not yet handed to the outbox ('sending' may be at the relay)
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they are UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def reply_subject(original: str | None, fallback: str, case_ref: str | None) -> str:
@@ -122,26 +109,20 @@ def plain_address(text: str) -> str | None:
 
 
 def _is_auto_reply(message: Message) -> bool:
+    """The intake's own detector (pipeline.mail.autoreply) on the stored headers: one rule for both, so a
+    mail never becomes a case while its receipt is refused as an auto-reply, or the reverse."""
     if message.outcome == "auto_reply":
         return True
-    if message.subject and _AUTO_SUBJECT.match(message.subject.strip()):
-        return True
-    if not message.raw:
-        return False
-    from email import policy
+    from email import message_from_string, policy
     from email.parser import BytesHeaderParser
 
-    h = BytesHeaderParser(policy=policy.default).parsebytes(message.raw)
-    auto = str(h.get("Auto-Submitted", "no")).strip().lower()
-    precedence = str(h.get("Precedence", "")).strip().lower()
-    return bool(
-        (auto and auto != "no")
-        or h.get("X-Autoreply") or h.get("X-Autorespond")
-        or precedence in ("bulk", "junk", "list")
-        or (h.get("X-MS-Exchange-Inbox-Rules-Loop") and str(h.get("X-Auto-Response-Suppress", "")).lower() == "all")
-        or str(h.get("Return-Path", "")).strip() == "<>"
-        or h.get_content_type() == "multipart/report"
-    )
+    from pipeline.mail.autoreply import auto_reply_reason
+
+    if message.raw:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(message.raw)
+    else:  # purged (or never stored): what was kept of its headers
+        headers = message_from_string(f"Subject: {header_text(message.subject)}\n\n", policy=policy.default)
+    return auto_reply_reason(headers, message.sender) is not None
 
 
 def _message_id(settings: Settings) -> str:

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -15,11 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from pipeline.clock import now_utc
 from pipeline.db.models import Message, Reply, WorkerHeartbeat
 from pipeline.db.session import unit_of_work
 from pipeline.outbox import SmtpOutbox
 from pipeline.service import workers
-from pipeline.service.replies import _claim, now_utc, send_due
+from pipeline.service.replies import _claim, send_due
 from tests.conftest import FIXTURES, REPO
 from tests.queue.factory import make_message, open_one
 from tests.servers.smtp import smtp_server  # noqa: F401  (fixture)
@@ -107,9 +109,15 @@ def test_the_worker_waits_for_its_database_instead_of_exiting(tmp_path: Path) ->
     worker = subprocess.Popen([sys.executable, "-m", "pipeline", "worker", "--source", f"dir:{inbox}",
                                "--data-dir", str(data), "--database-url", url],
                               cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(worker.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
-        time.sleep(2.5)
-        assert worker.poll() is None, worker.communicate()
+        deadline = time.monotonic() + 120
+        while not any("cannot start" in line for line in lines) and time.monotonic() < deadline:
+            assert worker.poll() is None, "".join(lines)
+            time.sleep(0.1)
+        assert any("cannot start: cannot reach the database" in line for line in lines), "".join(lines)
         missing.mkdir()
         from pipeline.db.session import session_factory
         from pipeline.settings import Settings
@@ -127,6 +135,8 @@ def test_the_worker_waits_for_its_database_instead_of_exiting(tmp_path: Path) ->
         assert taken, "the worker did not take in the mail after its database appeared"
     finally:
         worker.send_signal(signal.SIGTERM)
-        out, err = worker.communicate(timeout=60)
+        worker.wait(timeout=60)
+        reader.join(timeout=10)
+    err = "".join(lines)
     assert worker.returncode == 0, err
-    assert "cannot start: cannot reach the database" in err and "Traceback" not in err
+    assert "Traceback" not in err
