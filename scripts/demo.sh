@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: take in the mails in inbox_fixtures/ (a folder inbox), read and check
-# each form against the reference registry, open tasks, write the reply e-mails to var/outbox/, and show it all.
+# each form against the reference registry (Word, PDF, and scans or photos by OCR), open tasks, write the
+# reply e-mails to var/outbox/, and show it all. Installs Tesseract's models from Debian when they are missing.
 # SQLite and every file live under ./var (PIPELINE_DATA_DIR); running it again takes nothing twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,20 @@ registry=${PIPELINE_REGISTRY_DIR:-../shared/registry}
 if [ ! -f "$registry/centres.csv" ]; then
   echo "The reference registry is not at $registry (set PIPELINE_REGISTRY_DIR to its folder)." >&2
   exit 2
+fi
+
+# Scans and photos of the form (inbox_fixtures/scan-*, photo-*) are read by OCR: Tesseract's models for
+# Norwegian, the Latin script (also "@" and letters such as ś and č), English (the fallback for "@") and
+# orientation detection. The Python binding brings Tesseract itself; Debian brings the models.
+need=()
+for pkg in tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-script-latn; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]} (OCR of scanned forms)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -30,8 +30,11 @@ done
 .venv/bin/mypy
 .venv/bin/pipeline --help >/dev/null
 
+# Tests run in parallel, one process per core (a file's tests stay together: they share its servers).
+jobs=(-n auto --dist loadfile)
+
 echo "== pytest on SQLite"
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q "${jobs[@]}" "$@"
 
 echo "== pytest on PostgreSQL"
 pgdir=$(mktemp -d /tmp/pipeline-pg.XXXXXX)
@@ -39,4 +42,4 @@ pgdir=$(mktemp -d /tmp/pipeline-pg.XXXXXX)
 source scripts/pg_tmp.sh
 pg_tmp_start "$pgdir"
 trap 'pg_tmp_stop "$pgdir"' EXIT
-PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q -m "not pure" "$@"
+PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q "${jobs[@]}" -m "not pure" "$@"

@@ -217,7 +217,7 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     _store_result(task, result, extra_findings)
     session.add(task)
     session.flush()
-    asks = any(f.needs_sender for f in [*result.findings, *extra_findings])
+    asks = _asks_at_once([*result.findings, *extra_findings])
     _transition(session, task, "open", actor=actor, to="needs_info" if asks else "review",
                 details={"message": message.id, "attachment": task.attachment_pk,
                          "findings": [f.code for f in task.findings]})
@@ -231,6 +231,15 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     replies.draft_reply(session, kind="needs_info" if asks else "receipt", task=task, message=message,
                         automatic=True, settings=settings, actor=actor)
     return task
+
+
+def _asks_at_once(findings: Sequence[Finding]) -> bool:
+    """Whether the sender is asked for something at once. Not while the values were read by OCR and no
+    person has checked them against the page (form.ocr): what looks missing or wrong may be a misreading,
+    so an operator looks first and asks the sender only if the form itself is wrong."""
+    if any(f.code == "form.ocr" for f in findings):
+        return False
+    return any(f.needs_sender for f in findings)
 
 
 def _apply_answer(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
@@ -252,7 +261,7 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
     _transition(session, task, "answer", actor=actor, details={
         "message": message.id, "changes": changed, "corrections_dropped": dropped,
         "findings": [f.code for f in task.findings]})
-    asks = any(f.needs_sender for f in [*result.findings, *extra_findings])
+    asks = _asks_at_once([*result.findings, *extra_findings])
     if task.state == "needs_info" and not asks:
         _transition(session, task, "clear", actor=actor, details={"by": "answer"})
     elif task.state == "review" and asks:
