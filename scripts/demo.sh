@@ -35,6 +35,9 @@ echo "== registry"
 $pipeline registry import --operators "$registry/operators.csv" --centres "$registry/centres.csv" \
   --users "$registry/users.csv"
 echo
+echo "== access reviews: the fixtures' answers (inbox_fixtures/access-review-*) name 2026-G001..G003"
+$pipeline review start --operator DRO1014 --operator DRO1048 --operator DRO1032
+echo
 echo "== worker: take in inbox_fixtures/ and send the replies to the outbox folder"
 $pipeline worker --once --source dir:inbox_fixtures
 echo
@@ -46,6 +49,9 @@ $pipeline messages list
 echo
 echo "== the queue"
 $pipeline queue list
+echo
+echo "== access reviews"
+$pipeline review list
 data=${PIPELINE_DATA_DIR:-var}
 cat <<EOT
 

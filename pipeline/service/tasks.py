@@ -29,7 +29,7 @@ from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, overridable
 from pipeline.clock import now_utc
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, Task, TaskCentre
-from pipeline.domain import ACTIONS, TRANSITIONS, UNDECIDED, next_state
+from pipeline.domain import ACTIONS, GRANT, REMOVAL, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
 from pipeline.registry.view import RegistryView
@@ -100,6 +100,12 @@ def _next_case_ref(session: Session, year: int) -> str:
         except IntegrityError:
             continue  # another transaction inserted the row first: increment it
     raise PipelineError("could not allocate a case reference")
+
+
+# The gate and the case references, for the other kind of task (pipeline.service.removals).
+transition = _transition
+next_case_ref = _next_case_ref
+get_for_update = _get
 
 
 def _store_result(task: Task, result: CheckResult, extra: Sequence[Finding] = ()) -> None:
@@ -182,7 +188,9 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     answered = find_task_for_reply(session, message)
     # Only the same sender may update a task, and only for the same person: a form for a colleague
     # sent in the same thread is a case of its own.
-    if (answered is not None and answered.state in OPEN_STATES and sender and answered.sender == sender
+    # A form answers (or replaces) only a grant: a removal case is never turned into one.
+    if (answered is not None and answered.kind == GRANT and answered.state in OPEN_STATES and sender
+            and answered.sender == sender
             and _about_the_same_person(answered, reading, result.applicant)):
         if reading.format == "text":
             merged, extra_findings = _body_answer(answered, reading, extra_findings)
@@ -197,7 +205,8 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)
     older = []
     if sender:
-        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.state.in_(OPEN_STATES))
+        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.kind == GRANT,
+                                                               Task.state.in_(OPEN_STATES))
                                             .order_by(Task.id).with_for_update()).all()
                  if _same_person(t, result.applicant)]
     if older:
@@ -273,6 +282,9 @@ def record_answer(session: Session, task: Task, message: Message, *, actor: str 
 def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None,
             bulk: bool = False) -> Task:
     task = _get(session, task_id)
+    from pipeline.service.removals import check_approvable
+
+    check_approvable(task)
     blocking = approval_blockers(task)
     override = (override_reason or "").strip() or None
     firm = [code for code in blocking if not overridable(code)]
@@ -303,7 +315,8 @@ def reject(session: Session, task_id: int, *, actor: str, reason: str,
     task = _get(session, task_id)
     _transition(session, task, "reject", actor=actor, details={"reason": reason.strip()})
     task.decision_reason = reason.strip()
-    replies.draft_reply(session, kind="rejection", task=task, automatic=False, settings=settings, actor=actor)
+    if task.message_pk is not None:  # a removal IMDi support or an import asked for has nobody to tell
+        replies.draft_reply(session, kind="rejection", task=task, automatic=False, settings=settings, actor=actor)
     return task
 
 
@@ -320,9 +333,21 @@ def request_info(session: Session, task_id: int, *, actor: str, note: str | None
 
 def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str | None = None,
                      settings: Settings | None = None) -> Task:
+    """The task was carried out in IMDinett (`queue done`): the registry follows in this transaction. A grant
+    writes its user (a new one needs `user_id`, IMDinett's id); a removal takes the role off its centres."""
     task = _get(session, task_id)
     _transition(session, task, "provision", actor=actor, details={"user_id": user_id})
-    task.provisioned_user_id = (user_id or "").strip() or task.extends_user_id
+    if task.kind == REMOVAL:
+        from pipeline.service.removals import complete
+
+        complete(session, task, actor=actor, user_id=user_id, settings=settings)
+        return task
+    from pipeline.registry.changes import Person, grant
+
+    task.provisioned_user_id = grant(
+        session, user_id=user_id, extends=task.extends_user_id, task_id=task.id, case_ref=task.case_ref,
+        person=Person(task.first_name or "", task.last_name or "", task.email or "", task.mobile or ""),
+        centres=[c.mottaksnummer for c in task.centres if c.mottaksnummer], actor=actor)
     replies.draft_reply(session, kind="confirmation", task=task, automatic=False, settings=settings, actor=actor)
     return task
 

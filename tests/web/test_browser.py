@@ -248,3 +248,42 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
                                             .order_by(AuditEvent.id)) if e.action.startswith("task.")]
         assert mine == ["task.correct", "task.rechecked", "task.confirm_reading", "task.approve"]
         assert s.get(Task, task_id).position == "Mottaksleder (konstituert)"
+
+
+def test_remove_a_users_access_and_start_a_review(page, settings, db, shared_dir):  # type: ignore[no-untyped-def]
+    """The lifecycle in the browser: find a user, "Fjern tilgang", decide the removal case, see the user removed;
+    start an access review and find it on the reviews page."""
+    with unit_of_work(db) as s:
+        seed.operator(s)
+        load_registry(s, shared_dir)
+    with serve(settings.data_dir, settings.db_url) as url:
+        _log_in(page, url)
+        page.click("text=Register")
+        page.fill("#bruker", "Sigrid Hagen")
+        page.click("form.search button:has-text('Vis brukere')")
+        row = page.locator("tr#bruker-U10132")
+        assert "Import fra IMDinett" in row.inner_text() and "Flisa asylmottak (0402)" in row.inner_text()
+        row.locator("summary:has-text('Fjern tilgang')").click()
+        row.locator("textarea[name=reason]").fill("Sluttet 30. november")
+        page.screenshot(path=str(ARTIFACTS / "registry-user.png"), full_page=True)
+        row.locator("button:has-text('Fjern tilgang')").click()
+        assert "ligger til vurdering" in page.locator(".flash").inner_text()
+        assert "Fjern tilgang for Sigrid Hagen" in page.locator("h1").inner_text()
+        assert page.locator("section.removal").get_by_text("Flisa asylmottak").count() >= 1
+        page.click("form.action button.primary:has-text('Godkjenn')")
+        page.click("button:has-text('Merk som fjernet')")
+        assert "Fjernet" in page.locator("h1").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "removal-task.png"), full_page=True)
+        page.goto(f"{url}/register?bruker=U10132")
+        assert "Fjernet" in page.locator("tr#bruker-U10132").inner_text()
+        page.click("text=Gjennomganger")
+        page.select_option("#r-operators", ["DRO1048"])
+        page.click("button:has-text('Send gjennomgang')")
+        assert "lagt i utboksen" in page.locator(".flash").inner_text()
+        listing = page.locator("table.reviews tbody tr").first.inner_text()
+        assert "Fjellbu Mottak AS" in listing and "Jon Dahl" in listing and "Sendt, venter på svar" in listing
+        page.screenshot(path=str(ARTIFACTS / "reviews.png"), full_page=True)
+    with db() as s:
+        assert s.get(RegistryUser, "U10132").status == "removed"
+        mine = {e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "kari.saksbehandler"))}
+    assert {"task.open", "task.approve", "task.provision", "review.campaign_started"} <= mine
