@@ -22,7 +22,7 @@ from pipeline import audit
 from pipeline.db.models import RegistryCentre, RegistryUser, RegistryUserRole
 from pipeline.domain import SOURCE_GRANT, SOURCE_IMPORT, USER_ACTIVE, USER_REMOVED
 from pipeline.registry import rows as R
-from pipeline.registry.importer import Progress, _chunks, _load
+from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport
 
 _FIELDS = ["user_id", "first_name", "last_name", "email", "mobile"]
@@ -76,7 +76,7 @@ def import_users(session: Session, path: Path, *, all_or_nothing: bool, tick: Pr
         rep.reject(exc.line, exc.reason)
     tick("users", rep.rows, total)
 
-    existing = {r["user_id"]: r for r in _load(session, RegistryUser, _FIELDS + _STATE)}
+    existing = {r["user_id"]: r for r in load(session, RegistryUser, _FIELDS + _STATE)}
     existing_roles: dict[str, set[tuple[str, str]]] = {}
     for uid, role, number in session.execute(
             select(RegistryUserRole.user_id, RegistryUserRole.role, RegistryUserRole.mottaksnummer)):
@@ -131,7 +131,7 @@ def import_users(session: Session, path: Path, *, all_or_nothing: bool, tick: Pr
     reason = f"absent from IMDinett's complete export {path.name}"
     gone = [(uid, reason) for uid in leaving] + [
         (uid, f"IMDinett's export {path.name} lists this mobile under user id {by}") for uid, by in replaced.items()]
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         ids = [uid for uid, _ in chunk]
         session.execute(delete(RegistryUserRole).where(RegistryUserRole.user_id.in_(ids)))
         session.execute(update(RegistryUser), [
@@ -148,20 +148,20 @@ def import_users(session: Session, path: Path, *, all_or_nothing: bool, tick: Pr
                 {"user_id": u["user_id"], "mobile": f"~{i}"} for i, u in enumerate(moved)])
         session.execute(update(RegistryUser), [
             {**u, "status": USER_ACTIVE, "removed_at": None, "removed_reason": None} for u in changed])
-        for chunk in _chunks([u["user_id"] for u in changed]):
+        for chunk in chunks([u["user_id"] for u in changed]):
             session.execute(delete(RegistryUserRole).where(RegistryUserRole.user_id.in_(chunk)))
         for item in rep.reactivated:
             audit.record(session, actor, "registry.user_reactivated", ENTITY, item["user_id"], {"import": path.name})
     confirmed = [u["user_id"] for u in rep.confirmed]
-    for chunk in _chunks(confirmed):
+    for chunk in chunks(confirmed):
         session.execute(update(RegistryUser).where(RegistryUser.user_id.in_(chunk)).values(first_imported_at=now))
-    for chunk in _chunks(added_rows, 5000):
+    for chunk in chunks(added_rows, 5000):
         session.execute(insert(RegistryUser), [
             {**u, "status": USER_ACTIVE, "source": SOURCE_IMPORT, "added_at": now, "first_imported_at": now}
             for u in chunk])
     role_rows = [{"user_id": u["user_id"], "role": role, "mottaksnummer": number}
                  for u in (*added_rows, *changed) for role, number in sorted(roles[u["user_id"]])]
-    for chunk in _chunks(role_rows, 5000):
+    for chunk in chunks(role_rows, 5000):
         session.execute(insert(RegistryUserRole), chunk)
     rep.applied = True
     return rep

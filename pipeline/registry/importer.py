@@ -22,10 +22,8 @@ from sqlalchemy.orm import Session
 from pipeline import audit
 from pipeline.db.models import RegistryCentre, RegistryOperator
 from pipeline.registry import rows as R
+from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport, ImportReport
-
-Progress = Callable[[str, int, int], None]  # (kind, rows done, rows in all)
-_CHUNK = 500
 
 
 def import_registry(session: Session, operators: Path | None = None, centres: Path | None = None,
@@ -106,7 +104,7 @@ def _import_simple(session: Session, kind: str, path: Path, model: type, pk: str
         rep.reject(exc.line, exc.reason)
     tick(kind, rep.rows, total)
 
-    existing = {r[pk]: r for r in _load(session, model, columns=list(_columns(model)))}
+    existing = {r[pk]: r for r in load(session, model, columns=list(_columns(model)))}
     # Unique values held by stored rows that this file does not rewrite.
     holders = {(col, r[col]): key for key, r in existing.items() if key not in recs for col in unique}
     added, changed = [], []
@@ -139,22 +137,12 @@ def _apply(session: Session, model: type, pk: str, unique: tuple[str, ...], exis
                 {pk: r[pk], **{c: f"~{i}" for c in unique}} for i, r in enumerate(moved)])
         session.execute(update(model), changed)
     if added:
-        for chunk in _chunks(added, 5000):
+        for chunk in chunks(added, 5000):
             session.execute(insert(model), chunk)
 
 
 def _columns(model: type) -> Iterable[str]:
     return [c.key for c in model.__table__.columns]  # type: ignore[attr-defined]
-
-
-def _load(session: Session, model: type, columns: list[str]) -> list[dict[str, Any]]:
-    table = model.__table__  # type: ignore[attr-defined]
-    return [dict(r._mapping) for r in session.execute(select(*(table.c[c] for c in columns)))]
-
-
-def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _shown(rec: dict[str, Any], col: str) -> Any:

@@ -21,7 +21,8 @@ from pipeline import audit
 from pipeline.db.models import RegistryUser, RegistryUserRole
 from pipeline.domain import ORIGIN_CENTRE_CLOSED, ROLE, USER_ACTIVE
 from pipeline.errors import RegistryImportError
-from pipeline.registry.importer import Progress, import_registry
+from pipeline.registry.bulk import Progress
+from pipeline.registry.importer import import_registry
 from pipeline.registry.report import ImportReport
 from pipeline.service import removals
 from pipeline.settings import Settings

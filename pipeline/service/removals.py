@@ -1,7 +1,7 @@
 """Removal tasks: a registry user's Mottaksadministrator role ends at some or all of their centres.
 
 They go through the same queue as grants (review → approved → done, or rejected) and the same gate
-(tasks.transition). What asks for one (domain.ORIGINS):
+(task_gate.transition). What asks for one (domain.ORIGINS):
 
     IMDi support          request_removal(factory, user_id, centres, reason)      `pipeline queue remove`
     a centre that closes  open_removal(..., origin=centre_closed)                 the registry import
@@ -49,7 +49,8 @@ from pipeline.domain import (
 )
 from pipeline.errors import IllegalTransition, PipelineError, RegistryChangeError
 from pipeline.registry import changes
-from pipeline.service import replies, tasks
+from pipeline.service import replies
+from pipeline.service.task_gate import get_for_update, next_case_ref, transition
 from pipeline.settings import Settings
 
 
@@ -137,7 +138,7 @@ def open_removal(session: Session, *, user_id: str | None, centres: Sequence[str
         numbers = [n for n in numbers if n not in covered]
     operator = _operator(session, operator_id, numbers)
     sender = (replies.plain_address(message.sender or "") or "").lower() or None if message else None
-    task = Task(case_ref=tasks.next_case_ref(session, now.year), kind=REMOVAL, state="new", origin=origin,
+    task = Task(case_ref=next_case_ref(session, now.year), kind=REMOVAL, state="new", origin=origin,
                 reason=(reason or "").strip() or None, user_id=user.user_id if user else None,
                 first_name=user.first_name if user else None, last_name=user.last_name if user else None,
                 email=user.email if user else None, mobile=user.mobile if user else None,
@@ -149,7 +150,7 @@ def open_removal(session: Session, *, user_id: str | None, centres: Sequence[str
                                 message_en=f.message_en, details={**f.details, "extra": True}) for f in findings]
     session.add(task)
     session.flush()
-    tasks.transition(session, task, "open", actor=actor, to=state, details={
+    transition(session, task, "open", actor=actor, to=state, details={
         "kind": REMOVAL, "origin": origin, "reason": task.reason, "user_id": task.user_id, "centres": numbers,
         "message": task.message_pk, "review": review_id, **(details or {})})
     return Opened(task, True)
@@ -195,7 +196,7 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
            settings: Settings | None = None) -> Task:
     """A person says whom a removal task means (and at which centres); a task waiting for the sender's
     answer then goes to review, and the sender gets a receipt."""
-    task = tasks.get_for_update(session, task_id)
+    task = get_for_update(session, task_id)
     if task.kind != REMOVAL:
         raise IllegalTransition(f"task {task.case_ref} is a grant: only a removal names a user to remove",
                                 message_no="Bare en sak om å fjerne tilgang kan knyttes til en bruker slik.")
@@ -208,7 +209,7 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
         centres = [n for n in changes.admin_centres(session, user.user_id) if n in theirs] or None
     numbers = centres_to_end(session, user.user_id, centres)
     before = {"user_id": task.user_id, "centres": [c.mottaksnummer for c in task.centres]}
-    tasks.transition(session, task, "assign", actor=actor,
+    transition(session, task, "assign", actor=actor,
                      details={"before": before, "after": {"user_id": user.user_id, "centres": numbers}})
     task.user_id, task.first_name, task.last_name = user.user_id, user.first_name, user.last_name
     task.email, task.mobile = user.email, user.mobile
@@ -217,7 +218,7 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
         operator = _operator(session, None, numbers)
         task.operator, task.operator_id = _operator_json(operator), operator.operator_id if operator else None
     if task.state == NEEDS_INFO:
-        tasks.transition(session, task, "clear", actor=actor, details={"by": "assign"})
+        transition(session, task, "clear", actor=actor, details={"by": "assign"})
         if task.message_pk:
             replies.cancel_pending(session, task, actor=actor, reason="assigned")
             replies.draft_reply(session, kind="removal_receipt", task=task, automatic=True, settings=settings,
