@@ -8,7 +8,8 @@ instead of leaving a gap in a mail to a driftsoperatør.
 Context (see `base_context`): signature, sender_address, sender_name, case_ref, applicant
 {first_name, last_name, email, mobile, position}, operator {...}, centres [{written, mottaksnummer,
 name}], fields [(label, value)], problems [str], note, and per kind: reason (rejection), user_id
-(confirmation), errors [{filename, message}] (unreadable).
+(confirmation), errors [{filename, message}] (unreadable); task_kind and verified (removal replies
+and rejection), user_removed (removal_confirmation), review (review, review_reminder).
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ def base_context() -> dict[str, Any]:
         "user_id": None,
         "errors": [],
         "empty": EMPTY,
+        "task_kind": "grant",
+        # False when the mail we answer is not verified as the operator's: then nothing from the registry
+        # (who holds a role where) is written back (DESIGN.md).
+        "verified": True,
+        "user_removed": False,
+        "review": None,  # review and review_reminder: {"ref", "operator", "listing", "due"}
     }
 
 

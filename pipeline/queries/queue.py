@@ -232,8 +232,8 @@ def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: i
             (errors if severity == "error" else warnings)[task_id] = n
         # Age is counted from when the mail came in, not from when the pipeline read it.
         by_message = dict(session.execute(select(Message.id, Message.received_at).where(
-            Message.id.in_({t.message_pk for t in tasks}))).all())
-        received = {t.id: by_message.get(t.message_pk) or t.created_at for t in tasks}
+            Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
+        received = {t.id: (by_message.get(t.message_pk) if t.message_pk else None) or t.created_at for t in tasks}
     views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
     return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received)
 

@@ -19,7 +19,7 @@ from pipeline.db.models import Attachment, Message, Reply
 from pipeline.mail.extract import Extracted, extract_forms, mentions_form
 from pipeline.mail.parse import ParsedMail
 from pipeline.registry import RegistryView
-from pipeline.service import pages, reply_states, tasks
+from pipeline.service import pages, removal_requests, reply_states, tasks
 from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings
 
@@ -45,6 +45,10 @@ def take_forms(session: Session, message: Message, parsed: ParsedMail, settings:
             {"filename": r.part.filename if r.part else None, "code": r.code,
              "message": r.message_no or r.error_message} for r in extracted.unreadable]})
         return "unreadable"
+    # About who should lose access (a removal request, an answer to an access review): its own module.
+    about_access = removal_requests.take(session, message, parsed.body_text, settings)
+    if about_access is not None:
+        return about_access
     if _answers_task(session, message):
         return "no_form"
     if mentions_form(parsed):

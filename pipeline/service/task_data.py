@@ -84,6 +84,8 @@ def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
         scanned=((task.reading or {}).get("source") or {}).get("method") == "ocr",
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,
+        task_kind=task.kind or "grant",
+        verified=not any(f.code == "sender.unverified" for f in task.findings),
     )
     return ctx
 

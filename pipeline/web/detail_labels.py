@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipeline.domain import KIND_LABELS, ORIGINS
 from pipeline.web.labels import OUTCOMES, REPLY_KINDS, REPLY_STATES, STATES, short
 
 KEYS: dict[str, str] = {
@@ -31,10 +32,13 @@ KEYS: dict[str, str] = {
     "failed_logins": "Mislykkede forsøk", "username": "Brukernavn", "internal_note": "Intern merknad",
     "owner": "Saksbehandler", "bulk": "Godkjent sammen med andre", "by": "Etter", "blocking": "Overstyrte feil",
     "body_text": "Tekst", "corrections_dropped": "Rettelser som falt bort", "gave_up": "Gitt opp",
+    "origin": "Bedt om av", "centres": "Mottak", "role": "Rolle", "already_gone": "Allerede fjernet",
+    "review": "Gjennomgang-ID", "review_ref": "Gjennomgang", "unclear": "Uklart", "roles": "Roller",
+    "before": "Før", "after": "Etter", "import": "Import", "replaced_by": "Erstattet av",
 }
 # Database ids and the like: for "Tekniske detaljer", not for the one-line summary of an event.
 TECHNICAL = frozenset({"message", "attachment", "reply", "task", "task_id", "superseded", "superseded_by",
-                       "automatic", "extra"})
+                       "automatic", "extra", "review"})
 
 # Finding codes in a few words (the history lists which findings a check left).
 FINDINGS: dict[str, str] = {
@@ -60,7 +64,8 @@ def finding_words(code: str) -> str:
 
 # Values of a few keys that are codes rather than text.
 VALUES: dict[str, dict[str, str]] = {
-    "kind": {"registry": "bruker i registeret", "task": "ventende sak", **REPLY_KINDS},
+    "kind": {"registry": "bruker i registeret", "task": "ventende sak", **REPLY_KINDS, **KIND_LABELS},
+    "origin": ORIGINS,
     "how": {"exact": "nøyaktig navn", "number": "mottaksnummer", "fuzzy": "lignende navn"},
     "type": {"landline": "fasttelefon", "toll-free number": "grønt nummer", "premium-rate number": "spesialnummer",
              "shared-cost number": "delt-kostnad-nummer", "VoIP number": "IP-telefoni", "pager": "personsøker",

@@ -107,6 +107,11 @@ def _run(task_id: int, action: Callable[[], Any], done: str | Callable[[Any], Ou
     return _advance(task_id) if advance else _back(task_id)
 
 
+def _need(value: str | None, task_id: int, what: str) -> Response | None:
+    """A refusal when a required field is empty (the page shown again with what was typed)."""
+    return None if value else _refused(task_id, f"Fyll inn {what}.")
+
+
 def _settings() -> Any:
     return current_app.config["PIPELINE_SETTINGS"]
 
@@ -210,6 +215,17 @@ def provisioned(task_id: int) -> Response:
     return _run(task_id, lambda: cases.mark_done(factory(), task_id, actor=operator(), user_id=user_id,
                                                  settings=_settings(), expect_version=_version()),
                 f"Sak {ref} er merket som utført i IMDinett.", advance=True)
+
+
+@bp.route("/oppgave/<int:task_id>/velg-bruker", methods=["POST"])
+def assign(task_id: int) -> Response:
+    """A removal case: whom it is about (a registry user of the operator) and where the role ends."""
+    user_id = _text("user_id", 32)
+    centres = [c for c in request.form.getlist("centre") if c.isdigit()][:50]
+    return _need(user_id, task_id, "hvilken bruker saken gjelder") or _run(
+        task_id, lambda: cases.assign(factory(), task_id, actor=operator(), user_id=user_id or "", centres=centres,
+                                      settings=_settings(), expect_version=_version()),
+        "Saken gjelder nå den valgte brukeren.")
 
 
 @bp.route("/oppgave/<int:task_id>/ta-saken", methods=["POST"])
