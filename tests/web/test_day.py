@@ -132,7 +132,7 @@ def test_mark_done_asks_for_imdinett_user_id_and_keeps_what_was_typed(logged_in,
     with unit_of_work(db) as s:
         task_id = seed.task(s, 10, state="approved").id
     html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
-    assert 'pattern="U[0-9]{3,12}"' in html and "Stor U og sifre" in html and "U10234" in html
+    assert 'pattern="U[0-9]{3,12}"' in html and "stor U og sifre" in html and "U10612" in html
     for typed in ("", "10234", "u 10234"):
         resp = logged_in.post(f"/oppgave/{task_id}/opprettet", data={
             "csrf_token": _token(logged_in), "version": _version(logged_in, task_id), "user_id": typed})
@@ -228,12 +228,18 @@ def test_findings_speak_to_the_operator_and_codes_stay_under_technical_details(l
 
 
 def test_a_removal_case_shows_the_user_and_the_centres_whose_role_ends(logged_in, db):
+    from pipeline.db.models import RegistryUser
+
     with unit_of_work(db) as s:
+        s.add(RegistryUser(user_id="U10002", first_name="Sigrid", last_name="Grønlie", email="s@x.no",
+                           mobile="+4748347292"))
         t = seed.task(s, 20, first="Sigrid", last="Grønlie", state="approved",
                       centres=[("Askim asylmottak", "0101", "Askim asylmottak")])
-        t.kind, t.extends_user_id = "removal", "U10002"
+        t.kind, t.user_id = "removal", "U10002"
         task_id = t.id
     html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
-    assert "Tilgangen som skal fjernes" in html and "(bruker U10002)" in html and "Askim asylmottak (0101)" in html
-    assert "Merk som fjernet i IMDinett" in html and 'name="user_id"' not in html
+    assert "Fjern tilgang for Sigrid Grønlie" in html and "Rollen Mottaksadministrator fjernes ved" in html
+    assert "Askim asylmottak" in html and "U10002" in html
+    # The decision bar offers the removal's own step, without a user id to type.
+    assert "Merk som fjernet i IMDinett" in html and 'name="user_id"' not in html.split('class="decision"')[1].split("</section>")[0]
     assert "Fjern tilgang" in logged_in.get("/?status=approved").get_data(as_text=True)
