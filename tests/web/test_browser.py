@@ -454,8 +454,11 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
         page.click("form.confirm-reading button:has-text('Bekreft opplesningen')")
         assert "Opplesningen er bekreftet" in page.locator(".flash").inner_text()
         assert page.get_by_text("Opplesningen bekreftet av kari.saksbehandler").count() == 1
-        page.click("form.action button.primary:has-text('Godkjenn')")
-        assert "godkjent" in page.locator(".flash").inner_text()
+        with page.expect_navigation():
+            page.click("form.approve button.primary:has-text('Godkjenn')")
+        # The last case of the view: back to the queue, saying so.
+        assert "er godkjent" in page.locator(".flash").first.inner_text()
+        page.goto(f"{url}/oppgave/{task_id}")
         assert "Godkjent" in page.locator("h1").inner_text()
     assert dialogs == []
     with db() as s:
@@ -485,8 +488,13 @@ def test_remove_a_users_access_and_start_a_review(page, settings, db, shared_dir
         assert "ligger til vurdering" in page.locator(".flash").inner_text()
         assert "Fjern tilgang for Sigrid Hagen" in page.locator("h1").inner_text()
         assert page.locator("section.removal").get_by_text("Flisa asylmottak").count() >= 1
-        page.click("form.action button.primary:has-text('Godkjenn')")
-        page.click("button:has-text('Merk som fjernet')")
+        case_url = page.url
+        with page.expect_navigation():
+            page.click("form.approve button.primary:has-text('Godkjenn')")
+        page.goto(case_url)
+        with page.expect_navigation():
+            page.click("button:has-text('Merk som fjernet')")
+        page.goto(case_url)
         assert "Fjernet" in page.locator("h1").inner_text()
         page.screenshot(path=str(ARTIFACTS / "removal-task.png"), full_page=True)
         page.goto(f"{url}/register?bruker=U10132")
