@@ -16,9 +16,11 @@ PARSE_TARGET = "pipeline.forms.pdf_parse:parse_pdf"
 PRELOAD = ("pdfplumber", "pipeline.forms.pdf_parse")
 
 
-def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
+def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+             seconds: float | None = None) -> FormReading:
     limits = limits or Limits()
-    result = run_limited(PARSE_TARGET, data, filename, limits.max_pdf_pages, limits=limits, preload=PRELOAD)
+    result = run_limited(PARSE_TARGET, data, filename, limits.max_pdf_pages, limits=limits, preload=PRELOAD,
+                         seconds=seconds)
     return reading_from_data(result)
 
 
