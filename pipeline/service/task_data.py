@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.checks.model import is_blocking
 from pipeline.db.models import Task
-from pipeline.domain import CENTRES, FIELD_LABELS, ROLE
+from pipeline.domain import CENTRES, FIELD_LABELS, ROLE, field_label
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
 from pipeline.render import fields_as_read
 from pipeline.settings import Settings
@@ -109,9 +109,27 @@ def export_row(task: Task) -> dict[str, Any]:
     }
 
 
-def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"signature": settings.signature, "sender_address": _address_of(settings.reply_from)}
+# Findings whose text tells a registry fact (a mobile is taken, a centre's administrators, who runs a
+# centre): said only to a verified sender. The mobile's own text says only "already in use", no name.
+REGISTRY_FACTS = frozenset({"mobile.duplicate", "centre.admin_limit", "centre.other_operator"})
+
+
+def reply_context(task: Task | None, settings: Settings, *, verified: bool = True) -> dict[str, Any]:
+    """The template context for a reply about `task`. Unverified (the recipient is a sender IMDi's mail
+    host did not vouch for): no values from the form, no registry facts, each problem only by its field."""
+    ctx: dict[str, Any] = {"signature": settings.signature, "sender_address": _address_of(settings.reply_from),
+                           "verified": verified}
     if task is None:
+        return ctx
+    blocking = [f for f in task.findings if is_blocking(f.code)]
+    in_body = any(f.code == "form.in_body" for f in task.findings)
+    if not verified:
+        problems = [f"«{field_label(f.field)}» må rettes eller fylles ut." if f.field else
+                    "Skjemaet må sendes som vedlegg (Word-fil eller PDF)." if f.code == "form.in_body" else
+                    "Skjemaet må rettes."
+                    for f in blocking if f.code.split(":", 1)[0] not in REGISTRY_FACTS]
+        ctx.update(case_ref=task.case_ref, problems=list(dict.fromkeys(problems)), in_body=in_body,
+                   reason=task.decision_reason, user_id=None)
         return ctx
     values = written_values(task)
     ctx.update(
@@ -126,7 +144,8 @@ def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
         fields=fields_as_read(values, split_centres(values["centres"])),
         # Labels of the fields IMDi corrected, so that the sender is told we changed what they wrote.
         corrected=[FIELD_LABELS[path] for path in (*FIELD_PATHS, CENTRES) if path in (task.corrections or {})],
-        problems=list(dict.fromkeys(f.message_no for f in task.findings if is_blocking(f.code))),
+        problems=list(dict.fromkeys(f.message_no for f in blocking)),
+        in_body=in_body,
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,
     )
