@@ -206,7 +206,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "applicant.email": "E-postadresse (den som skal ha rollen)",
     "applicant.mobile": "Mobiltelefonnummer",
     "applicant.position": "Stilling",
-    CENTRES: "Mottak / akuttinnkvarteringer",
+    CENTRES: "Hvilke mottak / akuttinnkvarteringer",
 }
 REQUIRED_FIELDS: Final[tuple[str, ...]] = (
     "operator.organisation", "applicant.first_name", "applicant.last_name", "applicant.email", "applicant.mobile",

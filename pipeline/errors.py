@@ -12,6 +12,7 @@
     ├── MailError                      mail.*    (MIME, sources, outbox)
     │   ├── SourceError                mail.source
     │   └── OutboxError                mail.outbox
+    ├── DatabaseError                  db.url, db.driver, db.unreachable, db.error
     ├── RegistryImportError            registry.invalid
     ├── IllegalTransition              task.illegal_transition
     └── ConfigError                    config.invalid
@@ -105,6 +106,11 @@ class SourceError(MailError):
 
 class OutboxError(MailError):
     code = "mail.outbox"
+
+
+class DatabaseError(PipelineError):
+    code = "db.error"
+    message_no = "Databasen svarer ikke. Prøv igjen om litt, eller meld fra til IMDi-støtte."
 
 
 class RegistryImportError(PipelineError):

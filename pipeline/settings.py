@@ -198,7 +198,7 @@ class Settings:
                  environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from PIPELINE_* (os.environ unless `environ` is given); explicit arguments win."""
         env = os.environ if environ is None else environ
-        built = _build(cls, env)
+        built: Settings = _build(cls, env)
         if data_dir:
             built = replace(built, data_dir=Path(data_dir))
         if database_url:

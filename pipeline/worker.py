@@ -16,7 +16,7 @@ import signal
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import MailboxState
 from pipeline.db.session import open_database, unit_of_work
 from pipeline.errors import ConfigError, SourceError
+from pipeline.mail.imap import ImapSource
 from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.sources import DirSource, SourceRef
+from pipeline.queries.status import health_problem
 from pipeline.service.ingest import ingest, retry_pending
 from pipeline.settings import Settings, WorkerSettings
 
@@ -43,12 +45,10 @@ class WorkerStats:
 
 
 def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *,
-                since: date | None = None):  # type: ignore[no-untyped-def]
+                since: date | None = None) -> DirSource | ImapSource:
     if spec.startswith("dir:"):
         return DirSource(spec[4:])
     if spec == "imap":
-        from pipeline.mail.imap import ImapSource
-
         return ImapSource(settings.imap, factory, since=since)
     raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
 
@@ -95,13 +95,12 @@ class Worker:
 
     def _send_replies(self) -> None:
         from pipeline.outbox import outbox_from_settings
-        from pipeline.service.followup import send_reminders
+        from pipeline.service.followup import remind_due
         from pipeline.service.replies import send_due
 
         try:
             # Reminders first, so that one drafted now goes out in this very cycle.
-            with unit_of_work(self.factory) as session:
-                self.stats.reminders += send_reminders(session, settings=self.settings)
+            self.stats.reminders += remind_due(self.factory, settings=self.settings)
         except Exception:  # noqa: BLE001 - a failed reminder pass must not stop the intake
             log.exception("drafting reminders failed")
         try:
@@ -157,7 +156,7 @@ class Worker:
         with unit_of_work(self.factory) as session:
             state = session.get(MailboxState, self.source.name, with_for_update=True)
             assert state is not None
-            state.last_poll_ok_at = datetime.now(UTC)
+            state.last_poll_ok_at = state.last_attempt_at = datetime.now(UTC)
             state.login_failed = False
             state.last_error = None
 
@@ -167,7 +166,7 @@ class Worker:
             state = session.get(MailboxState, self.source.name, with_for_update=True)
             assert state is not None
             state.last_error = exc.message[:2000]
-            state.last_error_at = datetime.now(UTC)
+            state.last_error_at = state.last_attempt_at = datetime.now(UTC)
             state.login_failed = exc.code == "mail.login_failed"
 
     def check_health(self) -> bool:
@@ -210,21 +209,6 @@ class Worker:
                 self._lock_conn.commit()
             self._lock_conn.close()
             self._lock_conn = None
-
-
-def health_problem(state: MailboxState | None, minutes: int, now: datetime | None = None) -> str | None:
-    now = now or datetime.now(UTC)
-    if state is None:
-        return None
-    if state.login_failed:
-        return f"login failed: {state.last_error or 'unknown error'}"
-    last = state.last_poll_ok_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    if last is None or now - last > timedelta(minutes=minutes):
-        when = last.isoformat(timespec="minutes") if last else "never"
-        return f"no successful poll for more than {minutes} minutes (last: {when}); {state.last_error or ''}".strip()
-    return None
 
 
 def install_signal_handlers(worker: Worker) -> None:

@@ -24,6 +24,7 @@ done
 .venv/bin/pip install -q -e '.[test]'
 
 .venv/bin/ruff check .
+.venv/bin/mypy
 .venv/bin/pipeline --help >/dev/null
 
 echo "== pytest on SQLite"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
@@ -25,7 +26,7 @@ class Finding:
     field: str | None
     message_no: str  # for the sender; never names another person
     message_en: str  # for the log and the operator
-    details: dict[str, Any] = field(default_factory=dict)  # e.g. suggestions, the mobile's holder
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. suggestions, the mobile's holder
 
     @property
     def blocking(self) -> bool:

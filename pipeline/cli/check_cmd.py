@@ -15,9 +15,13 @@ from pipeline.cli.parse_cmd import print_fields
 from pipeline.mail.auth import NOT_JUDGED
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("check", parents=[common], help="read forms and check them against the registry")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("check", parents=[common], help="read forms and check them against the registry",
+                       description="Read forms (or saved `pipeline parse --json` readings) and check them against "
+                                   "the registry as it is now: required fields, e-mail addresses, the mobile (valid, "
+                                   "a mobile, not someone else's), the centres, the operator and the sender.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                   help="a filled form (.docx, .pdf) or a saved reading (.json)")
     p.add_argument("--json", action="store_true", help="print JSON (the contract in DESIGN.md)")
     p.add_argument("--sender", help="the sender's address, to match the operator and check the domain "
                                     "(without a mail its authentication is not judged)")
@@ -36,7 +40,7 @@ def _read(path: Path, settings) -> dict[str, Any]:  # type: ignore[no-untyped-de
         return data
     from pipeline.cli.parse_cmd import parse_files
 
-    return parse_files([path], settings)[0][0]
+    return parse_files([path], settings.limits)[0][0]
 
 
 def check_files(paths: list[Path], settings, *, sender: str | None = None  # type: ignore[no-untyped-def]

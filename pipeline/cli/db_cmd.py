@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.db.session import upgrade
+from pipeline.cli import group
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    db = sub.add_parser("db", parents=[common], help="database schema")
-    dbsub = db.add_subparsers(dest="db_command", required=True)
-    up = dbsub.add_parser("upgrade", parents=[common], help="migrate the database to the newest schema")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    dbsub = group(sub, "db", "the database's schema", common)
+    up = dbsub.add_parser("upgrade", parents=[common],
+                          help="bring the database's schema up to date (other commands do it on first use)")
     up.set_defaults(handler=_upgrade)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
     from pipeline.cli import settings_from
+    from pipeline.db.session import open_database
 
     settings = settings_from(args)
-    if settings.db_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.db_url)
+    open_database(settings).kw["bind"].dispose()  # migrates to head, or says why it cannot
     print(f"database at head: {settings.db_url.split('@')[-1]}")
     return 0

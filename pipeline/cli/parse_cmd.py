@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
+from pipeline.cli import base_parser
 from pipeline.errors import PipelineError, UnsupportedFormat
 from pipeline.forms import read_form
+from pipeline.settings import Limits
 
 # Header names that open an e-mail message, as a saved .eml or an mbox extract begins.
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime-version:", b"received:",
@@ -15,16 +18,18 @@ _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"mime
 _FIELD_NAME = re.compile(rb"[!-9;-~]+:")  # RFC 5322 field-name, then the colon
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("parse", parents=[common], help="read filled forms (.docx, .pdf) and print the fields")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("parse", parents=[base_parser()], help="read filled forms (.docx, .pdf) and print the fields",
+                       description="Read filled forms and print the fields as written, with no database. "
+                                   "Exit status 1 when a file is not this form or cannot be read.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a filled form (.docx or .pdf)")
     p.add_argument("--json", action="store_true", help="print JSON (the contract in DESIGN.md)")
     p.set_defaults(handler=_parse)
 
 
-def parse_files(paths: list[Path], settings) -> tuple[list[dict], bool]:  # type: ignore[no-untyped-def]
+def parse_files(paths: list[Path], limits: Limits) -> tuple[list[dict[str, Any]], bool]:
     """One result per file: the reading's JSON, or {"error": {...}}; and whether all were read."""
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     ok = True
     for path in paths:
         try:
@@ -34,7 +39,7 @@ def parse_files(paths: list[Path], settings) -> tuple[list[dict], bool]:  # type
             ok = False
             continue
         try:
-            results.append(read_form(data, path.name, settings.limits).to_json())
+            results.append(read_form(data, path.name, limits).to_json())
         except UnsupportedFormat as exc:
             results.append(_explain_mail(exc, path, data).to_json())
             ok = False
@@ -64,7 +69,7 @@ def _explain_mail(exc: UnsupportedFormat, path: Path, data: bytes) -> PipelineEr
         message_no=exc.message_no)
 
 
-def print_fields(path: Path, result: dict, values: dict | None = None) -> bool:
+def print_fields(path: Path, result: dict[str, Any], values: dict[str, Any] | None = None) -> bool:
     """The text output's head for one file: its fields (from `values`, default the result itself),
     or its error. False when the file could not be read."""
     print(f"== {path}")
@@ -80,7 +85,7 @@ def print_fields(path: Path, result: dict, values: dict | None = None) -> bool:
 def _parse(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json, settings_from
 
-    results, ok = parse_files(args.files, settings_from(args))
+    results, ok = parse_files(args.files, settings_from(args).limits)
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
     else:

@@ -6,19 +6,20 @@ import argparse
 from datetime import timedelta
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("purge", parents=[common],
                        help="purge raw mail and attachments of settled cases (retention)")
-    p.add_argument("--older-than-days", type=int, default=None,
-                   help="default: $PIPELINE_RETENTION_DAYS or 180")
+    p.add_argument("--older-than-days", type=int, default=None, metavar="N",
+                   help="messages taken in more than N days ago (default: $PIPELINE_RETENTION_DAYS or 180)")
     p.add_argument("--dry-run", action="store_true", help="report what would be purged, change nothing")
     p.add_argument("--actor", default=None, help="name in the audit log (default: system)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=_purge)
 
 
 def _purge(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json, settings_from
+    from pipeline.clock import cli_time
     from pipeline.db.session import open_database
     from pipeline.service.retention import purge
 
@@ -34,5 +35,5 @@ def _purge(args: argparse.Namespace) -> int:
     else:
         verb = "would purge" if report.dry_run else "purged"
         print(f"{verb} {report.messages} messages and {report.attachments} attachments ({report.bytes} bytes) "
-              f"taken in before {report.cutoff:%Y-%m-%d %H:%M} UTC; kept {report.kept_open} that open cases need")
+              f"taken in before {cli_time(report.cutoff)}; kept {report.kept_open} that open cases need")
     return 0

@@ -1,115 +1,98 @@
-"""`pipeline queue`: list and show tasks, drive every transition, export approved users for IMDinett."""
+"""`pipeline queue`: list and show cases, decide them, export approved users for IMDinett."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
-import io
 import os
 import sys
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from pipeline.cli import database_from
-from pipeline.db.models import AuditEvent, Message, Reply, Task
-from pipeline.domain import TASK_STATES
+from pipeline.cli import database_from, group, json_option, print_json
+from pipeline.cli.text import cut, table
+from pipeline.clock import cli_time
+from pipeline.domain import APPROVED, DONE, TASK_KINDS, TASK_STATES, state_label
 from pipeline.errors import PipelineError
-
-STATES = TASK_STATES
 
 
 def default_actor() -> str:
     return os.environ.get("USER") or getpass.getuser() or "operator"
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    queue = sub.add_parser("queue", parents=[common], help="tasks: list, show, decide, export")
-    qsub = queue.add_subparsers(dest="queue_command", required=True)
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    qsub = group(sub, "queue", "the cases: list, show, decide, export", common,
+                 description="The cases, one per form: list and show them, decide them (approve, reject, "
+                             "ask for information, mark as done in IMDinett), correct fields, export for IMDinett.")
 
-    def add(name: str, handler: Any, help: str, *, task: bool = True) -> argparse.ArgumentParser:
-        p = qsub.add_parser(name, parents=[common], help=help)
+    def add(name: str, handler: Any, help: str, *, task: bool = True, aliases: tuple[str, ...] = ()
+            ) -> argparse.ArgumentParser:
+        p = qsub.add_parser(name, parents=[common], help=help, description=help, aliases=list(aliases))
         if task:
-            p.add_argument("id", help="task id or case reference (2026-0042)")
+            p.add_argument("id", metavar="CASE", help="case id or case reference (e.g. 2026-0042)")
             p.add_argument("--actor", default=None, help="who does this, for the audit log (default: $USER)")
-        p.add_argument("--json", action="store_true", help="print JSON")
+            p.add_argument("--expect-state", choices=TASK_STATES, default=None,
+                           help="refuse unless the case is in this state now (someone else may have acted)")
+        json_option(p)
         p.set_defaults(handler=handler)
         return p
 
-    p = add("list", _list, "list tasks", task=False)
-    p.add_argument("--state", choices=STATES, help="only tasks in this state")
-    add("show", _show, "one task with its findings, replies and audit trail")
-    p = add("approve", _approve, "approve a task (blocking findings need --override)")
+    p = add("list", _list, "list the cases, one line each", task=False)
+    p.add_argument("--state", choices=TASK_STATES, help="only cases in this state")
+    p.add_argument("--kind", choices=TASK_KINDS, help="only grants or only removals")
+    add("show", _show, "one case with its findings, replies and audit trail")
+    p = add("approve", _approve, "approve a case (blocking findings need --override)")
     p.add_argument("--override", metavar="REASON", help="approve despite blocking findings, with this reason")
-    p = add("reject", _reject, "reject a task and queue the rejection reply")
-    p.add_argument("--reason", required=True)
+    p = add("reject", _reject, "reject a case and queue the rejection reply to the sender")
+    p.add_argument("--reason", required=True, help="why, in Norwegian: the sender reads it")
     p = add("request-info", _request_info, "ask the sender for information (queues a reply)")
     p.add_argument("--note", help="a note to the sender, in Norwegian")
-    p = add("provisioned", _provisioned, "the user is created in IMDinett (queues the confirmation)")
-    p.add_argument("--user-id", help="the IMDinett user id")
-    p = add("correct", _correct, "correct fields (then checked again)")
+    p = add("done", _done, "the case was carried out in IMDinett (queues the confirmation)",
+            aliases=("provisioned",))
+    p.add_argument("--user-id", help="the user's id in IMDinett (e.g. U10234)")
+    add("take", _take, "take the case: others see that you work on it")
+    p = add("correct", _correct, "correct fields (the case is checked again)")
     p.add_argument("--set", dest="sets", action="append", required=True, metavar="PATH=VALUE",
                    help="e.g. applicant.mobile=+4791234567 or centres='Askim asylmottak; Mysen asylmottak'")
-    p = add("export", _export, "approved tasks as rows for creating users in IMDinett", task=False)
-    p.add_argument("--state", choices=STATES, default="approved")
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
-
-
-def resolve(session: Session, ref: str) -> Task:
-    task = session.scalar(select(Task).where(Task.case_ref == ref)) if "-" in ref else (
-        session.get(Task, int(ref)) if ref.isdigit() else None)
-    if task is None:
-        raise PipelineError(f"no task {ref}", code="task.not_found")
-    return task
-
-
-def _message_id(session: Session, task: Task) -> str | None:
-    msg = session.get(Message, task.message_pk)
-    return msg.message_id if msg else None
+    p = add("export", _export, "approved cases as rows for IMDinett", task=False)
+    p.add_argument("--state", choices=(APPROVED, DONE), default=APPROVED, help="which cases (default approved)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
 
 
 def _list(args: argparse.Namespace) -> int:
-    from pipeline.cli import print_json
-    from pipeline.service.task_data import task_json
+    from pipeline.queries.case import case_rows
 
     _, factory = database_from(args)
     with factory() as session:
-        q = select(Task).order_by(Task.id)
-        if args.state:
-            q = q.where(Task.state == args.state)
-        rows = [task_json(t, _message_id(session, t)) for t in session.scalars(q)]
+        rows = case_rows(session, state=args.state, kind=args.kind)
     if args.json:
         print_json(rows)
         return 0
+    lines = []
     for r in rows:
         a = r["applicant"]
-        codes = ",".join(f["code"] for f in r["findings"]) or "-"
-        print(f"{r['id']:>5} {r['case_ref']} {r['state']:<11} {a['first_name'] or ''} {a['last_name'] or ''}"
-              f" <{a['email'] or ''}> {a['mobile'] or ''}  [{codes}]")
+        name = " ".join(p for p in (a["first_name"], a["last_name"]) if p) or "–"
+        codes = Counter(f["code"] for f in r["findings"])
+        found = ", ".join(f"{c} ×{n}" if n > 1 else c for c, n in codes.items()) or "–"
+        lines.append([r["case_ref"], state_label(r["state"], r["kind"]), name, a["mobile"] or "–", found])
+    for line in table(lines, widths=(9, 20, None, 12, None)):
+        print(line)
+    if not rows:
+        print("no cases" + (f" in state {args.state}" if args.state else ""))
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    from pipeline.cli import print_json
-    from pipeline.service.task_data import task_json
+    from pipeline.queries.case import case_detail
 
     _, factory = database_from(args)
     with factory() as session:
-        task = resolve(session, args.id)
-        data = task_json(task, _message_id(session, task), full=True)
-        data["replies"] = [{"id": r.id, "kind": r.kind, "state": r.state, "subject": r.subject, "to": r.to_addr,
-                            "automatic": r.automatic, "sent_at": r.sent_at}
-                           for r in session.scalars(select(Reply).where(Reply.task_id == task.id).order_by(Reply.id))]
-        data["audit"] = [{"at": e.at, "actor": e.actor, "action": e.action, "details": e.details}
-                         for e in session.scalars(select(AuditEvent).where(
-                             AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id)).order_by(AuditEvent.id))]
+        data = case_detail(session, args.id)
     if args.json:
         print_json(data)
         return 0
     a = data["applicant"]
-    print(f"{data['case_ref']} (task {data['id']}): {data['state']}")
+    print(f"{data['case_ref']} (case {data['id']}, {data['kind']}): {state_label(data['state'], data['kind'])}")
     print(f"  applicant: {a['first_name']} {a['last_name']} <{a['email']}> {a['mobile']} ({a['position']})")
     print(f"  operator:  {data['operator'].get('organisation')} ({data['operator_id']})")
     for c in data["centres"]:
@@ -117,58 +100,58 @@ def _show(args: argparse.Namespace) -> int:
     for f in data["findings"]:
         print(f"  {f['severity']:<8} {f['code']}: {f['message']}")
     for r in data["replies"]:
-        print(f"  reply {r['id']}: {r['kind']} {r['state']} {r['subject']}")
+        print(f"  reply {r['id']}: {r['kind']} {r['state']} {cut(r['subject'], 80)}")
     for e in data["audit"]:
-        print(f"  {e['at']} {e['actor']}: {e['action']}")
+        print(f"  {cli_time(e['at'])} {e['actor']}: {e['action']}")
     return 0
 
 
-def _decide(args: argparse.Namespace, action: Any, **kwargs: Any) -> int:
-    from pipeline.cli import print_json
-    from pipeline.db.session import unit_of_work
-    from pipeline.service.task_data import task_json
-
+def _decide(args: argparse.Namespace, decide: Any, **kwargs: Any) -> int:
     settings, factory = database_from(args)
-    actor = args.actor or default_actor()
-    with unit_of_work(factory) as session:
-        task_id = resolve(session, args.id).id
-        if action.__name__ != "approve":
-            kwargs["settings"] = settings
-        task = action(session, task_id, actor=actor, **kwargs)
-        data = task_json(task, _message_id(session, task))
+    decided = decide(factory, args.id, actor=args.actor or default_actor(), expect_state=args.expect_state,
+                     **({"settings": settings} if decide.__name__ != "approve" else {}), **kwargs)
     if args.json:
-        print_json(data)
+        print_json(decided.data)
     else:
-        print(f"{data['case_ref']}: {data['state']}")
+        print(f"{decided.case_ref}: {state_label(decided.state, decided.kind)}")
     return 0
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from pipeline.service.tasks import approve
+    from pipeline.service.cases import approve
 
     return _decide(args, approve, override_reason=args.override)
 
 
 def _reject(args: argparse.Namespace) -> int:
-    from pipeline.service.tasks import reject
+    from pipeline.service.cases import reject
 
     return _decide(args, reject, reason=args.reason)
 
 
 def _request_info(args: argparse.Namespace) -> int:
-    from pipeline.service.tasks import request_info
+    from pipeline.service.cases import request_info
 
     return _decide(args, request_info, note=args.note)
 
 
-def _provisioned(args: argparse.Namespace) -> int:
-    from pipeline.service.tasks import mark_provisioned
+def _done(args: argparse.Namespace) -> int:
+    from pipeline.service.cases import mark_done
 
-    return _decide(args, mark_provisioned, user_id=args.user_id)
+    return _decide(args, mark_done, user_id=args.user_id)
+
+
+def _take(args: argparse.Namespace) -> int:
+    from pipeline.service import cases
+
+    _, factory = database_from(args)
+    decided = cases.take(factory, args.id, actor=args.actor or default_actor())
+    print_json(decided.data) if args.json else print(f"{decided.case_ref}: taken by {args.actor or default_actor()}")
+    return 0
 
 
 def _correct(args: argparse.Namespace) -> int:
-    from pipeline.service.tasks import correct
+    from pipeline.service.cases import correct
 
     changes: dict[str, Any] = {}
     for item in args.sets:
@@ -179,36 +162,12 @@ def _correct(args: argparse.Namespace) -> int:
     return _decide(args, correct, changes=changes)
 
 
-EXPORT_COLUMNS = ("case_ref", "first_name", "last_name", "email", "mobile", "role", "mottaksnummer", "centres",
-                  "operator", "operator_id", "extends_user_id")
-
-
-def export_rows(session: Session, state: str = "approved") -> list[dict[str, Any]]:
-    from pipeline.service.task_data import export_row
-
-    return [export_row(t) for t in session.scalars(select(Task).where(Task.state == state).order_by(Task.id))]
-
-
-def export_csv(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        flat = dict(row)
-        flat["mottaksnummer"] = ";".join(c["mottaksnummer"] or "" for c in row["centres"])
-        flat["centres"] = ";".join(c["name"] or "" for c in row["centres"])
-        # A cell starting with = + - @ is a formula to a spreadsheet: keep names and numbers inert.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" and k != "mobile" else v)
-                         for k, v in flat.items()})
-    return out.getvalue()
-
-
 def _export(args: argparse.Namespace) -> int:
-    from pipeline.cli import print_json
+    from pipeline.queries.export import export_csv, export_rows
 
     _, factory = database_from(args)
     with factory() as session:
-        rows = export_rows(session, args.state)
+        rows = export_rows(session, (args.state,))
     if args.json or args.format == "json":
         print_json(rows)
     else:

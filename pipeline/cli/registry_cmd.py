@@ -7,24 +7,29 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.cli import group
+from pipeline.registry.centres import CentreInfo
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    reg = sub.add_parser("registry", parents=[common], help="the registry of operators, centres and users")
-    rsub = reg.add_subparsers(dest="registry_command", required=True)
-    imp = rsub.add_parser("import", parents=[common], help="import operators.csv, centres.csv, users.csv")
-    imp.add_argument("--operators", type=Path, metavar="F")
-    imp.add_argument("--centres", type=Path, metavar="F")
-    imp.add_argument("--users", type=Path, metavar="F")
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    rsub = group(sub, "registry", "the registry of operators, centres and users", common)
+    imp = rsub.add_parser("import", parents=[common], help="import operators.csv, centres.csv, users.csv",
+                          description="Load the registry's CSV files (format: shared/registry/README.md). Every "
+                                      "bad row is reported as file:line: reason; a file with a bad row changes "
+                                      "nothing unless --partial. Importing the same files again changes nothing.")
+    imp.add_argument("--operators", type=Path, metavar="F", help="driftsoperatører (operators.csv)")
+    imp.add_argument("--centres", type=Path, metavar="F", help="mottak and akuttinnkvarteringer (centres.csv)")
+    imp.add_argument("--users", type=Path, metavar="F", help="IMDinett Mottak's users (users.csv)")
     imp.add_argument("--partial", action="store_true",
                      help="import the valid rows of a file that has rejected rows (default: all or nothing)")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(handler=_import)
     stats = rsub.add_parser("stats", parents=[common], help="count what the registry holds")
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of text")
     stats.set_defaults(handler=_stats)
     show = rsub.add_parser("show", parents=[common], help="resolve centre names as the checks would")
-    show.add_argument("names", nargs="+", metavar="NAME")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("names", nargs="+", metavar="NAME", help="a centre's name as someone wrote it")
+    show.add_argument("--json", action="store_true", help="print JSON instead of text")
     show.set_defaults(handler=_show)
 
 
@@ -86,22 +91,13 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from sqlalchemy import func, select
-
     from pipeline.cli import print_json, settings_from
-    from pipeline.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
     from pipeline.db.session import open_database
+    from pipeline.queries.registry import stats
 
     factory = open_database(settings_from(args))
     with factory() as session:
-        counts = {
-            "operators": session.scalar(select(func.count()).select_from(RegistryOperator)),
-            "centres": session.scalar(select(func.count()).select_from(RegistryCentre)),
-            "active_centres": session.scalar(select(func.count()).select_from(RegistryCentre)
-                                             .where(RegistryCentre.active.is_(True))),
-            "users": session.scalar(select(func.count()).select_from(RegistryUser)),
-            "roles": session.scalar(select(func.count()).select_from(RegistryUserRole)),
-        }
+        counts = stats(session)
     if args.json:
         print_json(counts)
     else:
@@ -137,6 +133,6 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _centre_json(c) -> dict:  # type: ignore[no-untyped-def]
+def _centre_json(c: CentreInfo) -> dict[str, object]:
     return {"mottaksnummer": c.mottaksnummer, "name": c.name, "kind": c.kind, "operator_id": c.operator_id,
             "active": c.active}

@@ -7,18 +7,22 @@ import json
 import sys
 from datetime import date
 
-from pipeline.cli import settings_from
+from pipeline.cli import plural, settings_from
 from pipeline.errors import ConfigError
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("worker", parents=[common], help="take in mail from the mailbox (IMAP) or a folder")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("worker", parents=[common], help="take in mail from the mailbox (IMAP) or a folder",
+                       description="Take in new mail, read and check the forms, open cases, draft due reminders "
+                                   "and send due replies; again and again until stopped, or once with --once. "
+                                   "Mail already taken is never taken twice.")
     p.add_argument("--once", action="store_true", help="take in what is there now, then exit")
     p.add_argument("--source", default="dir:inbox_fixtures",
-                   help="imap (PIPELINE_IMAP_* settings) or dir:PATH (default dir:inbox_fixtures; "
-                        "without --once looked at again every PIPELINE_WORKER_POLL_SECONDS, 10)")
-    p.add_argument("--since", default=None, help="IMAP: take mail from this date (YYYY-MM-DD) on the first run")
-    p.add_argument("--json", action="store_true", help="print a summary as JSON when done")
+                   help="imap (the PIPELINE_IMAP_* settings) or dir:PATH, a folder of .eml files "
+                        "(default dir:inbox_fixtures; looked at again every PIPELINE_WORKER_POLL_SECONDS)")
+    p.add_argument("--since", default=None, metavar="DATE",
+                   help="IMAP, first run: take mail from this date (YYYY-MM-DD) instead of the last 30 days")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(handler=run)
 
 
@@ -40,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        print(f"{stats.seen} messages seen; " + (", ".join(f"{k}: {v}" for k, v in sorted(stats.outcomes.items()))
-                                                 or "nothing new"), file=sys.stderr)
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "nothing new"
+        print(f"{plural(stats.seen, 'message', 'messages')} seen: {outcomes}; "
+              f"{plural(stats.replies_sent, 'reply', 'replies')} sent, "
+              f"{plural(stats.reminders, 'reminder', 'reminders')} queued")
     return 0

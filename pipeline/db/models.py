@@ -111,7 +111,8 @@ class WorkerHeartbeat(Base):
 
 class Message(Base):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_source", "mailbox", "uidvalidity", "uid"),)
+    __table_args__ = (Index("ix_message_source", "mailbox", "uidvalidity", "uid"),
+                      Index("ix_message_received", "received_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.errors import DatabaseError
 from pipeline.settings import Settings
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,12 +47,64 @@ def upgrade(url: str) -> None:
 
 
 def open_database(settings: Settings, *, migrate: bool = True) -> sessionmaker[Session]:
-    """Session factory for the configured database, migrated to head on first use."""
-    if settings.db_url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if migrate:
-        upgrade(settings.db_url)
-    return sessionmaker(make_engine(settings.db_url), expire_on_commit=False)
+    """Session factory for the configured database, migrated to head on first use.
+
+    A database that cannot be reached, a URL that does not parse or a driver that is not installed is a
+    DatabaseError here, with what to do about it, never the library's traceback."""
+    url = settings.db_url
+    try:
+        if url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(url)
+        if migrate:
+            upgrade(url)
+        else:
+            with engine.connect():
+                pass
+    except Exception as exc:
+        translated = database_error(exc, url)
+        if translated is None:
+            raise
+        raise translated from exc
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, for an error message."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparseable URL is shown as given, minus anything like a password
+        return url.split("@")[-1]
+
+
+def database_error(exc: BaseException, url: str) -> DatabaseError | None:
+    """A library's database error as one of ours (None: not a database error)."""
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    shown = _shown(url)
+    for err in chain:
+        missing_driver = isinstance(err, ModuleNotFoundError) and any(d in str(err) for d in _DRIVERS)
+        if isinstance(err, NoSuchModuleError) or missing_driver:
+            return DatabaseError(f"{shown}: the database driver is not installed ({err}); "
+                                 "PostgreSQL URLs look like postgresql+psycopg://user@host/db", code="db.driver")
+        if isinstance(err, ArgumentError):
+            return DatabaseError(f"{shown!r} is not a database URL ({err}); e.g. "
+                                 "postgresql+psycopg://user@host/db or sqlite:////path/file.sqlite3", code="db.url")
+        if isinstance(err, OperationalError):
+            reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            return DatabaseError(f"cannot reach the database {shown}: {reason}", code="db.unreachable")
+    for err in chain:
+        if isinstance(err, SQLAlchemyError):
+            return DatabaseError(f"database {shown}: {str(err).splitlines()[0]}", code="db.error")
+    return None
+
+
+_DRIVERS = ("psycopg", "psycopg2", "MySQLdb", "pymysql", "mysqlclient", "cx_Oracle", "oracledb", "pyodbc")
 
 
 @contextmanager

@@ -224,8 +224,8 @@ def _read(pdf: Any, defs: tuple[FormDefinition, ...], filename: str | None, max_
             index += 1
 
     collector = Collector(definition)
-    found = read_tables(definition, pages, collector)
-    if found >= MIN_LABELS:
+    labelled = read_tables(definition, pages, collector)
+    if labelled >= MIN_LABELS:
         # What the tables missed (a row drawn without rules, a table that is only the shaded label
         # column) comes from the words on the page; where a table did hold the value, it stands.
         text_collector = Collector(definition)

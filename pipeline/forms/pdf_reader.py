@@ -21,11 +21,13 @@ def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = N
     limits = limits or Limits()
     result = run_limited(PARSE_TARGET, data, filename, limits.max_pdf_pages, limits=limits, preload=PRELOAD,
                          seconds=seconds)
-    return reading_from_data(result)
+    reading: FormReading = reading_from_data(result)
+    return reading
 
 
 def read_pdf_in_process(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
     """The same parse without the child process (for debugging and profiling only: no limits but pages)."""
     from pipeline.forms.pdf_parse import parse_pdf
 
-    return reading_from_data(parse_pdf(data, filename, (limits or Limits()).max_pdf_pages))
+    reading: FormReading = reading_from_data(parse_pdf(data, filename, (limits or Limits()).max_pdf_pages))
+    return reading

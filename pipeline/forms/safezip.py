@@ -152,11 +152,11 @@ class DocxPackage:
         types = parse_xml(self.read("[Content_Types].xml"), "[Content_Types].xml")
         for override in types.iter(f"{_CT_NS}Override"):
             if (override.get("PartName") or "").lstrip("/") == name:
-                return override.get("ContentType")
+                return str(override.get("ContentType") or "") or None
         ext = name.rpartition(".")[2].lower()
         for default in types.iter(f"{_CT_NS}Default"):
             if (default.get("Extension") or "").lower() == ext:
-                return default.get("ContentType")
+                return str(default.get("ContentType") or "") or None
         return None
 
 

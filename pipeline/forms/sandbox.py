@@ -201,7 +201,8 @@ class Sandbox:
             # poll() also wakes when the child dies (the socket reaches EOF).
             if self._conn.poll(min(left, 1.0)):
                 try:
-                    return self._conn.recv()
+                    answer: tuple[Any, ...] = self._conn.recv()
+                    return answer
                 except (EOFError, OSError):
                     break
             if not self._alive():

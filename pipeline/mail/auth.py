@@ -191,8 +191,8 @@ def stored_verdict(auth: dict[str, Any] | None, sender: str | None) -> Verdict:
         return verify(None, sender)
     if "verified" in auth:
         return Verdict(bool(auth["verified"]), str(auth.get("reason") or ""), auth.get("rule"))
-    results = AuthResults(auth.get("authserv_id"), *(_flat(auth.get(k)) for k in ("spf", "dkim", "dmarc")),
-                          header_from=_domain(auth.get("header_from")))
+    results = AuthResults(auth.get("authserv_id"), spf=_flat(auth.get("spf")), dkim=_flat(auth.get("dkim")),
+                          dmarc=_flat(auth.get("dmarc")), header_from=_domain(auth.get("header_from")))
     return verify(results, sender)
 
 

@@ -111,10 +111,10 @@ def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | No
         seen.setdefault(key, len(out.results))
         out.results.append(result)
     if not any(r.reading is not None for r in out.results):
-        reading = _body_form(parsed)
-        if reading is not None:
+        body_reading = _body_form(parsed)
+        if body_reading is not None:
             out.body_form = True
-            out.results.append(PartResult(None, "read", reading=reading))
+            out.results.append(PartResult(None, "read", reading=body_reading))
     return out
 
 

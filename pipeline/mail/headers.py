@@ -23,7 +23,7 @@ _MSGID = re.compile(r"<[^<>\s]+>")
 
 def _raw(msg: Message, name: str) -> str | None:
     try:
-        for key, value in msg.raw_items():  # type: ignore[attr-defined]
+        for key, value in msg.raw_items():
             if key.lower() == name.lower():
                 return str(value)
     except Exception:  # noqa: BLE001 - never raise on junk
@@ -34,7 +34,7 @@ def _raw(msg: Message, name: str) -> str | None:
 def raw_all(msg: Message, name: str) -> list[str]:
     """The raw (undecoded) value of every header of this name, topmost first; never raises."""
     try:
-        return [str(v) for k, v in msg.raw_items() if k.lower() == name.lower()]  # type: ignore[attr-defined]
+        return [str(v) for k, v in msg.raw_items() if k.lower() == name.lower()]
     except Exception:  # noqa: BLE001 - never raise on junk
         return []
 
@@ -70,7 +70,7 @@ def header_all(msg: Message, name: str) -> list[str]:
         return [str(v) for v in (msg.get_all(name) or [])]
     except Exception:  # noqa: BLE001
         try:
-            return [decode_words(str(v)) for k, v in msg.raw_items() if k.lower() == name.lower()]  # type: ignore[attr-defined]
+            return [decode_words(str(v)) for k, v in msg.raw_items() if k.lower() == name.lower()]
         except Exception:  # noqa: BLE001
             return []
 

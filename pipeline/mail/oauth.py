@@ -26,7 +26,7 @@ def access_token(cfg: ImapSettings) -> str:
     if not (cfg.oauth_tenant and cfg.oauth_client_id and cfg.oauth_client_secret):
         raise ConfigError("XOAUTH2 needs PIPELINE_IMAP_OAUTH_TENANT, _CLIENT_ID and _CLIENT_SECRET")
     try:
-        import msal  # type: ignore[import-not-found]
+        import msal
     except ImportError as exc:
         raise ConfigError("XOAUTH2 with client credentials needs the msal package (pip install msal)") from exc
     app = msal.ConfidentialClientApplication(
@@ -34,8 +34,8 @@ def access_token(cfg: ImapSettings) -> str:
         client_credential=cfg.oauth_client_secret,
     )
     result = app.acquire_token_for_client(scopes=[cfg.oauth_scope])
-    token = result.get("access_token") if isinstance(result, dict) else None
-    if not token:
+    granted: str | None = result.get("access_token") if isinstance(result, dict) else None
+    if not granted:
         detail = result.get("error_description") or result.get("error") if isinstance(result, dict) else result
         raise SourceError(f"no access token from Microsoft Entra: {detail}")
-    return str(token)
+    return str(granted)

@@ -311,7 +311,7 @@ def _raw_filename(part: Message) -> str | None:
     header parser drops)."""
     for header_name in ("Content-Disposition", "Content-Type"):
         try:
-            raw = next((str(v) for k, v in part.raw_items() if k.lower() == header_name.lower()), None)  # type: ignore[attr-defined]
+            raw = next((str(v) for k, v in part.raw_items() if k.lower() == header_name.lower()), None)
         except Exception:  # noqa: BLE001
             raw = None
         match = _RAW_NAME.search(raw or "")

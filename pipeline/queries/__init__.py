@@ -1,1 +1,15 @@
-"""Read models for the web UI and the CLI: functions that take a session and return frozen dataclasses."""
+"""Read models: what the web pages and the CLI show, read from the database into frozen dataclasses.
+
+The edges (pipeline.web, pipeline.cli) import no ORM classes: they read through these functions, each
+taking a Session (opened and closed by the caller, never committed), and change things only through
+the service layer's use cases.
+
+    rows.py      the frozen views of stored records (TaskView, FindingView, ReplyView, MessageView, ...)
+    queue.py     the queue: counts per state, search, one page of cases
+    case.py      one case: fields with provenance, findings, replies, history, the original document
+    messages.py  the messages taken in, with outcomes and attachments
+    replies.py   the reply e-mails
+    status.py    mailbox health, failed messages, counts
+    export.py    approved (or done) cases as rows for IMDinett
+    proposals.py the proposed changes of a case (answers that may not change it by themselves)
+"""

@@ -102,7 +102,8 @@ class RegistryView:
 
     def _snap(self) -> _Snapshot:
         if self._snapshot is None:
-            key = (str(self.session.get_bind().url), self.fingerprint())
+            bind = self.session.get_bind()
+            key = (str(bind.engine.url), self.fingerprint())
             with _LOCK:
                 snap = _CACHE.get(key)
             if snap is None:

@@ -28,8 +28,9 @@ from pipeline.db.models import AuditEvent, Message, Task
 from pipeline.db.session import unit_of_work
 from pipeline.domain import state_label
 from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.queries.case import find_task, task_json
 from pipeline.service import tasks
-from pipeline.service.task_data import has_blocking, task_json
+from pipeline.service.task_data import has_blocking
 from pipeline.settings import Settings
 
 Database = sessionmaker[Session]
@@ -58,21 +59,7 @@ class BulkResult:
     message_no: str
 
 
-def find(session: Session, ref: int | str, *, lock: bool = False) -> Task:
-    """The task with this id or case reference, or PipelineError task.not_found."""
-    text = str(ref).strip()
-    query = select(Task)
-    if text.isdigit():
-        query = query.where(Task.id == int(text))
-    elif "-" in text:
-        query = query.where(Task.case_ref == text)
-    else:
-        raise PipelineError(f"no task {text!r}: give an id or a case reference like 2026-0042",
-                            code="task.not_found", message_no=f"Fant ingen sak «{text}».")
-    task = session.scalar(query.with_for_update() if lock else query)
-    if task is None:
-        raise PipelineError(f"no task {text}", code="task.not_found", message_no=f"Fant ingen sak «{text}».")
-    return task
+find = find_task
 
 
 def _guard(session: Session, task: Task, expect_version: int | None, expect_state: str | None) -> None:

@@ -6,10 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
 from pipeline.db.models import Message, Reply, Task
+from pipeline.db.session import unit_of_work
 from pipeline.service import replies
 from pipeline.settings import Settings
 
@@ -82,3 +83,10 @@ def _was_asked(session: Session, task: Task) -> bool:
     suppressed by the loop guard or a no-reply address, or cancelled)."""
     return session.scalar(select(Reply.id).where(Reply.task_id == task.id, Reply.kind == "needs_info",
                                                  Reply.state.not_in(("draft", "cancelled"))).limit(1)) is not None
+
+
+def remind_due(db: sessionmaker[Session], *, settings: Settings | None = None, working_days: int | None = None,
+               now: datetime | None = None) -> int:
+    """Draft the due reminders in one unit of work (the worker's cycle and `pipeline reminders`)."""
+    with unit_of_work(db) as session:
+        return send_reminders(session, now, working_days, settings=settings)

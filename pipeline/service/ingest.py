@@ -32,9 +32,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pipeline import audit
 from pipeline.db.models import Message
@@ -210,8 +210,8 @@ def _already_seen(session: Session, sha: str, source: SourceRef | None) -> Messa
     return None
 
 
-def _source_is(source: SourceRef):  # type: ignore[no-untyped-def]
-    def eq(column, value):  # type: ignore[no-untyped-def]
+def _source_is(source: SourceRef) -> ColumnElement[bool]:
+    def eq(column: InstrumentedAttribute[int | None], value: int | None) -> ColumnElement[bool]:
         return column.is_(None) if value is None else column == value
 
     return and_(Message.mailbox == source.mailbox, eq(Message.uidvalidity, source.uidvalidity),

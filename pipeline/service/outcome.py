@@ -38,6 +38,7 @@ def take_forms(session: Session, message: Message, parsed: ParsedMail, extracted
     if extracted.forms:
         view = RegistryView(session)
         for result, extra in extracted.forms:
+            assert result.reading is not None  # Extracted.forms holds only the forms that were read
             check = check_reading(result.reading, view, sender=message.sender, auth=message.auth_results,
                                   settings=settings)
             task = tasks.open_task(session, message=message, attachment=rows.get(id(result)),

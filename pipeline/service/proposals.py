@@ -20,9 +20,9 @@ from pipeline.db.models import Message, ProposedChange, Task
 from pipeline.db.session import unit_of_work
 from pipeline.domain import PROPOSED, UNDECIDED
 from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.queries.case import task_json
 from pipeline.service import tasks
 from pipeline.service.cases import Decided, StaleCase
-from pipeline.service.task_data import task_json
 from pipeline.settings import Settings
 
 Database = sessionmaker[Session]

@@ -36,4 +36,4 @@ def move(session: Session, reply_id: int, to: str, *, only_from: tuple[str, ...]
     where = [Reply.id == reply_id, Reply.state == before, *([also] if also is not None else [])]
     done = session.execute(update(Reply).where(*where)
                            .values(state=to, **values).execution_options(synchronize_session="fetch"))
-    return before if done.rowcount == 1 else None
+    return before if getattr(done, "rowcount", 0) == 1 else None

@@ -1,4 +1,4 @@
-"""Views of a task: the values in force (reading + corrections), JSON for the CLI, export rows, reply context."""
+"""A task's values in force (the reading with corrections laid over it), and the context of its replies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.checks.model import is_blocking
 from pipeline.db.models import Task
-from pipeline.domain import CENTRES, FIELD_LABELS, ROLE, field_label
+from pipeline.domain import CENTRES, FIELD_LABELS, field_label
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
 from pipeline.render import fields_as_read
 from pipeline.settings import Settings
@@ -51,62 +51,8 @@ def split_centres(value: Any) -> list[str]:
     return [" ".join(i.split()) for i in items if i.strip()]
 
 
-def applicant_json(task: Task) -> dict[str, Any]:
-    return {"first_name": task.first_name, "last_name": task.last_name, "email": task.email,
-            "mobile": task.mobile, "position": task.position}
-
-
 def has_blocking(task: Task) -> bool:
     return any(is_blocking(f.code) for f in task.findings)
-
-
-def task_json(task: Task, message_id: str | None, *, full: bool = False) -> dict[str, Any]:
-    """The `pipeline queue list --json` contract (DESIGN.md), plus case_ref and timestamps."""
-    out: dict[str, Any] = {
-        "id": task.id,
-        "case_ref": task.case_ref,
-        "state": task.state,
-        "message_id": message_id,
-        "sender": task.sender,
-        "applicant": applicant_json(task),
-        "operator": dict(task.operator or {}),
-        "operator_id": task.operator_id,
-        "centres": [{"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres],
-        "findings": [{"code": f.code, "severity": f.severity, "field": f.field} for f in task.findings],
-        "blocking": has_blocking(task),
-        "extends_user_id": task.extends_user_id,
-        "provisioned_user_id": task.provisioned_user_id,
-        "superseded_by_id": task.superseded_by_id,
-        "created_at": task.created_at,
-        "updated_at": task.updated_at,
-    }
-    if full:
-        out["findings"] = [{"code": f.code, "severity": f.severity, "field": f.field, "message": f.message_no,
-                            "message_en": f.message_en, "details": f.details} for f in task.findings]
-        out["reading"] = task.reading
-        out["corrections"] = task.corrections
-        out["decision_reason"] = task.decision_reason
-        out["override_reason"] = task.override_reason
-        out["reminder_sent_at"] = task.reminder_sent_at
-        out["answered_at"] = task.answered_at
-    return out
-
-
-def export_row(task: Task) -> dict[str, Any]:
-    """What an operator types into IMDinett to create the user."""
-    return {
-        "case_ref": task.case_ref,
-        "first_name": task.first_name,
-        "last_name": task.last_name,
-        "name": " ".join(p for p in (task.first_name, task.last_name) if p),
-        "email": task.email,
-        "mobile": task.mobile,
-        "role": ROLE,
-        "centres": [{"mottaksnummer": c.mottaksnummer, "name": c.name or c.written} for c in task.centres],
-        "operator": (task.operator or {}).get("organisation"),
-        "operator_id": task.operator_id,
-        "extends_user_id": task.extends_user_id,
-    }
 
 
 # Findings whose text tells a registry fact (a mobile is taken, a centre's administrators, who runs a

@@ -29,12 +29,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipeline import audit
+from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, is_blocking
 from pipeline.clock import now_utc
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, ProposedChange, Task, TaskCentre
 from pipeline.domain import ACTIONS, PROPOSED, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
+from pipeline.registry.view import RegistryView
 from pipeline.render import EMPTY
 from pipeline.service import replies
 
@@ -155,9 +157,6 @@ def _same_values(a: FormReading, b: FormReading) -> bool:
 
 
 def _check(session: Session, reading: FormReading, message: Message, *, exclude_task_id: int) -> CheckResult:
-    from pipeline.checks import check_reading
-    from pipeline.registry import RegistryView
-
     return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
                          exclude_task_id=exclude_task_id)
 
@@ -165,13 +164,8 @@ def _check(session: Session, reading: FormReading, message: Message, *, exclude_
 def _recheck_without(session: Session, task: Task, reading: FormReading, message: Message,
                      result: CheckResult) -> CheckResult:
     """A check made before we knew which task this form replaces counts that task's mobile as a pending
-    duplicate of itself: check again leaving it out (when the checks are installed)."""
+    duplicate of itself: check again leaving it out."""
     if not any(f.code == "mobile.duplicate" for f in result.findings):
-        return result
-    try:
-        from pipeline.checks import check_reading  # type: ignore[attr-defined]
-        from pipeline.registry import RegistryView  # type: ignore[import-not-found]
-    except ImportError:
         return result
     return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
                          exclude_task_id=task.id)
@@ -398,9 +392,6 @@ Checker = Callable[[Session, FormReading, Task], CheckResult]
 
 
 def _default_checker(session: Session, reading: FormReading, task: Task) -> CheckResult:
-    from pipeline.checks import check_reading  # type: ignore[attr-defined]
-    from pipeline.registry import RegistryView  # type: ignore[import-not-found]
-
     message = session.get(Message, task.message_pk)
     return check_reading(reading, RegistryView(session), sender=task.sender,
                          auth=message.auth_results if message else None, exclude_task_id=task.id)

@@ -33,7 +33,14 @@ def _security_headers(response: Response) -> Response:
 
 
 def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> Flask:
-    from pipeline.web import auth, db, messages_views, queue_views, registry_views, task_views
+    from pipeline.web import (
+        auth,
+        messages_views,
+        queue_views,
+        registry_views,
+        request_session,
+        task_actions,
+    )
 
     config = settings.web
     web_templates = templates_dir() / "web"
@@ -67,9 +74,10 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.extensions["pipeline.session_factory"] = session_factory
     CSRFProtect(app)
     auth.init_app(app)
-    for module in (queue_views, task_views, messages_views, registry_views):
+    # task_actions adds the case page's decisions to task_views' blueprint.
+    for module in (queue_views, task_actions, messages_views, registry_views):
         app.register_blueprint(module.bp)
-    app.teardown_appcontext(db.close)
+    app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)

@@ -18,10 +18,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from pipeline import audit
-from pipeline.db.models import OperatorAccount
-from pipeline.web import db
-from pipeline.web.accounts import authenticate, is_locked, revoke_sessions
+from pipeline.service import accounts
+from pipeline.web.request_session import factory, reads
 
 bp = Blueprint("auth", __name__)
 
@@ -44,11 +42,9 @@ def require_login() -> Response | None:
     g.operator = None
     if request.endpoint in _PUBLIC:
         return None
-    account_id = session.get("op_id")
-    account = db.session().get(OperatorAccount, account_id) if account_id else None
     # Re-checked on every request: a deactivated or locked account loses its open sessions too.
-    if (account is None or not account.active or is_locked(account) or account.username != session.get("op")
-            or session.get("op_epoch") != account.session_epoch):
+    account = accounts.signed_in(reads(), session.get("op_id"), session.get("op"), session.get("op_epoch"))
+    if account is None:
         # Drop only the login: the CSRF secret stays, so a login form open in another tab still works.
         session.pop("op_id", None)
         session.pop("op", None)
@@ -60,7 +56,7 @@ def require_login() -> Response | None:
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         if session.get("op_id"):
             return redirect(_safe_next(request.args.get("next")))
@@ -68,10 +64,8 @@ def login() -> str | Response:
     username = "".join(ch for ch in (request.form.get("username") or "") if ch.isprintable()).strip()[:100]
     password = request.form.get("password") or ""
     cfg = current_app.config["PIPELINE_WEB"]
-    dbs = db.session()
-    result = authenticate(dbs, username, password, max_failed=cfg.max_failed_logins,
-                          lockout_minutes=cfg.lockout_minutes)
-    dbs.commit()
+    result = accounts.login(factory(), username, password, max_failed=cfg.max_failed_logins,
+                            lockout_minutes=cfg.lockout_minutes)
     if not result.ok or result.account is None:
         # One message for every failure (unknown name, wrong password, locked, inactive): telling them
         # apart would reveal which operator names exist.
@@ -96,15 +90,8 @@ def favicon() -> Response:
 @bp.route("/logg-ut", methods=["POST"])
 def logout() -> Response:
     name = g.get("operator")
-    if name:
-        dbs = db.session()
-        account = dbs.get(OperatorAccount, session.get("op_id"))
-        if account is not None:
-            # Revoked in the database, not only forgotten by this browser: a copy of the cookie dies too.
-            # (This ends the operator's sessions in other browsers as well.)
-            revoke_sessions(account)
-        audit.record(dbs, name, "logout", "operator", session.get("op_id"))
-        dbs.commit()
+    if name and session.get("op_id"):
+        accounts.logout(factory(), int(session["op_id"]), actor=name)
     session.clear()
     flash("Du er logget ut.", "info")
     return redirect(url_for("auth.login"))

@@ -20,19 +20,6 @@ class DocumentTextError(Exception):
     pass
 
 
-def kind_of(data: bytes | None, filename: str | None) -> str:
-    """'pdf', 'docx' or 'other', from the bytes first and the name second."""
-    if not data:
-        return "none"
-    if data[:5] == b"%PDF-":
-        return "pdf"
-    if data[:4] == b"PK\x03\x04" and (filename or "").lower().endswith((".docx", ".docm", ".dotx")):
-        return "docx"
-    if data[:4] == b"PK\x03\x04":
-        return "docx"
-    return "other"
-
-
 def docx_text(data: bytes, limits: Limits | None = None) -> list[str]:
     """The document's paragraphs and table rows (cells joined by ' | '), as lines of text."""
     limits = limits or Limits()

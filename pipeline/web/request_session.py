@@ -1,4 +1,5 @@
-"""One database session per request, closed when the request ends."""
+"""The database as a request sees it: a read session (closed when the request ends, never committed)
+for the read models, and the session factory the service's use cases open their units of work on."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def factory() -> sessionmaker[Session]:
-    return current_app.extensions["pipeline.session_factory"]
+    return current_app.extensions["pipeline.session_factory"]  # type: ignore[no-any-return]
 
 
-def session() -> Session:
-    if "db" not in g:
-        g.db = factory()()
-    return g.db
+def reads() -> Session:
+    if "reads" not in g:
+        g.reads = factory()()
+    return g.reads  # type: ignore[no-any-return]
 
 
 def close(_exc: BaseException | None = None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    session = g.pop("reads", None)
+    if session is not None:
+        session.close()

@@ -1,4 +1,8 @@
-"""The task page's buttons: each calls one service function in one transaction, as the operator."""
+"""The case page's buttons: each calls one service use case (its own unit of work) as the operator.
+
+Every form carries the version of the case it was drawn from; a case that changed since is refused by
+the service (StaleCase), and the operator is told who changed what and when, on the page as it is now.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from pipeline.db.models import Task
 from pipeline.errors import IllegalTransition, PipelineError
-from pipeline.web import db, services, task_page
+from pipeline.queries import case
+from pipeline.service import cases, drafts
+from pipeline.service.cases import StaleCase
 from pipeline.web.auth import operator
+from pipeline.web.request_session import factory, reads
 from pipeline.web.task_views import bp
 
 log = logging.getLogger(__name__)
@@ -28,22 +34,24 @@ def _text(name: str, limit: int = 2000) -> str | None:
     return value[:limit] or None
 
 
+def _version() -> int | None:
+    """The version of the case the form was drawn from (absent from an old page: no check)."""
+    raw = request.form.get("version") or ""
+    return int(raw) if raw.isdigit() else None
+
+
 def _run(task_id: int, action: Callable[[], Any], done: str) -> Response:
-    dbs = db.session()
     try:
         action()
-        dbs.commit()
         flash(done, "ok")
+    except StaleCase as exc:
+        flash(exc.message_no, "error")
     except IllegalTransition as exc:
-        dbs.rollback()
-        # The service's message_no is Norwegian; its English message stays in the log.
-        flash(f"Handlingen er ikke tillatt i oppgavens nåværende tilstand. {exc.message_no}", "error")
+        flash(exc.message_no, "error")
     except PipelineError as exc:
-        dbs.rollback()
         flash(f"Kunne ikke utføre handlingen: {exc.message_no}", "error")
     except Exception:
-        # Nothing was saved (one transaction); the operator gets a clear answer, the log the traceback.
-        dbs.rollback()
+        # Nothing was saved (one unit of work); the operator gets a clear answer, the log the traceback.
         log.exception("task action failed (task %s)", task_id)
         flash("Det oppstod en uventet feil, og ingenting ble lagret. Prøv igjen, eller meld fra til IMDi-støtte.",
               "error")
@@ -57,62 +65,85 @@ def _need(value: str | None, task_id: int, what: str) -> Response | None:
     return redirect(url_for("task.show", task_id=task_id))
 
 
+def _settings() -> Any:
+    return current_app.config["PIPELINE_SETTINGS"]
+
+
 @bp.route("/oppgave/<int:task_id>/godkjenn", methods=["POST"])
 def approve(task_id: int) -> Response:
     reason = _text("override_reason")
-    return _run(task_id, lambda: services.approve(db.session(), task_id, actor=operator(), override_reason=reason),
-                "Oppgaven er godkjent." + (" Overstyringen er begrunnet og logget." if reason else ""))
+    return _run(task_id, lambda: cases.approve(factory(), task_id, actor=operator(), override_reason=reason,
+                                               expect_version=_version()),
+                "Saken er godkjent." + (" Overstyringen er begrunnet og logget." if reason else ""))
 
 
 @bp.route("/oppgave/<int:task_id>/avvis", methods=["POST"])
 def reject(task_id: int) -> Response:
     reason = _text("reason")
     return _need(reason, task_id, "en begrunnelse for avslaget") or _run(
-        task_id, lambda: services.reject(db.session(), task_id, actor=operator(), reason=reason or ""),
-        "Oppgaven er avvist.")
+        task_id, lambda: cases.reject(factory(), task_id, actor=operator(), reason=reason or "",
+                                      settings=_settings(), expect_version=_version()),
+        "Saken er avslått.")
 
 
 @bp.route("/oppgave/<int:task_id>/be-om-opplysninger", methods=["POST"])
 def request_info(task_id: int) -> Response:
     note = _text("note")
-    return _run(task_id, lambda: services.request_info(db.session(), task_id, actor=operator(), note=note),
-                "Forespørsel om opplysninger er lagt klar.")
+    return _run(task_id, lambda: cases.request_info(factory(), task_id, actor=operator(), note=note,
+                                                    settings=_settings(), expect_version=_version()),
+                "Forespørselen om opplysninger er lagt klar.")
 
 
 @bp.route("/oppgave/<int:task_id>/opprettet", methods=["POST"])
 def provisioned(task_id: int) -> Response:
     user_id = _text("user_id", 32)
-    return _run(task_id, lambda: services.mark_provisioned(db.session(), task_id, actor=operator(), user_id=user_id),
-                "Oppgaven er merket som opprettet i IMDinett.")
+    return _run(task_id, lambda: cases.mark_done(factory(), task_id, actor=operator(), user_id=user_id,
+                                                 settings=_settings(), expect_version=_version()),
+                "Saken er merket som utført i IMDinett.")
+
+
+@bp.route("/oppgave/<int:task_id>/ta-saken", methods=["POST"])
+def take(task_id: int) -> Response:
+    return _run(task_id, lambda: cases.take(factory(), task_id, actor=operator(), expect_version=_version()),
+                "Du har tatt saken.")
 
 
 @bp.route("/oppgave/<int:task_id>/korriger", methods=["POST"])
 def correct(task_id: int) -> Response:
-    task = db.session().get(Task, task_id)
-    if task is None:
+    page = case.load(reads(), task_id)
+    if page is None:
         return redirect(url_for("queue.index"))
+    task = page.task
     changes: dict[str, Any] = {}
-    for path in task_page.EDITABLE:
+    for path in case.EDITABLE:
         if path not in request.form:
             continue
         new = _text(path, 500)
-        if new != task_page.current_value(task, path):
+        if new != case.current_value(task, path):
             changes[path] = new
     if "centres" in request.form:
         lines = [" ".join(line.split()) for line in _clean(request.form.get("centres") or "").splitlines()]
         centres = [c[:500] for c in lines if c][:50]
-        if centres != task_page.current_centres(task):
+        if centres != case.current_centres(task):
             changes["centres"] = centres
     if not changes:
         flash("Ingen endringer å lagre.", "info")
         return redirect(url_for("task.show", task_id=task_id))
-    return _run(task_id, lambda: services.correct(db.session(), task_id, actor=operator(), changes=changes),
+    return _run(task_id, lambda: cases.correct(factory(), task_id, actor=operator(), changes=changes,
+                                               settings=_settings(), expect_version=_version()),
                 "Rettelsene er lagret, og skjemaet er kontrollert på nytt.")
 
 
 @bp.route("/oppgave/<int:task_id>/svar/<int:reply_id>/send", methods=["POST"])
 def release_reply(task_id: int, reply_id: int) -> Response:
-    return _run(task_id, lambda: services.release_draft(db.session(), reply_id, actor=operator()),
+    subject = _text("subject", 300)
+    body = _clean((request.form.get("body_text") or "").replace("\r\n", "\n")).strip()[:20000]
+    if subject and body:
+        # What is on the screen is what is sent: the text in the editor is saved and queued together.
+        return _run(task_id, lambda: drafts.send(factory(), reply_id, actor=operator(), subject=subject,
+                                                 body_text=body, task_id=task_id),
+                    "Svaret er lagret og lagt i køen; det sendes ved neste runde.")
+    return _run(task_id, lambda: drafts.release(factory(), reply_id, actor=operator(), task_id=task_id),
                 "Svaret er lagt i køen og sendes ved neste runde.")
 
 
@@ -121,6 +152,6 @@ def edit_reply(task_id: int, reply_id: int) -> Response:
     subject = _text("subject", 300)
     body = _clean((request.form.get("body_text") or "").replace("\r\n", "\n")).strip()[:20000]
     return _need(subject and body, task_id, "både emne og tekst") or _run(
-        task_id, lambda: services.update_draft(db.session(), reply_id, actor=operator(), subject=subject or "",
-                                               body_text=body),
+        task_id, lambda: drafts.edit(factory(), reply_id, actor=operator(), subject=subject or "",
+                                     body_text=body, task_id=task_id),
         "Svarutkastet er lagret.")

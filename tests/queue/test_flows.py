@@ -12,7 +12,16 @@ from pipeline.db.models import AuditEvent, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.service import tasks
 from pipeline.service.task_data import written_values
-from tests.queue.factory import OPERATOR, PERSON, SETTINGS, finding, make_message, make_reading, make_result, open_one
+from tests.queue.factory import (
+    OPERATOR,
+    PERSON,
+    SETTINGS,
+    finding,
+    make_message,
+    make_reading,
+    make_result,
+    open_one,
+)
 
 BLOCK = [finding("mobile.invalid", "applicant.mobile", message_no="Mobilnummeret er ikke gyldig.")]
 CENTRES = {"askim asylmottak": ("0101", "Askim asylmottak"), "mysen asylmottak": ("0104", "Mysen asylmottak")}

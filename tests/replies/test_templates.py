@@ -55,7 +55,7 @@ def test_needs_info_lists_each_problem_what_to_send_and_the_fields_as_read():
     assert "Merknad fra saksbehandler: Gjelder det også Mysen?" in r.text
     assert "Mobiltelefonnummer: 912 34" in r.text
     assert "Navn på firma / organisasjon: (ikke fylt ut)" in r.text
-    assert "Mottak / akuttinnkvarteringer: Askim; Råde akutt" in r.text
+    assert "Hvilke mottak / akuttinnkvarteringer: Askim; Råde akutt" in r.text
 
 
 def test_confirmation_gives_next_steps_with_buypass_code_on_the_registered_mobile():

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import Attachment, FindingRow, Message, OperatorAccount, Reply, Task, TaskCentre
-from pipeline.web.accounts import add_operator
+from pipeline.service.accounts import add_operator
 
 PASSWORD = "riktig-passord-123"
 

@@ -38,7 +38,7 @@ def test_approve_needs_an_override_reason_while_something_blocks(logged_in, db):
     assert "Godkjenn med en begrunnelse for overstyring" in html
     assert _task(db, task_id).state == "needs_info"
     html = _post(logged_in, task_id, "godkjenn", override_reason="Nummeret er flyttet, bekreftet på telefon.")
-    assert "Oppgaven er godkjent." in html
+    assert "Saken er godkjent." in html
     task = _task(db, task_id)
     assert task.state == "approved" and task.override_reason.startswith("Nummeret er flyttet")
     assert _my_actions(db) == ["task.approve"]
@@ -49,7 +49,7 @@ def test_reject_with_reason_drafts_the_rejection(logged_in, db):
         task_id = seed.task(s, 2, state="review").id
     assert "Fyll inn en begrunnelse" in _post(logged_in, task_id, "avvis", reason="  ")
     html = _post(logged_in, task_id, "avvis", reason="Personen skal ikke ha rollen.")
-    assert "Oppgaven er avvist." in html and "Avvist" in html
+    assert "Saken er avslått." in html and "Avslått" in html
     with db() as s:
         kinds = [r.kind for r in s.scalars(select(Reply).where(Reply.task_id == task_id))]
     assert "rejection" in kinds
@@ -60,15 +60,15 @@ def test_request_info_provision_and_an_illegal_step(logged_in, db):
     with unit_of_work(db) as s:
         a = seed.task(s, 3, state="review").id
         b = seed.task(s, 4, state="approved").id
-    assert "Forespørsel om opplysninger" in _post(logged_in, a, "be-om-opplysninger", note="Hvilket mottak?")
+    assert "Forespørselen om opplysninger" in _post(logged_in, a, "be-om-opplysninger", note="Hvilket mottak?")
     assert _task(db, a).state == "needs_info"
-    assert "merket som opprettet" in _post(logged_in, b, "opprettet", user_id="U55555")
+    assert "merket som utført" in _post(logged_in, b, "opprettet", user_id="U55555")
     assert _task(db, b).provisioned_user_id == "U55555"
     # Provisioned is an end: approving it again is refused with the service's Norwegian reason.
     token = csrf_token(logged_in.get(f"/oppgave/{b}").get_data(as_text=True))
     html = logged_in.post(f"/oppgave/{b}/godkjenn", data={"csrf_token": token},
                           follow_redirects=True).get_data(as_text=True)
-    assert "ikke tillatt" in html
+    assert "kan ikke gjøres nå" in html
     assert _task(db, b).state == "provisioned"
     assert {"task.request_info", "task.provision"} <= set(_my_actions(db))
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pipeline.db.models import AuditEvent, OperatorAccount
 from pipeline.db.session import unit_of_work
-from pipeline.web.accounts import unlock
+from pipeline.service.accounts import unlock
 from tests.web.conftest import csrf_token, login
 
 

@@ -101,7 +101,7 @@ def test_queue_search_by_name_email_mobile_centre_and_case(logged_in, db):
 
 
 def test_queue_many_word_search_falls_back_to_subqueries_for_many_hits(logged_in, db, monkeypatch):
-    from pipeline.web import queue_query
+    from pipeline.queries import queue as queue_query
 
     with unit_of_work(db) as s:
         seed.task(s, 1, first="Per", last="Hansen", mobile="+4748000001", centres=[("Askim", "0101", "Askim asylmottak")])

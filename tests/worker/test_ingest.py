@@ -122,7 +122,7 @@ def test_dir_source_worker_once_and_cli(tmp_path: Path, settings, db):
 
 @pytest.mark.parametrize("outcome", ["failed"])
 def test_status_shows_failed_messages(db, settings, monkeypatch, outcome):
-    from pipeline.cli.status_cmd import status
+    from pipeline.queries.status import status
 
     monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
     ingest_message(db, doc_form(), source=None, settings=settings, max_attempts=1)
@@ -157,7 +157,7 @@ def test_health_problem_after_quiet_minutes():
     from datetime import UTC, datetime, timedelta
 
     from pipeline.db.models import MailboxState
-    from pipeline.worker import health_problem
+    from pipeline.queries.status import health_problem
 
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     ok = MailboxState(mailbox="m", last_poll_ok_at=now - timedelta(minutes=5), login_failed=False)
@@ -185,7 +185,6 @@ def test_no_form_reply_names_the_wrong_form(db, settings):
     nothing was attached."""
     from pipeline.db.models import Reply
     from tests.conftest import FIXTURES
-
     from tests.mail.builders import verified_by_mx
 
     # The fixture as IMDi's receiving host passes it on: to an unverified sender no file name is quoted.

@@ -28,6 +28,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("claimed_by", sa.String(100), nullable=True))
     with op.batch_alter_table("mailbox_state") as batch:
         batch.add_column(sa.Column("last_attempt_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("message") as batch:
+        batch.create_index("ix_message_received", ["received_at", "id"])  # the messages page, newest first
     op.create_table(
         "worker_heartbeat",
         sa.Column("worker_id", sa.String(100), primary_key=True),
@@ -41,6 +43,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("worker_heartbeat")
+    with op.batch_alter_table("message") as batch:
+        batch.drop_index("ix_message_received")
     with op.batch_alter_table("mailbox_state") as batch:
         batch.drop_column("last_attempt_at")
     with op.batch_alter_table("reply") as batch:

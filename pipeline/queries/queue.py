@@ -1,4 +1,4 @@
-"""The queue's SQL: counts per state, and one page of tasks filtered by state and a search.
+"""The queue: counts per state, and one page of cases filtered by state and a search.
 
 Search terms match the start of a word-like value (prefix), so that each condition can use an
 index range instead of scanning every task: mobile numbers (normalised to E.164), e-mail
@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union
 from sqlalchemy.orm import Session, defer
 
-from pipeline.db.models import Task, TaskCentre
-from pipeline.web.labels import OPEN_STATES, STATES
+from pipeline.db.models import FindingRow, Task, TaskCentre
+from pipeline.domain import PENDING, TASK_STATES
+from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
 
+OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
+STATES = TASK_STATES
 STATE_FILTERS: dict[str, tuple[str, ...] | None] = {"apne": OPEN_STATES, **{s: (s,) for s in STATES},
                                                     "alle": None}
 _DIGITS = re.compile(r"^\+?[\d ]{3,}$")
@@ -65,7 +68,7 @@ def _mobile_variants(term: str) -> set[str]:
     return out
 
 
-def _term_ids(term: str) -> Select:  # type: ignore[type-arg]
+def _term_ids(term: str) -> CompoundSelect[Any]:
     """Ids of the tasks one search term matches: a UNION of index range scans, one per column and spelling."""
     parts: list[Select] = [select(Task.id).where(Task.case_ref == term)]  # type: ignore[type-arg]
     if _DIGITS.match(term):
@@ -84,7 +87,7 @@ def _term_ids(term: str) -> Select:  # type: ignore[type-arg]
     return union(*parts)
 
 
-def _phrase_ids(phrase: str) -> Select:  # type: ignore[type-arg]
+def _phrase_ids(phrase: str) -> CompoundSelect[Any]:
     # A centre's name is several words ("Dale asylmottak"): the whole phrase may start it.
     return union(*[select(TaskCentre.task_id).where(_prefix(col, v))
                    for v in _case_variants(phrase) for col in (TaskCentre.name, TaskCentre.written)])
@@ -141,7 +144,7 @@ def counts(session: Session) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
-def page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> tuple[list[Task], int]:
+def _page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> tuple[list[Task], int]:
     """One page of tasks (oldest first by default) and the number of matches, counted up to max_count."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     phrase = " ".join(query.q.split())[:100]
@@ -161,10 +164,34 @@ def page(session: Session, query: QueueQuery, page_size: int, max_count: int = 1
     return [rows[i] for i in ids if i in rows], total
 
 
-def centres_for(session: Session, task_ids: list[int]) -> dict[int, list[TaskCentre]]:
-    out: dict[int, list[TaskCentre]] = {i: [] for i in task_ids}
+def centres_for(session: Session, task_ids: list[int]) -> dict[int, list[CentreView]]:
+    out: dict[int, list[CentreView]] = {i: [] for i in task_ids}
     if task_ids:
         stmt = select(TaskCentre).where(TaskCentre.task_id.in_(task_ids)).order_by(TaskCentre.position)
         for c in session.scalars(stmt):
-            out[c.task_id].append(c)
+            out[c.task_id].append(centre_view(c))
     return out
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    tasks: list[TaskView]
+    centres: dict[int, list[CentreView]]
+    errors: dict[int, int]  # case id -> blocking findings
+    warnings: dict[int, int]  # case id -> findings that ask for a look (admin limit, another operator, ...)
+    total: int  # matches, counted up to the cap
+    counts: dict[str, int]  # cases per state, all of them
+
+
+def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> QueuePage:
+    tasks, total = _page(session, query, page_size, max_count)
+    ids = [t.id for t in tasks]
+    errors: dict[int, int] = {}
+    warnings: dict[int, int] = {}
+    if ids:
+        rows = session.execute(select(FindingRow.task_id, FindingRow.severity, func.count()).where(
+            FindingRow.task_id.in_(ids)).group_by(FindingRow.task_id, FindingRow.severity))
+        for task_id, severity, n in rows:
+            (errors if severity == "error" else warnings)[task_id] = n
+    views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
+    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session))

@@ -1,7 +1,8 @@
 """Operator accounts: argon2 password hashes, lockout after repeated failures, audit of every login.
 
-Used by the login view and by `pipeline operators ...`; each function works inside the caller's
-transaction, so the account change and its audit event commit together.
+The use cases (`add`, `change_password`, `unlock_account`, `login`, `logout`) each own their
+transaction, so the account change and its audit event commit together; the login view and
+`pipeline operators ...` call them. The session-level functions below them are their building blocks.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
+from pipeline.clock import aware
 from pipeline.db.models import OperatorAccount
+from pipeline.db.session import unit_of_work
 from pipeline.errors import ConfigError
 
 _HASHER = PasswordHasher()
@@ -37,15 +40,8 @@ def _spend_a_check(password: str) -> None:
         _HASHER.verify(_dummy_hash(), password)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; we store UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def is_locked(account: OperatorAccount, now: datetime | None = None) -> bool:
-    until = _aware(account.locked_until)
+    until = aware(account.locked_until)
     return until is not None and until > (now or datetime.now(UTC))
 
 
@@ -140,3 +136,75 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
     account.locked_until = None
     audit.record(session, username, "login.success", "operator", account.id)
     return LoginResult(True, "ok", account)
+
+
+# --- use cases ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: int
+    username: str
+    active: bool
+    locked: bool
+    failed_logins: int
+    session_epoch: int
+    created_at: datetime | None
+
+
+def view(account: OperatorAccount) -> AccountView:
+    return AccountView(account.id, account.username, bool(account.active), is_locked(account),
+                       account.failed_logins or 0, account.session_epoch or 0, account.created_at)
+
+
+@dataclass(frozen=True)
+class Login:
+    ok: bool
+    reason: str  # ok, invalid, locked, inactive
+    account: AccountView | None = None
+
+
+def add(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
+    with unit_of_work(db) as session:
+        return view(add_operator(session, username, password, actor=actor))
+
+
+def change_password(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
+    with unit_of_work(db) as session:
+        return view(set_password(session, username, password, actor=actor))
+
+
+def unlock_account(db: sessionmaker[Session], username: str, *, actor: str) -> AccountView:
+    with unit_of_work(db) as session:
+        return view(unlock(session, username, actor=actor))
+
+
+def login(db: sessionmaker[Session], username: str, password: str, *, max_failed: int,
+          lockout_minutes: int) -> Login:
+    with unit_of_work(db) as session:
+        result = authenticate(session, username, password, max_failed=max_failed, lockout_minutes=lockout_minutes)
+        return Login(result.ok, result.reason, view(result.account) if result.account else None)
+
+
+def logout(db: sessionmaker[Session], account_id: int, *, actor: str) -> None:
+    """Revoked in the database, not only forgotten by the browser: a copy of the cookie dies too (and the
+    operator's sessions in other browsers end as well)."""
+    with unit_of_work(db) as session:
+        account = session.get(OperatorAccount, account_id)
+        if account is not None:
+            revoke_sessions(account)
+        audit.record(session, actor, "logout", "operator", account_id)
+
+
+def signed_in(session: Session, account_id: int | None, username: str | None, epoch: int | None) -> AccountView | None:
+    """The account a web session belongs to, if it may still act: active, not locked, same name, and the
+    session not revoked since (logout, lockout, new password)."""
+    account = session.get(OperatorAccount, account_id) if account_id else None
+    if (account is None or not account.active or is_locked(account) or account.username != username
+            or epoch != account.session_epoch):
+        return None
+    return view(account)
+
+
+def accounts(session: Session) -> list[AccountView]:
+    return [view(a) for a in session.scalars(select(OperatorAccount).order_by(OperatorAccount.username))]

@@ -1,0 +1,308 @@
+"""One case as its page shows it: the fields with where each was found, findings, replies, history,
+who else has the mobile, the decisions it offers, and the original document's bytes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, defer, selectinload
+
+from pipeline.checks.model import is_blocking
+from pipeline.db.models import (
+    Attachment,
+    AuditEvent,
+    Message,
+    RegistryUser,
+    Reply,
+    Task,
+)
+from pipeline.domain import FIELD_PATHS, PENDING, operator_actions
+from pipeline.errors import PipelineError
+from pipeline.queries.rows import (
+    AttachmentView,
+    AuditView,
+    FindingView,
+    MessageView,
+    ReplyView,
+    TaskView,
+    attachment_view,
+    audit_view,
+    message_view,
+    reply_view,
+    task_view,
+)
+
+EDITABLE: tuple[str, ...] = (*(p for p in FIELD_PATHS if p.startswith("applicant.")),
+                             *(p for p in FIELD_PATHS if p.startswith("operator.")))
+
+
+@dataclass
+class FieldRow:
+    path: str
+    as_read: str | None
+    where: Any
+    current: str | None
+    corrected: bool
+    findings: list[FindingView] = field(default_factory=list)
+
+
+def current_value(task: TaskView, path: str) -> str | None:
+    """The value the task works with now: a correction, else the checked (normalised) value, else as read."""
+    corrections = getattr(task, "corrections", None) or {}
+    if path in corrections:
+        value = corrections[path]
+        return None if value is None else str(value)
+    section, name = path.split(".")
+    if section == "applicant" and name in ("first_name", "last_name", "email", "mobile", "position"):
+        value = getattr(task, name)
+        if value:
+            return str(value)
+    if section == "operator" and (task.operator or {}).get(name):
+        return str(task.operator[name])
+    return ((task.reading or {}).get(section) or {}).get(name)
+
+
+def current_centres(task: TaskView) -> list[str]:
+    corrections = getattr(task, "corrections", None) or {}
+    if isinstance(corrections.get("centres"), list):
+        return [str(c) for c in corrections["centres"]]
+    return [c.written for c in task.centres]
+
+
+def centre_choices(task: TaskView, finding: FindingView) -> list[tuple[str, str]]:
+    """One-click corrections for an unknown or ambiguous centre: (label, the whole centre list with that line
+    replaced by the registry's exact name), one per candidate the check suggested."""
+    details = finding.details or {}
+    options = details.get("candidates") or details.get("suggestions") or []
+    written = details.get("written")
+    current = current_centres(task)
+    index = details.get("index")
+    if not (isinstance(index, int) and 0 <= index < len(current) and current[index] == written):
+        index = current.index(written) if written in current else None
+    if index is None or not isinstance(options, list):
+        return []
+    out = []
+    for option in options[:5]:
+        name = option.get("name") if isinstance(option, dict) else None
+        if name:
+            lines = [*current[:index], name, *current[index + 1:]]
+            out.append((f"{name} ({option.get('mottaksnummer') or '–'})", "\n".join(lines)))
+    return out
+
+
+def field_rows(task: TaskView) -> list[FieldRow]:
+    reading = task.reading or {}
+    provenance = (reading.get("source") or {}).get("provenance") or {}
+    rows = []
+    for path in FIELD_PATHS:
+        section, name = path.split(".")
+        rows.append(FieldRow(
+            path=path, as_read=(reading.get(section) or {}).get(name), where=provenance.get(path),
+            current=current_value(task, path), corrected=path in (getattr(task, "corrections", None) or {}),
+            findings=[f for f in task.findings if f.field == path or (f.field or "").endswith(":" + path)],
+        ))
+    return rows
+
+
+@dataclass
+class TaskPage:
+    task: TaskView
+    message: MessageView | None
+    attachment: AttachmentView | None
+    attachment_kind: str
+    fields: list[FieldRow]
+    centre_rows: list[dict[str, Any]]
+    centre_findings: list[FindingView]
+    other_findings: list[FindingView]
+    replies: list[ReplyView]
+    history: list[AuditView]
+    mobile_holders: list[HolderView]
+    same_mobile_tasks: list[TaskView]
+    actions: tuple[str, ...]
+    has_errors: bool
+
+
+@dataclass(frozen=True)
+class HolderView:
+    user_id: str
+    first_name: str
+    last_name: str
+    email: str
+
+
+def load(session: Session, task_id: int) -> TaskPage | None:
+    row = session.get(Task, task_id)
+    if row is None:
+        return None
+    task = task_view(row)
+    msg = session.scalar(select(Message).options(defer(Message.raw)).where(Message.id == task.message_pk))
+    message = message_view(msg) if msg is not None else None
+    attachment = None
+    kind = "none"
+    if task.attachment_pk:
+        att = session.scalar(select(Attachment).options(defer(Attachment.data))
+                             .where(Attachment.id == task.attachment_pk))
+        if att is not None:
+            attachment = attachment_view(att)
+            # The first bytes tell a PDF from a zip; the rest of the file stays in the database.
+            head = session.scalar(select(func.substr(Attachment.data, 1, 8)).where(Attachment.id == att.id))
+            kind = kind_of(head[:8] if head else None, att.filename)
+    rows = field_rows(task)
+    known = {r.path for r in rows}
+    taken = {f.id for r in rows for f in r.findings}
+    centre_findings = [f for f in task.findings if f.field and f.field.startswith("centres")]
+    taken |= {f.id for f in centre_findings}
+    other = [f for f in task.findings if f.id not in taken and (f.field not in known or f.field is None)]
+    reading_centres = (task.reading or {}).get("centres") or []
+    prov = ((task.reading or {}).get("source") or {}).get("provenance", {}).get("centres") or []
+    centre_rows = []
+    for c in task.centres:
+        where = prov[c.position] if c.position < len(prov) else None
+        centre_rows.append({"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name,
+                            "where": where,
+                            "findings": [f for f in centre_findings
+                                         if (f.details or {}).get("written") in (None, c.written)]})
+    if not task.centres:
+        centre_rows = [{"written": w, "mottaksnummer": None, "name": None, "where": None, "findings": []}
+                       for w in reading_centres]
+    replies = [reply_view(r) for r in session.scalars(select(Reply).where(Reply.task_id == task.id)
+                                                         .order_by(Reply.id))]
+    reply_ids = [str(r.id) for r in replies]
+    conds = [and_(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id))]
+    if reply_ids:
+        conds.append(and_(AuditEvent.entity == "reply", AuditEvent.entity_id.in_(reply_ids)))
+    conds.append(and_(AuditEvent.entity == "message", AuditEvent.entity_id == str(task.message_pk)))
+    history = [audit_view(e) for e in session.scalars(select(AuditEvent).where(or_(*conds))
+                                                      .order_by(AuditEvent.at, AuditEvent.id))]
+    holders: list[HolderView] = []
+    same: list[TaskView] = []
+    mobile = current_value(task, "applicant.mobile")
+    if mobile:
+        holders = [HolderView(u.user_id, u.first_name, u.last_name, u.email)
+                   for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile))]
+        same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
+            select(Task).options(defer(Task.reading)).where(
+                Task.mobile == mobile, Task.id != task.id, Task.state.in_(PENDING)).limit(10))]
+    return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
+                    centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
+                    replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
+                    actions=operator_actions(task.kind, task.state),
+                    # The same rule as the task service: only blocking findings need an override.
+                    has_errors=any(is_blocking(f.code) for f in task.findings))
+
+
+def kind_of(data: bytes | None, filename: str | None) -> str:
+    """'pdf', 'docx', 'other' or 'none', from the bytes first and the name second."""
+    if not data:
+        return "none"
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    if data[:4] == b"PK\x03\x04":
+        return "docx"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str | None
+    data: bytes
+    kind: str  # pdf, docx, other
+
+
+def document(session: Session, task_id: int) -> Document | None:
+    """The case's original document (the form as it came), or None when there is none or it was purged."""
+    attachment_pk = session.scalar(select(Task.attachment_pk).where(Task.id == task_id))
+    if not attachment_pk:
+        return None
+    row = session.execute(select(Attachment.filename, Attachment.data).where(Attachment.id == attachment_pk)).first()
+    if row is None or not row.data:
+        return None
+    return Document(row.filename, row.data, kind_of(row.data, row.filename))
+
+
+# --- the CLI's views of cases (`pipeline queue list|show --json`) ---------------------------------------
+
+
+def find_task(session: Session, ref: int | str, *, lock: bool = False) -> Task:
+    """The task with this id or case reference ("2026-0042"), or PipelineError task.not_found."""
+    text = str(ref).strip()
+    query = select(Task)
+    if text.isdigit():
+        query = query.where(Task.id == int(text))
+    elif re.fullmatch(r"\d{4}-\d{1,6}", text):
+        query = query.where(Task.case_ref == text)
+    else:
+        raise PipelineError(f"no task {text!r}: give an id or a case reference like 2026-0042",
+                            code="task.not_found", message_no=f"Fant ingen sak «{text}».")
+    task = session.scalar(query.with_for_update() if lock else query)
+    if task is None:
+        raise PipelineError(f"no task {text}", code="task.not_found", message_no=f"Fant ingen sak «{text}».")
+    return task
+
+
+def applicant_json(task: Task | TaskView) -> dict[str, Any]:
+    return {"first_name": task.first_name, "last_name": task.last_name, "email": task.email,
+            "mobile": task.mobile, "position": task.position}
+
+
+def task_json(task: Task | TaskView, message_id: str | None, *, full: bool = False) -> dict[str, Any]:
+    """The `pipeline queue list --json` contract (DESIGN.md), plus case_ref and timestamps."""
+    out: dict[str, Any] = {
+        "id": task.id,
+        "case_ref": task.case_ref,
+        "kind": task.kind,
+        "state": task.state,
+        "message_id": message_id,
+        "sender": task.sender,
+        "applicant": applicant_json(task),
+        "operator": dict(task.operator or {}),
+        "operator_id": task.operator_id,
+        "centres": [{"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres],
+        "findings": [{"code": f.code, "severity": f.severity, "field": f.field} for f in task.findings],
+        "blocking": any(is_blocking(f.code) for f in task.findings),
+        "extends_user_id": task.extends_user_id,
+        "provisioned_user_id": task.provisioned_user_id,
+        "superseded_by_id": task.superseded_by_id,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
+    if full:
+        out["findings"] = [{"code": f.code, "severity": f.severity, "field": f.field, "message": f.message_no,
+                            "message_en": f.message_en, "details": f.details} for f in task.findings]
+        out["reading"] = task.reading
+        out["corrections"] = task.corrections
+        out["decision_reason"] = task.decision_reason
+        out["override_reason"] = task.override_reason
+        out["reminder_sent_at"] = task.reminder_sent_at
+        out["answered_at"] = task.answered_at
+    return out
+
+
+
+def case_rows(session: Session, *, state: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every case (oldest first) as `pipeline queue list --json` prints it."""
+    query = (select(Task, Message.message_id).join(Message, Message.id == Task.message_pk)
+             .options(defer(Task.reading), selectinload(Task.centres), selectinload(Task.findings))
+             .order_by(Task.id))
+    if state:
+        query = query.where(Task.state == state)
+    if kind:
+        query = query.where(Task.kind == kind)
+    return [task_json(task_view(t, with_reading=False), mid) for t, mid in session.execute(query)]
+
+
+def case_detail(session: Session, ref: int | str) -> dict[str, Any]:
+    """One case with its reading, corrections, findings in full, replies and audit trail (`queue show --json`)."""
+    task = find_task(session, ref)
+    message_id = session.scalar(select(Message.message_id).where(Message.id == task.message_pk))
+    data = task_json(task_view(task), message_id, full=True)
+    data["replies"] = [{"id": r.id, "kind": r.kind, "state": r.state, "subject": r.subject, "to": r.to_addr,
+                        "automatic": r.automatic, "sent_at": r.sent_at}
+                       for r in session.scalars(select(Reply).where(Reply.task_id == task.id).order_by(Reply.id))]
+    data["audit"] = [{"at": e.at, "actor": e.actor, "action": e.action, "details": e.details}
+                     for e in session.scalars(select(AuditEvent).where(
+                         AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id)).order_by(AuditEvent.id))]
+    return data

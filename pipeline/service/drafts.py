@@ -1,0 +1,52 @@
+"""An operator's work on reply e-mails, each one unit of work: edit a draft, release a held one, or send
+what is on the screen (the text saved and queued together, so what goes out is what the operator saw).
+
+    edit(db, reply_id, *, actor, subject=None, body_text=None, task_id=None) -> ReplyView
+    release(db, reply_id, *, actor, task_id=None) -> ReplyView
+    send(db, reply_id, *, actor, subject, body_text, task_id=None) -> ReplyView
+
+`task_id`, given by the case page, must be the reply's own case: a form posted for one case cannot
+touch another case's reply.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db.models import Reply
+from pipeline.db.session import unit_of_work
+from pipeline.errors import PipelineError
+from pipeline.queries.rows import ReplyView, reply_view
+from pipeline.service import replies
+
+
+def _check_case(session: Session, reply_id: int, task_id: int | None) -> None:
+    row = session.execute(select(Reply.id, Reply.task_id).where(Reply.id == reply_id)).first()
+    if row is None or (task_id is not None and row.task_id != task_id):
+        raise PipelineError(f"no reply {reply_id}" + (f" on task {task_id}" if task_id is not None else ""),
+                            code="reply.not_found", message_no="Fant ikke svaret i denne saken.")
+
+
+def edit(db: sessionmaker[Session], reply_id: int, *, actor: str, subject: str | None = None,
+         body_text: str | None = None, task_id: int | None = None) -> ReplyView:
+    with unit_of_work(db) as session:
+        _check_case(session, reply_id, task_id)
+        return reply_view(replies.update_draft(session, reply_id, actor=actor, subject=subject, body_text=body_text))
+
+
+def release(db: sessionmaker[Session], reply_id: int, *, actor: str, task_id: int | None = None) -> ReplyView:
+    with unit_of_work(db) as session:
+        _check_case(session, reply_id, task_id)
+        return reply_view(replies.release_draft(session, reply_id, actor=actor))
+
+
+def send(db: sessionmaker[Session], reply_id: int, *, actor: str, subject: str, body_text: str,
+         task_id: int | None = None) -> ReplyView:
+    """Save the text as shown and queue it, in one transaction (a queued reply just keeps its place)."""
+    with unit_of_work(db) as session:
+        _check_case(session, reply_id, task_id)
+        reply = replies.update_draft(session, reply_id, actor=actor, subject=subject, body_text=body_text)
+        if reply.state == "draft":
+            reply = replies.release_draft(session, reply_id, actor=actor)
+        return reply_view(reply)

@@ -1,0 +1,30 @@
+"""An operator's work on a stored message: process it again (a failed or unreadable one), audited."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline import audit
+from pipeline.db.session import unit_of_work
+from pipeline.errors import PipelineError
+from pipeline.queries.messages import message
+from pipeline.queries.rows import MessageView
+from pipeline.settings import Settings
+
+
+def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, actor: str) -> MessageView:
+    """Process a stored message again, and record who asked for it (also when it fails)."""
+    from pipeline.service.ingest import retry_message
+
+    try:
+        retry_message(db, message_id, settings=settings)
+    except PipelineError as exc:
+        with unit_of_work(db) as session:
+            audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
+        raise
+    with unit_of_work(db) as session:
+        view = message(session, message_id)
+        audit.record(session, actor, "message.retried", "message", message_id,
+                     {"outcome": view.outcome if view else None})
+    assert view is not None
+    return view
