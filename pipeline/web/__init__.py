@@ -36,6 +36,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.web import (
         auth,
         messages_views,
+        proposal_views,
         queue_views,
         registry_views,
         request_session,
@@ -75,7 +76,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     CSRFProtect(app)
     auth.init_app(app)
     # task_actions adds the case page's decisions to task_views' blueprint.
-    for module in (queue_views, task_actions, messages_views, registry_views):
+    for module in (queue_views, task_actions, messages_views, registry_views, proposal_views):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)
