@@ -56,9 +56,12 @@ def private_files(settings: Settings) -> None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
-    if not path.parent.exists():
-        _private(path.parent, 0o700, directory=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if not path.parent.is_dir():
+        return  # a folder that is not there is not ours to make: connecting says so
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    except OSError:
+        return  # not writable here: connecting says so, as one line
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         if name.exists():
             _private(name, 0o600)
