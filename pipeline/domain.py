@@ -3,7 +3,8 @@ reply states with their one gate, the form's field paths with their Norwegian la
 
     next_state(action, state, to=None) -> state        the task state machine (IllegalTransition otherwise)
     reply_may_change(before, after) -> bool            the reply state machine
-    operator_actions(kind, state) -> tuple[action]     the buttons a case offers (UI and CLI derive from it)
+    operator_actions(kind, state, *, reading_to_confirm=False) -> tuple[action]
+                                                       the buttons a case offers (UI and CLI derive from it)
 
 Grant tasks (one per form) and removal tasks (a registry user's role ends at some or all of their
 centres) share the states:
@@ -87,6 +88,7 @@ TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(
 
 # What an operator can do to a case, in the order the case page offers it, with the button's words.
 OPERATOR_ACTIONS: Final[dict[str, str]] = {
+    "confirm_reading": "Bekreft opplesningen",  # only while a reading made by OCR waits for a person
     "approve": "Godkjenn",
     "request_info": "Be om opplysninger",
     "reject": "Avslå",
@@ -102,9 +104,11 @@ def action_label(action: str, kind: str | None = None) -> str:
     return OPERATOR_ACTIONS.get(action, action)
 
 
-def operator_actions(kind: str, state: str) -> tuple[str, ...]:
-    """The decisions a case of this kind offers in this state (the service has the last word)."""
-    actions = [a for a in OPERATOR_ACTIONS if state in ACTIONS[a][0]]
+def operator_actions(kind: str, state: str, *, reading_to_confirm: bool = False) -> tuple[str, ...]:
+    """The decisions a case of this kind offers in this state (the service has the last word);
+    `reading_to_confirm`: its values were read by OCR and no operator has confirmed them yet."""
+    actions = [a for a in OPERATOR_ACTIONS if state in ACTIONS[a][0]
+               and (a != "confirm_reading" or reading_to_confirm)]
     if kind == REMOVAL:
         # A removal asks nothing of a sender by itself: whoever asked is answered by a person.
         actions = [a for a in actions if a != "request_info"]

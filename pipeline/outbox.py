@@ -23,6 +23,7 @@ import smtplib
 import ssl
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -39,10 +40,15 @@ log = logging.getLogger(__name__)
 DEFAULT_SENDER = "IMDi <post@imdi.no>"
 
 
+Accepted = Callable[[], None]
+
+
 class Outbox(Protocol):
     sender: str
 
-    def send(self, message: EmailMessage, reply_id: int) -> None: ...
+    def send(self, message: EmailMessage, reply_id: int, accepted: Accepted | None = None) -> None:
+        """Hand the message over; call `accepted` the moment the relay (or the folder) has taken it, before
+        anything else (such as SMTP's QUIT), so that the caller records it as early as the protocol allows."""
 
 
 def header_text(value: str | None) -> str:
@@ -106,7 +112,7 @@ class FolderOutbox:
     def path_for(self, reply_id: int) -> Path:
         return self.directory / f"{reply_id}.eml"
 
-    def send(self, message: EmailMessage, reply_id: int) -> None:
+    def send(self, message: EmailMessage, reply_id: int, accepted: Accepted | None = None) -> None:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{reply_id}.", suffix=".tmp")
@@ -121,6 +127,8 @@ class FolderOutbox:
                 raise
         except OSError as exc:
             raise OutboxError(f"cannot write reply {reply_id} to {self.directory}: {exc}") from exc
+        if accepted is not None:
+            accepted()
 
 
 class SmtpOutbox:
@@ -148,7 +156,7 @@ class SmtpOutbox:
             client.starttls(context=self.ssl_context)
         return client
 
-    def send(self, message: EmailMessage, reply_id: int) -> None:
+    def send(self, message: EmailMessage, reply_id: int, accepted: Accepted | None = None) -> None:
         envelope_from = _address(self.sender).addr_spec
         rcpt = [a.addr_spec for a in message["To"].addresses]
         try:
@@ -156,6 +164,9 @@ class SmtpOutbox:
                 if self.user:
                     client.login(self.user, self.password or "")
                 client.send_message(message, from_addr=envelope_from, to_addrs=rcpt)
+                # The relay has said 250 to the data: record that before QUIT, the one round trip left.
+                if accepted is not None:
+                    accepted()
         except smtplib.SMTPNotSupportedError as exc:  # a UTF-8 address and a relay without SMTPUTF8
             err = OutboxError(f"reply {reply_id}: the relay cannot take this address ({exc})")
             err.permanent = True  # type: ignore[attr-defined]

@@ -113,6 +113,7 @@ def base_context() -> dict[str, Any]:
         "centres": [],
         "fields": [],
         "problems": [],
+        "scanned": False,  # the form was a scan or photo, read by OCR
         "note": None,
         "reason": None,
         "user_id": None,

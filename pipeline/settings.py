@@ -66,6 +66,13 @@ class Limits:
     max_parts: int = setting(200, "LIMIT_MAX_PARTS", "most MIME parts read in one mail", minimum=1)
     message_seconds: float = setting(45.0, "LIMIT_MESSAGE_SECONDS",
                                      "seconds all the files of one mail may take to read (PDF child included)")
+    # OCR of scans and photos (a page costs 1-3 s; the form's values are on its first page).
+    ocr_dpi: int = setting(300, "LIMIT_OCR_DPI", "resolution pages are read at by OCR (150-dpi scans are scaled up)",
+                           minimum=72)
+    max_ocr_pages: int = setting(4, "LIMIT_MAX_OCR_PAGES", "most pages of a scan read by OCR")
+    ocr_seconds: float = setting(60.0, "LIMIT_OCR_SECONDS", "seconds OCR of one file may take")
+    max_image_pixels: int = setting(50_000_000, "LIMIT_MAX_IMAGE_PIXELS",
+                                    "largest image (or rendered page) read, in pixels")
 
 
 @dataclass(frozen=True)

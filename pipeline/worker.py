@@ -18,16 +18,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db.models import MailboxState
-from pipeline.db.session import open_database, unit_of_work
-from pipeline.errors import ConfigError, SourceError
+from pipeline.db.session import prepare, session_factory, unit_of_work
+from pipeline.errors import ConfigError, DatabaseError, SourceError
 from pipeline.mail.imap import ImapSource
 from pipeline.mail.mailbox_state import ensure_mailbox_state
 from pipeline.mail.sources import DirSource, SourceRef
 from pipeline.queries.status import health_problem
+from pipeline.service import workers
 from pipeline.service.ingest import ingest, retry_pending
 from pipeline.settings import Settings, WorkerSettings
 
@@ -58,11 +59,35 @@ class Worker:
                  config: WorkerSettings | None = None) -> None:
         self.settings = settings
         self.config = config or settings.worker
-        self.factory = open_database(settings)
+        # No connection yet: start() brings the database up to date, retrying while it cannot be reached.
+        self.factory = session_factory(settings)
         self.source = make_source(source, self.factory, settings, since=since)
         self.stats = WorkerStats()
         self.stop = threading.Event()
-        self._lock_conn = None
+        self.worker_id = workers.new_worker_id()
+        self._heartbeat: workers.Heartbeat | None = None
+        self._lock_conn: Connection | None = None
+
+    def start(self, *, once: bool = False) -> bool:
+        """Bring the database up to date and register this worker's heartbeat. A database that cannot be
+        reached, or a full disk, is retried with backoff (up to 5 minutes apart) until it works or the
+        worker is stopped; with `once` the first failure is the answer. False: stopped before it started."""
+        backoff = 1.0
+        while not self.stop.is_set():
+            try:
+                prepare(self.settings, self.factory)
+                workers.reap(self.factory)
+                self._heartbeat = workers.Heartbeat(self.factory, self.worker_id)
+                self._heartbeat.start()
+                return True
+            except (DatabaseError, OSError) as exc:
+                if once:
+                    raise
+                reason = exc.message if isinstance(exc, DatabaseError) else f"{exc.strerror or exc}"
+                log.error("cannot start: %s; trying again in %.0f s", reason, backoff)
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, 300.0)
+        return False
 
     # --- one pass ----------------------------------------------------------------------------------
 
@@ -104,7 +129,9 @@ class Worker:
         except Exception:  # noqa: BLE001 - a failed reminder pass must not stop the intake
             log.exception("drafting reminders failed")
         try:
-            self.stats.replies_sent += send_due(self.factory, outbox_from_settings(self.settings))
+            workers.reap(self.factory)  # a worker of this machine killed mid-send: its replies go out now
+            self.stats.replies_sent += send_due(self.factory, outbox_from_settings(self.settings),
+                                                holder=self.worker_id)
         except Exception:  # noqa: BLE001 - a broken outbox must not stop the intake
             log.exception("sending replies failed")
 
@@ -113,6 +140,8 @@ class Worker:
     def run(self, *, once: bool = False) -> WorkerStats:
         backoff = 1.0
         try:
+            if not self.start(once=once):
+                return self.stats
             while not self.stop.is_set():
                 try:
                     self.cycle()
@@ -138,6 +167,8 @@ class Worker:
         finally:
             self.source.close()
             self._release_lock()
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
         return self.stats
 
     def _wait(self) -> None:

@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in dovecot-imapd postgresql chromium; do
+# Tesseract's models for OCR: Norwegian, the Latin script (also "@" and letters such as ś and č),
+# English (the fallback for "@") and orientation detection; the tesseract CLI for bench/ocr.
+for pkg in dovecot-imapd postgresql chromium tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng tesseract-ocr-osd \
+    tesseract-ocr-script-latn; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -27,8 +30,11 @@ done
 .venv/bin/mypy
 .venv/bin/pipeline --help >/dev/null
 
+# Tests run in parallel, one process per core (a file's tests stay together: they share its servers).
+jobs=(-n auto --dist loadfile)
+
 echo "== pytest on SQLite"
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q "${jobs[@]}" "$@"
 
 echo "== pytest on PostgreSQL"
 pgdir=$(mktemp -d /tmp/pipeline-pg.XXXXXX)
@@ -36,4 +42,4 @@ pgdir=$(mktemp -d /tmp/pipeline-pg.XXXXXX)
 source scripts/pg_tmp.sh
 pg_tmp_start "$pgdir"
 trap 'pg_tmp_stop "$pgdir"' EXIT
-PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q -m "not pure" "$@"
+PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q "${jobs[@]}" -m "not pure" "$@"

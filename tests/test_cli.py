@@ -111,7 +111,8 @@ def test_parse_takes_no_database_options(capsys: pytest.CaptureFixture[str]) -> 
 def test_columns_are_cut_at_word_boundaries() -> None:
     from pipeline.cli.text import cut, table
 
-    assert cut("Skjema om mottaksadministrativ bruker i IMDinett mottak", 24) == "Skjema om…"
+    assert cut("Skjema om mottaksadministrativ bruker i IMDinett mottak", 40) == "Skjema om mottaksadministrativ bruker…"
+    assert cut("Søknad om mottaksadministrator – Camilla Aasen", 27) == "Søknad om mottaksadministr…"  # no short stub
     lines = table([["1", "a" * 5, "Skjema om mottaksadministrativ bruker i IMDinett mottak"]],
-                  widths=(3, 6, None), total=30)
-    assert lines == ["1    aaaaa   Skjema om…"]
+                  widths=(3, 6, None), total=45)
+    assert lines == ["1    aaaaa   Skjema om mottaksadministrativ…"]

@@ -1,14 +1,26 @@
 """Validation rules: a FormReading in, findings out (pure, against a read-only registry view).
 
-    check_reading(reading, view, *, sender=None, auth=None, exclude_task_id=None) -> CheckResult
+    check_reading(reading, view, *, sender=None, auth=None, exclude_task_id=None,
+                  reading_confirmed=False) -> CheckResult
 
-Rules live in small modules: required, emails, mobile, centres, operator; texts in messages.
+Rules live in small modules: required, emails, mobile, centres, operator, source; texts in texts.
+What a finding means for the case: needs_sender(code) (the case starts in needs_info and the sender is
+asked) and blocks_approval(code) (approval is refused; with an override only where overridable(code)).
 """
 
-from pipeline.checks.model import BLOCKING_CODES, CheckResult, Finding, ResolvedCentre, is_blocking
+from pipeline.checks.model import (
+    OPERATOR_CODES,
+    SENDER_CODES,
+    CheckResult,
+    Finding,
+    ResolvedCentre,
+    blocks_approval,
+    needs_sender,
+    overridable,
+)
 
-__all__ = ["BLOCKING_CODES", "CheckResult", "Finding", "ResolvedCentre", "check_reading", "is_blocking",
-           "make_reading", "reading_from_json"]
+__all__ = ["OPERATOR_CODES", "SENDER_CODES", "CheckResult", "Finding", "ResolvedCentre", "blocks_approval",
+           "check_reading", "make_reading", "needs_sender", "overridable", "reading_from_json"]
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]

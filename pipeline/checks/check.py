@@ -10,6 +10,7 @@ from pipeline.checks.mobile import check_duplicate, parse_mobile
 from pipeline.checks.model import CheckResult, Finding
 from pipeline.checks.operator import check_sender, match_operator
 from pipeline.checks.required import check_required
+from pipeline.checks.source import check_source
 from pipeline.forms.model import FormReading, fold
 from pipeline.registry.validate import e164, parse_phone
 from pipeline.registry.view import RegistryView
@@ -18,10 +19,12 @@ from pipeline.settings import Settings
 
 def check_reading(reading: FormReading, view: RegistryView, *, sender: str | None = None,
                   auth: dict[str, Any] | None = None, exclude_task_id: int | None = None,
-                  settings: Settings | None = None) -> CheckResult:
-    """Check a form: required fields, addresses, the mobile, the centres, the operator and the sender.
+                  settings: Settings | None = None, reading_confirmed: bool = False) -> CheckResult:
+    """Check a form: required fields, addresses, the mobile, the centres, the operator, the sender, and
+    how it was read.
 
     exclude_task_id: the task being re-checked (its own mobile and centres are not a clash).
+    reading_confirmed: an operator confirmed an OCR reading against the page (no form.ocr).
     """
     settings = settings or Settings()
     findings: list[Finding] = check_required(reading)
@@ -57,6 +60,7 @@ def check_reading(reading: FormReading, view: RegistryView, *, sender: str | Non
     findings += centre_findings
     unverified = check_sender(sender, auth, operator)
     findings += [unverified] if unverified else []
+    findings += check_source(reading, reading_confirmed=reading_confirmed)
 
     return CheckResult(
         findings=findings,

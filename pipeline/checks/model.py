@@ -8,15 +8,34 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
-# Findings that make a task start in needs_info (DESIGN.md); field.missing:* blocks too.
-BLOCKING_CODES = frozenset({
+# Two questions a finding answers, kept apart:
+#  - does the SENDER have to answer it? Then the case starts in needs_info and the request for
+#    information lists it (DESIGN.md's list; field.missing:* too);
+#  - does it stop APPROVAL? Every finding the sender must answer does (an operator may still approve
+#    with an override and a reason), and so do the findings a person at IMDi clears instead of the
+#    sender: the case waits in review, the sender is asked nothing, and approval is refused outright
+#    until an operator has done what the finding says.
+SENDER_CODES = frozenset({
     "mobile.invalid", "mobile.not_mobile", "mobile.duplicate", "email.invalid:applicant.email",
     "centre.unknown", "centre.ambiguous", "centre.inactive", "form.in_body", "unreadable.scanned",
 })
+# form.ocr: the values were read by OCR from a scan or photo; an operator confirms them against the page.
+OPERATOR_CODES = frozenset({"form.ocr"})
 
 
-def is_blocking(code: str) -> bool:
-    return code in BLOCKING_CODES or code.startswith("field.missing:")
+def needs_sender(code: str) -> bool:
+    """The sender must answer it: the case starts in (or goes back to) needs_info, and is asked."""
+    return code in SENDER_CODES or code.startswith("field.missing:")
+
+
+def blocks_approval(code: str) -> bool:
+    """Approval is refused while it stands (with an override only where `overridable`)."""
+    return needs_sender(code) or code in OPERATOR_CODES
+
+
+def overridable(code: str) -> bool:
+    """An operator may approve despite it, giving a reason; not so what IMDi must do itself first."""
+    return code not in OPERATOR_CODES
 
 
 @dataclass(frozen=True)
@@ -29,8 +48,12 @@ class Finding:
     details: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. suggestions, the mobile's holder
 
     @property
-    def blocking(self) -> bool:
-        return is_blocking(self.code)
+    def needs_sender(self) -> bool:
+        return needs_sender(self.code)
+
+    @property
+    def blocks_approval(self) -> bool:
+        return blocks_approval(self.code)
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "field": self.field, "message": self.message_no}
@@ -58,9 +81,9 @@ class CheckResult:
     operator_match: str | None = None  # how operator_id was found: orgnr, name, operator_email, sender, ...
 
     @property
-    def blocking(self) -> bool:
-        return any(f.blocking for f in self.findings)
+    def needs_sender(self) -> bool:
+        return any(f.needs_sender for f in self.findings)
 
     @property
     def initial_state(self) -> str:
-        return "needs_info" if self.blocking else "review"
+        return "needs_info" if self.needs_sender else "review"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.checks.model import Finding, is_blocking
+from pipeline.checks.model import Finding, blocks_approval
 from pipeline.domain import FIELD_LABELS
 
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -65,6 +65,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "kontrollere dette.",
         "Centre {name} ({number}) is run by {centre_operator}, not by the asking operator {operator}.",
     ),
+    "form.ocr": (
+        "Skjemaet kom som et skannet bilde eller et bilde av skjemaet. IMDi leser det maskinelt og "
+        "kontrollerer opplysningene manuelt.",
+        "The values were read by OCR from a scan or photo ({filename}): an operator confirms them against "
+        "the page before the case can be approved.",
+    ),
     "sender.unverified": (
         "Vi kunne ikke bekrefte at e-posten kommer fra driftsoperatøren. IMDi kontrollerer "
         "henvendelsen manuelt.",
@@ -74,13 +80,13 @@ _TEXTS: dict[str, tuple[str, str]] = {
 
 
 def finding(code: str, field: str | None, details: dict[str, Any] | None = None, **params: Any) -> Finding:
-    """A Finding with both texts filled in; severity follows DESIGN.md's blocking list."""
+    """A Finding with both texts filled in; "error" when it blocks approval (DESIGN.md), else "warning"."""
     base = code.split(":", 1)[0]
     no, en = _TEXTS[base]
     values = {"field": field, "label": FIELD_LABELS.get(field or "", field), **params}
     return Finding(
         code=code,
-        severity="error" if is_blocking(code) else "warning",
+        severity="error" if blocks_approval(code) else "warning",
         field=field,
         message_no=no.format(**values),
         message_en=en.format(**values),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from pipeline.cli import database_from, group, json_option, print_json
 from pipeline.cli.text import table
@@ -37,11 +38,12 @@ def list_messages(args: argparse.Namespace) -> int:
         return 0
     lines = []
     for r in rows:
-        files = ", ".join(f"{a['filename'] or ('(body)' if a['code'] == 'read' else '–')}: {a['code']}"
-                          for a in r["attachments"])
+        # What became of each attachment, by its code; the names are in --json and on the messages page.
+        codes = Counter(a["code"] for a in r["attachments"])
+        files = ", ".join(f"{code} ×{n}" if n > 1 else code for code, n in codes.items())
         lines.append([str(r["id"]), cli_time(r["received_at"])[:16], r["outcome"] or "–", r["sender"] or "–",
                       r["subject"] or "(no subject)", files or "–"])
-    for line in table(lines, widths=(6, 16, 11, None, None, None)):
+    for line in table(lines, widths=(6, 16, 11, 28, None, 18)):
         print(line)
     if not rows:
         print("no messages")

@@ -19,10 +19,12 @@ _FIELD_NAME = re.compile(rb"[!-9;-~]+:")  # RFC 5322 field-name, then the colon
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("parse", parents=[base_parser()], help="read filled forms (.docx, .pdf) and print the fields",
-                       description="Read filled forms and print the fields as written, with no database. "
-                                   "Exit status 1 when a file is not this form or cannot be read.")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a filled form (.docx or .pdf)")
+    p = sub.add_parser("parse", parents=[base_parser()],
+                       help="read filled forms (.docx, .pdf, or a scan or photo read by OCR) and print the fields",
+                       description="Read filled forms and print the fields as written, with no database: Word "
+                                   "(.docx), PDF, and scans or photos (JPEG, PNG, TIFF, HEIC, image-only PDF), which "
+                                   "are read by OCR. Exit status 1 when a file is not this form or cannot be read.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a filled form (.docx, .pdf, or an image)")
     p.add_argument("--json", action="store_true", help="print JSON (the contract in DESIGN.md)")
     p.set_defaults(handler=_parse)
 

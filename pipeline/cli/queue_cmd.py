@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import inspect
 import os
 import sys
 from collections import Counter
@@ -41,8 +42,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--state", choices=TASK_STATES, help="only cases in this state")
     p.add_argument("--kind", choices=TASK_KINDS, help="only grants or only removals")
     add("show", _show, "one case with its findings, replies and audit trail")
-    p = add("approve", _approve, "approve a case (blocking findings need --override)")
-    p.add_argument("--override", metavar="REASON", help="approve despite blocking findings, with this reason")
+    add("confirm", _confirm, "confirm a reading made by OCR after comparing it with the page (clears form.ocr)")
+    p = add("approve", _approve, "approve a case (findings the sender was asked about need --override; "
+                                 "an OCR reading must be confirmed first)")
+    p.add_argument("--override", metavar="REASON", help="approve despite findings the sender was asked about, "
+                                                        "with this reason")
     p = add("reject", _reject, "reject a case and queue the rejection reply to the sender")
     p.add_argument("--reason", required=True, help="why, in Norwegian: the sender reads it")
     p = add("request-info", _request_info, "ask the sender for information (queues a reply)")
@@ -108,13 +112,20 @@ def _show(args: argparse.Namespace) -> int:
 
 def _decide(args: argparse.Namespace, decide: Any, **kwargs: Any) -> int:
     settings, factory = database_from(args)
+    takes_settings = "settings" in inspect.signature(decide).parameters
     decided = decide(factory, args.id, actor=args.actor or default_actor(), expect_state=args.expect_state,
-                     **({"settings": settings} if decide.__name__ != "approve" else {}), **kwargs)
+                     **({"settings": settings} if takes_settings else {}), **kwargs)
     if args.json:
         print_json(decided.data)
     else:
         print(f"{decided.case_ref}: {state_label(decided.state, decided.kind)}")
     return 0
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    from pipeline.service.cases import confirm_reading
+
+    return _decide(args, confirm_reading)
 
 
 def _approve(args: argparse.Namespace) -> int:

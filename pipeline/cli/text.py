@@ -15,7 +15,7 @@ def cut(text: str | None, width: int) -> str:
         return "…"[:width]
     head = line[: width - 1]
     space = head.rfind(" ")
-    if space >= width // 3:  # a word boundary, unless that would leave too little
+    if space >= width * 3 // 5:  # a word boundary, unless that would throw away too much
         head = head[:space]
     return head.rstrip(" ,;:-") + "…"
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -163,6 +164,30 @@ class Attachment(Base):
     message: Mapped[Message] = relationship(back_populates="attachments")
 
 
+class PageImage(Base):
+    """A page of an attached form drawn as a picture for the case page: made once (by the OCR reader as
+    it reads, or on the first view of the case) and kept until retention purges the file."""
+
+    __tablename__ = "page_image"
+    __table_args__ = (UniqueConstraint("attachment_id", "page", name="uq_page_image_attachment_page"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
+    # Counted from 1. Page 0 (no picture) records that the file could not be drawn, and why (`error`),
+    # so that a hostile file costs the sandbox's time once, not on every view.
+    page: Mapped[int] = mapped_column(Integer)
+    png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    width_px: Mapped[int] = mapped_column(Integer, default=0)
+    height_px: Mapped[int] = mapped_column(Integer, default=0)
+    # The page in the coordinates of the reading's boxes (PDF points), and where the picture's top-left
+    # corner lies in them (pipeline.forms.pages).
+    width_pt: Mapped[float] = mapped_column(Float, default=0.0)
+    height_pt: Mapped[float] = mapped_column(Float, default=0.0)
+    x0_pt: Mapped[float] = mapped_column(Float, default=0.0)
+    top_pt: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
 # --- tasks ---------------------------------------------------------------------------------------------
 
 
@@ -215,6 +240,10 @@ class Task(Base):
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The sender's last answer (a mail found by find_task_for_reply): a needs_info task answered gets no reminder.
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An operator checked a reading made by OCR against the page (clears form.ocr); a new form from the
+    # sender is a new reading and clears these again.
+    reading_confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    reading_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now(), onupdate=_now())
     centres: Mapped[list[TaskCentre]] = relationship(

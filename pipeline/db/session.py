@@ -83,22 +83,39 @@ def open_database(settings: Settings, *, migrate: bool = True) -> sessionmaker[S
 
     A database that cannot be reached, a URL that does not parse or a driver that is not installed is a
     DatabaseError here, with what to do about it, never the library's traceback."""
+    factory = session_factory(settings)
+    prepare(settings, factory, migrate=migrate)
+    return factory
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    """A session factory for the configured database, without connecting to it yet."""
+    url = settings.db_url
+    try:
+        return sessionmaker(make_engine(url), expire_on_commit=False)
+    except Exception as exc:
+        translated = database_error(exc, url)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def prepare(settings: Settings, factory: sessionmaker[Session], *, migrate: bool = True) -> None:
+    """Bring the database to the newest schema (or only connect); DatabaseError when it cannot."""
     url = settings.db_url
     try:
         if url.startswith("sqlite"):
             private_files(settings)
-        engine = make_engine(url)
         if migrate:
             upgrade(url)
         else:
-            with engine.connect():
+            with factory.kw["bind"].connect():
                 pass
     except Exception as exc:
         translated = database_error(exc, url)
         if translated is None:
             raise
         raise translated from exc
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def _shown(url: str) -> str:

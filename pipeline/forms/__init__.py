@@ -17,7 +17,9 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # an OLE directory 
 
 
 def sniff_format(data: bytes, filename: str | None = None) -> str:
-    """'docx', 'pdf', 'doc', 'rtf', 'zip' or 'unknown'."""
+    """'docx', 'pdf', 'doc', 'rtf', 'zip', 'image' (JPEG, PNG, TIFF, HEIC: read by OCR) or 'unknown'."""
+    from pipeline.forms.ocr import image_kind
+
     head = data[:1024]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         name = (filename or "").lower()
@@ -30,6 +32,8 @@ def sniff_format(data: bytes, filename: str | None = None) -> str:
         return "doc"
     if head.lstrip().startswith(b"{\\rtf"):
         return "rtf"
+    if image_kind(head) is not None:
+        return "image"
     return "unknown"
 
 
@@ -48,6 +52,10 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
         from pipeline.forms.pdf_reader import read_pdf
 
         return read_pdf(data, filename, limits, seconds=seconds)
+    if kind == "image":
+        from pipeline.forms.ocr import read_image
+
+        return read_image(data, filename, limits, seconds=seconds)
     if kind == "doc":
         if _ENCRYPTED_PACKAGE in data:
             # Word saves a password-protected .docx as an OLE file holding an EncryptedPackage stream.
@@ -65,4 +73,5 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
     if (filename or "").lower().endswith((".docx", ".pdf")):
         # Named as a form file but without its signature: a broken upload or save, which the sender can fix.
         raise CorruptFile(f"{name} is neither a Word file nor a PDF inside (damaged, or renamed)")
-    raise UnsupportedFormat(f"unrecognised file format ({name}): the form is read from .docx or .pdf")
+    raise UnsupportedFormat(f"unrecognised file format ({name}): the form is read from .docx, .pdf or a "
+                            "scan or photo (JPEG, PNG, TIFF, HEIC)")

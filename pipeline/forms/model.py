@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.domain import FIELD_PATHS
 
-__all__ = ["FIELD_PATHS", "FieldValue", "FormReading", "Provenance", "fold"]
+__all__ = ["FIELD_PATHS", "FieldValue", "FormReading", "PagePicture", "Provenance", "fold"]
 
 
 _SPACE = re.compile(r"\s+")
@@ -29,9 +29,14 @@ def fold(text: str | None) -> str | None:
 class Provenance:
     """Where a value was found.
 
+    Numbers that people count (`page`, `line`) start at 1; indexes into the document's structure
+    (`table`, `row`, `cell`, `paragraph`) start at 0. `bbox` is [x0, top, x1, bottom] in PDF points
+    from the page's top-left corner.
+
     kind: "table_cell" (table, row, cell: 0-based indexes in document order), "paragraph",
     "content_control", "form_field" (legacy FORMTEXT), "acroform" (field name, page, bbox),
-    "page_text" (page, bbox), "body" (line number in the mail body).
+    "page_text" (page, bbox), "body" (line number in the mail body), "ocr" (page, bbox in PDF points of
+    the page as OCR straightened it, page_size, Tesseract's confidence and min_confidence, found_as).
     """
 
     kind: str
@@ -47,16 +52,35 @@ class FieldValue:
     where: Provenance | None = None
 
 
+@dataclass(frozen=True)
+class PagePicture:
+    """A page of the form as a picture (PNG), with the geometry that places the reading's boxes on it."""
+
+    number: int  # counted from 1
+    png: bytes
+    width_px: int
+    height_px: int
+    width_pt: float  # the page's size in the coordinates of the reading's boxes (PDF points)
+    height_pt: float
+    x0_pt: float = 0.0  # where the picture's top-left corner lies in those coordinates
+    top_pt: float = 0.0
+
+
 @dataclass
 class FormReading:
     """One filled form as read: values as written (white space folded), None where empty."""
 
     form: str
     filename: str | None
-    format: str  # "docx" | "pdf" | "text"
-    method: str  # how it was read: "docx", "acroform", "pdf_table", "pdf_text", "text"
+    format: str  # "docx" | "pdf" | "image" | "text"
+    method: str  # how it was read: "docx", "acroform", "pdf_table", "pdf_text", "text", "ocr"
     fields: dict[str, FieldValue] = field(default_factory=dict)
     centres: list[FieldValue] = field(default_factory=list)
+    # More about how it was read, for "source" (OCR: engine, languages, pages, what was straightened).
+    source_extra: dict[str, Any] = field(default_factory=dict)
+    # The pages as the reader saw them, when it made pictures on the way (OCR: turned and straightened),
+    # for the case page; not part of the reading's JSON.
+    pictures: list[PagePicture] = field(default_factory=list, repr=False, compare=False)
 
     def value(self, path: str) -> str | None:
         fv = self.fields.get(path)
@@ -78,6 +102,7 @@ class FormReading:
                 "format": self.format,
                 "method": self.method,
                 "provenance": provenance,
+                **self.source_extra,
             },
             "operator": {},
             "applicant": {},

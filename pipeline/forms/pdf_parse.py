@@ -223,6 +223,14 @@ def _read(pdf: Any, defs: tuple[FormDefinition, ...], filename: str | None, max_
             t.index = index
             index += 1
 
+    collector, method = read_layout(definition, pages)
+    return collector.reading(filename, method)
+
+
+def read_layout(definition: FormDefinition, pages: list[PageData]) -> tuple[Collector, str]:
+    """The ruled tables first, then the words on the page ("pdf_table"); the words alone when the
+    tables hold too few labels ("pdf_text"). Shared with the OCR reader, whose pages are built
+    from Tesseract's words and the rules found in the image."""
     collector = Collector(definition)
     labelled = read_tables(definition, pages, collector)
     if labelled >= MIN_LABELS:
@@ -236,7 +244,7 @@ def _read(pdf: Any, defs: tuple[FormDefinition, ...], filename: str | None, max_
                 collector.fields[path] = value
         if not collector.centres:
             collector.centres = text_collector.centres
-        return collector.reading(filename, "pdf_table")
+        return collector, "pdf_table"
     collector = Collector(definition)
     read_text(definition, pages, collector)
-    return collector.reading(filename, "pdf_text")
+    return collector, "pdf_text"

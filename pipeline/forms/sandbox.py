@@ -280,11 +280,13 @@ def reading_to_data(reading: Any) -> dict[str, Any]:
         "method": reading.method,
         "fields": {path: fv(v) for path, v in reading.fields.items()},
         "centres": [fv(c) for c in reading.centres],
+        "source_extra": dict(getattr(reading, "source_extra", {}) or {}),
+        "pictures": [dict(vars(p)) for p in getattr(reading, "pictures", [])],
     }
 
 
 def reading_from_data(data: dict[str, Any]) -> Any:
-    from pipeline.forms.model import FieldValue, FormReading, Provenance
+    from pipeline.forms.model import FieldValue, FormReading, PagePicture, Provenance
 
     def fv(d: dict[str, Any]) -> FieldValue:
         w = d.get("where")
@@ -297,6 +299,8 @@ def reading_from_data(data: dict[str, Any]) -> Any:
         method=data["method"],
         fields={path: fv(v) for path, v in data.get("fields", {}).items()},
         centres=[fv(c) for c in data.get("centres", [])],
+        source_extra=dict(data.get("source_extra") or {}),
+        pictures=[PagePicture(**p) for p in data.get("pictures", [])],
     )
 
 

@@ -62,8 +62,9 @@ class MailPart:
             self.size = len(self.data)
         if not self.sha256:
             self.sha256 = hashlib.sha256(self.data).hexdigest()
-        if not self.candidate:
-            # Only a form's bytes are kept: a logo or a zip member of zeros need not stay in memory.
+        if not self.candidate and self.format != "image":
+            # Only a form's bytes are kept: a zip member of zeros need not stay in memory. A picture is
+            # kept until the whole mail is walked (it may be a photo of the form: _image_candidates).
             self.data = b""
 
 
@@ -150,6 +151,7 @@ def parse_message(raw: bytes, limits: Limits | None = None, *, authserv_id: str 
     except RecursionError:
         budget.over("MIME parts nested too deeply")
         out.defects.append("MIME parts nested too deeply")
+    _image_candidates(out.parts)
     out.over_budget = budget.exceeded
     return out
 
@@ -159,6 +161,21 @@ def _header_block(raw: bytes) -> bytes:
     window = raw[:HEADER_BLOCK_MAX]
     ends = [i for i in (window.find(b"\r\n\r\n"), window.find(b"\n\n")) if i >= 0]
     return window[:min(ends) + 2] if ends else window
+
+
+def _image_candidates(parts: list[MailPart]) -> None:
+    """A scan or photo of the form is read (by OCR) only when the message carries no Word or PDF
+    file that could be the form: then a picture is the form, or a signature logo. An iPhone sends
+    the photo inline (image0.jpeg) exactly like a logo, so size decides, not the disposition."""
+    from pipeline.forms.ocr.images import looks_like_page
+
+    if not any(p.candidate or p.error is not None for p in parts):
+        for p in parts:
+            if p.format == "image" and looks_like_page(p.data):
+                p.candidate = True
+    for p in parts:
+        if not p.candidate:
+            p.data = b""  # a picture kept until now to be looked at: only a form's bytes stay in memory
 
 
 class _Walker:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
-from pipeline.checks.model import is_blocking
+from pipeline.checks.model import blocks_approval, needs_sender, overridable
 from pipeline.db.models import (
     Attachment,
     AuditEvent,
@@ -21,6 +21,7 @@ from pipeline.db.models import (
 )
 from pipeline.domain import FIELD_PATHS, PENDING, operator_actions
 from pipeline.errors import PipelineError
+from pipeline.forms.pages import LOW_CONFIDENCE
 from pipeline.queries.rows import (
     AttachmentView,
     AuditView,
@@ -122,7 +123,12 @@ class TaskPage:
     mobile_holders: list[HolderView]
     same_mobile_tasks: list[TaskView]
     actions: tuple[str, ...]
-    has_errors: bool
+    # Approval needs an override and a reason: a finding stands that the sender was (or should be) asked about.
+    needs_override: bool
+    # Approval is refused until an operator confirms the OCR reading (form.ocr stands).
+    reading_to_confirm: bool
+    # Fields and centres (centres.<n>) OCR was unsure of, to mark beside their values.
+    low_confidence: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,7 @@ def load(session: Session, task_id: int) -> TaskPage | None:
     conds.append(and_(AuditEvent.entity == "message", AuditEvent.entity_id == str(task.message_pk)))
     history = [audit_view(e) for e in session.scalars(select(AuditEvent).where(or_(*conds))
                                                       .order_by(AuditEvent.at, AuditEvent.id))]
+    to_confirm = any(f.code == "form.ocr" for f in task.findings)
     holders: list[HolderView] = []
     same: list[TaskView] = []
     mobile = current_value(task, "applicant.mobile")
@@ -189,9 +196,24 @@ def load(session: Session, task_id: int) -> TaskPage | None:
     return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
-                    actions=operator_actions(task.kind, task.state),
-                    # The same rule as the task service: only blocking findings need an override.
-                    has_errors=any(is_blocking(f.code) for f in task.findings))
+                    actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
+                    # The same rules as the task service's approve.
+                    needs_override=any(blocks_approval(f.code) and overridable(f.code) for f in task.findings),
+                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task))
+
+
+def low_confidence(task: TaskView) -> frozenset[str]:
+    """The values OCR read with little confidence (a word under LOW_CONFIDENCE): field paths, and
+    centres.<n> for the nth centre of the reading (from 0)."""
+    provenance = ((task.reading or {}).get("source") or {}).get("provenance") or {}
+
+    def low(where: Any) -> bool:
+        value = where.get("min_confidence") if isinstance(where, dict) else None
+        return isinstance(value, int | float) and value < LOW_CONFIDENCE
+
+    out = {path for path, where in provenance.items() if path != "centres" and low(where)}
+    out |= {f"centres.{i}" for i, where in enumerate(provenance.get("centres") or []) if low(where)}
+    return frozenset(out)
 
 
 def kind_of(data: bytes | None, filename: str | None) -> str:
@@ -262,9 +284,11 @@ def task_json(task: Task | TaskView, message_id: str | None, *, full: bool = Fal
         "operator_id": task.operator_id,
         "centres": [{"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres],
         "findings": [{"code": f.code, "severity": f.severity, "field": f.field} for f in task.findings],
-        "blocking": any(is_blocking(f.code) for f in task.findings),
+        "blocking": any(blocks_approval(f.code) for f in task.findings),
+        "needs_sender": any(needs_sender(f.code) for f in task.findings),
         "extends_user_id": task.extends_user_id,
         "provisioned_user_id": task.provisioned_user_id,
+        "reading_confirmed_by": task.reading_confirmed_by,
         "superseded_by_id": task.superseded_by_id,
         "created_at": task.created_at,
         "updated_at": task.updated_at,

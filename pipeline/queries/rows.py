@@ -31,10 +31,16 @@ class FindingView:
     details: dict[str, Any]
 
     @property
-    def blocking(self) -> bool:
-        from pipeline.checks.model import is_blocking
+    def needs_sender(self) -> bool:
+        from pipeline.checks.model import needs_sender
 
-        return is_blocking(self.code)
+        return needs_sender(self.code)
+
+    @property
+    def blocks_approval(self) -> bool:
+        from pipeline.checks.model import blocks_approval
+
+        return blocks_approval(self.code)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class TaskView:
     owner: str | None
     owner_at: datetime | None
     changed_by: str | None
+    reading_confirmed_by: str | None = None
+    reading_confirmed_at: datetime | None = None
     centres: tuple[CentreView, ...] = ()
     findings: tuple[FindingView, ...] = ()
 
@@ -157,7 +165,8 @@ def task_view(t: Task, *, with_reading: bool = True, centres: list[TaskCentre] |
         override_reason=t.override_reason, superseded_by_id=t.superseded_by_id,
         reminder_sent_at=t.reminder_sent_at, state_changed_at=t.state_changed_at, answered_at=t.answered_at,
         created_at=t.created_at, updated_at=t.updated_at, owner=t.owner, owner_at=t.owner_at,
-        changed_by=t.changed_by,
+        changed_by=t.changed_by, reading_confirmed_by=t.reading_confirmed_by,
+        reading_confirmed_at=t.reading_confirmed_at,
         centres=tuple(centre_view(c) for c in (t.centres if centres is None else centres)),
         findings=tuple(finding_view(f) for f in (t.findings if findings is None else findings)),
     )

@@ -3,6 +3,7 @@
     approve(db, ref, *, actor, override_reason=None, expect_version=None, expect_state=None) -> Decided
     reject(db, ref, *, actor, reason, ...)          request_info(db, ref, *, actor, note=None, ...)
     mark_done(db, ref, *, actor, user_id=None, ...) correct(db, ref, *, actor, changes, ...)
+    confirm_reading(db, ref, *, actor, ...)         an OCR reading checked against the page (clears form.ocr)
     take(db, ref, *, actor, ...)                    approve_clean(db, refs, *, actor) -> list[BulkResult]
 
 The decision, its audit record and the reply it drafts commit together or not at all; the CLI and the
@@ -30,7 +31,7 @@ from pipeline.domain import state_label
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import find_task, task_json
 from pipeline.service import tasks
-from pipeline.service.task_data import has_blocking
+from pipeline.service.task_data import approval_blockers
 from pipeline.settings import Settings
 
 Database = sessionmaker[Session]
@@ -139,6 +140,13 @@ def correct(db: Database, ref: int | str, *, actor: str, changes: dict[str, Any]
                    expect_version=expect_version, expect_state=expect_state)
 
 
+def confirm_reading(db: Database, ref: int | str, *, actor: str, expect_version: int | None = None,
+                    expect_state: str | None = None) -> Decided:
+    """The operator vouches for the values of a form read by OCR, as they stand after any corrections."""
+    return _decide(db, ref, lambda s, tid: tasks.confirm_reading(s, tid, actor=actor),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
 def take(db: Database, ref: int | str, *, actor: str, expect_version: int | None = None) -> Decided:
     return _decide(db, ref, lambda s, tid: tasks.take(s, tid, actor=actor), expect_version=expect_version,
                    expect_state=None)
@@ -153,7 +161,7 @@ def approve_clean(db: Database, refs: Sequence[tuple[int | str, int | None]], *,
             with unit_of_work(db) as session:
                 task = find(session, ref, lock=True)
                 _guard(session, task, version, None)
-                if has_blocking(task):
+                if approval_blockers(task):
                     raise IllegalTransition(f"task {task.case_ref} has blocking findings",
                                             message_no=f"{task.case_ref} har feil som må løses først.")
                 tasks.approve(session, task.id, actor=actor, bulk=True)

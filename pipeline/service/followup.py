@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
+from pipeline.clock import aware
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.service import replies
@@ -64,8 +65,8 @@ def send_reminders(session: Session, now: datetime | None = None, working_days: 
     tasks = session.scalars(select(Task).where(Task.state == "needs_info", Task.reminder_sent_at.is_(None))
                             .order_by(Task.id).with_for_update(skip_locked=True)).all()
     for task in tasks:
-        since = replies.aware(task.state_changed_at or task.created_at)
-        answered = replies.aware(task.answered_at)
+        since = aware(task.state_changed_at or task.created_at)
+        answered = aware(task.answered_at)
         if since is None or (answered and answered >= since) or add_working_days(since, working_days) > now:
             continue
         if not _was_asked(session, task):

@@ -22,7 +22,7 @@ from pipeline.mail.extract import Extracted, mentions_form
 from pipeline.mail.parse import ParsedMail
 from pipeline.registry import RegistryView
 from pipeline.render import unreadable_reason
-from pipeline.service import reply_states, tasks
+from pipeline.service import pages, reply_states, tasks
 from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings
 
@@ -90,6 +90,10 @@ def _store_attachments(session: Session, message: Message, extracted: Extracted)
         message.attachments.append(att)
         rows[id(result)] = att
     session.flush()
+    for result in extracted.results:
+        if result.reading is not None and result.reading.pictures:
+            # The pages as OCR straightened them, for the case page (made while reading: no second pass).
+            pages.store_pictures(session, rows[id(result)].id, result.reading.pictures)
     return rows
 
 

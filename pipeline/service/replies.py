@@ -7,15 +7,21 @@ until the sender picks them up. An automatic reply that has not gone out (draft,
 `cancelled` when its task is superseded or answered (`cancel_pending`), so that the sender does not get
 a stale receipt or request after a newer one.
 
-Exactly once, as far as SMTP allows: send_due marks a reply 'sending' (with a lease in next_attempt_at)
-and commits BEFORE talking to the relay, and marks it 'sent' in a new transaction after the relay
-accepted it. The Message-ID is fixed when the reply is drafted. The remaining window is a crash after
-the relay said 250 and before 'sent' was committed: the reply is then found in 'sending' with an
-expired lease and sent again with the same Message-ID, which receivers and mail clients use to
-drop the duplicate. We chose that over leaving it for an operator, because a lost request for
-information stalls a case for days while a duplicate with the same Message-ID is harmless. A crash
-before the relay accepted (the common case: the commit precedes the network) gives exactly one copy.
-The folder outbox is idempotent: a resend replaces the same <id>.eml.
+Exactly once, as far as SMTP allows: send_due marks a reply 'sending' (with a lease in next_attempt_at
+and the claiming worker's id in claimed_by) and commits BEFORE talking to the relay. The moment the
+relay answers 250 to the message's data, the outbox calls back and 'sent' is committed, before the
+QUIT round trip and before anything else. The Message-ID is fixed when the reply is drafted.
+
+What remains is the span between the relay's 250 and that commit: one local database transaction
+(milliseconds), plus the 250 itself in flight (SMTP has no two-phase commit: the relay may have taken
+the message while its answer is lost). A worker killed there leaves the reply in 'sending'; it is sent
+again, with the same Message-ID, which receivers and mail clients use to drop the duplicate — at the
+next cycle of any worker when the claimer is known to be gone (its heartbeat stopped, or its process
+on this machine no longer exists: pipeline.service.workers), else when the lease expires. We chose a
+possible duplicate over leaving it for an operator, because a lost request for information stalls a
+case for days while a duplicate with the same Message-ID is harmless. A crash before the relay
+accepted (the common case: the commit precedes the network) gives exactly one copy. The folder
+outbox is idempotent: a resend replaces the same <id>.eml.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import html
 import logging
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -33,12 +39,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit, domain
+from pipeline.clock import now_utc
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.outbox import Outbox, build_message, header_text
 from pipeline.render import render
-from pipeline.service import reply_states
+from pipeline.service import reply_states, workers
 from pipeline.service.task_data import reply_context
 from pipeline.settings import Settings
 
@@ -48,23 +55,9 @@ CASE_TAG = "IMDi-skjema"
 _PREFIX = re.compile(r"^\s*((re|sv|aw|fw|fwd|vs|vb|wg|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _TAG = re.compile(r"\s*\[IMDi-skjema [0-9-]+\]\s*", re.IGNORECASE)
 _NO_REPLY = re.compile(r"^(noreply|donotreply|mailerdaemon|postmaster|bounces?)$")
-_AUTO_SUBJECT = re.compile(
-    r"^(automatisk svar|fraværsmelding|fravær|autosvar|auto:|automatic reply|out of office|"
-    r"abwesenheit|undeliverable|delivery status notification|returned mail|mail delivery)", re.IGNORECASE)
-
 
 UNSENT = tuple(sorted(domain.UNSENT))  # not yet handed to the outbox ('sending' may be at the relay)
 
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(dt: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: they are UTC."""
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def reply_subject(original: str | None, fallback: str, case_ref: str | None) -> str:
@@ -155,26 +148,20 @@ def plain_address(text: str) -> str | None:
 
 
 def _is_auto_reply(message: Message) -> bool:
+    """The intake's own detector (pipeline.mail.autoreply) on the stored headers: one rule for both, so a
+    mail never becomes a case while its receipt is refused as an auto-reply, or the reverse."""
     if message.outcome == "auto_reply":
         return True
-    if message.subject and _AUTO_SUBJECT.match(message.subject.strip()):
-        return True
-    if not message.raw:
-        return False
-    from email import policy
+    from email import message_from_string, policy
     from email.parser import BytesHeaderParser
 
-    h = BytesHeaderParser(policy=policy.default).parsebytes(message.raw)
-    auto = str(h.get("Auto-Submitted", "no")).strip().lower()
-    precedence = str(h.get("Precedence", "")).strip().lower()
-    return bool(
-        (auto and auto != "no")
-        or h.get("X-Autoreply") or h.get("X-Autorespond")
-        or precedence in ("bulk", "junk", "list")
-        or (h.get("X-MS-Exchange-Inbox-Rules-Loop") and str(h.get("X-Auto-Response-Suppress", "")).lower() == "all")
-        or str(h.get("Return-Path", "")).strip() == "<>"
-        or h.get_content_type() == "multipart/report"
-    )
+    from pipeline.mail.autoreply import auto_reply_reason
+
+    if message.raw:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(message.raw)
+    else:  # purged (or never stored): what was kept of its headers
+        headers = message_from_string(f"Subject: {header_text(message.subject)}\n\n", policy=policy.default)
+    return auto_reply_reason(headers, message.sender) is not None
 
 
 def _message_id(settings: Settings) -> str:
@@ -329,21 +316,22 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 5 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, lease: timedelta) -> int | None:
+def _claim(factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None = None) -> int | None:
     """Mark one due reply 'sending' and commit; its id, -1 when another worker took it first, None: none due."""
     try:
-        return _claim_one(factory, now, lease)
+        return _claim_one(factory, now, lease, holder)
     except OperationalError as exc:  # SQLite: another writer got in between our read and our write
         log.info("claiming a reply lost a race: %s", exc.orig)
         return -1
 
 
-def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta) -> int | None:
+def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None) -> int | None:
     with unit_of_work(factory) as session:
         due = or_(
             (Reply.state == "queued") & (or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now)),
             (Reply.state == "failed") & (Reply.next_attempt_at <= now),
-            (Reply.state == "sending") & (Reply.next_attempt_at <= now),  # crashed mid-send: lease expired
+            # A sender that crashed mid-send: its lease expired, or it is known to be gone.
+            (Reply.state == "sending") & or_(Reply.next_attempt_at <= now, workers.holder_gone(now)),
         )
         q = select(Reply).where(due).order_by(Reply.id).limit(1)
         if session.get_bind().dialect.name == "postgresql":
@@ -358,39 +346,58 @@ def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta) 
         # claim it, not even a reply left in 'sending' whose lease both see expired.
         left = reply_states.move(session, reply.id, "sending", only_from=(reply.state,),
                                  also=Reply.attempts == reply.attempts,
-                                 attempts=reply.attempts + 1, next_attempt_at=now + lease)
+                                 attempts=reply.attempts + 1, next_attempt_at=now + lease, claimed_by=holder)
         return reply.id if left is not None else -1
 
 
 def send_due(session_factory: sessionmaker[Session], outbox: Outbox, *, now: datetime | None = None,
-             max_attempts: int = 6, lease: timedelta = timedelta(minutes=10), limit: int = 100) -> int:
-    """Send every reply that is due; returns how many were sent."""
+             max_attempts: int = 6, lease: timedelta = timedelta(minutes=10), limit: int = 100,
+             holder: str | None = None) -> int:
+    """Send every reply that is due; returns how many were sent. `holder`: the worker's id (its
+    heartbeat), written on each claim so that another worker can tell when the claimer is gone."""
     sent = 0
     for _ in range(limit):
         at = now or now_utc()
-        reply_id = _claim(session_factory, at, lease)
+        reply_id = _claim(session_factory, at, lease, holder)
         if reply_id is None:
             break
-        if reply_id < 0:
-            continue
-        with session_factory() as session:
-            reply = session.get(Reply, reply_id)
-            assert reply is not None
-            attempts = reply.attempts
-        try:
-            outbox.send(build_message(reply, outbox.sender), reply_id)
-        except PipelineError as exc:
-            permanent = bool(getattr(exc, "permanent", False)) or attempts >= max_attempts
-            with unit_of_work(session_factory) as session:
-                reply_states.move(session, reply_id, "failed", only_from=("sending",), last_error=exc.message[:2000],
-                                  next_attempt_at=None if permanent else at + backoff(attempts))
-                audit.record(session, audit.SYSTEM, "reply.failed", "reply", reply_id,
-                             {"error": exc.message[:500], "attempts": attempts, "gave_up": permanent})
-            log.warning("reply %s not sent (attempt %s): %s", reply_id, attempts, exc.message)
-            continue
-        with unit_of_work(session_factory) as session:
+        if reply_id >= 0 and _send_one(session_factory, outbox, reply_id, at, max_attempts):
+            sent += 1
+    return sent
+
+
+def _send_one(factory: sessionmaker[Session], outbox: Outbox, reply_id: int, at: datetime, max_attempts: int) -> bool:
+    """Send one claimed reply; True when the relay took it."""
+    with factory() as session:
+        reply = session.get(Reply, reply_id)
+        assert reply is not None
+        attempts = reply.attempts
+        message = build_message(reply, outbox.sender)
+    recorded: list[bool] = []
+
+    def accepted() -> None:
+        # The relay has the message: nothing happens before this commit that could lose the fact.
+        with unit_of_work(factory) as session:
             reply_states.move(session, reply_id, "sent", only_from=("sending",), sent_at=now_utc(),
                               next_attempt_at=None, last_error=None)
             audit.record(session, audit.SYSTEM, "reply.sent", "reply", reply_id, {"attempts": attempts})
-        sent += 1
-    return sent
+        recorded.append(True)
+
+    try:
+        outbox.send(message, reply_id, accepted)
+    except PipelineError as exc:
+        if recorded:
+            # Accepted and recorded; only the goodbye (QUIT) failed.
+            log.info("reply %s sent; the relay's connection ended badly afterwards: %s", reply_id, exc.message)
+            return True
+        permanent = bool(getattr(exc, "permanent", False)) or attempts >= max_attempts
+        with unit_of_work(factory) as session:
+            reply_states.move(session, reply_id, "failed", only_from=("sending",), last_error=exc.message[:2000],
+                              next_attempt_at=None if permanent else at + backoff(attempts))
+            audit.record(session, audit.SYSTEM, "reply.failed", "reply", reply_id,
+                         {"error": exc.message[:500], "attempts": attempts, "gave_up": permanent})
+        log.warning("reply %s not sent (attempt %s): %s", reply_id, attempts, exc.message)
+        return False
+    if not recorded:  # an outbox that does not call back: record it now
+        accepted()
+    return True

@@ -1,6 +1,7 @@
 """Retention: after a configurable time, drop the raw mail and the attached files of settled cases.
 
-`purge` sets Message.raw and Attachment.data to NULL and keeps everything else: the message's
+`purge` sets Message.raw and Attachment.data to NULL, deletes the pictures of the attachments' pages
+(page_image: the same content, drawn), and keeps everything else: the message's
 metadata (sender, subject, sha256, size, outcome), the attachments' names, codes and readings, the
 tasks with their readings, findings and decisions, the replies and the audit trail. A message is
 purged when it was taken in more than `older_than` ago, its processing is finished (a final outcome;
@@ -21,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, union, update
+from sqlalchemy import delete, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
-from pipeline.db.models import Attachment, AuditEvent, Message, Reply, Task
+from pipeline.db.models import Attachment, AuditEvent, Message, PageImage, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.domain import ENDED
 from pipeline.errors import ConfigError
@@ -137,3 +138,5 @@ def _purge_batch(session: Session, ids: list[int], report: PurgeReport, *, actor
                     .execution_options(synchronize_session=False))
     session.execute(update(Attachment).where(Attachment.message_pk.in_(ids), Attachment.data.is_not(None))
                     .values(data=None).execution_options(synchronize_session=False))
+    session.execute(delete(PageImage).where(PageImage.attachment_id.in_(
+        select(Attachment.id).where(Attachment.message_pk.in_(ids)))).execution_options(synchronize_session=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.checks.model import is_blocking
+from pipeline.checks.model import blocks_approval, needs_sender
 from pipeline.db.models import Task
 from pipeline.domain import CENTRES, FIELD_LABELS, field_label
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
@@ -51,8 +51,14 @@ def split_centres(value: Any) -> list[str]:
     return [" ".join(i.split()) for i in items if i.strip()]
 
 
-def has_blocking(task: Task) -> bool:
-    return any(is_blocking(f.code) for f in task.findings)
+def asks_sender(task: Task) -> bool:
+    """A finding stands that only the sender can answer: the case belongs in needs_info."""
+    return any(needs_sender(f.code) for f in task.findings)
+
+
+def approval_blockers(task: Task) -> list[str]:
+    """The codes of the findings that stop approval, sorted."""
+    return sorted({f.code for f in task.findings if blocks_approval(f.code)})
 
 
 # Findings whose text tells a registry fact (a mobile is taken, a centre's administrators, who runs a
@@ -67,13 +73,14 @@ def reply_context(task: Task | None, settings: Settings, *, verified: bool = Tru
                            "verified": verified}
     if task is None:
         return ctx
-    blocking = [f for f in task.findings if is_blocking(f.code)]
+    # Only what the sender can answer: what IMDi does itself (form.ocr) is not asked of them.
+    asked = [f for f in task.findings if needs_sender(f.code)]
     in_body = any(f.code == "form.in_body" for f in task.findings)
     if not verified:
         problems = [f"«{field_label(f.field)}» må rettes eller fylles ut." if f.field else
                     "Skjemaet må sendes som vedlegg (Word-fil eller PDF)." if f.code == "form.in_body" else
                     "Skjemaet må rettes."
-                    for f in blocking if f.code.split(":", 1)[0] not in REGISTRY_FACTS]
+                    for f in asked if f.code.split(":", 1)[0] not in REGISTRY_FACTS]
         ctx.update(case_ref=task.case_ref, problems=list(dict.fromkeys(problems)), in_body=in_body,
                    reason=task.decision_reason, user_id=None)
         return ctx
@@ -90,8 +97,11 @@ def reply_context(task: Task | None, settings: Settings, *, verified: bool = Tru
         fields=fields_as_read(values, split_centres(values["centres"])),
         # Labels of the fields IMDi corrected, so that the sender is told we changed what they wrote.
         corrected=[FIELD_LABELS[path] for path in (*FIELD_PATHS, CENTRES) if path in (task.corrections or {})],
-        problems=list(dict.fromkeys(f.message_no for f in blocking)),
+        # Only what the sender can answer: what IMDi does itself (form.ocr) is not asked of them.
+        problems=list(dict.fromkeys(f.message_no for f in asked)),
         in_body=in_body,
+        # The form was a scan or photo read by OCR: the receipt says IMDi reads it and checks it by hand.
+        scanned=((task.reading or {}).get("source") or {}).get("method") == "ocr",
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,
     )

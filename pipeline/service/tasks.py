@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from pipeline import audit
 from pipeline.checks.check import check_reading
-from pipeline.checks.model import CheckResult, Finding, is_blocking
+from pipeline.checks.model import CheckResult, Finding, overridable
 from pipeline.clock import now_utc
 from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, ProposedChange, Task, TaskCentre
 from pipeline.domain import ACTIONS, PROPOSED, TRANSITIONS, UNDECIDED, next_state
@@ -42,11 +42,18 @@ from pipeline.service import replies
 
 # Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).
 from pipeline.service.followup import add_working_days, find_task_for_reply, send_reminders
-from pipeline.service.task_data import effective_reading, has_blocking, split_centres, written_values
+from pipeline.service.task_data import (
+    approval_blockers,
+    asks_sender,
+    effective_reading,
+    split_centres,
+    written_values,
+)
 from pipeline.settings import Settings
 
-__all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "correct", "find_task_for_reply",
-           "mark_provisioned", "open_task", "record_answer", "reject", "request_info", "send_reminders"]
+__all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "confirm_reading", "correct",
+           "find_task_for_reply", "mark_provisioned", "open_task", "record_answer", "reject", "request_info",
+           "send_reminders"]
 
 OPEN_STATES = tuple(sorted(UNDECIDED))
 
@@ -220,8 +227,8 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     _store_result(task, result, extra_findings)
     session.add(task)
     session.flush()
-    blocking = any(f.blocking for f in [*result.findings, *extra_findings])
-    _transition(session, task, "open", actor=actor, to="needs_info" if blocking else "review",
+    asks = any(f.needs_sender for f in [*result.findings, *extra_findings])
+    _transition(session, task, "open", actor=actor, to="needs_info" if asks else "review",
                 details={"message": message.id, "attachment": task.attachment_pk,
                          "findings": [f.code for f in task.findings]})
     for old in older:
@@ -231,7 +238,7 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
         audit.record(session, actor, "task.supersedes", "task", task.id, {"superseded": old.id})
         # The old case's receipt or request, if it has not gone out yet, would now be stale.
         replies.cancel_pending(session, old, actor=actor, reason="superseded", details={"superseded_by": task.id})
-    replies.draft_reply(session, kind="needs_info" if blocking else "receipt", task=task, message=message,
+    replies.draft_reply(session, kind="needs_info" if asks else "receipt", task=task, message=message,
                         automatic=True, settings=settings, actor=actor)
     return task
 
@@ -281,6 +288,9 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
     task.reading = stored if stored is not None else reading.to_json()
     dropped = dict(task.corrections or {})
     task.corrections = {}  # the sender's new form is the new truth
+    # ... and a new reading: a confirmation of the old one does not carry over (the check that made
+    # `result` knew of none either).
+    task.reading_confirmed_by = task.reading_confirmed_at = None
     task.attachment_pk = attachment.id if attachment else task.attachment_pk
     task.answered_at = now_utc()
     task.reminder_sent_at = None
@@ -290,14 +300,14 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
     _transition(session, task, action, actor=actor, details={
         "message": message.id, "changes": changed, "corrections_dropped": dropped,
         "findings": [f.code for f in task.findings]})
-    blocking = any(f.blocking for f in [*result.findings, *extra_findings])
-    if task.state == "needs_info" and not blocking:
+    asks = any(f.needs_sender for f in [*result.findings, *extra_findings])
+    if task.state == "needs_info" and not asks:
         _transition(session, task, "clear", actor=actor, details={"by": action})
-    elif task.state == "review" and blocking:
+    elif task.state == "review" and asks:
         _transition(session, task, "block", actor=actor, details={"by": action})
     # What we had not yet sent about the previous form (a request, a reminder) is replaced by this reply.
     replies.cancel_pending(session, task, actor=actor, reason="answered", details={"message": message.id})
-    replies.draft_reply(session, kind="needs_info" if blocking else "receipt", task=task,
+    replies.draft_reply(session, kind="needs_info" if asks else "receipt", task=task,
                         message=reply_to or message, automatic=True, settings=settings, actor=actor)
     return task
 
@@ -345,8 +355,19 @@ def record_answer(session: Session, task: Task, message: Message, *, actor: str 
 def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None,
             bulk: bool = False) -> Task:
     task = _get(session, task_id)
-    blocking = sorted({f.code for f in task.findings if is_blocking(f.code)})
+    blocking = approval_blockers(task)
     override = (override_reason or "").strip() or None
+    firm = [code for code in blocking if not overridable(code)]
+    if "form.ocr" in firm:
+        # No override: what IMDi must do itself comes first (the operator confirms, then approves).
+        raise IllegalTransition(
+            f"task {task.case_ref} was read by OCR and the reading is not confirmed: confirm it first "
+            "(pipeline queue confirm)",
+            message_no="Skjemaet er lest maskinelt (OCR), og opplesningen må bekreftes før saken kan godkjennes: "
+                       "sammenlign feltene med siden, rett det som er feil, og trykk «Bekreft opplesningen».")
+    if firm:
+        raise IllegalTransition(f"task {task.case_ref} has findings an operator must clear first ({', '.join(firm)})",
+                                message_no="Saken har funn som må ryddes før den kan godkjennes.")
     if blocking and not override:
         raise IllegalTransition(
             f"task {task.case_ref} has blocking findings ({', '.join(blocking)}): approve with an override reason",
@@ -394,7 +415,8 @@ Checker = Callable[[Session, FormReading, Task], CheckResult]
 def _default_checker(session: Session, reading: FormReading, task: Task) -> CheckResult:
     message = session.get(Message, task.message_pk)
     return check_reading(reading, RegistryView(session), sender=task.sender,
-                         auth=message.auth_results if message else None, exclude_task_id=task.id)
+                         auth=message.auth_results if message else None, exclude_task_id=task.id,
+                         reading_confirmed=task.reading_confirmed_at is not None)
 
 
 def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, Any],
@@ -422,8 +444,25 @@ def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, An
     session.flush()
     audit.record(session, actor, "task.rechecked", "task", task.id,
                  {"findings": [f.code for f in task.findings]})
-    if task.state == "needs_info" and not has_blocking(task):
+    if task.state == "needs_info" and not asks_sender(task):
         _transition(session, task, "clear", actor=actor, details={"by": "correction"})
         replies.cancel_pending(session, task, actor=actor, reason="corrected")  # the request is moot
         replies.draft_reply(session, kind="receipt", task=task, automatic=True, settings=settings, actor=actor)
+    return task
+
+
+def confirm_reading(session: Session, task_id: int, *, actor: str) -> Task:
+    """An operator compared a reading made by OCR with the page (after any corrections) and vouches for
+    the values in force: form.ocr goes, and stays gone when the case is corrected and checked again.
+    The state does not change and the sender is told nothing (they were asked nothing)."""
+    task = _get(session, task_id)
+    next_state("confirm_reading", task.state, case_ref=task.case_ref)  # an ended case: refused as such
+    if not any(f.code == "form.ocr" for f in task.findings):
+        raise IllegalTransition(
+            f"task {task.case_ref} has no OCR reading waiting for confirmation",
+            message_no=f"Saken {task.case_ref} har ingen maskinlest opplesning som venter på bekreftelse.")
+    _transition(session, task, "confirm_reading", actor=actor, details={
+        "values": written_values(task), "corrected": sorted(task.corrections or {})})
+    task.reading_confirmed_by, task.reading_confirmed_at = actor, now_utc()
+    task.findings = [f for f in task.findings if f.code != "form.ocr"]
     return task

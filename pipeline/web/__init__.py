@@ -17,8 +17,9 @@ from pipeline.settings import Settings
 from pipeline.web import detail_labels, labels
 from pipeline.web.secret import secret_key_for
 
-# Pages are plain HTML and CSS from this site: no scripts at all, no outside sources.
-_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; object-src 'self'; "
+# Pages are plain HTML and CSS from this site: no scripts at all, no outside sources, no frames or
+# plugins (a form's pages are shown as pictures drawn on the server, never as the PDF itself).
+_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'none'; object-src 'none'; "
         "form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
 
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.web import (
         auth,
         messages_views,
+        page_views,
         proposal_views,
         queue_views,
         registry_views,
@@ -76,7 +78,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     CSRFProtect(app)
     auth.init_app(app)
     # task_actions adds the case page's decisions to task_views' blueprint.
-    for module in (queue_views, task_actions, messages_views, registry_views, proposal_views):
+    for module in (queue_views, task_actions, page_views, messages_views, registry_views, proposal_views):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)

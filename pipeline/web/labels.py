@@ -65,7 +65,7 @@ ATTACHMENT_CODES: dict[str, str] = {
 ATTACHMENT_HELP: dict[str, str] = {
     "unreadable.corrupt": "Filen er skadet og kan ikke åpnes. Be avsenderen sende skjemaet på nytt.",
     "unreadable.encrypted": "Filen er passordbeskyttet. Be om skjemaet uten passord.",
-    "unreadable.scanned": "PDF-en er et skannet bilde uten tekst. Be om det utfylte Word-skjemaet (.docx).",
+    "unreadable.scanned": "Et skannet bilde som ikke kunne leses maskinelt. Be om det utfylte Word-skjemaet (.docx).",
     "unsupported.format": "Filformatet kan ikke leses (for eksempel gammel Word .doc). Be om .docx eller PDF.",
     "not_a_form": "Vedlegget er ikke skjemaet for mottaksadministrativ bruker.",
     "limit.exceeded": "Filen er for stor eller for sammensatt til å leses trygt.",
@@ -82,6 +82,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "task.answer": "Svar fra avsender",
     "task.answered_without_form": "Svar fra avsender uten skjema",
     "task.approve": "Godkjent",
+    "task.confirm_reading": "Opplesningen bekreftet",
     "task.reject": "Avvist",
     "task.provision": "Bruker opprettet",
     "task.supersede": "Erstattet av ny sak",
@@ -131,25 +132,29 @@ def outcome_label(outcome: str | None) -> str:
 
 
 
+COUNTED_FROM_ONE = frozenset({"page", "line"})
+
+
 def provenance_text(where: Any) -> str:
     """Where a value was found, in words: 'tabell 1, rad 3, celle 2', 'side 1', 'skjemafelt «x»'."""
     if not isinstance(where, dict):
         return ""
     parts: list[str] = []
-    names = {"table": "tabell", "row": "rad", "cell": "celle", "page": "side", "line": "linje",
+    names = {"page": "side", "table": "tabell", "row": "rad", "cell": "celle", "line": "linje",
              "paragraph": "avsnitt"}
     for key, word in names.items():
         value = where.get(key)
         if isinstance(value, int):
-            # The reading counts from 0; people count from 1.
-            parts.append(f"{word} {value + 1}")
+            # Pages and lines are counted from 1 in the reading already; indexes into the document's
+            # structure (table, row, cell, paragraph) from 0 (forms.model.Provenance).
+            parts.append(f"{word} {value if key in COUNTED_FROM_ONE else value + 1}")
     for key in ("field", "name", "tag", "alias"):
         if where.get(key):
             parts.append(f"felt «{where[key]}»")
             break
     kind = {"table_cell": "tabellcelle", "paragraph": "avsnitt", "content_control": "innholdskontroll",
             "form_field": "skjemafelt", "acroform": "PDF-skjemafelt", "page_text": "sidetekst",
-            "body": "e-posttekst"}.get(str(where.get("kind")), str(where.get("kind") or ""))
+            "body": "e-posttekst", "ocr": "maskinlest (OCR)"}.get(str(where.get("kind")), str(where.get("kind") or ""))
     return f"{kind}: {', '.join(parts)}" if parts else kind
 
 

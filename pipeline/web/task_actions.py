@@ -77,6 +77,13 @@ def approve(task_id: int) -> Response:
                 "Saken er godkjent." + (" Overstyringen er begrunnet og logget." if reason else ""))
 
 
+@bp.route("/oppgave/<int:task_id>/bekreft-opplesningen", methods=["POST"])
+def confirm_reading(task_id: int) -> Response:
+    return _run(task_id, lambda: cases.confirm_reading(factory(), task_id, actor=operator(),
+                                                       expect_version=_version()),
+                "Opplesningen er bekreftet. Saken kan nå godkjennes.")
+
+
 @bp.route("/oppgave/<int:task_id>/avvis", methods=["POST"])
 def reject(task_id: int) -> Response:
     reason = _text("reason")

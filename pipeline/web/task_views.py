@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template
 
-from pipeline.queries import case
+from pipeline.queries import case, pages
 from pipeline.web import documents
+from pipeline.web.page_views import draw_pages
 from pipeline.web.request_session import reads
 
 bp = Blueprint("task", __name__)
 
-# The PDF is shown in a frame of our own page; it may load nothing and run nothing.
-_PDF_CSP = "default-src 'none'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-
 
 @bp.route("/oppgave/<int:task_id>")
 def show(task_id: int) -> str:
+    draw_pages(task_id)
     page = case.load(reads(), task_id)
     if page is None:
         abort(404)
@@ -28,6 +27,7 @@ def show(task_id: int) -> str:
         except documents.DocumentTextError:
             docx_error = True
     return render_template("task.html", p=page, t=page.task, docx_lines=docx_lines, docx_error=docx_error,
+                           pages=pages.case_pages(reads(), task_id),
                            editable=case.EDITABLE, centres_text="\n".join(case.current_centres(page.task)),
                            centre_choices=case.centre_choices)
 
@@ -37,18 +37,6 @@ def _document(task_id: int) -> case.Document:
     if doc is None:
         abort(404)
     return doc
-
-
-@bp.route("/oppgave/<int:task_id>/dokument.pdf")
-def pdf(task_id: int) -> Response:
-    doc = _document(task_id)
-    if doc.kind != "pdf":
-        abort(404)
-    name = documents.safe_filename(doc.filename, "skjema.pdf")
-    resp = Response(doc.data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    resp.headers["Content-Security-Policy"] = _PDF_CSP
-    return resp
 
 
 @bp.route("/oppgave/<int:task_id>/dokument")

@@ -223,7 +223,7 @@ def test_every_finding_has_both_texts(registry):
     assert len(set(codes(result))) >= 8
     for f in result.findings:
         assert f.message_no and f.message_en and f.message_no != f.message_en
-        assert f.severity == ("error" if f.blocking else "warning")
+        assert f.severity == ("error" if f.blocks_approval else "warning")
 
 
 def test_no_dns_by_default_and_a_setting_turns_deliverability_on(registry, monkeypatch):

@@ -86,7 +86,8 @@ def test_a_saved_email_is_a_typed_error_that_says_what_to_do(capsys):
     ("empty.docx", b"", "unreadable.corrupt"),
     ("renamed.pdf", b"Fornavn: Kari\n", "unreadable.corrupt"),
     ("blank.bin", b"\0" * 32, "unreadable.corrupt"),
-    ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "unsupported.format"),
+    ("scan.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "unreadable.corrupt"),  # a broken picture (scans are read)
+    ("clip.gif", b"GIF89a" + b"\0" * 64, "unsupported.format"),
 ])
 def test_other_non_form_files_are_typed_errors(tmp_path, capsys, name, data, code):
     path = tmp_path / name
@@ -117,3 +118,14 @@ def test_text_output_for_people(tmp_path, capsys):
 ])
 def test_looks_like_mail(head, mail):
     assert looks_like_mail(head) is mail
+
+
+def test_a_scan_and_a_photo_read_by_ocr(tmp_path, capsys):
+    scan = _attachment("scan-pdf-300dpi", tmp_path)
+    photo = _attachment("photo-desk-jpeg", tmp_path)
+    exit_code, out = _run(capsys, str(scan), str(photo))
+    assert exit_code == 0 and isinstance(out, list)
+    for reading, fmt in zip(out, ("pdf", "image"), strict=True):
+        assert reading["source"]["method"] == "ocr" and reading["source"]["format"] == fmt
+        assert reading["applicant"]["email"] and reading["centres"]
+        assert 0 <= reading["source"]["provenance"]["applicant.email"]["confidence"] <= 100

@@ -151,3 +151,25 @@ def test_every_robustness_email_parses(shared_dir: Path):
     for path in files:
         parsed = parse_message(path.read_bytes())
         assert isinstance(parsed.body_text, str), path
+
+
+def test_a_photo_is_a_candidate_only_without_a_form_file_and_never_a_logo():
+    """An iPhone sends the photographed form inline as image0.jpeg, like a signature logo."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.effect_noise((1200, 1600), 60).save(buf, format="JPEG", quality=90)
+    photo = buf.getvalue()
+    assert len(photo) > 30 * 1024
+    alone = mail(attachments=[("image0.jpeg", photo, "image/jpeg"), ("logo.png", PNG, "image/png")])
+    parts = {p.filename: p for p in parse_message(raw(alone)).parts}
+    assert parts["image0.jpeg"].candidate and parts["image0.jpeg"].format == "image"
+    assert not parts["logo.png"].candidate
+    with_form = mail(attachments=[("image0.jpeg", photo, "image/jpeg"), ("skjema.docx", FAKE_DOCX, DOCX_TYPE)])
+    parts = {p.filename: p for p in parse_message(raw(with_form)).parts}
+    assert parts["skjema.docx"].candidate and not parts["image0.jpeg"].candidate
+    small = io.BytesIO()
+    Image.effect_noise((300, 120), 60).save(small, format="PNG")
+    assert not parse_message(raw(mail(attachments=[("logo.png", small.getvalue(), "image/png")]))).parts[0].candidate

@@ -173,3 +173,19 @@ def test_purge_command(db, mailbox, settings, capsys, monkeypatch):
     assert sum(not raw for raw, _ in _held(db).values()) == 4
     code, out = run(settings, capsys, "purge", "--older-than-days", "-3", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "config.invalid"
+
+
+def test_the_pictures_of_a_purged_form_go_with_it(db):
+    from pipeline.db.models import PageImage
+    from pipeline.forms.model import PagePicture
+    from pipeline.service.pages import store_pictures
+
+    picture = PagePicture(1, b"\x89PNG picture", 10, 14, 595.0, 842.0)
+    with unit_of_work(db) as s:
+        old, recent = _mail(s, outcome="no_form"), _mail(s, at=NOW - timedelta(days=10), outcome="no_form")
+        for msg in (old, recent):
+            store_pictures(s, msg.attachments[0].id, [picture, PagePicture(2, b"\x89PNG", 10, 14, 595.0, 842.0)])
+        kept = recent.attachments[0].id
+    purge(db, older_than=timedelta(days=180), now=NOW)
+    with db() as s:
+        assert sorted(s.execute(select(PageImage.attachment_id, PageImage.page)).all()) == [(kept, 1), (kept, 2)]

@@ -171,6 +171,7 @@ ACTIONS = {
     "provision": lambda s, t: tasks.mark_provisioned(s, t, actor="ola", settings=SETTINGS),
     "correct": lambda s, t: tasks.correct(s, t, actor="ola", changes={"applicant.position": "Leder"},
                                           checker=lambda *a: None),  # never reached
+    "confirm_reading": lambda s, t: tasks.confirm_reading(s, t, actor="ola"),
 }
 ILLEGAL = [(end, action) for end in ("approved", "provisioned", "rejected", "superseded") for action in ACTIONS
            if not (end == "approved" and action in ("reject", "provision"))]

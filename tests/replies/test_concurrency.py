@@ -17,9 +17,11 @@ class CountingOutbox:
         self.sent: list[int] = []
         self.lock = threading.Lock()
 
-    def send(self, message, reply_id: int) -> None:  # type: ignore[no-untyped-def]
+    def send(self, message, reply_id: int, accepted=None) -> None:  # type: ignore[no-untyped-def]
         with self.lock:
             self.sent.append(reply_id)
+        if accepted is not None:
+            accepted()
 
 
 def test_two_workers_never_send_the_same_reply_twice(db):

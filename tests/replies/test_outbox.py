@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from pipeline.clock import aware, now_utc
 from pipeline.db.models import Reply
 from pipeline.db.session import unit_of_work
 from pipeline.errors import OutboxError
@@ -83,15 +84,15 @@ def test_retry_with_backoff_while_the_server_is_down_then_up(db, smtp_server):  
     assert send_due(db, _outbox(smtp_server)) == 0
     r = _state(db, reply_id)
     assert (r.state, r.attempts) == ("failed", 1) and "cannot reach SMTP" in r.last_error
-    next_at = replies.aware(r.next_attempt_at)
+    next_at = aware(r.next_attempt_at)
     # not due yet: nothing is tried
     assert send_due(db, _outbox(smtp_server), now=next_at - timedelta(seconds=1)) == 0
     assert _state(db, reply_id).attempts == 1
     assert send_due(db, _outbox(smtp_server), now=next_at + timedelta(seconds=1)) == 0  # still down
     r2 = _state(db, reply_id)
-    assert r2.attempts == 2 and replies.aware(r2.next_attempt_at) - next_at >= timedelta(minutes=4)
+    assert r2.attempts == 2 and aware(r2.next_attempt_at) - next_at >= timedelta(minutes=4)
     smtp_server.start()
-    assert send_due(db, _outbox(smtp_server), now=replies.aware(r2.next_attempt_at) + timedelta(seconds=1)) == 1
+    assert send_due(db, _outbox(smtp_server), now=aware(r2.next_attempt_at) + timedelta(seconds=1)) == 1
     assert len(smtp_server.received) == 1 and _state(db, reply_id).state == "sent"
 
 
@@ -116,7 +117,7 @@ def _reply_for(s) -> int:  # type: ignore[no-untyped-def]
 
 def test_no_double_send_after_a_crash_before_the_relay_accepted(db, smtp_server):  # noqa: F811
     reply_id = _reply(db)
-    now = replies.now_utc()
+    now = now_utc()
     # The worker claimed it (state 'sending' committed) and died before talking to the relay.
     assert replies._claim(db, now, timedelta(minutes=10)) == reply_id
     assert _state(db, reply_id).state == "sending"
@@ -134,7 +135,7 @@ def test_no_double_send_after_a_crash_before_the_relay_accepted(db, smtp_server)
 def test_a_crash_after_the_relay_accepted_resends_with_the_same_message_id(db, smtp_server):  # noqa: F811
     """The documented window: the relay said 250, the worker died before writing 'sent'."""
     reply_id = _reply(db)
-    now = replies.now_utc()
+    now = now_utc()
     assert replies._claim(db, now, timedelta(minutes=10)) == reply_id
     with db() as s:
         _outbox(smtp_server).send(build_message(s.get(Reply, reply_id), SETTINGS.reply_from), reply_id)

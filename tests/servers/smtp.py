@@ -6,10 +6,12 @@ take the server down, see sends fail, and bring it back on the same address.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -35,6 +37,8 @@ class Received:
 class _Handler:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients to refuse with 550
+    stall: threading.Event = field(default_factory=threading.Event)  # while set, DATA is not answered
+    in_data: threading.Event = field(default_factory=threading.Event)  # set when a client is in DATA
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address.lower() in self.refuse:
@@ -43,6 +47,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.in_data.set()
+        while self.stall.is_set():  # a relay that takes the data and hangs before it answers
+            await asyncio.sleep(0.05)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 Message accepted for delivery"
 

@@ -80,3 +80,32 @@ def task(session: Session, n: int, *, first: str = "Ola", last: str = "Nordmann"
         session.add(Reply(task_id=t.id, message_pk=msg.id, kind="receipt", to_addr=sender, subject=reply[0],
                           body_text=reply[1], rfc_message_id=f"<r{n}@imdi.no>", state="draft"))
     return t
+
+
+def fixture_file(slug: str) -> tuple[str, bytes]:
+    """The first attached file of inbox_fixtures/<slug>.eml: (filename, bytes)."""
+    from email import message_from_bytes, policy
+
+    from tests.conftest import FIXTURES
+
+    msg = message_from_bytes((FIXTURES / f"{slug}.eml").read_bytes(), policy=policy.default)
+    for part in msg.walk():
+        if part.get_filename() and not part.is_multipart():
+            return part.get_filename(), part.get_payload(decode=True)
+    raise LookupError(f"no attachment in {slug}.eml")
+
+
+def read_task(session: Session, n: int, slug: str, **kw: Any) -> Task:
+    """A task whose attachment and reading are a real fixture's, read by the real reader (pictures stored
+    as ingest stores them)."""
+    from pipeline.forms import read_form
+    from pipeline.service.pages import store_pictures
+
+    filename, data = fixture_file(slug)
+    reading = read_form(data, filename)
+    t = task(session, n, attachment=(filename, data), **kw)
+    t.reading = reading.to_json()
+    if reading.pictures and t.attachment_pk:
+        store_pictures(session, t.attachment_pk, reading.pictures)
+    session.flush()
+    return t

@@ -18,7 +18,7 @@ def _actions(db) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 
 def test_every_page_redirects_to_login_without_a_session(client):
-    for path in ("/", "/oppgave/1", "/oppgave/1/dokument.pdf", "/meldinger", "/register", "/?q=ola"):
+    for path in ("/", "/oppgave/1", "/oppgave/1/side/1.png", "/oppgave/1/dokument", "/meldinger", "/register", "/?q=ola"):
         resp = client.get(path)
         assert resp.status_code == 302, path
         assert resp.headers["Location"].startswith("/logg-inn"), path

@@ -24,3 +24,13 @@ def test_audit_details_on_one_line():
     assert text == "Tilstand: ny → Mangler opplysninger; Melding: 3; Funn: centre.ambiguous; Automatisk: ja"
     assert audit_text({"outcome": "no_form", "attempts": 2}) == "Utfall: Uten skjema; Forsøk: 2"
     assert audit_text(None) == ""
+
+
+def test_where_a_value_was_found_counts_pages_and_lines_as_the_reading_does():
+    from pipeline.web.labels import provenance_text
+
+    assert provenance_text({"kind": "table_cell", "page": 1, "table": 0, "row": 7, "cell": 1}) == \
+        "tabellcelle: side 1, tabell 1, rad 8, celle 2"
+    assert provenance_text({"kind": "body", "line": 14}) == "e-posttekst: linje 14"
+    assert provenance_text({"kind": "ocr", "page": 1, "table": 0, "row": 3, "cell": 1}) == \
+        "maskinlest (OCR): side 1, tabell 1, rad 4, celle 2"

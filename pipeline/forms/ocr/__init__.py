@@ -1,0 +1,85 @@
+"""Read scanned and photographed forms by OCR (Tesseract), in the killable sandbox child.
+
+Binding: tesserocr (Tesseract's C++ API through Cython), measured against pytesseract and the
+`tesseract` CLI on the same 300-dpi page of this form, OMP_THREAD_LIMIT=1, on the 2-core machine:
+tesserocr 1.0-1.2 s (API kept between pages: 1.0 s), pytesseract 1.4 s, CLI alone 1.5 s; the CLI
+with OpenMP left at 4 threads 4.8 s. tesserocr wins on more than speed: it runs inside the sandbox
+child, so the child's memory limit covers Tesseract and killing the child on a timeout stops the
+OCR too (pytesseract and ocrmypdf start a tesseract process of their own per page, which the
+child's kill leaves running); it gives word and symbol boxes and confidences from one iterator
+(no TSV to parse) and orientation detection from the same API; its wheel bundles libtesseract
+(no OpenMP, so no thread storm) and needs only the traineddata files from Debian. ocrmypdf is
+made for adding a text layer to whole PDFs (Ghostscript, pikepdf, a process per page) and would
+then need the PDF reader again: more moving parts for the same Tesseract call.
+
+Whole reader (bench/ocr, 9 fixture pages): 2.6 s a page against 1.1 s for the CLI alone on the
+same pages (orientation detection, straightening, rule removal and layout are the difference),
+101 of 102 fields right where the CLI's text dump holds 56.
+
+Public functions (parent side, cheap to import):
+    read_image(data, filename, limits) -> FormReading      JPEG, PNG, TIFF, HEIC; format "image"
+    read_scanned_pdf(data, filename, limits) -> FormReading an image-only PDF; format "pdf"
+    page_images(data, filename, limits, dpi=100) -> [PNG]   the pages as OCR straightened them
+Each reading has method "ocr"; its provenance gives per field the page, the box in PDF points of
+that straightened page (with its page_size) and Tesseract's confidence. A scan nobody can read
+raises ScannedFile (unreadable.scanned); a slow one LimitExceeded (limit.exceeded).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.forms.model import FormReading
+from pipeline.forms.sandbox import reading_from_data, run_limited
+from pipeline.settings import Limits
+
+# Imported by the child when it starts (about 0.5 s). The engine module comes first: it sets
+# OMP_THREAD_LIMIT and OPENBLAS_NUM_THREADS before Tesseract and numpy load their thread pools.
+PRELOAD = ("pipeline.forms.ocr.engine", "numpy", "PIL.Image", "tesserocr", "pipeline.forms.ocr.run")
+IMAGE_FORMATS = ("jpeg", "png", "tiff", "heic")
+
+
+def _options(limits: Limits) -> dict[str, Any]:
+    return {"ocr_dpi": limits.ocr_dpi, "max_ocr_pages": limits.max_ocr_pages,
+            "max_image_pixels": limits.max_image_pixels}
+
+
+def _run(target: str, data: bytes, filename: str | None, limits: Limits, *extra: Any,
+         seconds: float | None = None) -> Any:
+    # OCR gets its own time budget (a page costs seconds, where a text PDF costs milliseconds);
+    # the memory limit is the parser's. `seconds`: what the mail being read has left of its budget.
+    from dataclasses import replace
+
+    ocr_limits = replace(limits, parse_seconds=limits.ocr_seconds)
+    return run_limited(f"pipeline.forms.ocr.run:{target}", data, filename, _options(limits), *extra,
+                       limits=ocr_limits, preload=PRELOAD, seconds=seconds)
+
+
+def read_image(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+               seconds: float | None = None) -> FormReading:
+    reading: FormReading = reading_from_data(_run("ocr_image", data, filename, limits or Limits(), seconds=seconds))
+    return reading
+
+
+def read_scanned_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+                     seconds: float | None = None) -> FormReading:
+    reading: FormReading = reading_from_data(_run("ocr_pdf", data, filename, limits or Limits(), seconds=seconds))
+    return reading
+
+
+def page_images(data: bytes, filename: str | None = None, limits: Limits | None = None, dpi: int = 100) -> list[bytes]:
+    return list(_run("page_images", data, filename, limits or Limits(), dpi))
+
+
+def image_kind(head: bytes) -> str | None:
+    """'jpeg', 'png', 'tiff' or 'heic' from a file's first bytes, else None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1",
+                                                  b"msf1"):
+        return "heic"
+    return None
