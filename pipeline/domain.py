@@ -77,6 +77,7 @@ ACTIONS: Final[dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
     "accept_change": (frozenset(UNDECIDED), ()),  # an operator took the values of an unverified answer
     "confirm_reading": (frozenset(UNDECIDED), ()),  # an operator checked an OCR reading against the page
     "take": (frozenset(PENDING), ()),  # an operator takes the case (ownership, no state change)
+    "assign": (frozenset(UNDECIDED), ()),  # a removal: a person says which registry user and centres are meant
     "approve": (frozenset(UNDECIDED), (APPROVED,)),  # from needs_info only with an override
     "reject": (frozenset(PENDING), (REJECTED,)),
     "provision": (frozenset({APPROVED}), (DONE,)),
@@ -130,6 +131,63 @@ def next_state(action: str, state: str, to: str | None = None, *, case_ref: str 
     return target
 
 
+# Where a task came from: a form (every grant), or what asked for a removal.
+ORIGIN_FORM: Final = "form"
+ORIGIN_SUPPORT: Final = "support"  # IMDi support (`pipeline queue remove`, "Fjern tilgang" in the registry)
+ORIGIN_CENTRE_CLOSED: Final = "centre_closed"  # an import set the centre active=false
+ORIGIN_EMAIL: Final = "email"  # a driftsoperatør asked by e-mail
+ORIGIN_REVIEW: Final = "review"  # an answer to an access review
+ORIGINS: Final[dict[str, str]] = {
+    ORIGIN_FORM: "Skjema",
+    ORIGIN_SUPPORT: "IMDi-støtte",
+    ORIGIN_CENTRE_CLOSED: "Mottaket er nedlagt",
+    ORIGIN_EMAIL: "E-post fra driftsoperatøren",
+    ORIGIN_REVIEW: "Svar på tilgangsgjennomgang",
+}
+# What a removal task needs from a person before it can be approved (no guess is ever made for them).
+REMOVAL_NEEDS_USER: Final = "Velg hvilken bruker og hvilke mottak saken gjelder før den godkjennes."
+
+# --- the registry's users -------------------------------------------------------------------------------
+
+USER_ACTIVE: Final = "active"
+USER_REMOVED: Final = "removed"
+USER_STATUSES: Final[dict[str, str]] = {USER_ACTIVE: "Aktiv", USER_REMOVED: "Fjernet"}
+SOURCE_IMPORT: Final = "import"  # a row of an IMDinett export
+SOURCE_GRANT: Final = "grant"  # a grant task marked done here
+USER_SOURCES: Final[dict[str, str]] = {SOURCE_IMPORT: "Import fra IMDinett", SOURCE_GRANT: "Gitt her"}
+# IMDinett's user ids as its export writes them (U10612); the registry accepts what its CSV contract does.
+USER_ID_HINT: Final = "U etterfulgt av sifre, for eksempel U10612"
+
+# --- access reviews (certification) ---------------------------------------------------------------------
+#
+#   sent ──answer──▶ confirmed | changes | unclear
+#     └──due, no answer──▶ overdue ──answer──▶ confirmed | changes | unclear
+
+REVIEW_SENT: Final = "sent"
+REVIEW_CONFIRMED: Final = "confirmed"  # "alt stemmer": nobody to remove
+REVIEW_CHANGES: Final = "changes"  # people named as leaving: a removal task each
+REVIEW_UNCLEAR: Final = "unclear"  # an answer the pipeline could not read with confidence: a person reads it
+REVIEW_OVERDUE: Final = "overdue"  # no answer by the due date: one reminder went out
+REVIEW_STATES: Final[dict[str, str]] = {
+    REVIEW_SENT: "Sendt, venter på svar",
+    REVIEW_CONFIRMED: "Bekreftet",
+    REVIEW_CHANGES: "Endringer",
+    REVIEW_UNCLEAR: "Uklart svar",
+    REVIEW_OVERDUE: "Forfalt",
+}
+REVIEW_WAITING: Final = frozenset({REVIEW_SENT, REVIEW_OVERDUE})  # no answer yet
+
+
+def review_after_answer(before: str, verdict: str) -> str:
+    """A review's state after an answer read as `verdict` (confirmed, changes or unclear). A later
+    "alt stemmer" does not undo removals an earlier answer asked for."""
+    if verdict not in (REVIEW_CONFIRMED, REVIEW_CHANGES, REVIEW_UNCLEAR):
+        raise ValueError(f"not an answer's verdict: {verdict!r}")
+    if before == REVIEW_CHANGES and verdict == REVIEW_CONFIRMED:
+        return REVIEW_CHANGES
+    return verdict
+
+
 # --- replies --------------------------------------------------------------------------------------------
 
 REPLY_KINDS: Final[dict[str, str]] = {
@@ -140,6 +198,11 @@ REPLY_KINDS: Final[dict[str, str]] = {
     "reminder": "Påminnelse",
     "unreadable": "Kunne ikke leses",
     "no_form": "Uten skjema",
+    "removal_receipt": "Kvittering for fjerning",
+    "removal_needs_info": "Hvem skal fjernes?",
+    "removal_confirmation": "Bekreftelse på fjerning",
+    "review": "Tilgangsgjennomgang",
+    "review_reminder": "Påminnelse om gjennomgang",
     # The one reply an unverified sender gets about a form or an answer: it says nothing about the case.
     "acknowledgement": "Kvittering (ubekreftet avsender)",
 }

@@ -14,6 +14,7 @@
     │   └── OutboxError                mail.outbox
     ├── DatabaseError                  db.url, db.driver, db.unreachable, db.error
     ├── RegistryImportError            registry.invalid
+    ├── RegistryChangeError            registry.*  (a grant or removal the registry cannot take)
     ├── IllegalTransition              task.illegal_transition
     └── ConfigError                    config.invalid
 
@@ -115,6 +116,14 @@ class DatabaseError(PipelineError):
 
 class RegistryImportError(PipelineError):
     code = "registry.invalid"
+
+
+class RegistryChangeError(PipelineError):
+    """A grant or a removal that the registry cannot take as asked (a missing or taken user id, a mobile
+    held by another active user, a role the user does not hold); the code says which."""
+
+    code = "registry.conflict"
+    message_no = "Registeret kan ikke endres slik."
 
 
 class IllegalTransition(PipelineError):

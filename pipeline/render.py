@@ -8,10 +8,12 @@ instead of leaving a gap in a mail to a driftsoperatør.
 Context (see `base_context`): signature, sender_address, sender_name, case_ref, applicant
 {first_name, last_name, email, mobile, position}, operator {...}, centres [{written, mottaksnummer,
 name}], fields [(label, value)], problems [str], note, verified (False: the reply goes to a sender
-IMDi's mail host did not vouch for, so it quotes no values and no registry facts), in_body (the form was
-pasted in the mail), and per kind: reason (rejection), user_id (confirmation), errors [{filename,
-message}] (unreadable; the message says what is wrong, the template says once what to send instead).
-Mobile numbers are printed with the `phone` filter (+47 984 02 571).
+IMDi's mail host did not vouch for, or not as the operator's, so it quotes no values and no registry
+facts), in_body (the form was pasted in the mail), and per kind: reason (rejection), user_id
+(confirmation), errors [{filename, message}] (unreadable; the message says what is wrong, the template
+says once what to send instead); task_kind (removal replies and rejection), user_removed
+(removal_confirmation), review (review, review_reminder). Mobile numbers are printed with the `phone`
+filter (+47 984 02 571).
 """
 
 from __future__ import annotations
@@ -119,7 +121,12 @@ def base_context() -> dict[str, Any]:
         "user_id": None,
         "errors": [],
         "empty": EMPTY,
+        "task_kind": "grant",
+        # False when the mail we answer is not verified as the operator's: then nothing from the registry
+        # (who holds a role where) is written back (DESIGN.md).
         "verified": True,
+        "user_removed": False,
+        "review": None,  # review and review_reminder: {"ref", "operator", "listing", "due"}
         "in_body": False,
     }
 

@@ -184,6 +184,12 @@ class Settings:
     reminder_working_days: int = setting(3, "REMINDER_WORKING_DAYS",
                                          "working days before an unanswered request gets one reminder")
     retention_days: int = setting(180, "RETENTION_DAYS", "raw mail and files of settled cases are purged after this")
+    review_due_working_days: int = setting(10, "REVIEW_DUE_WORKING_DAYS",
+                                           "working days a driftsoperatør has to answer an access review "
+                                           "before one reminder and `overdue`", minimum=1)
+    registry_grace_days: int = setting(14, "REGISTRY_GRACE_DAYS",
+                                       "a complete import keeps users granted here this many days before "
+                                       "IMDinett's export must list them")
     limits: Limits = group(Limits)
     smtp: SmtpSettings = group(SmtpSettings)
     imap: ImapSettings = group(ImapSettings)

@@ -43,6 +43,7 @@ class WorkerStats:
     marked: int = 0
     replies_sent: int = 0
     reminders: int = 0
+    review_reminders: int = 0
 
 
 def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *,
@@ -92,7 +93,8 @@ class Worker:
     # --- one pass ----------------------------------------------------------------------------------
 
     def cycle(self) -> None:
-        """Retry failed messages, take in new mail, draft due reminders, send due replies."""
+        """Retry failed messages, take in new mail, draft due reminders (requests and access reviews), send
+        due replies."""
         self.stats.cycles += 1
         for result in retry_pending(self.factory, settings=self.settings, max_attempts=self.config.max_attempts):
             self._after(result)
@@ -122,12 +124,19 @@ class Worker:
         from pipeline.outbox import outbox_from_settings
         from pipeline.service.followup import remind_due
         from pipeline.service.replies import send_due
+        from pipeline.service.reviews import send_due_reminders as send_review_reminders
 
         try:
             # Reminders first, so that one drafted now goes out in this very cycle.
             self.stats.reminders += remind_due(self.factory, settings=self.settings)
         except Exception:  # noqa: BLE001 - a failed reminder pass must not stop the intake
             log.exception("drafting reminders failed")
+        try:
+            # Access reviews past their due date: one reminder each, and the review is overdue.
+            with unit_of_work(self.factory) as session:
+                self.stats.review_reminders += send_review_reminders(session, settings=self.settings)
+        except Exception:  # noqa: BLE001 - likewise
+            log.exception("drafting review reminders failed")
         try:
             workers.reap(self.factory)  # a worker of this machine killed mid-send: its replies go out now
             self.stats.replies_sent += send_due(self.factory, outbox_from_settings(self.settings),

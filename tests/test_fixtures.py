@@ -127,3 +127,50 @@ def test_make_skips_only_a_case_module_that_does_not_exist(tmp_path, monkeypatch
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError, match="no_such_dependency_xyz"):
         make._case_module("fixture_cases_broken")
+
+
+ACCESS = sorted(FIXTURES.glob("access-*.expected.json"))
+
+
+def _admins_of(sender: str) -> list:  # type: ignore[type-arg]
+    """The reference registry's active administrators at the centres of the sender's driftsoperatør."""
+    import csv
+
+    from pipeline.removal_text import Person
+    from tests.conftest import SHARED
+
+    reg = SHARED / "registry"
+    domain = sender.rpartition("@")[2].strip(">").lower()
+    ops = {r["operator_id"] for r in csv.DictReader((reg / "operators.csv").open(encoding="utf-8"))
+           if r["email_domain"] == domain}
+    centres = {r["mottaksnummer"] for r in csv.DictReader((reg / "centres.csv").open(encoding="utf-8"))
+               if r["operator_id"] in ops}
+    return [Person(r["user_id"], r["first_name"], r["last_name"], r["email"])
+            for r in csv.DictReader((reg / "users.csv").open(encoding="utf-8"))
+            if r["role"] == "Mottaksadministrator" and set(r["centres"].split(";")) & centres]
+
+
+def test_there_are_access_fixtures():
+    assert len(ACCESS) >= 10
+
+
+@pytest.mark.parametrize("expected_path", ACCESS, ids=lambda p: p.name.removesuffix(".expected.json"))
+def test_access_fixture_reads_as_expected(expected_path: Path):
+    """Removal requests and review answers: the people the text names (the worker e2e test checks the tasks)."""
+    from pipeline.removal_text import read_removal, read_review_answer
+
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    msg = message_from_bytes(expected_path.with_name(expected_path.name.replace(".expected.json", ".eml"))
+                             .read_bytes(), policy=policy.default)
+    body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    life = expected["lifecycle"]
+    named = sorted(t["user_id"] for t in life["removal_tasks"] if t["user_id"])
+    people = _admins_of(expected["sender"])
+    if "review" in life:
+        reading = read_review_answer(body, people)
+        verdict = "unclear" if not reading.certain else "changes" if reading.named else "confirmed"
+        assert verdict == life["review"]["state"] and sorted(reading.named) == named
+        return
+    reading = read_removal(body, people)
+    assert reading.intent == bool(life["removal_tasks"]) and sorted(reading.named) == named
+    assert reading.certain == all(t["user_id"] for t in life["removal_tasks"])

@@ -8,7 +8,7 @@ from pipeline.checks.model import Finding, ResolvedCentre
 from pipeline.checks.texts import finding, names_no
 from pipeline.domain import ADMIN_LIMIT
 from pipeline.forms.model import fold
-from pipeline.registry.view import RegistryView
+from pipeline.registry.lookup import RegistryLookup
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ def _label(c) -> str:  # type: ignore[no-untyped-def]
     return f"{c.name} ({c.mottaksnummer})"
 
 
-def check_centres(view: RegistryView, written: list[str], *, operator_id: str | None,
+def check_centres(view: RegistryLookup, written: list[str], *, operator_id: str | None,
                   applicant: Applicant, exclude_task_id: int | None = None
                   ) -> tuple[list[ResolvedCentre], list[Finding]]:
     resolved: list[ResolvedCentre] = []

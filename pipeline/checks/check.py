@@ -12,12 +12,12 @@ from pipeline.checks.operator import check_sender, match_operator
 from pipeline.checks.required import check_required
 from pipeline.checks.source import check_source
 from pipeline.forms.model import FormReading, fold
+from pipeline.registry.lookup import RegistryLookup
 from pipeline.registry.validate import e164, parse_phone
-from pipeline.registry.view import RegistryView
 from pipeline.settings import Settings
 
 
-def check_reading(reading: FormReading, view: RegistryView, *, sender: str | None = None,
+def check_reading(reading: FormReading, view: RegistryLookup, *, sender: str | None = None,
                   auth: dict[str, Any] | None = None, exclude_task_id: int | None = None,
                   settings: Settings | None = None, reading_confirmed: bool = False) -> CheckResult:
     """Check a form: required fields, addresses, the mobile, the centres, the operator, the sender, and

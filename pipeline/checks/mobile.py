@@ -10,9 +10,11 @@ from phonenumbers import PhoneNumberType
 
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
-from pipeline.registry.names import fold_text
-from pipeline.registry.validate import MOBILE_TYPES, e164, email_key
-from pipeline.registry.view import RegistryView
+from pipeline.registry.lookup import RegistryLookup
+from pipeline.registry.names import same_person
+from pipeline.registry.validate import MOBILE_TYPES, e164
+
+__all__ = ["Mobile", "check_duplicate", "parse_mobile", "same_person"]
 
 # Words people write around a number: "(privat)", "Mob:", "tlf.", "mobil nr".
 _NOISE = re.compile(r"\((?:privat|jobb|arbeid|mobil)\)|\b(?:mob(?:il)?(?:\s*nr)?|tlf|telefon|privat|jobb)\b\.?:?",
@@ -56,16 +58,7 @@ def parse_mobile(value: str | None, region: str = "NO") -> Mobile:
     return Mobile(normalised, country, None)
 
 
-def same_person(first: str | None, last: str | None, email: str | None,
-                other_first: str | None, other_last: str | None, other_email: str | None) -> bool:
-    """Same e-mail, or the same first and last name (case, accents and æøå folded)."""
-    if email and other_email and email_key(email) == email_key(other_email):
-        return True
-    return bool(first and last and other_first and other_last
-                and fold_text(f"{first} {last}") == fold_text(f"{other_first} {other_last}"))
-
-
-def check_duplicate(view: RegistryView, mobile: str, *, first: str | None, last: str | None,
+def check_duplicate(view: RegistryLookup, mobile: str, *, first: str | None, last: str | None,
                     email: str | None, exclude_task_id: int | None = None) -> tuple[str | None, Finding | None]:
     """(registry user the applicant already is, or None; mobile.duplicate or None).
 

@@ -10,8 +10,8 @@ from pipeline.checks.emails import email_domain
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
 from pipeline.mail.auth import NOT_JUDGED, stored_verdict
+from pipeline.registry.lookup import OperatorInfo, RegistryLookup
 from pipeline.registry.validate import orgnr_valid
-from pipeline.registry.view import OperatorInfo, RegistryView
 
 # "Firma AS (org.nr. 815 071 980)", "orgnr: 815071980", "815 071 980"
 _ORGNR = re.compile(r"(?<!\d)(\d{3})[ .\u00a0]?(\d{3})[ .\u00a0]?(\d{3})(?!\d)")
@@ -22,7 +22,7 @@ def orgnrs_in(text: str | None) -> list[str]:
     return [n for n in ("".join(m.groups()) for m in _ORGNR.finditer(text or "")) if orgnr_valid(n)]
 
 
-def match_operator(view: RegistryView, *, organisation: str | None, operator_email: str | None,
+def match_operator(view: RegistryLookup, *, organisation: str | None, operator_email: str | None,
                    sender: str | None, applicant_email: str | None) -> tuple[OperatorInfo | None, str | None]:
     """(operator, how): how is orgnr, name, operator_email, sender or applicant_email."""
     for orgnr in orgnrs_in(organisation):

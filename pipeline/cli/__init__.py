@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "pipeline.cli.messages_cmd",
     "pipeline.cli.status_cmd",
     "pipeline.cli.queue_cmd",
+    "pipeline.cli.review_cmd",
     "pipeline.cli.replies_cmd",
     "pipeline.cli.purge_cmd",
     "pipeline.cli.web_cmd",

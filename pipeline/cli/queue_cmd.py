@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.cli import database_from, group, json_option, print_json
 from pipeline.cli.text import cut, table
 from pipeline.clock import cli_time
-from pipeline.domain import APPROVED, DONE, TASK_KINDS, TASK_STATES, state_label
+from pipeline.domain import APPROVED, DONE, REMOVAL, TASK_KINDS, TASK_STATES, state_label
 from pipeline.errors import PipelineError
 
 
@@ -51,10 +51,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--reason", required=True, help="why, in Norwegian: the sender reads it")
     p = add("request-info", _request_info, "ask the sender for information (queues a reply)")
     p.add_argument("--note", help="a note to the sender, in Norwegian")
-    p = add("done", _done, "the case was carried out in IMDinett (queues the confirmation)",
-            aliases=("provisioned",))
-    p.add_argument("--user-id", help="the user's id in IMDinett (e.g. U10234)")
+    p = add("done", _done, "the case was carried out in IMDinett: a grant's user enters the registry, a removal "
+                           "takes the role off it (queues the confirmation)", aliases=("provisioned",))
+    p.add_argument("--user-id", help="a new user's id in IMDinett: U and digits, e.g. U10234 (a case that extends "
+                                     "a user, and a removal, know theirs)")
     add("take", _take, "take the case: others see that you work on it")
+    p = add("remove", _remove, "a removal case: a registry user's Mottaksadministrator role ends (IMDi support)",
+            task=False)
+    p.add_argument("--user-id", required=True, help="the registry user (e.g. U10234)")
+    p.add_argument("--centre", action="append", default=[], metavar="NR",
+                   help="a mottaksnummer where the role ends; repeat for several (default: all the user's centres)")
+    p.add_argument("--reason", required=True, help="why the role ends (shown on the case and in the audit log)")
+    p.add_argument("--actor", default=None, help="who asks, for the audit log (default: $USER)")
+    p = add("assign", _assign, "say which registry user (and centres) a removal case is about")
+    p.add_argument("--user-id", required=True, help="the registry user (e.g. U10234)")
+    p.add_argument("--centre", action="append", default=[], metavar="NR",
+                   help="a mottaksnummer where the role ends; repeat for several (default: all the user's centres)")
     p = add("correct", _correct, "correct fields (the case is checked again)")
     p.add_argument("--set", dest="sets", action="append", required=True, metavar="PATH=VALUE",
                    help="e.g. applicant.mobile=+4791234567 or centres='Askim asylmottak; Mysen asylmottak'")
@@ -76,6 +88,8 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         a = r["applicant"]
         name = " ".join(p for p in (a["first_name"], a["last_name"]) if p) or "–"
+        if r["kind"] == REMOVAL:  # a removal names the user whose role ends
+            name = f"remove {r.get('user_id') or '?'} {name if r.get('user_id') else ''}".rstrip()
         codes = Counter(f["code"] for f in r["findings"])
         found = ", ".join(f"{c} ×{n}" if n > 1 else c for c, n in codes.items()) or "–"
         lines.append([r["case_ref"], state_label(r["state"], r["kind"]), name, a["mobile"] or "–", found])
@@ -97,10 +111,15 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     a = data["applicant"]
     print(f"{data['case_ref']} (case {data['id']}, {data['kind']}): {state_label(data['state'], data['kind'])}")
-    print(f"  applicant: {a['first_name']} {a['last_name']} <{a['email']}> {a['mobile']} ({a['position']})")
+    if data["kind"] == REMOVAL:
+        who = f"{a['first_name']} {a['last_name']} <{a['email']}>" if data["user_id"] else "not known yet (assign)"
+        print(f"  user:      {data['user_id'] or '–'} {who}")
+        print(f"  asked by:  {data['origin']}; reason: {data['reason'] or '–'}")
+    else:
+        print(f"  applicant: {a['first_name']} {a['last_name']} <{a['email']}> {a['mobile']} ({a['position']})")
     print(f"  operator:  {data['operator'].get('organisation')} ({data['operator_id']})")
     for c in data["centres"]:
-        print(f"  centre:    {c['written']} -> {c['mottaksnummer'] or '?'} {c['name'] or ''}")
+        print(f"  centre:    {c.get('written', c['name'])} -> {c['mottaksnummer'] or '?'} {c['name'] or ''}")
     for f in data["findings"]:
         print(f"  {f['severity']:<8} {f['code']}: {f['message']}")
     for r in data["replies"]:
@@ -159,6 +178,29 @@ def _take(args: argparse.Namespace) -> int:
     decided = cases.take(factory, args.id, actor=args.actor or default_actor())
     print_json(decided.data) if args.json else print(f"{decided.case_ref}: taken by {args.actor or default_actor()}")
     return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from pipeline.queries.case import case_detail
+    from pipeline.service.removals import request_removal
+
+    _, factory = database_from(args)
+    asked = request_removal(factory, user_id=args.user_id, centres=args.centre, reason=args.reason,
+                            actor=args.actor or default_actor())
+    if args.json:
+        with factory() as session:
+            print_json({**case_detail(session, asked.id), "new": asked.new})
+        return 0
+    centres = ", ".join(f"{name} ({nr})" for nr, name in asked.centres)
+    print(f"{asked.case_ref}: removal of {asked.user_id} at {centres}: "
+          + ("to review" if asked.new else "already pending"))
+    return 0
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from pipeline.service.cases import assign
+
+    return _decide(args, assign, user_id=args.user_id, centres=args.centre)
 
 
 def _correct(args: argparse.Namespace) -> int:

@@ -22,6 +22,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     imp.add_argument("--users", type=Path, metavar="F", help="IMDinett Mottak's users (users.csv)")
     imp.add_argument("--partial", action="store_true",
                      help="import the valid rows of a file that has rejected rows (default: all or nothing)")
+    imp.add_argument("--complete", action="store_true",
+                     help="the users file is IMDinett's whole export: users absent from it are marked removed "
+                          "(kept, not deleted), except users granted here within --grace-days")
+    imp.add_argument("--grace-days", type=int, metavar="N", default=None,
+                     help="with --complete: keep users granted here for N days until the export lists them "
+                          "(default: $PIPELINE_REGISTRY_GRACE_DAYS or 14)")
+    imp.add_argument("--dry-run", action="store_true", help="print what the import would do and change nothing")
+    imp.add_argument("--actor", default=None, help="who imports, for the audit log (default: $USER)")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(handler=_import)
     stats = rsub.add_parser("stats", parents=[common], help="count what the registry holds")
@@ -58,36 +66,52 @@ class ProgressBar:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from pipeline.cli import print_json, settings_from
-    from pipeline.db.session import open_database, unit_of_work
-    from pipeline.errors import RegistryImportError
-    from pipeline.registry import import_registry
+    from pipeline.cli import database_from, print_json
+    from pipeline.cli.queue_cmd import default_actor
+    from pipeline.service.registry_import import run_import
 
     if not (args.operators or args.centres or args.users):
-        raise RegistryImportError("give at least one of --operators, --centres, --users")
-    for path in (args.operators, args.centres, args.users):
-        if path is not None and not path.is_file():
-            raise RegistryImportError(f"{path}: no such file")
-    factory = open_database(settings_from(args))
-    from sqlalchemy.exc import IntegrityError
+        from pipeline.errors import RegistryImportError
 
-    try:
-        with unit_of_work(factory) as session:
-            report = import_registry(session, args.operators, args.centres, args.users,
-                                     all_or_nothing=not args.partial, progress=ProgressBar())
-    except IntegrityError as exc:
-        # Another import or worker wrote a clashing row between our reading and writing.
-        raise RegistryImportError(f"the database refused a row (changed meanwhile?): {exc.orig}") from exc
+        raise RegistryImportError("give at least one of --operators, --centres, --users")
+    settings, factory = database_from(args)
+    report = run_import(factory, operators=args.operators, centres=args.centres, users=args.users,
+                        complete=args.complete, grace_days=args.grace_days, dry_run=args.dry_run,
+                        partial=args.partial, actor=args.actor or default_actor(), settings=settings,
+                        progress=ProgressBar())
     if args.json:
         print_json(report.to_json())
     else:
-        for f in report.files:
-            state = "imported" if f.applied else "NOT imported (all or nothing; use --partial)"
-            print(f"{f.kind}: {f.file}: {f.rows} rows: {f.added} added, {f.updated} updated, "
-                  f"{f.unchanged} unchanged, {len(f.rejected)} rejected; {state}")
-            for r in f.rejected:
-                print(f"  {r}")
+        print("\n".join(report_lines(report)))
     return 0 if report.ok else 1
+
+
+def report_lines(report) -> list[str]:  # type: ignore[no-untyped-def]
+    """The import report as text."""
+    lines = ["DRY RUN: nothing was changed; this is what the import would do."] if report.dry_run else []
+    for f in report.files:
+        state = ("would be imported" if report.dry_run else "imported") if f.applied else \
+            "NOT imported (all or nothing; use --partial)"
+        lines.append(f"{f.kind}: {f.file}: {f.rows} rows: {f.added} added, {f.updated} updated, "
+                     f"{f.unchanged} unchanged, {len(f.rejected)} rejected; {state}")
+        lines += [f"  {r}" for r in f.rejected]
+        for title, people in (("removed (absent from the complete export)", f.removed),
+                              ("granted here, not yet in IMDinett (kept)", f.not_yet_in_imdinett),
+                              ("active again (listed again)", f.reactivated),
+                              ("granted here, now in IMDinett", f.confirmed),
+                              ("granted here, replaced by IMDinett's user with the same mobile", f.replaced)):
+            if people:
+                lines.append(f"  {title}: {len(people)}")
+                lines += [f"    {p['user_id']} {p['name']}" + (f" -> {p['by']}" if p.get("by") else "")
+                          for p in people]
+        if f.closed:
+            closed = ", ".join(f"{c['name']} ({c['mottaksnummer']})" for c in f.closed)
+            lines.append(f"  closed (active=false): {closed}")
+    for t in report.removal_tasks:
+        verb = "would raise" if report.dry_run else "raised" if t["new"] else "already pending"
+        ref = "" if report.dry_run else f" {t['case_ref']}"
+        lines.append(f"removal task{ref} ({verb}): {t['user_id']} {t['name']} at {t['centre']} ({t['mottaksnummer']})")
+    return lines
 
 
 def _stats(args: argparse.Namespace) -> int:

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     install_signal_handlers(worker)
     stats = worker.run(once=args.once)
     summary = {"seen": stats.seen, "outcomes": dict(stats.outcomes), "marked": stats.marked,
-               "replies_sent": stats.replies_sent, "reminders": stats.reminders}
+               "replies_sent": stats.replies_sent, "reminders": stats.reminders,
+               "review_reminders": stats.review_reminders}
     if args.json:
         json.dump(summary, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -58,13 +59,34 @@ class RegistryCentre(Base):
 
 
 class RegistryUser(Base):
+    """A user of IMDinett Mottak as the pipeline knows it: imported from IMDinett's export, or granted here.
+
+    A user who leaves is `removed` (kept, with when and why), never deleted: the audit trail and the
+    cases that name them stay readable. Only active users count in the checks.
+    """
+
     __tablename__ = "registry_user"
+    __table_args__ = (
+        # One mobile per ACTIVE user (login is by mobile), so that two workers or operators cannot give one
+        # mobile to two people; a removed user's mobile may be taken again. A partial index: both SQLite and
+        # PostgreSQL enforce it, and both use it for `status = 'active' AND mobile = :m`.
+        Index("uq_registry_user_active_mobile", "mobile", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     first_name: Mapped[str] = mapped_column(String(200))
     last_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), index=True)
-    # E.164; unique so that two workers or operators cannot give one mobile to two people.
-    mobile: Mapped[str] = mapped_column(String(20), unique=True)
+    mobile: Mapped[str] = mapped_column(String(20))  # E.164
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active | removed
+    source: Mapped[str] = mapped_column(String(10), default="import", server_default="import")  # import | grant
+    source_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))  # the grant that made it
+    added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=_now())
+    # When an IMDinett export first listed the user: a user granted here and not yet exported is "not yet
+    # in IMDinett", kept by a complete import for a grace period.
+    first_imported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    removed_reason: Mapped[str | None] = mapped_column(Text)
     roles: Mapped[list[RegistryUserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -215,7 +237,9 @@ class Task(Base):
     changed_by: Mapped[str | None] = mapped_column(String(100))  # who made the last change
     owner: Mapped[str | None] = mapped_column(String(100))  # the operator working on the case ("Ta saken")
     owner_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    # The mail that asked (a form, a removal request, an answer to a review); None when IMDi support or an
+    # import asked.
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
     attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
     sender: Mapped[str | None] = mapped_column(String(320), index=True)
     # Applicant, normalised (E.164 mobile, normalised e-mail); indexed columns so the queue can search them.
@@ -232,6 +256,11 @@ class Task(Base):
     corrections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     extends_user_id: Mapped[str | None] = mapped_column(String(32))  # same person already a user
     provisioned_user_id: Mapped[str | None] = mapped_column(String(32))
+    # A removal: the registry user whose role ends (at the task's centres). None while nobody could tell who.
+    user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    origin: Mapped[str | None] = mapped_column(String(16))  # pipeline.domain.ORIGINS
+    reason: Mapped[str | None] = mapped_column(Text)  # why a removal was asked for
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("access_review.id"), index=True)
     decision_reason: Mapped[str | None] = mapped_column(Text)
     override_reason: Mapped[str | None] = mapped_column(Text)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
@@ -300,6 +329,43 @@ class ProposedChange(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# --- access reviews ------------------------------------------------------------------------------------
+
+
+class AccessCampaign(Base):
+    """One `pipeline review start`: the reviews it sent, to be followed as a whole."""
+
+    __tablename__ = "access_campaign"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_by: Mapped[str] = mapped_column(String(100))
+    due_days: Mapped[int] = mapped_column(Integer)  # working days to answer
+    reviews: Mapped[list[AccessReview]] = relationship(back_populates="campaign", order_by="AccessReview.id")
+
+
+class AccessReview(Base):
+    """One driftsoperatør's review: the administrators listed to it, its answer and what the answer raised."""
+
+    __tablename__ = "access_review"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)  # 2026-G001, in the mail's subject
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("access_campaign.id"), index=True)
+    operator_id: Mapped[str] = mapped_column(String(16), index=True)
+    to_addr: Mapped[str] = mapped_column(String(320))
+    # sent, confirmed, changes, unclear, overdue (pipeline.domain.REVIEW_STATES)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    # As sent: [{"mottaksnummer", "name", "admins": [{"user_id", "first_name", "last_name", "email"}]}]
+    listing: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    # How the last answer was read: {"verdict", "named": [user ids], "unclear": [reasons], "sender", "verified"}
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    campaign: Mapped[AccessCampaign] = relationship(back_populates="reviews")
+
+
 # --- replies -------------------------------------------------------------------------------------------
 
 
@@ -319,6 +385,7 @@ class Reply(Base):
     body_html: Mapped[str | None] = mapped_column(Text)
     # Stable across retries so that a resend after a crash is recognisable as the same mail.
     rfc_message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("access_review.id"), index=True)  # a review's mail
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(12), default="draft")  # pipeline.domain.REPLY_STATES

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from pipeline.checks.model import blocks_approval, needs_sender, overridable
 from pipeline.db.models import (
+    AccessReview,
     Attachment,
     AuditEvent,
     Message,
@@ -19,9 +21,11 @@ from pipeline.db.models import (
     Reply,
     Task,
 )
-from pipeline.domain import FIELD_PATHS, PENDING, operator_actions
+from pipeline.domain import FIELD_PATHS, GRANT, PENDING, REMOVAL, UNDECIDED, USER_ACTIVE, operator_actions
 from pipeline.errors import PipelineError
 from pipeline.forms.pages import LOW_CONFIDENCE
+from pipeline.queries import registry_users
+from pipeline.queries.registry_users import RegistryUserView
 from pipeline.queries.rows import (
     AttachmentView,
     AuditView,
@@ -129,6 +133,21 @@ class TaskPage:
     reading_to_confirm: bool
     # Fields and centres (centres.<n>) OCR was unsure of, to mark beside their values.
     low_confidence: frozenset[str] = frozenset()
+    removal: RemovalInfo | None = None
+
+
+@dataclass(frozen=True)
+class RemovalInfo:
+    """What a removal case is about, for the person who decides it."""
+
+    user: RegistryUserView | None  # None: nobody could be told with confidence (choose among `candidates`)
+    origin: str | None
+    reason: str | None
+    review_ref: str | None
+    mail_text: str | None  # the sender's own words (quoted mail cut off), for a request by e-mail
+    verdict: tuple[str, ...]  # how the mail's sender was verified: "SPF pass", "DMARC fail", ...
+    candidates: tuple[RegistryUserView, ...]  # the operator's administrators
+    ends_all: bool  # the role ends at every centre the user holds it at
 
 
 @dataclass(frozen=True)
@@ -180,26 +199,35 @@ def load(session: Session, task_id: int) -> TaskPage | None:
     conds = [and_(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id))]
     if reply_ids:
         conds.append(and_(AuditEvent.entity == "reply", AuditEvent.entity_id.in_(reply_ids)))
-    conds.append(and_(AuditEvent.entity == "message", AuditEvent.entity_id == str(task.message_pk)))
+    if task.message_pk is not None:
+        conds.append(and_(AuditEvent.entity == "message", AuditEvent.entity_id == str(task.message_pk)))
+    # What carrying the case out did to the registry user (granted, roles added or taken off, removed).
+    registry_user = task.user_id or task.provisioned_user_id
+    if registry_user and task.created_at is not None:
+        # (A second's slack: SQLite's CURRENT_TIMESTAMP, the events' default, has no fraction of a second.)
+        conds.append(and_(AuditEvent.entity == "registry_user", AuditEvent.entity_id == registry_user,
+                          AuditEvent.at >= task.created_at.replace(microsecond=0) - timedelta(seconds=1)))
     history = [audit_view(e) for e in session.scalars(select(AuditEvent).where(or_(*conds))
                                                       .order_by(AuditEvent.at, AuditEvent.id))]
     to_confirm = any(f.code == "form.ocr" for f in task.findings)
     holders: list[HolderView] = []
     same: list[TaskView] = []
-    mobile = current_value(task, "applicant.mobile")
+    mobile = current_value(task, "applicant.mobile") if task.kind == GRANT else None
     if mobile:
         holders = [HolderView(u.user_id, u.first_name, u.last_name, u.email)
-                   for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile))]
+                   for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile,
+                                                                       RegistryUser.status == USER_ACTIVE))]
         same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
             select(Task).options(defer(Task.reading)).where(
-                Task.mobile == mobile, Task.id != task.id, Task.state.in_(PENDING)).limit(10))]
+                Task.mobile == mobile, Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING)).limit(10))]
     return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
                     actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
                     # The same rules as the task service's approve.
                     needs_override=any(blocks_approval(f.code) and overridable(f.code) for f in task.findings),
-                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task))
+                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task),
+                    removal=removal_info(session, task, message) if task.kind == REMOVAL else None)
 
 
 def low_confidence(task: TaskView) -> frozenset[str]:
@@ -214,6 +242,36 @@ def low_confidence(task: TaskView) -> frozenset[str]:
     out = {path for path, where in provenance.items() if path != "centres" and low(where)}
     out |= {f"centres.{i}" for i, where in enumerate(provenance.get("centres") or []) if low(where)}
     return frozenset(out)
+
+
+def removal_info(session: Session, task: TaskView, message: MessageView | None) -> RemovalInfo:
+    held = registry_users.user(session, task.user_id) if task.user_id else None
+    review_ref = session.scalar(select(AccessReview.ref).where(AccessReview.id == task.review_id)) \
+        if task.review_id else None
+    text = None
+    if task.message_pk:
+        raw = session.scalar(select(Message.raw).where(Message.id == task.message_pk))
+        if raw:
+            from pipeline.mail.parse import parse_message
+            from pipeline.removal_text import new_text
+
+            text = new_text(parse_message(raw).body_text)[:5000] or None
+    auth = (message.auth_results if message else None) or {}
+    verdict = tuple(f"{key.upper()} {value}" for key in ("spf", "dkim", "dmarc")
+                    if (value := _verdict(auth.get(key))))
+    ending = {c.mottaksnummer for c in task.centres}
+    return RemovalInfo(
+        user=held, origin=task.origin, reason=task.reason, review_ref=review_ref, mail_text=text, verdict=verdict,
+        candidates=tuple(registry_users.operator_users(session, task.operator_id)) if task.state in UNDECIDED else (),
+        ends_all=bool(held) and {r.mottaksnummer for r in held.admin_centres} <= ending)  # type: ignore[union-attr]
+
+
+def _verdict(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("result") or value.get("verdict")
+    if isinstance(value, list | tuple):
+        value = ", ".join(filter(None, (_verdict(v) for v in value)))
+    return str(value) if value else None
 
 
 def kind_of(data: bytes | None, filename: str | None) -> str:
@@ -293,6 +351,13 @@ def task_json(task: Task | TaskView, message_id: str | None, *, full: bool = Fal
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }
+    if task.kind == REMOVAL:
+        # The contract: the registry user whose role ends, and the centres where it ends.
+        out["user_id"] = task.user_id
+        out["centres"] = [{"mottaksnummer": c.mottaksnummer, "name": c.name} for c in task.centres]
+        out["origin"] = task.origin
+        out["reason"] = task.reason
+        out["review_id"] = task.review_id
     if full:
         out["findings"] = [{"code": f.code, "severity": f.severity, "field": f.field, "message": f.message_no,
                             "message_en": f.message_en, "details": f.details} for f in task.findings]
@@ -308,7 +373,8 @@ def task_json(task: Task | TaskView, message_id: str | None, *, full: bool = Fal
 
 def case_rows(session: Session, *, state: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
     """Every case (oldest first) as `pipeline queue list --json` prints it."""
-    query = (select(Task, Message.message_id).join(Message, Message.id == Task.message_pk)
+    # An outer join: a removal IMDi support or an import asked for has no mail.
+    query = (select(Task, Message.message_id).outerjoin(Message, Message.id == Task.message_pk)
              .options(defer(Task.reading), selectinload(Task.centres), selectinload(Task.findings))
              .order_by(Task.id))
     if state:

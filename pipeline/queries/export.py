@@ -15,17 +15,15 @@ from pipeline.db.models import Task
 from pipeline.domain import APPROVED, REMOVAL, ROLE
 from pipeline.queries.rows import TaskView, task_view
 
-EXPORT_COLUMNS = ("case_ref", "action", "first_name", "last_name", "email", "mobile", "role", "mottaksnummer",
-                  "centres", "operator", "operator_id", "extends_user_id")
+EXPORT_COLUMNS = ("case_ref", "action", "user_id", "first_name", "last_name", "email", "mobile", "role",
+                  "mottaksnummer", "centres", "operator", "operator_id", "extends_user_id")
 ACTIONS = {"grant": "opprett", REMOVAL: "fjern"}
 
 
 def export_rows(session: Session, states: Iterable[str] = (APPROVED,)) -> list[dict[str, Any]]:
     rows = []
     for task in session.scalars(select(Task).where(Task.state.in_(tuple(states))).order_by(Task.id)):
-        row = export_row(task_view(task, with_reading=False))
-        row["action"] = ACTIONS.get(task.kind or "grant", "opprett")
-        rows.append(row)
+        rows.append(export_row(task_view(task, with_reading=False)))
     return rows
 
 
@@ -44,9 +42,12 @@ def export_csv(rows: list[dict[str, Any]]) -> str:
 
 
 def export_row(task: TaskView) -> dict[str, Any]:
-    """What an operator types into IMDinett to create the user."""
+    """What an operator does in IMDinett: create the user (or add centres to the user it extends), or take the
+    role off the user at these centres."""
     return {
         "case_ref": task.case_ref,
+        "action": ACTIONS.get(task.kind, "opprett"),
+        "user_id": task.user_id if task.kind == REMOVAL else task.extends_user_id,
         "first_name": task.first_name,
         "last_name": task.last_name,
         "name": " ".join(p for p in (task.first_name, task.last_name) if p),

@@ -41,7 +41,8 @@ def messages_page(session: Session, *, outcome: str | None, processing: bool = F
     tasks: dict[int, list[TaskView]] = {i: [] for i in ids}
     if ids:
         for t in session.scalars(select(Task).options(defer(Task.reading)).where(Task.message_pk.in_(ids))):
-            tasks[t.message_pk].append(task_view(t, with_reading=False, centres=[], findings=[]))
+            if t.message_pk is not None:  # (always, given the filter: removals without a mail have none)
+                tasks[t.message_pk].append(task_view(t, with_reading=False, centres=[], findings=[]))
     counts = dict(session.execute(select(Message.outcome, func.count()).group_by(Message.outcome)).all())
     return MessagesPage([message_view(m, list(m.attachments)) for m in rows], tasks, counts, total)
 

@@ -16,7 +16,7 @@ from pipeline.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.domain import PENDING, ROLE
+from pipeline.domain import PENDING, ROLE, USER_ACTIVE
 from pipeline.queries.rows import TaskView, task_view
 from pipeline.service.accounts import AccountView, accounts
 
@@ -82,10 +82,11 @@ def registry_page(session: Session, *, q: str = "", operator_id: str = "", activ
     pending: dict[str, list[TaskView]] = {n: [] for n in numbers}
     if numbers:
         rows = session.execute(select(RegistryUserRole.mottaksnummer, RegistryUser).join(RegistryUser).where(
-            RegistryUserRole.role == ROLE, RegistryUserRole.mottaksnummer.in_(numbers))
-            .order_by(RegistryUser.last_name))
+            RegistryUserRole.role == ROLE, RegistryUserRole.mottaksnummer.in_(numbers),
+            RegistryUser.status == USER_ACTIVE).order_by(RegistryUser.last_name))
         for number, user in rows:
             admins[number].append(UserRow(user.user_id, user.first_name, user.last_name, user.email, user.mobile))
+        # Grants and removals not yet carried out (the page tells them apart by kind).
         tasks = session.execute(select(TaskCentre.mottaksnummer, Task).options(defer(Task.reading))
                                 .join(Task, Task.id == TaskCentre.task_id)
                                 .where(TaskCentre.mottaksnummer.in_(numbers), Task.state.in_(PENDING))
@@ -108,6 +109,8 @@ def stats(session: Session) -> dict[str, int]:
         "operators": count(select(func.count()).select_from(RegistryOperator)),
         "centres": count(select(func.count()).select_from(RegistryCentre)),
         "active_centres": count(select(func.count()).select_from(RegistryCentre).where(RegistryCentre.active.is_(True))),
-        "users": count(select(func.count()).select_from(RegistryUser)),
+        "users": count(select(func.count()).select_from(RegistryUser).where(RegistryUser.status == USER_ACTIVE)),
+        "removed_users": count(select(func.count()).select_from(RegistryUser)
+                               .where(RegistryUser.status != USER_ACTIVE)),
         "roles": count(select(func.count()).select_from(RegistryUserRole)),
     }

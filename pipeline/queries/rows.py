@@ -50,7 +50,7 @@ class TaskView:
     kind: str
     state: str
     version: int
-    message_pk: int
+    message_pk: int | None  # None: a removal IMDi support or an import asked for
     attachment_pk: int | None
     sender: str | None
     first_name: str | None
@@ -79,6 +79,11 @@ class TaskView:
     reading_confirmed_at: datetime | None = None
     centres: tuple[CentreView, ...] = ()
     findings: tuple[FindingView, ...] = ()
+    # A removal: the registry user whose role ends at `centres`, what asked for it and why.
+    user_id: str | None = None
+    origin: str | None = None
+    reason: str | None = None
+    review_id: int | None = None
 
     @property
     def name(self) -> str:
@@ -169,6 +174,7 @@ def task_view(t: Task, *, with_reading: bool = True, centres: list[TaskCentre] |
         reading_confirmed_at=t.reading_confirmed_at,
         centres=tuple(centre_view(c) for c in (t.centres if centres is None else centres)),
         findings=tuple(finding_view(f) for f in (t.findings if findings is None else findings)),
+        user_id=t.user_id, origin=t.origin, reason=t.reason, review_id=t.review_id,
     )
 
 

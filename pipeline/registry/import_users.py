@@ -1,26 +1,46 @@
 """Import users.csv: one row per (user, role), the role's centres separated by ';'.
 
 A user may have several rows (one per role); their personal fields must agree. The file is
-authoritative for the users it lists: their roles become exactly the file's.
+authoritative for the users it lists: their roles become exactly the file's, and a removed user it lists
+is active again. Users it does not list are kept, unless the file is IMDinett's complete export
+(`complete`): then they are marked removed (kept as rows, with when and why; their mobile and seats are
+free), except users granted here within `grace_days` that no export has listed yet ("granted here, not
+yet in IMDinett"). A user granted here whose mobile the file gives to another user id is IMDinett's
+user under that id: the one granted here is removed in its favour ("replaced").
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from pipeline import audit
 from pipeline.db.models import RegistryCentre, RegistryUser, RegistryUserRole
+from pipeline.domain import SOURCE_GRANT, SOURCE_IMPORT, USER_ACTIVE, USER_REMOVED
 from pipeline.registry import rows as R
-from pipeline.registry.importer import Progress, _chunks, _load
+from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport
 
 _FIELDS = ["user_id", "first_name", "last_name", "email", "mobile"]
+_STATE = ["status", "source", "added_at", "first_imported_at"]
+ENTITY = "registry_user"
 
 
-def import_users(session: Session, path: Path, *, all_or_nothing: bool, tick: Progress) -> FileReport:
+def _aware(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _who(row: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"user_id": row["user_id"], "name": f"{row['first_name']} {row['last_name']}", **more}
+
+
+def import_users(session: Session, path: Path, *, all_or_nothing: bool, tick: Progress, complete: bool = False,
+                 grace_days: int = 14, now: datetime | None = None, actor: str = audit.SYSTEM) -> FileReport:
+    now = now or datetime.now(UTC)
     rep = FileReport("users", str(path))
     total = R.count_rows(path) if path.exists() else 0
     known_centres = set(session.scalars(select(RegistryCentre.mottaksnummer)))
@@ -56,40 +76,92 @@ def import_users(session: Session, path: Path, *, all_or_nothing: bool, tick: Pr
         rep.reject(exc.line, exc.reason)
     tick("users", rep.rows, total)
 
-    existing = {r["user_id"]: r for r in _load(session, RegistryUser, _FIELDS)}
+    existing = {r["user_id"]: r for r in load(session, RegistryUser, _FIELDS + _STATE)}
     existing_roles: dict[str, set[tuple[str, str]]] = {}
     for uid, role, number in session.execute(
             select(RegistryUserRole.user_id, RegistryUserRole.role, RegistryUserRole.mottaksnummer)):
         existing_roles.setdefault(uid, set()).add((role, number))
-    held = {r["mobile"]: uid for uid, r in existing.items() if uid not in users}
-    added, changed = [], []
+
+    def not_yet_imported(uid: str) -> bool:
+        return existing[uid]["source"] == SOURCE_GRANT and existing[uid]["first_imported_at"] is None
+
+    absent = [uid for uid, r in existing.items() if r["status"] == USER_ACTIVE and uid not in users]
+    leaving: list[str] = []
+    if complete:
+        since = now - timedelta(days=grace_days)
+        for uid in sorted(absent):
+            added = _aware(existing[uid]["added_at"])
+            if not_yet_imported(uid) and added is not None and added >= since:
+                rep.not_yet_in_imdinett.append(_who(existing[uid], granted_at=added.isoformat()))
+            else:
+                leaving.append(uid)
+    held = {existing[uid]["mobile"]: uid for uid in absent if uid not in leaving}
+    replaced: dict[str, str] = {}  # granted here → the file's user id with that mobile
+    for uid, user in users.items():
+        holder = held.get(user["mobile"])
+        if holder is not None and not_yet_imported(holder):
+            replaced[holder] = uid
+            del held[user["mobile"]]
+    rep.not_yet_in_imdinett = [u for u in rep.not_yet_in_imdinett if u["user_id"] not in replaced]
+
+    added_rows, changed = [], []
     for uid, user in list(users.items()):
+        old = existing.get(uid)
         if user["mobile"] in held:
             rep.reject(first_line[uid],
                        f"mobile {user['mobile']} belongs to user_id {held[user['mobile']]} in the registry")
             del users[uid]
-        elif uid not in existing:
-            added.append(user)
-        elif existing[uid] != user or existing_roles.get(uid, set()) != roles[uid]:
+        elif old is None:
+            added_rows.append(user)
+        elif old["status"] != USER_ACTIVE:
             changed.append(user)
-    rep.added, rep.updated = len(added), len(changed)
-    rep.unchanged = len(users) - len(added) - len(changed)
+            rep.reactivated.append(_who(user))
+        elif any(old[k] != user[k] for k in _FIELDS) or existing_roles.get(uid, set()) != roles[uid]:
+            changed.append(user)
+        if old is not None and uid in users and not_yet_imported(uid):
+            rep.confirmed.append(_who(user))
+    rep.added, rep.updated = len(added_rows), len(changed)
+    rep.unchanged = len(users) - len(added_rows) - len(changed)
+    rep.removed = [_who(existing[uid]) for uid in leaving]
+    rep.replaced = [_who(existing[uid], by=by) for uid, by in sorted(replaced.items())]
     if rep.rejected and all_or_nothing:
         return rep
+
+    # Who leaves first: their mobiles may be taken by the rows below.
+    reason = f"absent from IMDinett's complete export {path.name}"
+    gone = [(uid, reason) for uid in leaving] + [
+        (uid, f"IMDinett's export {path.name} lists this mobile under user id {by}") for uid, by in replaced.items()]
+    for chunk in chunks(gone):
+        ids = [uid for uid, _ in chunk]
+        session.execute(delete(RegistryUserRole).where(RegistryUserRole.user_id.in_(ids)))
+        session.execute(update(RegistryUser), [
+            {"user_id": uid, "status": USER_REMOVED, "removed_at": now, "removed_reason": why} for uid, why in chunk])
+    for uid, why in gone:
+        audit.record(session, actor, "registry.user_removed", ENTITY, uid, {
+            "reason": why, "roles": sorted([list(r) for r in existing_roles.get(uid, set())]),
+            "import": path.name, **({"replaced_by": replaced[uid]} if uid in replaced else {})})
 
     if changed:
         moved = [u for u in changed if existing[u["user_id"]]["mobile"] != u["mobile"]]
         if moved:  # park moved mobiles so that two users may swap numbers
             session.execute(update(RegistryUser), [
                 {"user_id": u["user_id"], "mobile": f"~{i}"} for i, u in enumerate(moved)])
-        session.execute(update(RegistryUser), changed)
-        for chunk in _chunks([u["user_id"] for u in changed]):
+        session.execute(update(RegistryUser), [
+            {**u, "status": USER_ACTIVE, "removed_at": None, "removed_reason": None} for u in changed])
+        for chunk in chunks([u["user_id"] for u in changed]):
             session.execute(delete(RegistryUserRole).where(RegistryUserRole.user_id.in_(chunk)))
-    for chunk in _chunks(added, 5000):
-        session.execute(insert(RegistryUser), chunk)
+        for item in rep.reactivated:
+            audit.record(session, actor, "registry.user_reactivated", ENTITY, item["user_id"], {"import": path.name})
+    confirmed = [u["user_id"] for u in rep.confirmed]
+    for chunk in chunks(confirmed):
+        session.execute(update(RegistryUser).where(RegistryUser.user_id.in_(chunk)).values(first_imported_at=now))
+    for chunk in chunks(added_rows, 5000):
+        session.execute(insert(RegistryUser), [
+            {**u, "status": USER_ACTIVE, "source": SOURCE_IMPORT, "added_at": now, "first_imported_at": now}
+            for u in chunk])
     role_rows = [{"user_id": u["user_id"], "role": role, "mottaksnummer": number}
-                 for u in (*added, *changed) for role, number in sorted(roles[u["user_id"]])]
-    for chunk in _chunks(role_rows, 5000):
+                 for u in (*added_rows, *changed) for role, number in sorted(roles[u["user_id"]])]
+    for chunk in chunks(role_rows, 5000):
         session.execute(insert(RegistryUserRole), chunk)
     rep.applied = True
     return rep

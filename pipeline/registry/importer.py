@@ -1,7 +1,9 @@
 """Import the registry CSV files: validate every row, then add or update in bulk.
 
 Idempotent: a row equal to what is stored counts as unchanged and is not written. Rows absent from a
-file are kept (a closed centre is `active=false`, not a missing row). With all_or_nothing (the
+file are kept (a closed centre is `active=false`, not a missing row), except users when the users file
+is IMDinett's complete export (`complete`, see import_users). Centres the file closes are listed in the
+report (the service raises a removal task per administrator). With all_or_nothing (the
 default) a file with any rejected row changes nothing; the other files still import, and rows that
 depend on a refused file (a centre of an operator that was not imported) are rejected in turn.
 Work is a handful of queries per file, never one per row: 100,000 users import in seconds.
@@ -10,6 +12,7 @@ Work is a handful of queries per file, never one per row: 100,000 users import i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +22,16 @@ from sqlalchemy.orm import Session
 from pipeline import audit
 from pipeline.db.models import RegistryCentre, RegistryOperator
 from pipeline.registry import rows as R
+from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport, ImportReport
-
-Progress = Callable[[str, int, int], None]  # (kind, rows done, rows in all)
-_CHUNK = 500
 
 
 def import_registry(session: Session, operators: Path | None = None, centres: Path | None = None,
                     users: Path | None = None, *, all_or_nothing: bool = True,
-                    progress: Progress | None = None, actor: str = audit.SYSTEM) -> ImportReport:
+                    progress: Progress | None = None, actor: str = audit.SYSTEM, complete: bool = False,
+                    grace_days: int = 14, now: datetime | None = None) -> ImportReport:
     """Validate and apply the given files in the session's transaction (the caller commits)."""
-    report = ImportReport()
+    report = ImportReport(complete=complete)
     tick = progress or (lambda kind, done, total: None)
     if operators is not None:
         report.files.append(_import_simple(
@@ -41,17 +43,28 @@ def import_registry(session: Session, operators: Path | None = None, centres: Pa
         def known_operator(rec: dict[str, Any]) -> str | None:
             return None if rec["operator_id"] in known else f"unknown operator_id {rec['operator_id']}"
 
-        report.files.append(_import_simple(
+        was_active = {n: bool(a) for n, a in session.execute(select(RegistryCentre.mottaksnummer,
+                                                                   RegistryCentre.active))}
+        rep = _import_simple(
             session, "centres", centres, RegistryCentre, "mottaksnummer", R.CENTRE_COLUMNS,
             R.centre_record, unique=("name_key",), check=known_operator, all_or_nothing=all_or_nothing,
-            tick=tick))
+            tick=tick)
+        if rep.applied:
+            rep.closed = [{"mottaksnummer": n, "name": name} for n, name, active in session.execute(
+                select(RegistryCentre.mottaksnummer, RegistryCentre.name, RegistryCentre.active)
+                .order_by(RegistryCentre.mottaksnummer)) if was_active.get(n) and not active]
+        report.files.append(rep)
     if users is not None:
         from pipeline.registry.import_users import import_users
 
-        report.files.append(import_users(session, users, all_or_nothing=all_or_nothing, tick=tick))
+        report.files.append(import_users(session, users, all_or_nothing=all_or_nothing, tick=tick,
+                                         complete=complete, grace_days=grace_days, now=now, actor=actor))
     if report.changed:
         audit.record(session, actor, "registry.import", "registry", None, details={
-            f.kind: {"added": f.added, "updated": f.updated} for f in report.files if f.applied})
+            f.kind: {"added": f.added, "updated": f.updated,
+                     **({"removed": len(f.removed), "replaced": len(f.replaced)} if f.kind == "users" else {}),
+                     **({"closed": [c["mottaksnummer"] for c in f.closed]} if f.closed else {})}
+            for f in report.files if f.applied} | {"complete": complete})
     session.flush()
     return report
 
@@ -91,7 +104,7 @@ def _import_simple(session: Session, kind: str, path: Path, model: type, pk: str
         rep.reject(exc.line, exc.reason)
     tick(kind, rep.rows, total)
 
-    existing = {r[pk]: r for r in _load(session, model, columns=list(_columns(model)))}
+    existing = {r[pk]: r for r in load(session, model, columns=list(_columns(model)))}
     # Unique values held by stored rows that this file does not rewrite.
     holders = {(col, r[col]): key for key, r in existing.items() if key not in recs for col in unique}
     added, changed = [], []
@@ -124,22 +137,12 @@ def _apply(session: Session, model: type, pk: str, unique: tuple[str, ...], exis
                 {pk: r[pk], **{c: f"~{i}" for c in unique}} for i, r in enumerate(moved)])
         session.execute(update(model), changed)
     if added:
-        for chunk in _chunks(added, 5000):
+        for chunk in chunks(added, 5000):
             session.execute(insert(model), chunk)
 
 
 def _columns(model: type) -> Iterable[str]:
     return [c.key for c in model.__table__.columns]  # type: ignore[attr-defined]
-
-
-def _load(session: Session, model: type, columns: list[str]) -> list[dict[str, Any]]:
-    table = model.__table__  # type: ignore[attr-defined]
-    return [dict(r._mapping) for r in session.execute(select(*(table.c[c] for c in columns)))]
-
-
-def _chunks(items: list[Any], size: int = _CHUNK) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 def _shown(rec: dict[str, Any], col: str) -> Any:

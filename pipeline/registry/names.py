@@ -27,6 +27,15 @@ def fold_text(s: str) -> str:
     return _SPACE.sub(" ", s).strip()
 
 
+def same_person(first: str | None, last: str | None, email: str | None,
+                other_first: str | None, other_last: str | None, other_email: str | None) -> bool:
+    """Same e-mail, or the same first and last name (case, accents and æøå folded)."""
+    if email and other_email and email.casefold() == other_email.casefold():
+        return True
+    return bool(first and last and other_first and other_last
+                and fold_text(f"{first} {last}") == fold_text(f"{other_first} {other_last}"))
+
+
 def normalise_centre_name(s: str) -> str:
     """The key stored in RegistryCentre.name_key: the full name (generic words kept), folded."""
     return fold_text(s)

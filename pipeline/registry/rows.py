@@ -55,6 +55,10 @@ class FileError(ValueError):
         self.reason = reason
 
 
+def valid_user_id(value: str) -> bool:
+    return bool(_USER_ID.fullmatch(value))
+
+
 def count_rows(path: Path) -> int:
     with path.open("rb") as fh:
         return max(sum(1 for _ in fh) - 1, 0)

@@ -1,17 +1,18 @@
-"""RegistryView: the read-only look-ups the checks need, each an indexed query or an in-memory index.
+"""RegistryView: the `RegistryLookup` protocol in SQL on the live registry, each an indexed query or an
+in-memory index.
 
-The centre and operator indexes are built once per process and database, keyed by a fingerprint
-of the registry (the last registry import in the audit log and the row counts), so a new import is
-picked up by the next view without rebuilding per check.
+Users: only ACTIVE ones (the partial unique index on mobile serves `status = 'active' AND mobile = :m`;
+the status is written as a literal so that both SQLite and PostgreSQL can use it). Tasks: grant tasks
+not yet carried out (domain.PENDING). The centre and operator indexes are built once per process and
+database, keyed by a fingerprint of the registry (the last registry import in the audit log and the row
+counts), so a new import is picked up by the next view without rebuilding per check.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-from sqlalchemy import and_, bindparam, func, select, text
+from sqlalchemy import and_, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from pipeline.db.models import (
@@ -19,78 +20,36 @@ from pipeline.db.models import (
     RegistryCentre,
     RegistryOperator,
     RegistryUser,
-    RegistryUserRole,
     Task,
 )
-from pipeline.domain import PENDING
-from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
-from pipeline.registry.names import fold_text, name_parts
+from pipeline.domain import GRANT, PENDING, USER_ACTIVE
+from pipeline.registry.centres import CentreInfo, Resolution
+from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo
+from pipeline.registry.names import name_parts
 from pipeline.registry.rows import ADMIN_ROLE
 from pipeline.registry.validate import email_key
 
-OPEN_STATES = tuple(sorted(PENDING))  # a task not yet carried out holds its mobile and its seats
-_LEGAL_FORMS = {"as", "asa", "sa", "ba", "ans", "da", "ks", "stiftelsen", "stiftelse"}
-OPERATOR_NAME_MIN = 85.0
-OPERATOR_NAME_LEAD = 8.0
+OPEN_STATES = tuple(sorted(PENDING))  # a grant not yet carried out holds its mobile and its seats
+# The registry's audit entity for imports: a new one invalidates the cached centre and operator index.
+IMPORT_ENTITY = "registry"
 
-
-@dataclass(frozen=True)
-class OperatorInfo:
-    operator_id: str
-    name: str
-    orgnr: str
-    email_domain: str
-    email: str | None
-
-
-@dataclass(frozen=True)
-class UserInfo:
-    user_id: str
-    first_name: str
-    last_name: str
-    email: str
-    mobile: str
-
-
-@dataclass(frozen=True)
-class TaskHolder:
-    id: int
-    case_ref: str
-    first_name: str | None
-    last_name: str | None
-    email: str | None
-
-
-def operator_name_core(name: str) -> str:
-    return " ".join(w for w in fold_text(name).split() if w not in _LEGAL_FORMS)
-
-
-class _Snapshot:
-    def __init__(self, centres: list[CentreInfo], operators: list[OperatorInfo]) -> None:
-        self.centres = CentreIndex(centres)
-        self.operators = {o.operator_id: o for o in operators}
-        self.by_orgnr = {o.orgnr: o for o in operators}
-        self.by_domain: dict[str, list[OperatorInfo]] = {}
-        for o in operators:
-            self.by_domain.setdefault(o.email_domain, []).append(o)
-        self.name_cores = {o.operator_id: operator_name_core(o.name) for o in operators}
-
-
-_CACHE: dict[tuple[str, tuple[int, ...]], _Snapshot] = {}
+_CACHE: dict[tuple[str, tuple[int, ...]], RegistryIndex] = {}
 _LOCK = threading.Lock()
 
 
 class RegistryView:
+    """The live registry through a session (implements pipeline.registry.lookup.RegistryLookup)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._snapshot: _Snapshot | None = None
+        self._snapshot: RegistryIndex | None = None
         self._fingerprint: tuple[int, ...] | None = None
 
     # --- the registry as a whole -----------------------------------------------------------------------
 
     def fingerprint(self) -> tuple[int, ...]:
         if self._fingerprint is None:
-            last_import = select(func.max(AuditEvent.id)).where(AuditEvent.entity == "registry").scalar_subquery()
+            last_import = select(func.max(AuditEvent.id)).where(AuditEvent.entity == IMPORT_ENTITY).scalar_subquery()
             centres = select(func.count()).select_from(RegistryCentre).scalar_subquery()
             operators = select(func.count()).select_from(RegistryOperator).scalar_subquery()
             row = self.session.execute(select(last_import, centres, operators)).one()
@@ -100,7 +59,7 @@ class RegistryView:
     def is_empty(self) -> bool:
         return self.fingerprint()[1] == 0
 
-    def _snap(self) -> _Snapshot:
+    def _snap(self) -> RegistryIndex:
         if self._snapshot is None:
             bind = self.session.get_bind()
             key = (str(bind.engine.url), self.fingerprint())
@@ -115,7 +74,7 @@ class RegistryView:
             self._snapshot = snap
         return self._snapshot
 
-    def _build(self) -> _Snapshot:
+    def _build(self) -> RegistryIndex:
         centres = [
             CentreInfo(c.mottaksnummer, c.name, c.kind, c.operator_id, bool(c.active), name_parts(c.name))
             for c in self.session.execute(select(RegistryCentre.mottaksnummer, RegistryCentre.name,
@@ -128,7 +87,7 @@ class RegistryView:
                                                  RegistryOperator.orgnr, RegistryOperator.email_domain,
                                                  RegistryOperator.email))
         ]
-        return _Snapshot(centres, operators)
+        return RegistryIndex(centres, operators)
 
     # --- centres ---------------------------------------------------------------------------------------
 
@@ -144,7 +103,6 @@ class RegistryView:
     def admin_count(self, mottaksnummer: str, *, exclude_user_id: str | None = None,
                     exclude_task_id: int | None = None, exclude_mobile: str | None = None,
                     exclude_email: str | None = None) -> int:
-        """Mottaksadministrators of a centre: registry users plus open tasks, the applicant left out."""
         return int(self.session.execute(_ADMIN_COUNT, {
             "nr": mottaksnummer, "role": ADMIN_ROLE, "uid": exclude_user_id or "", "tid": exclude_task_id or -1,
             "mobile": exclude_mobile or "", "email": email_key(exclude_email) if exclude_email else "",
@@ -159,10 +117,6 @@ class RegistryView:
     def users_by_email(self, email: str) -> list[UserInfo]:
         return [UserInfo(*r) for r in self.session.execute(_USERS_BY_EMAIL, {"email": email_key(email)})]
 
-    def user_roles(self, user_id: str) -> list[tuple[str, str]]:
-        return [tuple(r) for r in self.session.execute(  # type: ignore[misc]
-            select(RegistryUserRole.role, RegistryUserRole.mottaksnummer).where(RegistryUserRole.user_id == user_id))]
-
     def open_tasks_by_mobile(self, e164: str, *, exclude_task_id: int | None = None) -> list[TaskHolder]:
         rows = self.session.execute(_OPEN_TASKS_BY_MOBILE, {"mobile": e164, "tid": exclude_task_id or -1})
         return [TaskHolder(*r) for r in rows]
@@ -176,53 +130,38 @@ class RegistryView:
         return self._snap().by_orgnr.get(orgnr)
 
     def operators_by_domain(self, domain: str) -> list[OperatorInfo]:
-        """Operators whose e-mail domain is this domain or a parent of it (mail.firma.no → firma.no)."""
-        domain = domain.lower().rstrip(".")
-        by_domain = self._snap().by_domain
-        labels = domain.split(".")
-        for i in range(len(labels) - 1):
-            found = by_domain.get(".".join(labels[i:]))
-            if found:
-                return found
-        return []
+        return self._snap().operators_by_domain(domain)
 
     def operator_by_name(self, name: str) -> OperatorInfo | None:
-        """The operator whose name (legal form dropped) is close and clearly ahead of the next."""
-        snap = self._snap()
-        core = operator_name_core(name)
-        if not core:
-            return None
-        top = process.extract(core, snap.name_cores, scorer=fuzz.token_sort_ratio, limit=2)
-        if not top or top[0][1] < OPERATOR_NAME_MIN:
-            return None
-        if len(top) > 1 and top[1][1] > top[0][1] - OPERATOR_NAME_LEAD:
-            return None
-        return snap.operators[top[0][2]]
+        return self._snap().operator_by_name(name)
 
 
 # Statements built once: a check runs a few of them per form, and building a statement costs more
 # than running it on an index.
+_ACTIVE = RegistryUser.status == literal_column(f"'{USER_ACTIVE}'")
 _USER_COLS = (RegistryUser.user_id, RegistryUser.first_name, RegistryUser.last_name, RegistryUser.email,
               RegistryUser.mobile)
-_USER_BY_MOBILE = select(*_USER_COLS).where(RegistryUser.mobile == bindparam("mobile"))
-_USERS_BY_EMAIL = select(*_USER_COLS).where(RegistryUser.email == bindparam("email"))
+_USER_BY_MOBILE = select(*_USER_COLS).where(_ACTIVE, RegistryUser.mobile == bindparam("mobile"))
+_USERS_BY_EMAIL = select(*_USER_COLS).where(_ACTIVE, RegistryUser.email == bindparam("email"))
 _OPEN_TASKS_BY_MOBILE = (
     select(Task.id, Task.case_ref, Task.first_name, Task.last_name, Task.email)
-    .where(and_(Task.mobile == bindparam("mobile"), Task.state.in_(OPEN_STATES), Task.id != bindparam("tid")))
+    .where(and_(Task.mobile == bindparam("mobile"), Task.kind == literal_column(f"'{GRANT}'"),
+                Task.state.in_(OPEN_STATES), Task.id != bindparam("tid")))
     .order_by(Task.id)
 )
-# Registry administrators of the centre, plus open tasks asking for it; the applicant (their user,
+_STATES = ", ".join(f"'{s}'" for s in OPEN_STATES)
+# Active administrators of the centre, plus pending grant tasks asking for it; the applicant (their user,
 # their own task, their mobile or e-mail) is left out, and so is a task for someone already counted.
+_ADMINS = f"""SELECT r.user_id FROM registry_user_role r JOIN registry_user u ON u.user_id = r.user_id
+    WHERE r.mottaksnummer = :nr AND r.role = :role AND u.status = '{USER_ACTIVE}'"""
 _ADMIN_COUNT = text(f"""
 SELECT
-  (SELECT count(DISTINCT r.user_id) FROM registry_user_role r
-    WHERE r.mottaksnummer = :nr AND r.role = :role AND r.user_id <> :uid)
+  (SELECT count(DISTINCT a.user_id) FROM ({_ADMINS}) a WHERE a.user_id <> :uid)
   +
   (SELECT count(DISTINCT t.id) FROM task t JOIN task_centre tc ON tc.task_id = t.id
-    WHERE tc.mottaksnummer = :nr AND t.state IN ({", ".join(f"'{s}'" for s in OPEN_STATES)})
+    WHERE tc.mottaksnummer = :nr AND t.kind = '{GRANT}' AND t.state IN ({_STATES})
       AND t.id <> :tid
       AND (t.mobile IS NULL OR t.mobile <> :mobile)
       AND (t.email IS NULL OR lower(t.email) <> :email)
-      AND (t.extends_user_id IS NULL OR t.extends_user_id NOT IN (
-            SELECT r2.user_id FROM registry_user_role r2 WHERE r2.mottaksnummer = :nr AND r2.role = :role)))
+      AND (t.extends_user_id IS NULL OR t.extends_user_id NOT IN ({_ADMINS})))
 """)

@@ -91,7 +91,7 @@ def _change_words(action: str) -> str:
         "task.provision": "merket den som utført", "task.correct": "rettet felt", "task.take": "tok saken",
         "task.answer": "(avsenderen) svarte", "task.clear": "fikk den klar til vurdering",
         "task.block": "fikk et svar som mangler opplysninger", "task.supersede": "erstattet den",
-        "task.confirm_reading": "bekreftet opplesningen",
+        "task.confirm_reading": "bekreftet opplesningen", "task.assign": "valgte hvem saken gjelder",
     }.get(action, "endret den")
 
 
@@ -137,6 +137,17 @@ def mark_done(db: Database, ref: int | str, *, actor: str, user_id: str | None =
 def correct(db: Database, ref: int | str, *, actor: str, changes: dict[str, Any], settings: Settings | None = None,
             expect_version: int | None = None, expect_state: str | None = None) -> Decided:
     return _decide(db, ref, lambda s, tid: tasks.correct(s, tid, actor=actor, changes=changes, settings=settings),
+                   expect_version=expect_version, expect_state=expect_state)
+
+
+def assign(db: Database, ref: int | str, *, actor: str, user_id: str, centres: Sequence[str] | None = None,
+           settings: Settings | None = None, expect_version: int | None = None,
+           expect_state: str | None = None) -> Decided:
+    """A removal: name the registry user (and the centres) it is about; one waiting for the sender goes to review."""
+    from pipeline.service import removals
+
+    return _decide(db, ref, lambda s, tid: removals.assign(s, tid, user_id=user_id, centres=centres, actor=actor,
+                                                           settings=settings),
                    expect_version=expect_version, expect_state=expect_state)
 
 

@@ -1,9 +1,10 @@
-"""Following a task up: which task a mail answers, and reminders for unanswered requests."""
+"""Following a task up: which task a mail answers, and reminders for unanswered requests (counted in
+Norwegian working days: pipeline.workdays)."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,9 @@ from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.service import replies
 from pipeline.settings import Settings
+from pipeline.workdays import add_working_days
+
+__all__ = ["add_working_days", "find_task_for_reply", "send_reminders"]
 
 _CASE_REF = re.compile(r"\[\s*IMDi-skjema\s+(\d{4}-\d{4,})\s*\]", re.IGNORECASE)
 _MSGID = re.compile(r"<[^<>\s]+>")
@@ -41,15 +45,6 @@ def find_task_for_reply(session: Session, message: Message) -> Task | None:
         seen.add(task.id)
         task = session.get(Task, task.superseded_by_id)
     return task
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    at = start
-    while days > 0:
-        at += timedelta(days=1)
-        if at.weekday() < 5:  # Monday to Friday
-            days -= 1
-    return at
 
 
 def send_reminders(session: Session, now: datetime | None = None, working_days: int | None = None, *,

@@ -22,7 +22,7 @@ from pipeline.mail.extract import Extracted, mentions_form
 from pipeline.mail.parse import ParsedMail
 from pipeline.registry import RegistryView
 from pipeline.render import unreadable_reason
-from pipeline.service import pages, reply_states, tasks
+from pipeline.service import pages, removal_requests, reply_states, tasks
 from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings
 
@@ -58,6 +58,10 @@ def take_forms(session: Session, message: Message, parsed: ParsedMail, extracted
              "message": unreadable_reason(r.code, r.part.filename if r.part else None)}
             for r in extracted.unreadable]}, settings)
         return "unreadable"
+    # About who should lose access (a removal request, an answer to an access review): its own module.
+    about_access = removal_requests.take(session, message, parsed.body_text, settings)
+    if about_access is not None:
+        return about_access
     if _answers_task(session, message, settings):
         return "no_form"
     if mentions_form(parsed):

@@ -58,7 +58,8 @@ def _needed_by_open_tasks(session: Session) -> tuple[Any, set[int]]:
     """Message ids an open task needs: a subquery, plus the answers found in the audit trail."""
     is_open = Task.state.not_in(END_STATES)
     linked = union(
-        select(Task.message_pk.label("id")).where(is_open),
+        # Not NULL: a removal asked for without a mail has none, and one NULL in a NOT IN list keeps every row.
+        select(Task.message_pk.label("id")).where(is_open, Task.message_pk.is_not(None)),
         select(Attachment.message_pk).join(Task, Task.attachment_pk == Attachment.id).where(is_open),
         select(Reply.message_pk).join(Task, Reply.task_id == Task.id)
         .where(is_open, Reply.message_pk.is_not(None)),

@@ -68,11 +68,14 @@ REGISTRY_FACTS = frozenset({"mobile.duplicate", "centre.admin_limit", "centre.ot
 
 def reply_context(task: Task | None, settings: Settings, *, verified: bool = True) -> dict[str, Any]:
     """The template context for a reply about `task`. Unverified (the recipient is a sender IMDi's mail
-    host did not vouch for): no values from the form, no registry facts, each problem only by its field."""
+    host did not vouch for, or the case holds sender.unverified: not verified as the operator's): no
+    values from the form, no registry facts, each problem only by its field."""
     ctx: dict[str, Any] = {"signature": settings.signature, "sender_address": _address_of(settings.reply_from),
                            "verified": verified}
     if task is None:
         return ctx
+    verified = verified and not any(f.code == "sender.unverified" for f in task.findings)
+    ctx.update(verified=verified, task_kind=task.kind or "grant")
     # Only what the sender can answer: what IMDi does itself (form.ocr) is not asked of them.
     asked = [f for f in task.findings if needs_sender(f.code)]
     in_body = any(f.code == "form.in_body" for f in task.findings)

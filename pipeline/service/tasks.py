@@ -24,17 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline import audit
 from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, overridable
 from pipeline.clock import now_utc
-from pipeline.db.models import Attachment, CaseCounter, FindingRow, Message, ProposedChange, Task, TaskCentre
-from pipeline.domain import ACTIONS, PROPOSED, TRANSITIONS, UNDECIDED, next_state
-from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
+from pipeline.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS, UNDECIDED, next_state
+from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold
 from pipeline.registry.view import RegistryView
 from pipeline.render import EMPTY
@@ -49,6 +48,7 @@ from pipeline.service.task_data import (
     split_centres,
     written_values,
 )
+from pipeline.service.task_gate import get_for_update, next_case_ref, transition
 from pipeline.settings import Settings
 
 __all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "confirm_reading", "correct",
@@ -58,52 +58,14 @@ __all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "confirm_rea
 OPEN_STATES = tuple(sorted(UNDECIDED))
 
 
-def _transition(session: Session, task: Task, action: str, *, actor: str, to: str | None = None,
-                details: dict[str, Any] | None = None) -> None:
-    """The one gate for state changes: refuse what domain.ACTIONS does not allow, audit what it does."""
-    before = task.state
-    target = next_state(action, before, to, case_ref=task.case_ref)
-    task.state = target
-    if before != target:
-        task.state_changed_at = now_utc()
-    # Every audited change is a new version of the case: a decision drawn from an older one is refused.
-    if action != "open":
-        task.version = (task.version or 1) + 1
-    task.changed_by = actor
-    audit.record(session, actor, f"task.{action}", "task", task.id,
-                 {"state": {"before": before, "after": target}, **(details or {})})
-
-
 def take(session: Session, task_id: int, *, actor: str) -> Task:
     """The operator takes the case: others see who works on it and may still take it over."""
-    task = _get(session, task_id)
+    task = get_for_update(session, task_id)
     previous = task.owner
-    _transition(session, task, "take", actor=actor, details={"owner": {"before": previous, "after": actor}})
+    transition(session, task, "take", actor=actor, details={"owner": {"before": previous, "after": actor}})
     task.owner, task.owner_at = actor, now_utc()
     return task
 
-
-def _get(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id, with_for_update=True)
-    if task is None:
-        raise PipelineError(f"no task {task_id}", code="task.not_found")
-    return task
-
-
-def _next_case_ref(session: Session, year: int) -> str:
-    """Atomic increment (the UPDATE takes the row lock), inserting the year's row the first time."""
-    for _ in range(3):
-        last = session.execute(update(CaseCounter).where(CaseCounter.year == year)
-                               .values(last=CaseCounter.last + 1).returning(CaseCounter.last)).scalar()
-        if last is not None:
-            return f"{year}-{last:04d}"
-        try:
-            with session.begin_nested():
-                session.execute(insert(CaseCounter).values(year=year, last=1))
-            return f"{year}-0001"
-        except IntegrityError:
-            continue  # another transaction inserted the row first: increment it
-    raise PipelineError("could not allocate a case reference")
 
 
 def _store_result(task: Task, result: CheckResult, extra: Sequence[Finding] = ()) -> None:
@@ -192,9 +154,9 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     proposed change to it when the answer may not change it by itself: `may_change_by_mail`)."""
     sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
     answered = find_task_for_reply(session, message)
-    # An answer is about the task's person; a form for a colleague sent in the same thread is a case of
-    # its own.
-    if (answered is not None and answered.state in OPEN_STATES
+    # An answer is about the task's person (a form for a colleague sent in the same thread is a case of
+    # its own), and a form answers (or replaces) only a grant: a removal case is never turned into one.
+    if (answered is not None and answered.kind == GRANT and answered.state in OPEN_STATES
             and _about_the_same_person(answered, reading, result.applicant)):
         trusted = may_change_by_mail(answered, message)
         if reading.format == "text":
@@ -216,24 +178,25 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     if sender and message.sender_verified:
         # A resent form supersedes the sender's open case for the same person -- only when the sender is
         # verified: a forged From must not end somebody's case.
-        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.state.in_(OPEN_STATES))
+        older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.kind == GRANT,
+                                                               Task.state.in_(OPEN_STATES))
                                             .order_by(Task.id).with_for_update()).all()
                  if _same_person(t, result.applicant)]
     if older:
         result = _recheck_without(session, older[-1], reading, message, result)
-    task = Task(case_ref=_next_case_ref(session, now_utc().year), state="new", message_pk=message.id,
+    task = Task(case_ref=next_case_ref(session, now_utc().year), state="new", message_pk=message.id,
                 attachment_pk=attachment.id if attachment else None, sender=sender, reading=reading.to_json(),
                 corrections={}, created_at=now_utc(), updated_at=now_utc())
     _store_result(task, result, extra_findings)
     session.add(task)
     session.flush()
-    asks = any(f.needs_sender for f in [*result.findings, *extra_findings])
-    _transition(session, task, "open", actor=actor, to="needs_info" if asks else "review",
+    asks = _asks_at_once([*result.findings, *extra_findings])
+    transition(session, task, "open", actor=actor, to="needs_info" if asks else "review",
                 details={"message": message.id, "attachment": task.attachment_pk,
                          "findings": [f.code for f in task.findings]})
     for old in older:
         old.superseded_by_id = task.id
-        _transition(session, old, "supersede", actor=actor, details={"superseded_by": task.id,
+        transition(session, old, "supersede", actor=actor, details={"superseded_by": task.id,
                                                                      "case_ref": task.case_ref})
         audit.record(session, actor, "task.supersedes", "task", task.id, {"superseded": old.id})
         # The old case's receipt or request, if it has not gone out yet, would now be stale.
@@ -279,6 +242,15 @@ def reading_values(reading: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _asks_at_once(findings: Sequence[Finding]) -> bool:
+    """Whether the sender is asked for something at once. Not while the values were read by OCR and no
+    person has checked them against the page (form.ocr): what looks missing or wrong may be a misreading,
+    so an operator looks first and asks the sender only if the form itself is wrong."""
+    if any(f.code == "form.ocr" for f in findings):
+        return False
+    return any(f.needs_sender for f in findings)
+
+
 def _apply_answer(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
                   reading: FormReading, result: CheckResult, extra_findings: Sequence[Finding], actor: str,
                   settings: Settings | None, action: str = "answer", stored: dict[str, Any] | None = None,
@@ -297,14 +269,14 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
     _store_result(task, result, extra_findings)
     after = written_values(task)
     changed = {p: {"before": before.get(p), "after": v} for p, v in after.items() if before.get(p) != v}
-    _transition(session, task, action, actor=actor, details={
+    transition(session, task, action, actor=actor, details={
         "message": message.id, "changes": changed, "corrections_dropped": dropped,
         "findings": [f.code for f in task.findings]})
-    asks = any(f.needs_sender for f in [*result.findings, *extra_findings])
+    asks = _asks_at_once([*result.findings, *extra_findings])
     if task.state == "needs_info" and not asks:
-        _transition(session, task, "clear", actor=actor, details={"by": action})
+        transition(session, task, "clear", actor=actor, details={"by": action})
     elif task.state == "review" and asks:
-        _transition(session, task, "block", actor=actor, details={"by": action})
+        transition(session, task, "block", actor=actor, details={"by": action})
     # What we had not yet sent about the previous form (a request, a reminder) is replaced by this reply.
     replies.cancel_pending(session, task, actor=actor, reason="answered", details={"message": message.id})
     replies.draft_reply(session, kind="needs_info" if asks else "receipt", task=task,
@@ -354,7 +326,10 @@ def record_answer(session: Session, task: Task, message: Message, *, actor: str 
 
 def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None,
             bulk: bool = False) -> Task:
-    task = _get(session, task_id)
+    task = get_for_update(session, task_id)
+    from pipeline.service.removals import check_approvable
+
+    check_approvable(task)
     blocking = approval_blockers(task)
     override = (override_reason or "").strip() or None
     firm = [code for code in blocking if not overridable(code)]
@@ -373,7 +348,7 @@ def approve(session: Session, task_id: int, *, actor: str, override_reason: str 
             f"task {task.case_ref} has blocking findings ({', '.join(blocking)}): approve with an override reason",
             message_no="Saken har feil som hindrer godkjenning. Godkjenn med en begrunnelse for overstyring.")
     details: dict[str, Any] = {"override_reason": override, "blocking": blocking} if override else {}
-    _transition(session, task, "approve", actor=actor, details={**details, **({"bulk": True} if bulk else {})})
+    transition(session, task, "approve", actor=actor, details={**details, **({"bulk": True} if bulk else {})})
     task.override_reason = override
     return task
 
@@ -382,17 +357,18 @@ def reject(session: Session, task_id: int, *, actor: str, reason: str,
            settings: Settings | None = None) -> Task:
     if not (reason or "").strip():
         raise IllegalTransition("a rejection needs a reason", message_no="Et avslag må ha en begrunnelse.")
-    task = _get(session, task_id)
-    _transition(session, task, "reject", actor=actor, details={"reason": reason.strip()})
+    task = get_for_update(session, task_id)
+    transition(session, task, "reject", actor=actor, details={"reason": reason.strip()})
     task.decision_reason = reason.strip()
-    replies.draft_reply(session, kind="rejection", task=task, automatic=False, settings=settings, actor=actor)
+    if task.message_pk is not None:  # a removal IMDi support or an import asked for has nobody to tell
+        replies.draft_reply(session, kind="rejection", task=task, automatic=False, settings=settings, actor=actor)
     return task
 
 
 def request_info(session: Session, task_id: int, *, actor: str, note: str | None = None,
                  settings: Settings | None = None) -> Task:
-    task = _get(session, task_id)
-    _transition(session, task, "request_info", actor=actor, details={"note": note})
+    task = get_for_update(session, task_id)
+    transition(session, task, "request_info", actor=actor, details={"note": note})
     task.reminder_sent_at = None  # a new request starts a new reminder clock
     task.state_changed_at = now_utc()
     replies.draft_reply(session, kind="needs_info", task=task, automatic=False,
@@ -402,9 +378,21 @@ def request_info(session: Session, task_id: int, *, actor: str, note: str | None
 
 def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str | None = None,
                      settings: Settings | None = None) -> Task:
-    task = _get(session, task_id)
-    _transition(session, task, "provision", actor=actor, details={"user_id": user_id})
-    task.provisioned_user_id = (user_id or "").strip() or task.extends_user_id
+    """The task was carried out in IMDinett (`queue done`): the registry follows in this transaction. A grant
+    writes its user (a new one needs `user_id`, IMDinett's id); a removal takes the role off its centres."""
+    task = get_for_update(session, task_id)
+    transition(session, task, "provision", actor=actor, details={"user_id": user_id})
+    if task.kind == REMOVAL:
+        from pipeline.service.removals import complete
+
+        complete(session, task, actor=actor, user_id=user_id, settings=settings)
+        return task
+    from pipeline.registry.changes import Person, grant
+
+    task.provisioned_user_id = grant(
+        session, user_id=user_id, extends=task.extends_user_id, task_id=task.id, case_ref=task.case_ref,
+        person=Person(task.first_name or "", task.last_name or "", task.email or "", task.mobile or ""),
+        centres=[c.mottaksnummer for c in task.centres if c.mottaksnummer], actor=actor)
     replies.draft_reply(session, kind="confirmation", task=task, automatic=False, settings=settings, actor=actor)
     return task
 
@@ -426,12 +414,12 @@ def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, An
     if bad or not changes:
         raise IllegalTransition(f"cannot correct {bad or 'nothing'}: fields are {', '.join(FIELD_PATHS)}, centres",
                                 message_no="Ukjent felt.")
-    task = _get(session, task_id)
+    task = get_for_update(session, task_id)
     before = written_values(task)
     clean = {p: split_centres(v) if p == "centres" else fold(str(v)) if v is not None else None
              for p, v in changes.items()}
     diff = {p: {"before": before[p], "after": v} for p, v in clean.items() if before[p] != v}
-    _transition(session, task, "correct", actor=actor, details={"changes": diff})
+    transition(session, task, "correct", actor=actor, details={"changes": diff})
     if not diff:
         return task
     task.corrections = {**(task.corrections or {}), **{p: clean[p] for p in diff}}
@@ -445,7 +433,7 @@ def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, An
     audit.record(session, actor, "task.rechecked", "task", task.id,
                  {"findings": [f.code for f in task.findings]})
     if task.state == "needs_info" and not asks_sender(task):
-        _transition(session, task, "clear", actor=actor, details={"by": "correction"})
+        transition(session, task, "clear", actor=actor, details={"by": "correction"})
         replies.cancel_pending(session, task, actor=actor, reason="corrected")  # the request is moot
         replies.draft_reply(session, kind="receipt", task=task, automatic=True, settings=settings, actor=actor)
     return task
@@ -455,13 +443,13 @@ def confirm_reading(session: Session, task_id: int, *, actor: str) -> Task:
     """An operator compared a reading made by OCR with the page (after any corrections) and vouches for
     the values in force: form.ocr goes, and stays gone when the case is corrected and checked again.
     The state does not change and the sender is told nothing (they were asked nothing)."""
-    task = _get(session, task_id)
+    task = get_for_update(session, task_id)
     next_state("confirm_reading", task.state, case_ref=task.case_ref)  # an ended case: refused as such
     if not any(f.code == "form.ocr" for f in task.findings):
         raise IllegalTransition(
             f"task {task.case_ref} has no OCR reading waiting for confirmation",
             message_no=f"Saken {task.case_ref} har ingen maskinlest opplesning som venter på bekreftelse.")
-    _transition(session, task, "confirm_reading", actor=actor, details={
+    transition(session, task, "confirm_reading", actor=actor, details={
         "values": written_values(task), "corrected": sorted(task.corrections or {})})
     task.reading_confirmed_by, task.reading_confirmed_at = actor, now_utc()
     task.findings = [f for f in task.findings if f.code != "form.ocr"]

@@ -8,7 +8,7 @@ the registry (/register). Templates live in templates/web/, Norwegian bokmål th
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +34,7 @@ def _security_headers(response: Response) -> Response:
 
 
 def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> Flask:
+    from pipeline import domain
     from pipeline.web import (
         auth,
         messages_views,
@@ -42,6 +43,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         queue_views,
         registry_views,
         request_session,
+        review_views,
         task_actions,
     )
 
@@ -69,16 +71,28 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
                                  REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
                                  ATTACHMENT_HELP=labels.ATTACHMENT_HELP,
-                                 CENTRE_KINDS=labels.CENTRE_KINDS)
+                                 CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
+                                 ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
+                                 USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
+                                 USER_ID_HINT=domain.USER_ID_HINT)
     if session_factory is None:
         from pipeline.db.session import open_database
 
         session_factory = open_database(settings)
     app.extensions["pipeline.session_factory"] = session_factory
+
+    @app.before_request
+    def _registry_uploads() -> None:
+        # An IMDinett export is larger than any form post: only its upload takes more than the app's limit.
+        # Set before CSRFProtect's check, which reads the form.
+        if request.endpoint == "registry.upload":
+            request.max_content_length = registry_views.MAX_UPLOAD_BYTES
+
     CSRFProtect(app)
     auth.init_app(app)
     # task_actions adds the case page's decisions to task_views' blueprint.
-    for module in (queue_views, task_actions, page_views, messages_views, registry_views, proposal_views):
+    for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views,
+                   proposal_views):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.domain import KIND_LABELS, ORIGINS
 from pipeline.web.labels import OUTCOMES, REPLY_KINDS, REPLY_STATES, STATES, short
 
 KEYS: dict[str, str] = {
@@ -28,11 +29,15 @@ KEYS: dict[str, str] = {
     "Overstyrt", "superseded": "Erstatter sak-ID", "superseded_by": "Erstattet av sak-ID", "reply": "Svar-ID",
     "subject": "Emne", "error": "Feil", "to": "Til", "minutes": "Minutter", "failed_logins": "Mislykkede forsøk",
     "username": "Brukernavn",
+    "origin": "Bedt om av", "centres": "Mottak", "role": "Rolle", "already_gone": "Allerede fjernet",
+    "review": "Gjennomgang-ID", "review_ref": "Gjennomgang", "unclear": "Uklart", "roles": "Roller",
+    "before": "Før", "after": "Etter", "import": "Import", "replaced_by": "Erstattet av",
 }
 
 # Values of a few keys that are codes rather than text.
 VALUES: dict[str, dict[str, str]] = {
-    "kind": {"registry": "bruker i registeret", "task": "ventende sak", **REPLY_KINDS},
+    "kind": {"registry": "bruker i registeret", "task": "ventende sak", **REPLY_KINDS, **KIND_LABELS},
+    "origin": ORIGINS,
     "how": {"exact": "nøyaktig navn", "number": "mottaksnummer", "fuzzy": "lignende navn"},
     "type": {"landline": "fasttelefon", "toll-free number": "grønt nummer", "premium-rate number": "spesialnummer",
              "shared-cost number": "delt-kostnad-nummer", "VoIP number": "IP-telefoni", "pager": "personsøker",

@@ -109,6 +109,17 @@ def provisioned(task_id: int) -> Response:
                 "Saken er merket som utført i IMDinett.")
 
 
+@bp.route("/oppgave/<int:task_id>/velg-bruker", methods=["POST"])
+def assign(task_id: int) -> Response:
+    """A removal case: whom it is about (a registry user of the operator) and where the role ends."""
+    user_id = _text("user_id", 32)
+    centres = [c for c in request.form.getlist("centre") if c.isdigit()][:50]
+    return _need(user_id, task_id, "hvilken bruker saken gjelder") or _run(
+        task_id, lambda: cases.assign(factory(), task_id, actor=operator(), user_id=user_id or "", centres=centres,
+                                      settings=_settings(), expect_version=_version()),
+        "Saken gjelder nå den valgte brukeren.")
+
+
 @bp.route("/oppgave/<int:task_id>/ta-saken", methods=["POST"])
 def take(task_id: int) -> Response:
     return _run(task_id, lambda: cases.take(factory(), task_id, actor=operator(), expect_version=_version()),

@@ -16,6 +16,7 @@ from pipeline.checks import make_reading
 from pipeline.db.models import Message, Task, TaskCentre
 from pipeline.db.session import open_database, unit_of_work
 from pipeline.forms.model import FormReading
+from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
 from tests.registry.helpers import import_files, reference
 
@@ -84,14 +85,30 @@ def registry(tmp_path, _registry_template):  # type: ignore[no-untyped-def]
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _memory_template(shared_dir):  # type: ignore[no-untyped-def]
+    return MemoryRegistry.from_files(**reference(shared_dir))
+
+
+@pytest.fixture
+def memory(_memory_template) -> MemoryRegistry:  # type: ignore[no-untyped-def]
+    """The reference registry in memory (no database), a copy of its own for each test."""
+    return _memory_template.copy()
+
+
 _refs = count(1)
 
 
 def add_open_task(db, *, first: str, last: str, email: str | None, mobile: str,  # type: ignore[no-untyped-def]
                   centres: tuple[tuple[str, str], ...] = (), state: str = "review",
                   extends_user_id: str | None = None) -> int:
-    """An open task as the queue would store it (message, task, its resolved centres)."""
+    """An open grant task as the queue would store it (message, task, its resolved centres), in the database
+    behind a session factory or in a MemoryRegistry."""
     n = next(_refs)
+    if isinstance(db, MemoryRegistry):
+        db.add_task(100_000 + n, f"2026-{9000 + n}", first_name=first, last_name=last, email=email, mobile=mobile,
+                    centres=[nr for nr, _ in centres], state=state, extends_user_id=extends_user_id)
+        return 100_000 + n
     with unit_of_work(db) as s:
         msg = Message(sha256=f"{n:064d}", sender="x@example.no", outcome="queued", size=0)
         s.add(msg)

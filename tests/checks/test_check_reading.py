@@ -1,4 +1,8 @@
-"""check_reading against the reference registry: every finding code, asserted with its texts."""
+"""check_reading against the reference registry: every finding code, asserted with its texts.
+
+The registry here is the in-memory one (no database): tests/registry/test_lookup_contract.py holds the
+SQL look-ups to the same answers, and tests/queue and tests/worker check forms against the database.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,20 @@ import pytest
 
 from pipeline.checks import check_reading
 from pipeline.checks.model import CheckResult
-from pipeline.registry import RegistryView
+from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
 from tests.checks.conftest import SENDER, add_open_task, form
 
+pytestmark = pytest.mark.pure
 
-def run(db, reading, **kw) -> CheckResult:  # type: ignore[no-untyped-def]
-    with db() as s:
-        return check_reading(reading, RegistryView(s), settings=Settings(), **kw)
+
+@pytest.fixture
+def registry(memory: MemoryRegistry) -> MemoryRegistry:
+    return memory
+
+
+def run(reg: MemoryRegistry, reading, **kw) -> CheckResult:  # type: ignore[no-untyped-def]
+    return check_reading(reading, reg, settings=Settings(), **kw)
 
 
 def codes(result: CheckResult) -> list[str]:
@@ -239,7 +249,6 @@ def test_no_dns_by_default_and_a_setting_turns_deliverability_on(registry, monke
 
     monkeypatch.setattr(deliverability, "validate_email_deliverability", no_mx)
     assert run(registry, form()).findings == [] and asked == []
-    with registry() as s:
-        result = check_reading(form(), RegistryView(s), settings=Settings(check_deliverability=True))
+    result = check_reading(form(), registry, settings=Settings(check_deliverability=True))
     assert {"email.invalid:applicant.email", "email.invalid:operator.email"} <= set(codes(result))
     assert "nordkalotten-mottak.no" in asked

@@ -13,9 +13,11 @@ import re
 import pytest
 
 from pipeline.checks import check_reading, reading_from_json
-from pipeline.registry import RegistryView
+from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
 from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.pure
 
 CHECK_CODES = re.compile(
     r"(?<![\w.])(?:(?:no|not|without|ingen)\s+)?(field\.missing:[a-z_.]+[a-z]|email\.invalid:[a-z_.]+[a-z]|"
@@ -51,16 +53,14 @@ def test_fixtures_with_forms_exist():
 
 
 @pytest.mark.parametrize(("slug", "case"), CASES, ids=[c[0] for c in CASES])
-def test_fixture_reading_findings(registry, slug, case):
+def test_fixture_reading_findings(memory: MemoryRegistry, slug, case):
     produced: set[str] = set()
     asks = []  # whether the sender is asked (the case starts in needs_info)
-    with registry() as s:
-        view = RegistryView(s)
-        for name, expected in case["readable"].items():
-            result = check_reading(reading_from_json(expected, name), view, sender=case.get("sender"),
-                                   settings=Settings())
-            produced |= {f.code for f in result.findings}
-            asks.append(result.needs_sender)
+    for name, expected in case["readable"].items():
+        result = check_reading(reading_from_json(expected, name), memory, sender=case.get("sender"),
+                               settings=Settings())
+        produced |= {f.code for f in result.findings}
+        asks.append(result.needs_sender)
     missing = named_codes(case.get("note", "")) - produced - _CONTEXTUAL
     assert not missing, f"{slug}: note names {sorted(missing)}, check produced {sorted(produced)}"
     if len(case["readable"]) == 1 and len(case.get("attachments") or {}) == 1:
@@ -77,13 +77,11 @@ CHECK_LEVEL = {"field.missing", "email.invalid", "mobile.invalid", "mobile.not_m
                "centre.other_operator", "sender.unverified"}
 
 
-def test_every_check_code_comes_from_some_fixture(registry):
+def test_every_check_code_comes_from_some_fixture(memory: MemoryRegistry):
     produced: set[str] = set()
-    with registry() as s:
-        view = RegistryView(s)
-        for _slug, case in CASES:
-            for name, expected in case["readable"].items():
-                result = check_reading(reading_from_json(expected, name), view, sender=case.get("sender"),
-                                       settings=Settings())
-                produced |= {f.code.split(":", 1)[0] for f in result.findings}
+    for _slug, case in CASES:
+        for name, expected in case["readable"].items():
+            result = check_reading(reading_from_json(expected, name), memory, sender=case.get("sender"),
+                                   settings=Settings())
+            produced |= {f.code.split(":", 1)[0] for f in result.findings}
     assert produced >= CHECK_LEVEL, f"no fixture yields {sorted(CHECK_LEVEL - produced)}"

@@ -38,3 +38,22 @@ def test_bodystructure_candidates():
     assert not can_carry_form(([text, logo], b"mixed"), b"Hei")
     assert can_carry_form(([text, docx_named], b"mixed"), b"Hei")
     assert can_carry_form(text, b"=?utf-8?q?Skjema_for_Kari?=")
+
+
+def test_a_picture_big_enough_for_a_page_is_a_candidate_and_a_logo_is_not():
+    text = (b"text", b"plain", (b"charset", b"utf-8"), None, None, b"7bit", 30, 2)
+
+    def picture(subtype: bytes, octets: int, encoding: bytes = b"base64", name: bytes = b"image0.jpeg"):  # type: ignore[no-untyped-def]
+        return (b"image", subtype, (b"name", name), None, None, encoding, octets, None,
+                (b"inline", (b"filename", name)), None)
+
+    # The iPhone: "Sendt fra min iPhone" and the photo inline, under a subject that says nothing.
+    assert can_carry_form(([text, picture(b"jpeg", 600_000)], b"mixed"), b"Her er det")
+    assert can_carry_form(([text, picture(b"heic", 300_000, name=b"IMG_5120.HEIC")], b"mixed"), None)
+    assert can_carry_form(([text, ([text, picture(b"png", 90_000)], b"related")], b"alternative"), b"")
+    # Signature logos and icons: too small to hold a page (30 kB decoded; base64 counts 4 for 3).
+    assert not can_carry_form(([text, picture(b"png", 12_000, name=b"image001.png")], b"mixed"), b"Hei")
+    assert not can_carry_form(([text, picture(b"jpeg", 40_000)], b"mixed"), b"Hei")
+    assert can_carry_form(([text, picture(b"jpeg", 40_000, encoding=b"binary")], b"mixed"), b"Hei")
+    # Not a picture OCR reads.
+    assert not can_carry_form(([text, picture(b"gif", 600_000, name=b"smil.gif")], b"mixed"), b"Hei")

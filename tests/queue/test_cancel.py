@@ -58,7 +58,7 @@ def test_only_unsent_automatic_replies_are_cancelled(db, tmp_path):
         task_id = task.id
     assert send_due(db, FolderOutbox(tmp_path / "outbox")) == 1  # the request went out
     with unit_of_work(db) as s:
-        task = tasks._get(s, task_id)
+        task = tasks.get_for_update(s, task_id)
         sending = draft_reply(s, kind="reminder", task=task, settings=SETTINGS)
         sending.state = "sending"  # claimed by a worker: it may be at the relay already
         failed = draft_reply(s, kind="reminder", task=task, settings=SETTINGS)

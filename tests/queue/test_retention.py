@@ -72,6 +72,9 @@ def mailbox(db):  # type: ignore[no-untyped-def]
         ids["retry"] = _mail(s, outcome="failed").id  # the worker will try again: keep its bytes
         ids["unprocessed"] = _mail(s, outcome=None).id
         ids["recent"] = _mail(s, at=NOW - timedelta(days=10), outcome="no_form").id
+        # An open removal IMDi support asked for has no mail: it must not stop the purge of the others.
+        s.add(Task(case_ref="2026-9999", kind="removal", state="review", origin="support", user_id="U1",
+                   reading={}, corrections={}))
     return ids
 
 

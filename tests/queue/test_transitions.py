@@ -153,7 +153,7 @@ def _to_end(s, end: str) -> Task:
     if end in ("approved", "provisioned"):
         tasks.approve(s, task.id, actor="ola")
     if end == "provisioned":
-        tasks.mark_provisioned(s, task.id, actor="ola", settings=SETTINGS)
+        tasks.mark_provisioned(s, task.id, actor="ola", user_id=f"U{task.id}", settings=SETTINGS)
     if end == "rejected":
         tasks.reject(s, task.id, actor="ola", reason="Nei", settings=SETTINGS)
     if end == "superseded":

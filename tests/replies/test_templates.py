@@ -27,14 +27,30 @@ CTX = {
 }
 
 
+REVIEW = {"ref": "2026-G001", "operator": "Fjordtun Mottaksdrift AS", "due": "7. desember 2026", "listing": [
+    {"mottaksnummer": "0101", "name": "Askim asylmottak", "admins": [
+        {"user_id": "U1", "first_name": "Kari", "last_name": "Fjelltun", "email": "kari@fjordtun-mottak.no"},
+        {"user_id": "U2", "first_name": "Ola", "last_name": "Li", "email": "ola@fjordtun-mottak.no"}]}]}
+REVIEW_KINDS = ("review", "review_reminder")
+
+
+def context(kind: str, ctx: dict | None = None) -> dict:  # type: ignore[type-arg]
+    """Review mails belong to a review, not to a case."""
+    ctx = dict(CTX if ctx is None else ctx)
+    if kind in REVIEW_KINDS:
+        ctx.pop("case_ref", None)
+        ctx["review"] = REVIEW
+    return ctx
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_uses_the_layout_in_text_and_html(kind):
-    r = render(kind, CTX)
+    r = render(kind, context(kind))
     assert r.subject and "\n" not in r.subject
     for body in (r.text, r.html):
         assert "Hei Thomas Johannessen," in body
         assert "post@imdi.no" in body and "IMDi støtte" in body
-        assert "[IMDi-skjema 2026-0042]" in body
+        assert ("[IMDi-gjennomgang 2026-G001]" if kind in REVIEW_KINDS else "[IMDi-skjema 2026-0042]") in body
     assert r.html.startswith("<!DOCTYPE html>") and 'lang="nb"' in r.html
     assert "  " not in r.text.replace("\n  ", "\n")  # no double spaces left by the templates
 
@@ -91,7 +107,7 @@ def test_html_is_escaped_and_text_is_not_mangled():
            "applicant": {**CTX["applicant"], "first_name": "<script>alert(1)</script>"},
            "problems": ['<img src=x onerror="alert(1)">'], "reason": "<script>x</script>"}
     for kind in KINDS:
-        r = render(kind, ctx)
+        r = render(kind, context(kind, ctx))
         assert "<script>" not in r.html and "<img" not in r.html and "<b>Thomas" not in r.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Fjelltun" in render("receipt", ctx).html
     assert "<script>alert(1)</script> Fjelltun" in render("receipt", ctx).text
@@ -124,3 +140,24 @@ def test_no_form_names_the_documents_that_are_not_the_form():
     assert "fant ikke noe utfylt skjema" not in r.text
     assert "  - Skjema kommuneadministrativ bruker.docx: dette er ikke skjemaet for mottaksadministrativ bruker." in r.text
     assert "<script>" not in r.html and "&lt;script&gt;x.pdf" in r.html
+
+
+def test_review_lists_each_centre_with_its_administrators_and_how_to_answer():
+    r = render("review", context("review"))
+    assert "Askim asylmottak (mottaksnummer 0101):\n  - Kari Fjelltun (kari@fjordtun-mottak.no)\n  - Ola Li" in r.text
+    assert "«Alt stemmer»" in r.text and "innen 7. desember 2026" in r.text and "Fjordtun Mottaksdrift AS" in r.text
+    assert "<li>Kari Fjelltun (kari@fjordtun-mottak.no)</li>" in r.html
+    assert "Påminnelse" in render("review_reminder", context("review_reminder")).subject
+
+
+def test_removal_replies_name_the_person_only_to_a_verified_sender():
+    for kind, words in (("removal_receipt", "Kari Fjelltun ikke lenger skal ha rollen"),
+                        ("removal_confirmation", "Kari Fjelltun har ikke lenger rollen")):
+        assert words in render(kind, CTX).text and "Askim asylmottak" in render(kind, CTX).text
+        blind = render(kind, {**CTX, "verified": False})
+        assert "Kari" not in blind.text and "Askim" not in blind.text and "Kari" not in blind.html
+    assert "Kari" not in render("removal_needs_info", CTX).text
+    removed = render("removal_confirmation", {**CTX, "user_removed": True}).text
+    assert "brukeren er avsluttet" in removed
+    rejected = render("rejection", {**CTX, "task_kind": "removal"})
+    assert "fjernes ikke" in rejected.subject and "Begrunnelse: Personen" in rejected.text

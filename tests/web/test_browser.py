@@ -187,3 +187,103 @@ def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, 
     with db() as s:
         mine = {e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "kari.saksbehandler"))}
     assert {"login.success", "task.correct", "task.approve", "task.provision", "reply.edited"} <= mine
+
+
+def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, shared_dir, tmp_path):  # type: ignore[no-untyped-def]
+    """A scan taken in by the worker (OCR), seen with its page and the values framed, one value
+    corrected, the reading confirmed, the case approved: all in Chromium."""
+    import shutil
+
+    from pipeline.registry import import_registry
+    from pipeline.worker import Worker
+    from tests.conftest import FIXTURES
+
+    reg = shared_dir / "registry"
+    with unit_of_work(db) as s:
+        seed.operator(s)
+        import_registry(s, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "scan-jpeg-150dpi-tilted.eml", inbox)
+    Worker(settings, source=f"dir:{inbox}").run(once=True)
+    with db() as s:
+        from pipeline.db.models import Task
+
+        (task,) = s.scalars(select(Task)).all()
+        task_id = task.id
+        assert task.state == "review" and "form.ocr" in {f.code for f in task.findings}
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    with serve(settings.data_dir, settings.db_url) as url:
+        _log_in(page, url)
+        with page.expect_response(lambda r: r.url.endswith(f"/oppgave/{task_id}/side/1.png")) as picture:
+            page.goto(f"{url}/oppgave/{task_id}")
+        assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+        # The page as OCR saw it, each value framed where it was read, the unsure ones marked.
+        figure = page.locator("figure.page").first.bounding_box()
+        mobile = page.locator('rect.box[data-field="applicant.mobile"]')
+        assert mobile.count() == 1
+        box = mobile.bounding_box()
+        assert figure and box and box["width"] > 20 and box["height"] > 5
+        assert figure["x"] < box["x"] < figure["x"] + figure["width"] / 2  # in the value column, left half
+        assert figure["y"] + figure["height"] * 0.3 < box["y"] < figure["y"] + figure["height"] * 0.6
+        assert page.locator("rect.box.low").count() >= 1 and page.locator(".badge.low").count() >= 1
+        assert page.locator('rect.box[data-field="centres"]').count() == 2
+        assert page.locator("button:has-text('Godkjenn')").is_disabled()
+        page.screenshot(path=str(ARTIFACTS / "task-ocr.png"), full_page=True)
+        # A value corrected against the page, then the reading confirmed, then approved.
+        page.fill("[id='c-applicant.position']", "Mottaksleder (konstituert)")
+        page.click("button:has-text('Lagre rettelser og kontroller på nytt')")
+        assert "Rettelsene er lagret" in page.locator(".flash").inner_text()
+        assert page.locator("button:has-text('Godkjenn')").is_disabled()  # still to be confirmed
+        page.click("form.confirm-reading button:has-text('Bekreft opplesningen')")
+        assert "Opplesningen er bekreftet" in page.locator(".flash").inner_text()
+        assert page.get_by_text("Opplesningen bekreftet av kari.saksbehandler").count() == 1
+        page.click("form.action button.primary:has-text('Godkjenn')")
+        assert "godkjent" in page.locator(".flash").inner_text()
+        assert "Godkjent" in page.locator("h1").inner_text()
+    assert dialogs == []
+    with db() as s:
+        mine = [e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "kari.saksbehandler")
+                                            .order_by(AuditEvent.id)) if e.action.startswith("task.")]
+        assert mine == ["task.correct", "task.rechecked", "task.confirm_reading", "task.approve"]
+        assert s.get(Task, task_id).position == "Mottaksleder (konstituert)"
+
+
+def test_remove_a_users_access_and_start_a_review(page, settings, db, shared_dir):  # type: ignore[no-untyped-def]
+    """The lifecycle in the browser: find a user, "Fjern tilgang", decide the removal case, see the user removed;
+    start an access review and find it on the reviews page."""
+    with unit_of_work(db) as s:
+        seed.operator(s)
+        load_registry(s, shared_dir)
+    with serve(settings.data_dir, settings.db_url) as url:
+        _log_in(page, url)
+        page.click("text=Register")
+        page.fill("#bruker", "Sigrid Hagen")
+        page.click("form.search button:has-text('Vis brukere')")
+        row = page.locator("tr#bruker-U10132")
+        assert "Import fra IMDinett" in row.inner_text() and "Flisa asylmottak (0402)" in row.inner_text()
+        row.locator("summary:has-text('Fjern tilgang')").click()
+        row.locator("textarea[name=reason]").fill("Sluttet 30. november")
+        page.screenshot(path=str(ARTIFACTS / "registry-user.png"), full_page=True)
+        row.locator("button:has-text('Fjern tilgang')").click()
+        assert "ligger til vurdering" in page.locator(".flash").inner_text()
+        assert "Fjern tilgang for Sigrid Hagen" in page.locator("h1").inner_text()
+        assert page.locator("section.removal").get_by_text("Flisa asylmottak").count() >= 1
+        page.click("form.action button.primary:has-text('Godkjenn')")
+        page.click("button:has-text('Merk som fjernet')")
+        assert "Fjernet" in page.locator("h1").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "removal-task.png"), full_page=True)
+        page.goto(f"{url}/register?bruker=U10132")
+        assert "Fjernet" in page.locator("tr#bruker-U10132").inner_text()
+        page.click("text=Gjennomganger")
+        page.select_option("#r-operators", ["DRO1048"])
+        page.click("button:has-text('Send gjennomgang')")
+        assert "lagt i utboksen" in page.locator(".flash").inner_text()
+        listing = page.locator("table.reviews tbody tr").first.inner_text()
+        assert "Fjellbu Mottak AS" in listing and "Jon Dahl" in listing and "Sendt, venter på svar" in listing
+        page.screenshot(path=str(ARTIFACTS / "reviews.png"), full_page=True)
+    with db() as s:
+        assert s.get(RegistryUser, "U10132").status == "removed"
+        mine = {e.action for e in s.scalars(select(AuditEvent).where(AuditEvent.actor == "kari.saksbehandler"))}
+    assert {"task.open", "task.approve", "task.provision", "review.campaign_started"} <= mine

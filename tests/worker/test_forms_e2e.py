@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from sqlalchemy import select
 
 from pipeline.db.models import FindingRow, Message, Task
@@ -47,3 +48,43 @@ def test_the_same_form_twice_gives_one_task(tmp_path, settings, db, registry):
     assert dict(stats.outcomes) == {"queued": 1, "duplicate": 1}
     with db() as s:
         assert len(s.scalars(select(Task)).all()) == 1
+
+
+@pytest.mark.slow
+def test_scans_and_photos_are_read_into_review_with_form_ocr(tmp_path, settings, db, registry):
+    """Every scan and photo fixture through the worker: the readable ones open a case in review that
+    carries form.ocr, with the pages as OCR saw them stored and a receipt that says it was a scan; the
+    unreadable ones get today's 'send it as Word' reply."""
+    from pipeline.db.models import PageImage, Reply
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    expected = {}
+    for eml in sorted([*FIXTURES.glob("scan-*.eml"), *FIXTURES.glob("photo-*.eml")]):
+        shutil.copy(eml, inbox / eml.name)
+        expected[eml.stem] = json.loads(eml.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    assert len(expected) >= 10
+    Worker(settings, source=f"dir:{inbox}").run(once=True)
+    with db() as s:
+        for m in s.scalars(select(Message)):
+            stem = m.mailbox.rsplit("/", 1)[-1].removesuffix(".eml")
+            want = expected.pop(stem)
+            assert m.outcome == want["outcome"], stem
+            tasks = s.scalars(select(Task).where(Task.message_pk == m.id)).all()
+            replies = s.scalars(select(Reply).where(Reply.message_pk == m.id)).all()
+            if want.get("task") is None:
+                assert not tasks and [r.kind for r in replies] == ["unreadable"], stem
+                # Today's reply for a scan nobody can read: send the Word file (or a straight photo).
+                text = " ".join(replies[0].body_text.split())  # the reply's lines are wrapped
+                assert "skannet" in text and "Word-fil (.docx)" in text, (stem, text)
+                continue
+            (task,) = tasks
+            codes = {f.code for f in task.findings}
+            assert task.state == want["task"]["state"] and set(want["task"]["findings"]) <= codes, (stem, codes)
+            assert task.reading["source"]["method"] == "ocr"
+            pages = s.execute(select(PageImage.page, PageImage.width_px).where(
+                PageImage.attachment_id == task.attachment_pk).order_by(PageImage.page)).all()
+            assert pages and pages[0].page == 1 and pages[0].width_px > 900, stem
+            (receipt,) = [r for r in replies if r.task_id == task.id]
+            assert receipt.kind == "receipt" and "skannet bilde" in receipt.body_text, stem
+    assert not expected  # every fixture became a message

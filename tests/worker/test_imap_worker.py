@@ -191,3 +191,45 @@ def test_since_takes_older_mail_but_sends_it_no_automatic_reply(dovecot, imap_us
         states = {s.get(Message, r.message_pk).subject: r.state for r in s.scalars(select(Reply))}
     assert states["Skjema fra i sommer"] == "draft"  # the 'unreadable' reply, held for a person
     assert states["Skjema fra i dag"] in ("queued", "sent")
+
+
+def test_an_iphone_photo_of_the_form_is_downloaded_and_a_signature_logo_is_not(dovecot, imap_user, settings, db,
+                                                                                 registry):
+    """The iPhone sends the photo inline as image0.jpeg, like a logo, under a subject that says nothing:
+    the picture's size in BODYSTRUCTURE tells them apart; the photo is read by OCR into review."""
+    from email.message import EmailMessage
+
+    from pipeline.db.models import FindingRow, Task
+    from tests.conftest import FIXTURES
+    from tests.web.seed import fixture_file
+
+    _, photo = fixture_file("photo-iphone-inline")
+    iphone = EmailMessage()
+    iphone["From"] = "Thomas Johannessen <thomas.johannessen@fjordtun-mottak.no>"
+    iphone["To"] = "post@imdi.no"
+    iphone["Subject"] = "Til dere"
+    iphone["Message-ID"] = "<iphone-1@fjordtun-mottak.no>"
+    iphone.set_content("\n\nSendt fra min iPhone\n")
+    iphone.add_attachment(photo, maintype="image", subtype="jpeg", filename="image0.jpeg", disposition="inline")
+    client = dovecot.client(imap_user)
+    client.append("INBOX", raw(iphone))
+    client.append("INBOX", (FIXTURES / "mail-logo-only.eml").read_bytes())
+    client.append("INBOX", raw(mail("Til dere", body="Se vedlagt logo.\n",
+                                    attachments=[("image001.png", PNG_LOGO, "image/png")])))
+    worker = Worker(settings, source="imap")
+    stats = worker.run(once=True)
+    assert worker.source.scanned == 3 and worker.source.downloaded == 1
+    assert dict(stats.outcomes) == {"queued": 1}
+    with db() as s:
+        (task,) = s.scalars(select(Task)).all()
+        codes = s.scalars(select(FindingRow.code).where(FindingRow.task_id == task.id)).all()
+        assert task.state == "review" and "form.ocr" in codes
+        assert task.reading["source"]["method"] == "ocr" and task.first_name == "Håkon"
+    client.select_folder("INBOX")
+    flags = client.get_flags(client.search("ALL"))
+    assert flags[1] == (KEYWORD,) and flags[2] == () and flags[3] == ()
+    client.logout()
+
+
+# A signature logo as mail programs attach it: a real PNG of a few kB.
+PNG_LOGO = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 4000

@@ -2,7 +2,7 @@
 index for the caps on automatic replies
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

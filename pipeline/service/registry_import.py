@@ -1,0 +1,84 @@
+"""The registry import as a use case: files in, one transaction, a report out (`pipeline registry import`
+and the registry page's upload).
+
+    run_import(factory, operators=F, centres=F, users=F, complete=..., grace_days=..., dry_run=...) -> ImportReport
+
+After the files are applied, a centre the import closed (active=false) raises one removal task per
+administrator of that centre, for that centre only (their other centres stay). A dry run does all of it
+and rolls back: the report says what the import would do, and nothing changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline import audit
+from pipeline.db.models import RegistryUser, RegistryUserRole
+from pipeline.domain import ORIGIN_CENTRE_CLOSED, ROLE, USER_ACTIVE
+from pipeline.errors import RegistryImportError
+from pipeline.registry.bulk import Progress
+from pipeline.registry.importer import import_registry
+from pipeline.registry.report import ImportReport
+from pipeline.service import removals
+from pipeline.settings import Settings
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def run_import(factory: sessionmaker[Session], *, operators: Path | None = None, centres: Path | None = None,
+               users: Path | None = None, complete: bool = False, grace_days: int | None = None,
+               dry_run: bool = False, partial: bool = False, actor: str = audit.SYSTEM,
+               settings: Settings | None = None, progress: Progress | None = None,
+               now: datetime | None = None) -> ImportReport:
+    settings = settings or Settings()
+    if not (operators or centres or users):
+        raise RegistryImportError("give at least one of --operators, --centres, --users")
+    if complete and users is None:
+        raise RegistryImportError("--complete takes the users file as IMDinett's whole export: give --users")
+    for path in (operators, centres, users):
+        if path is not None and not path.is_file():
+            raise RegistryImportError(f"{path}: no such file")
+    grace = settings.registry_grace_days if grace_days is None else grace_days
+    if grace < 0:
+        raise RegistryImportError("--grace-days cannot be negative")
+    report = ImportReport()
+    try:
+        with factory() as session, session.begin():
+            report = import_registry(session, operators, centres, users, all_or_nothing=not partial,
+                                     progress=progress, actor=actor, complete=complete, grace_days=grace, now=now)
+            report.dry_run = dry_run
+            raise_closure_removals(session, report, actor=actor)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except IntegrityError as exc:
+        # Another import or worker wrote a clashing row between our reading and writing.
+        raise RegistryImportError(f"the database refused a row (changed meanwhile?): {exc.orig}") from exc
+    return report
+
+
+def raise_closure_removals(session: Session, report: ImportReport, *, actor: str) -> None:
+    """One removal task per administrator of each centre the import closed, for that centre only."""
+    centres = report.file("centres")
+    for centre in centres.closed if centres else []:
+        admins = session.scalars(
+            select(RegistryUser.user_id).join(RegistryUserRole, RegistryUserRole.user_id == RegistryUser.user_id)
+            .where(RegistryUserRole.mottaksnummer == centre["mottaksnummer"], RegistryUserRole.role == ROLE,
+                   RegistryUser.status == USER_ACTIVE).order_by(RegistryUser.user_id)).all()
+        for user_id in admins:
+            opened = removals.open_removal(
+                session, user_id=user_id, centres=[centre["mottaksnummer"]], origin=ORIGIN_CENTRE_CLOSED,
+                reason=f"{centre['name']} ({centre['mottaksnummer']}) er lagt ned (active=false i importen).",
+                actor=actor, details={"import": True})
+            report.removal_tasks.append({
+                "task_id": opened.task.id, "case_ref": opened.task.case_ref, "user_id": user_id,
+                "name": f"{opened.task.first_name} {opened.task.last_name}", "mottaksnummer": centre["mottaksnummer"],
+                "centre": centre["name"], "new": opened.new})

@@ -1,0 +1,243 @@
+"""Removal tasks: a registry user's Mottaksadministrator role ends at some or all of their centres.
+
+They go through the same queue as grants (review → approved → done, or rejected) and the same gate
+(task_gate.transition). What asks for one (domain.ORIGINS):
+
+    IMDi support          request_removal(factory, user_id, centres, reason)      `pipeline queue remove`
+    a centre that closes  open_removal(..., origin=centre_closed)                 the registry import
+    a driftsoperatør      open_removal(..., origin=email, message=...)            removal_requests (ingest)
+    an access review      open_removal(..., origin=review, review_id=...)         reviews (ingest)
+
+Nothing is guessed: a request whose person could not be told with confidence becomes a task without a
+user (needs_info when we can ask the sender who is meant, else review for a person to read), and cannot
+be approved until a person names the user (`assign`). Marking a removal done (`complete`, called by
+tasks.mark_provisioned) takes the role off those centres in the same transaction, and confirms it to
+whoever asked by e-mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline import audit
+from pipeline.checks.model import Finding
+from pipeline.db.models import (
+    FindingRow,
+    Message,
+    RegistryCentre,
+    RegistryOperator,
+    RegistryUser,
+    Task,
+    TaskCentre,
+)
+from pipeline.db.session import unit_of_work
+from pipeline.domain import (
+    NEEDS_INFO,
+    ORIGIN_SUPPORT,
+    ORIGINS,
+    PENDING,
+    REMOVAL,
+    REMOVAL_NEEDS_USER,
+    REVIEW,
+    USER_ACTIVE,
+)
+from pipeline.errors import IllegalTransition, PipelineError, RegistryChangeError
+from pipeline.registry import changes
+from pipeline.service import replies
+from pipeline.service.task_gate import get_for_update, next_case_ref, transition
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class Opened:
+    task: Task
+    new: bool  # False: a pending removal already covered every centre asked for (that task is returned)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def active_user(session: Session, user_id: str) -> RegistryUser:
+    user = session.get(RegistryUser, user_id)
+    if user is None or user.status != USER_ACTIVE:
+        raise RegistryChangeError(f"no active registry user {user_id}", code="registry.user_not_found",
+                                  message_no=f"Finner ingen aktiv bruker {user_id} i registeret.")
+    return user
+
+
+def centres_to_end(session: Session, user_id: str, asked: Sequence[str] | None) -> list[str]:
+    """The centres whose role ends: those asked for (each must be one the user holds), or all of them."""
+    held = changes.admin_centres(session, user_id)
+    if not held:
+        raise RegistryChangeError(f"registry user {user_id} holds no Mottaksadministrator role",
+                                  code="registry.no_role",
+                                  message_no=f"Brukeren {user_id} har ikke rollen Mottaksadministrator.")
+    wanted = list(dict.fromkeys(n.strip() for n in asked or () if n.strip())) or held
+    missing = [n for n in wanted if n not in held]
+    if missing:
+        raise RegistryChangeError(
+            f"registry user {user_id} holds Mottaksadministrator at {', '.join(held)}, not at {', '.join(missing)}",
+            code="registry.no_role",
+            message_no=f"Brukeren {user_id} har ikke rollen ved {', '.join(missing)} (har den ved {', '.join(held)}).")
+    return wanted
+
+
+def pending_centres(session: Session, user_id: str) -> dict[str, Task]:
+    """Centre → the pending removal task that already ends the user's role there."""
+    out: dict[str, Task] = {}
+    for task in session.scalars(select(Task).where(Task.kind == REMOVAL, Task.user_id == user_id,
+                                                   Task.state.in_(PENDING)).order_by(Task.id)):
+        for c in task.centres:
+            if c.mottaksnummer:
+                out.setdefault(c.mottaksnummer, task)
+    return out
+
+
+def _centre_rows(session: Session, numbers: Sequence[str]) -> list[TaskCentre]:
+    names = dict(session.execute(select(RegistryCentre.mottaksnummer, RegistryCentre.name)
+                                 .where(RegistryCentre.mottaksnummer.in_(list(numbers)))).all())
+    return [TaskCentre(position=i, written=names.get(n, n), mottaksnummer=n, name=names.get(n))
+            for i, n in enumerate(numbers)]
+
+
+def _operator(session: Session, operator_id: str | None, numbers: Sequence[str]) -> RegistryOperator | None:
+    if operator_id is None and numbers:
+        operator_id = session.scalar(select(RegistryCentre.operator_id)
+                                     .where(RegistryCentre.mottaksnummer == numbers[0]))
+    return session.get(RegistryOperator, operator_id) if operator_id else None
+
+
+def open_removal(session: Session, *, user_id: str | None, centres: Sequence[str] | None, origin: str,
+                 reason: str | None, actor: str = audit.SYSTEM, message: Message | None = None,
+                 review_id: int | None = None, operator_id: str | None = None, state: str = REVIEW,
+                 findings: Sequence[Finding] = (), details: dict[str, Any] | None = None) -> Opened:
+    """A removal task (or the pending one that already covers it). Without a user: a task for a person to
+    tell who is meant (`state` needs_info when the sender will be asked)."""
+    if origin not in ORIGINS:
+        raise ValueError(f"unknown origin {origin!r}")
+    now = _now()
+    numbers: list[str] = []
+    user: RegistryUser | None = None
+    if user_id is not None:
+        user = active_user(session, user_id)
+        numbers = centres_to_end(session, user.user_id, centres)
+        covered = pending_centres(session, user.user_id)
+        if all(n in covered for n in numbers):
+            task = covered[numbers[0]]
+            audit.record(session, actor, "task.removal_already_pending", "task", task.id,
+                         {"origin": origin, "centres": numbers, "message": message.id if message else None,
+                          "review": review_id})
+            return Opened(task, False)
+        numbers = [n for n in numbers if n not in covered]
+    operator = _operator(session, operator_id, numbers)
+    sender = (replies.plain_address(message.sender or "") or "").lower() or None if message else None
+    task = Task(case_ref=next_case_ref(session, now.year), kind=REMOVAL, state="new", origin=origin,
+                reason=(reason or "").strip() or None, user_id=user.user_id if user else None,
+                first_name=user.first_name if user else None, last_name=user.last_name if user else None,
+                email=user.email if user else None, mobile=user.mobile if user else None,
+                operator=_operator_json(operator), operator_id=operator.operator_id if operator else None,
+                message_pk=message.id if message else None, sender=sender, review_id=review_id, reading={},
+                corrections={}, created_at=now, updated_at=now)
+    task.centres = _centre_rows(session, numbers)
+    task.findings = [FindingRow(code=f.code, severity=f.severity, field=f.field, message_no=f.message_no,
+                                message_en=f.message_en, details={**f.details, "extra": True}) for f in findings]
+    session.add(task)
+    session.flush()
+    transition(session, task, "open", actor=actor, to=state, details={
+        "kind": REMOVAL, "origin": origin, "reason": task.reason, "user_id": task.user_id, "centres": numbers,
+        "message": task.message_pk, "review": review_id, **(details or {})})
+    return Opened(task, True)
+
+
+def _operator_json(operator: RegistryOperator | None) -> dict[str, Any]:
+    if operator is None:
+        return {}
+    return {"organisation": operator.name, "manager": operator.manager, "email": operator.email,
+            "phone": operator.phone}
+
+
+@dataclass(frozen=True)
+class Requested:
+    id: int
+    case_ref: str
+    user_id: str
+    centres: tuple[tuple[str, str], ...]  # (mottaksnummer, name) where the role ends
+    new: bool  # False: a pending removal already covered it (that case is returned)
+
+
+def request_removal(factory: sessionmaker[Session], *, user_id: str, centres: Sequence[str] | None, reason: str,
+                    actor: str) -> Requested:
+    """IMDi support asks that a user's role end (the CLI's `queue remove`, the registry page's button)."""
+    if not (reason or "").strip():
+        raise IllegalTransition("a removal needs a reason", message_no="Oppgi hvorfor tilgangen skal fjernes.")
+    with unit_of_work(factory) as session:
+        opened = open_removal(session, user_id=user_id.strip(), centres=centres, origin=ORIGIN_SUPPORT,
+                              reason=reason, actor=actor)
+        task = opened.task
+        return Requested(task.id, task.case_ref, task.user_id or "",
+                         tuple((c.mottaksnummer or "", c.name or c.written) for c in task.centres), opened.new)
+
+
+def check_approvable(task: Task) -> None:
+    """A removal is decided on a named user and centres, never on a guess."""
+    if task.kind == REMOVAL and (task.user_id is None or not task.centres):
+        raise IllegalTransition(f"removal task {task.case_ref} names no registry user yet: assign one first",
+                                message_no=REMOVAL_NEEDS_USER)
+
+
+def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[str] | None, actor: str,
+           settings: Settings | None = None) -> Task:
+    """A person says whom a removal task means (and at which centres); a task waiting for the sender's
+    answer then goes to review, and the sender gets a receipt."""
+    task = get_for_update(session, task_id)
+    if task.kind != REMOVAL:
+        raise IllegalTransition(f"task {task.case_ref} is a grant: only a removal names a user to remove",
+                                message_no="Bare en sak om å fjerne tilgang kan knyttes til en bruker slik.")
+    user = active_user(session, user_id)
+    if not centres and task.operator_id:
+        # Not said where: the operator's centres where the user holds the role (another operator's are not
+        # this request's to end), else all of them.
+        theirs = set(session.scalars(select(RegistryCentre.mottaksnummer)
+                                     .where(RegistryCentre.operator_id == task.operator_id)))
+        centres = [n for n in changes.admin_centres(session, user.user_id) if n in theirs] or None
+    numbers = centres_to_end(session, user.user_id, centres)
+    before = {"user_id": task.user_id, "centres": [c.mottaksnummer for c in task.centres]}
+    transition(session, task, "assign", actor=actor,
+                     details={"before": before, "after": {"user_id": user.user_id, "centres": numbers}})
+    task.user_id, task.first_name, task.last_name = user.user_id, user.first_name, user.last_name
+    task.email, task.mobile = user.email, user.mobile
+    task.centres = _centre_rows(session, numbers)
+    if not task.operator_id:
+        operator = _operator(session, None, numbers)
+        task.operator, task.operator_id = _operator_json(operator), operator.operator_id if operator else None
+    if task.state == NEEDS_INFO:
+        transition(session, task, "clear", actor=actor, details={"by": "assign"})
+        if task.message_pk:
+            replies.cancel_pending(session, task, actor=actor, reason="assigned")
+            replies.draft_reply(session, kind="removal_receipt", task=task, automatic=True, settings=settings,
+                                actor=actor)
+    return task
+
+
+def complete(session: Session, task: Task, *, actor: str, user_id: str | None = None,
+             settings: Settings | None = None) -> None:
+    """The removal was carried out in IMDinett (the task is already `provisioned`): the registry follows."""
+    if user_id and task.user_id and user_id.strip() != task.user_id:
+        raise RegistryChangeError(f"removal task {task.case_ref} is about {task.user_id}, not {user_id}",
+                                  code="registry.user_id_mismatch",
+                                  message_no=f"Saken gjelder brukeren {task.user_id}.")
+    if task.user_id is None:
+        raise PipelineError(f"removal task {task.case_ref} names no user", code="task.no_user")
+    removed = changes.remove_roles(session, task.user_id, [c.mottaksnummer for c in task.centres if c.mottaksnummer],
+                                   reason=f"removal task {task.case_ref}", task_id=task.id, actor=actor)
+    task.provisioned_user_id = task.user_id
+    if task.message_pk:
+        replies.draft_reply(session, kind="removal_confirmation", task=task, automatic=False, settings=settings,
+                            actor=actor, extra={"user_removed": removed.user_removed})

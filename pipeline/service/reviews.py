@@ -1,0 +1,305 @@
+"""Periodic access reviews (certification): each driftsoperatør confirms who holds Mottaksadministrator
+at its centres, or names who should not.
+
+    start(factory, operators=[...] | all_operators=True, due_days=N) -> Started    `pipeline review start`
+    send_due_reminders(session, now=...) -> int                                    the worker's cycle
+    find_review(session, message) -> AccessReview | None                           an answer, by ref or thread
+    take_answer(session, review, message, body) -> outcome                         ingest (removal_requests)
+
+One campaign (`review start`) sends one review per driftsoperatør that has administrators, to the operator's
+address in the registry, listing per centre who holds the role; the mail is queued in the outbox like every
+reply and goes out with the next send. Its subject carries the review's own reference
+([IMDi-gjennomgang 2026-G001]). An answer is read whatever the sender's verification says (each removal it
+raises is a proposal that a person decides; the verdict is on the task): "alt stemmer" confirms the review,
+people named as leaving get a removal task each, and anything else becomes a task for a person to read.
+Unanswered after N working days: one reminder, and the review is `overdue` (a late answer still counts).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline import audit
+from pipeline.checks.operator import check_sender
+from pipeline.clock import OSLO, now_utc
+from pipeline.db.models import (
+    AccessCampaign,
+    AccessReview,
+    Message,
+    RegistryCentre,
+    RegistryOperator,
+    RegistryUser,
+    RegistryUserRole,
+    Reply,
+    Task,
+)
+from pipeline.db.session import unit_of_work
+from pipeline.domain import (
+    ORIGIN_REVIEW,
+    REVIEW,
+    REVIEW_CHANGES,
+    REVIEW_CONFIRMED,
+    REVIEW_OVERDUE,
+    REVIEW_SENT,
+    REVIEW_UNCLEAR,
+    REVIEW_WAITING,
+    ROLE,
+    USER_ACTIVE,
+    review_after_answer,
+)
+from pipeline.errors import PipelineError
+from pipeline.registry.changes import admin_centres
+from pipeline.registry.lookup import OperatorInfo
+from pipeline.removal_text import Person, read_review_answer
+from pipeline.render import render
+from pipeline.service import removals
+from pipeline.service.replies import plain_address, refused_because
+from pipeline.settings import Settings
+from pipeline.workdays import add_working_days
+
+log = logging.getLogger(__name__)
+
+TAG = "IMDi-gjennomgang"
+REF = re.compile(r"\[\s*IMDi-gjennomgang\s+(\d{4}-G\d{3,})\s*\]", re.IGNORECASE)
+_MSGID = re.compile(r"<[^<>\s]+>")
+ENTITY = "access_review"
+_MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
+           "november", "desember")
+
+
+@dataclass
+class Started:
+    campaign_id: int | None = None
+    reviews: list[dict[str, Any]] = field(default_factory=list)  # {"id", "ref", "operator_id", "to", "admins"}
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"operator_id", "reason"}
+
+
+def norwegian_date(at: datetime) -> str:
+    local = at.astimezone(OSLO)
+    return f"{local.day}. {_MONTHS[local.month - 1]} {local.year}"
+
+
+def listing_of(session: Session, operator_id: str) -> list[dict[str, Any]]:
+    """Per centre of the operator, the active users holding Mottaksadministrator (centres without one left out)."""
+    rows = session.execute(
+        select(RegistryCentre.mottaksnummer, RegistryCentre.name, RegistryUser.user_id, RegistryUser.first_name,
+               RegistryUser.last_name, RegistryUser.email)
+        .join(RegistryUserRole, RegistryUserRole.mottaksnummer == RegistryCentre.mottaksnummer)
+        .join(RegistryUser, RegistryUser.user_id == RegistryUserRole.user_id)
+        .where(RegistryCentre.operator_id == operator_id, RegistryUserRole.role == ROLE,
+               RegistryUser.status == USER_ACTIVE)
+        .order_by(RegistryCentre.mottaksnummer, RegistryUser.last_name, RegistryUser.first_name)).all()
+    out: dict[str, dict[str, Any]] = {}
+    for number, name, uid, first, last, email in rows:
+        out.setdefault(number, {"mottaksnummer": number, "name": name, "admins": []})["admins"].append(
+            {"user_id": uid, "first_name": first, "last_name": last, "email": email})
+    return list(out.values())
+
+
+def _next_ref(session: Session, year: int) -> str:
+    refs = session.scalars(select(AccessReview.ref).where(AccessReview.ref.like(f"{year}-G%"))).all()
+    last = max((int(r.split("-G", 1)[1]) for r in refs), default=0)
+    return f"{year}-G{last + 1:03d}"
+
+
+def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_operators: bool = False,
+          due_days: int | None = None, actor: str = audit.SYSTEM, settings: Settings | None = None,
+          now: datetime | None = None) -> Started:
+    """A campaign: one review per driftsoperatør asked for (or all) that has administrators and no review
+    still waiting for an answer. The mails are queued for the next send."""
+    settings = settings or Settings()
+    wanted = [o.strip().upper() for o in operators if o.strip()]
+    if not wanted and not all_operators:
+        raise PipelineError("name the driftsoperatører (--operator DRO1032 ...) or give --all", code="review.usage",
+                            message_no="Velg driftsoperatører, eller alle.")
+    days = due_days if due_days is not None else settings.review_due_working_days
+    if days < 1:
+        raise PipelineError("--due-days must be at least 1", code="review.usage",
+                            message_no="Svarfristen må være minst én arbeidsdag.")
+    now = now or now_utc()
+    out = Started()
+    with unit_of_work(factory) as session:
+        known = {o.operator_id: o for o in session.scalars(select(RegistryOperator).order_by(RegistryOperator.operator_id))}
+        for operator_id in wanted:
+            if operator_id not in known:
+                out.skipped.append({"operator_id": operator_id, "reason": "no such driftsoperatør in the registry"})
+        chosen = [known[o] for o in (known if all_operators else dict.fromkeys(wanted)) if o in known]
+        waiting = dict(session.execute(select(AccessReview.operator_id, AccessReview.ref)
+                                       .where(AccessReview.state.in_(REVIEW_WAITING))).all())
+        campaign: AccessCampaign | None = None
+        for operator in chosen:
+            listing = listing_of(session, operator.operator_id)
+            why = ("no administrators" if not listing
+                   else f"review {waiting[operator.operator_id]} still waits for an answer"
+                   if operator.operator_id in waiting
+                   else "no e-mail address in the registry" if not operator.email
+                   else refused_because(operator.email, None))
+            if why:
+                out.skipped.append({"operator_id": operator.operator_id, "reason": why})
+                continue
+            if campaign is None:
+                campaign = AccessCampaign(started_at=now, started_by=actor, due_days=days)
+                session.add(campaign)
+                session.flush()
+                out.campaign_id = campaign.id
+            review = _send(session, campaign, operator, listing, now=now, due_days=days, actor=actor,
+                           settings=settings)
+            out.reviews.append({"id": review.id, "ref": review.ref, "operator_id": review.operator_id,
+                                "to": review.to_addr, "admins": sum(len(c["admins"]) for c in listing)})
+        if campaign is not None:
+            audit.record(session, actor, "review.campaign_started", ENTITY, None, {
+                "campaign": campaign.id, "due_days": days, "reviews": [r["ref"] for r in out.reviews],
+                "skipped": out.skipped})
+    return out
+
+
+def _send(session: Session, campaign: AccessCampaign, operator: RegistryOperator, listing: list[dict[str, Any]],
+          *, now: datetime, due_days: int, actor: str, settings: Settings) -> AccessReview:
+    due = add_working_days(now, due_days)
+    review = AccessReview(ref=_next_ref(session, now.astimezone(OSLO).year), campaign_id=campaign.id,
+                          operator_id=operator.operator_id, to_addr=(operator.email or "").lower(), state=REVIEW_SENT,
+                          listing=listing, sent_at=now, due_at=due)
+    session.add(review)
+    session.flush()
+    reply = _draft(session, review, "review", operator.name, listing, settings=settings, automatic=False, now=now)
+    audit.record(session, actor, "review.sent", ENTITY, review.id, {
+        "ref": review.ref, "operator_id": review.operator_id, "to": review.to_addr, "reply": reply.id,
+        "due_at": due.isoformat(), "admins": [a["user_id"] for c in listing for a in c["admins"]]})
+    return review
+
+
+def _draft(session: Session, review: AccessReview, kind: str, operator_name: str, listing: list[dict[str, Any]], *,
+           settings: Settings, automatic: bool, now: datetime, thread: Reply | None = None) -> Reply:
+    context = {"signature": settings.signature, "sender_address": parseaddr(settings.reply_from)[1],
+               "sender_name": None,
+               "review": {"ref": review.ref, "operator": operator_name, "listing": listing,
+                          "due": norwegian_date(review.due_at if review.due_at.tzinfo else
+                                                review.due_at.replace(tzinfo=UTC))}}
+    rendered = render(kind, context)
+    domain = parseaddr(settings.reply_from)[1].rpartition("@")[2] or "imdi.no"
+    reply = Reply(review_id=review.id, kind=kind, automatic=automatic, to_addr=review.to_addr,
+                  subject=f"{rendered.subject} [{TAG} {review.ref}]", body_text=rendered.text,
+                  body_html=rendered.html, rfc_message_id=f"<review-{uuid.uuid4().hex}@{domain}>",
+                  in_reply_to=thread.rfc_message_id if thread else None,
+                  references=thread.rfc_message_id if thread else None, state="queued", attempts=0, created_at=now)
+    session.add(reply)
+    session.flush()
+    audit.record(session, audit.SYSTEM, "reply.drafted", "reply", reply.id,
+                 {"kind": kind, "review": review.id, "state": "queued", "automatic": automatic})
+    return reply
+
+
+def send_due_reminders(session: Session, *, now: datetime | None = None, settings: Settings | None = None) -> int:
+    """One reminder for each review past its due date without an answer; the review is then `overdue`."""
+    settings = settings or Settings()
+    now = now or now_utc()
+    due = session.scalars(select(AccessReview).where(AccessReview.state == REVIEW_SENT,
+                                                     AccessReview.due_at <= now)
+                          .order_by(AccessReview.id).with_for_update(skip_locked=True)).all()
+    for review in due:
+        operator = session.get(RegistryOperator, review.operator_id)
+        first = session.scalars(select(Reply).where(Reply.review_id == review.id, Reply.kind == "review")
+                                .order_by(Reply.id)).first()
+        # The list as it is now: someone may have been removed since the review went out. An answer still
+        # names people from the list as sent (review.listing).
+        listing = listing_of(session, review.operator_id) or review.listing
+        reply = _draft(session, review, "review_reminder", operator.name if operator else review.operator_id,
+                       listing, settings=settings, automatic=True, now=now, thread=first)
+        review.reminder_sent_at, review.state = now, REVIEW_OVERDUE
+        audit.record(session, audit.SYSTEM, "review.overdue", ENTITY, review.id,
+                     {"ref": review.ref, "reminder": reply.id, "state": {"before": REVIEW_SENT, "after": REVIEW_OVERDUE}})
+    return len(due)
+
+
+def find_review(session: Session, message: Message) -> AccessReview | None:
+    """The review a mail answers: by the reference in its subject, else by In-Reply-To/References."""
+    match = REF.search(message.subject or "")
+    if match:
+        found = session.scalar(select(AccessReview).where(AccessReview.ref == match.group(1).upper()))
+        if found is not None:
+            return found
+    ids = _MSGID.findall(" ".join(filter(None, (message.in_reply_to, message.references))))
+    if not ids:
+        return None
+    review_id = session.scalar(select(Reply.review_id).where(Reply.rfc_message_id.in_(ids), Reply.review_id.is_not(None))
+                               .order_by(Reply.id.desc()).limit(1))
+    return session.get(AccessReview, review_id) if review_id else None
+
+
+def _listed(review: AccessReview) -> list[Person]:
+    seen: dict[str, Person] = {}
+    for centre in review.listing or []:
+        for a in centre["admins"]:
+            seen.setdefault(a["user_id"], Person(a["user_id"], a["first_name"], a["last_name"], a["email"]))
+    return list(seen.values())
+
+
+def _centres_listed(review: AccessReview, user_id: str) -> list[str]:
+    return [c["mottaksnummer"] for c in review.listing or [] if any(a["user_id"] == user_id for a in c["admins"])]
+
+
+def take_answer(session: Session, review: AccessReview, message: Message, body: str, *,
+                settings: Settings | None = None) -> str:
+    """Read an answer to `review` and act on it; the message's outcome (queued when it raised a task)."""
+    sender = (plain_address(message.sender or "") or "").lower()
+    reading = read_review_answer(body, _listed(review), sender=sender)
+    operator = session.get(RegistryOperator, review.operator_id)
+    info = OperatorInfo(operator.operator_id, operator.name, operator.orgnr, operator.email_domain,
+                        operator.email) if operator else None
+    unverified = check_sender(sender or None, message.auth_results, info)
+    findings = [unverified] if unverified else []
+    task_ids: list[int] = []
+    notes: list[str] = []
+    for user_id in reading.named:
+        held = [n for n in _centres_listed(review, user_id) if n in admin_centres(session, user_id)]
+        user = session.get(RegistryUser, user_id)
+        if user is None or user.status != USER_ACTIVE or not held:
+            notes.append(f"{user_id} no longer holds the role at the centres listed")
+            continue
+        opened = removals.open_removal(
+            session, user_id=user_id, centres=held, origin=ORIGIN_REVIEW, message=message, review_id=review.id,
+            reason=f"Svar på gjennomgang {review.ref}: " + " / ".join(reading.evidence)[:500], findings=findings,
+            details={"review_ref": review.ref})
+        task_ids.append(opened.task.id)
+    if not reading.certain:
+        opened = removals.open_removal(
+            session, user_id=None, centres=None, origin=ORIGIN_REVIEW, message=message, review_id=review.id,
+            operator_id=review.operator_id, state=REVIEW, findings=findings,
+            reason=f"Uklart svar på gjennomgang {review.ref}: les svaret og velg hvem som skal fjernes, "
+                   "eller avslå saken.",
+            details={"review_ref": review.ref, "unclear": list(reading.unclear)})
+        task_ids.append(opened.task.id)
+    verdict = (REVIEW_UNCLEAR if not reading.certain else REVIEW_CHANGES if reading.named
+               else REVIEW_CONFIRMED if reading.confirms else REVIEW_UNCLEAR)
+    before = review.state
+    review.state = review_after_answer(before, verdict)
+    review.answered_at = now_utc()
+    review.answer_message_pk = message.id
+    review.answer = {"verdict": verdict, "named": list(reading.named), "unclear": list(reading.unclear),
+                     "evidence": list(reading.evidence), "sender": sender, "verified": unverified is None,
+                     "notes": notes, "tasks": task_ids, "message": message.id}
+    audit.record(session, audit.SYSTEM, "review.answered", ENTITY, review.id, {
+        "ref": review.ref, "message": message.id, "verdict": verdict, "named": list(reading.named),
+        "tasks": task_ids, "verified": unverified is None, "state": {"before": before, "after": review.state}})
+    log.info("review %s answered: %s", review.ref, verdict)
+    return "queued" if task_ids else "no_form"
+
+
+def removal_task_ids(session: Session, review_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The tasks each review's answers raised (removals, and answers for a person to read)."""
+    out: dict[int, list[int]] = {i: [] for i in review_ids}
+    if review_ids:
+        for task_id, review_id in session.execute(select(Task.id, Task.review_id).where(
+                Task.review_id.in_(list(review_ids))).order_by(Task.id)):
+            out.setdefault(review_id or 0, []).append(task_id)
+    return out
