@@ -58,10 +58,15 @@ def private_files(settings: Settings) -> None:
     path = Path(url.database)
     if not path.parent.is_dir():
         return  # a folder that is not there is not ours to make: connecting says so
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    except OSError:
-        return  # not writable here: connecting says so, as one line
+    if not path.exists():
+        # Only a file that is not there is made (O_EXCL): opening and closing one that SQLite has open in
+        # this process would drop the process's POSIX locks on it, which SQLite relies on.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+        except FileExistsError:
+            pass  # another process made it a moment ago
+        except OSError:
+            return  # not writable here: connecting says so, as one line
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         if name.exists():
             _private(name, 0o600)

@@ -85,7 +85,7 @@ def reply_context(task: Task | None, settings: Settings, *, verified: bool = Tru
                     "Skjemaet må rettes."
                     for f in asked if f.code.split(":", 1)[0] not in REGISTRY_FACTS]
         ctx.update(case_ref=task.case_ref, problems=list(dict.fromkeys(problems)), in_body=in_body,
-                   reason=task.decision_reason, user_id=None)
+                   reason=task.decision_reason, user_id=None, scanned=_scanned(task))
         return ctx
     values = written_values(task)
     ctx.update(
@@ -104,11 +104,16 @@ def reply_context(task: Task | None, settings: Settings, *, verified: bool = Tru
         problems=list(dict.fromkeys(f.message_no for f in asked)),
         in_body=in_body,
         # The form was a scan or photo read by OCR: the receipt says IMDi reads it and checks it by hand.
-        scanned=((task.reading or {}).get("source") or {}).get("method") == "ocr",
+        scanned=_scanned(task),
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,
     )
     return ctx
+
+
+def _scanned(task: Task) -> bool:
+    """The form was a scan or photo read by OCR: the receipt says IMDi reads it and checks it by hand."""
+    return bool(((task.reading or {}).get("source") or {}).get("method") == "ocr")
 
 
 def _address_of(text: str) -> str:

@@ -119,7 +119,7 @@ def test_the_confirmation_speaks_to_the_operator_with_the_mobile_as_people_write
     with db() as s:
         task = s.scalars(select(Task)).one()
     cases.approve(db, task.id, actor="kari.saksbehandler")
-    cases.mark_done(db, task.id, actor="kari.saksbehandler", settings=settings)
+    cases.mark_done(db, task.id, actor="kari.saksbehandler", user_id="U10612", settings=settings)
     confirmation = _replies(db)[-1]
     assert confirmation.kind == "confirmation"
     assert "+47 984 02 571" in confirmation.body_text and "+4798402571" not in confirmation.body_text
