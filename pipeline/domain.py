@@ -74,6 +74,7 @@ ACTIONS: Final[dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
     "request_info": (frozenset(UNDECIDED), (NEEDS_INFO,)),
     "correct": (frozenset(UNDECIDED), ()),
     "answer": (frozenset(UNDECIDED), ()),
+    "accept_change": (frozenset(UNDECIDED), ()),  # an operator took the values of an unverified answer
     "confirm_reading": (frozenset(UNDECIDED), ()),  # an operator checked an OCR reading against the page
     "take": (frozenset(PENDING), ()),  # an operator takes the case (ownership, no state change)
     "assign": (frozenset(UNDECIDED), ()),  # a removal: a person says which registry user and centres are meant
@@ -202,6 +203,8 @@ REPLY_KINDS: Final[dict[str, str]] = {
     "removal_confirmation": "Bekreftelse på fjerning",
     "review": "Tilgangsgjennomgang",
     "review_reminder": "Påminnelse om gjennomgang",
+    # The one reply an unverified sender gets about a form or an answer: it says nothing about the case.
+    "acknowledgement": "Kvittering (ubekreftet avsender)",
 }
 REPLY_STATES: Final[dict[str, str]] = {
     "draft": "Utkast",
@@ -230,6 +233,19 @@ def reply_may_change(before: str, after: str) -> bool:
 def reply_sources(after: str) -> tuple[str, ...]:
     """The states a reply may be in for a change to `after` (for a compare-and-set)."""
     return tuple(s for s, moves in _REPLY_MOVES.items() if after in moves)
+
+
+# --- proposed changes -----------------------------------------------------------------------------------
+
+# Values an answer carried from a sender who may not change the case by mail (not verified, or not the
+# case's sender): an operator accepts or refuses them; a proposal left when the case ends is moot.
+PROPOSED: Final = "proposed"
+PROPOSAL_STATES: Final[dict[str, str]] = {
+    PROPOSED: "Venter på vurdering",
+    "accepted": "Godtatt",
+    "refused": "Avvist",
+    "moot": "Ikke lenger aktuell",
+}
 
 
 # --- the form's fields ----------------------------------------------------------------------------------

@@ -71,7 +71,9 @@ def build_message(reply: Reply, sender: str = DEFAULT_SENDER) -> EmailMessage:
     """The MIME message for a stored reply: text with an HTML alternative, threading, RFC 3834 marks."""
     from datetime import UTC, datetime
 
-    msg = EmailMessage(policy=policy.default)
+    # An address with a non-ASCII local part (kåri@...) is written as UTF-8 (RFC 6531), never as an
+    # encoded word, which is no address at all; the relay must then offer SMTPUTF8.
+    msg = EmailMessage(policy=policy.default if reply.to_addr.isascii() else policy.SMTPUTF8)
     msg["From"] = _address(sender)
     msg["To"] = _address(reply.to_addr)
     msg["Subject"] = header_text(reply.subject)
@@ -165,6 +167,10 @@ class SmtpOutbox:
                 # The relay has said 250 to the data: record that before QUIT, the one round trip left.
                 if accepted is not None:
                     accepted()
+        except smtplib.SMTPNotSupportedError as exc:  # a UTF-8 address and a relay without SMTPUTF8
+            err = OutboxError(f"reply {reply_id}: the relay cannot take this address ({exc})")
+            err.permanent = True  # type: ignore[attr-defined]
+            raise err from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             err = OutboxError(f"reply {reply_id}: recipient refused {codes}")

@@ -7,9 +7,13 @@ instead of leaving a gap in a mail to a driftsoperatør.
 
 Context (see `base_context`): signature, sender_address, sender_name, case_ref, applicant
 {first_name, last_name, email, mobile, position}, operator {...}, centres [{written, mottaksnummer,
-name}], fields [(label, value)], problems [str], note, and per kind: reason (rejection), user_id
-(confirmation), errors [{filename, message}] (unreadable); task_kind and verified (removal replies
-and rejection), user_removed (removal_confirmation), review (review, review_reminder).
+name}], fields [(label, value)], problems [str], note, verified (False: the reply goes to a sender
+IMDi's mail host did not vouch for, or not as the operator's, so it quotes no values and no registry
+facts), in_body (the form was pasted in the mail), and per kind: reason (rejection), user_id
+(confirmation), errors [{filename, message}] (unreadable; the message says what is wrong, the template
+says once what to send instead); task_kind (removal replies and rejection), user_removed
+(removal_confirmation), review (review, review_reminder). Mobile numbers are printed with the `phone`
+filter (+47 984 02 571).
 """
 
 from __future__ import annotations
@@ -27,6 +31,42 @@ KINDS = tuple(REPLY_KINDS)
 
 EMPTY = "(ikke fylt ut)"
 
+# What was wrong with an attachment, as a statement: the reply says once, at the end, what to send.
+UNREADABLE_REASONS: dict[str, str] = {
+    "unreadable.corrupt": "filen er skadet og kunne ikke åpnes",
+    "unreadable.encrypted": "filen er passordbeskyttet",
+    "unreadable.scanned": "filen er et skannet bilde uten tekst, så feltene kan ikke leses",
+    "unsupported.format": "filformatet kan vi ikke lese",
+    "unsupported.format.doc": "filen er i det eldre Word-formatet (.doc), som vi ikke kan lese",
+    "limit.exceeded": "filen er for stor eller for sammensatt til å behandles automatisk",
+    "limit.exceeded.message": "e-posten var for stor eller hadde for mange eller for store vedlegg til å "
+                              "behandles automatisk",
+}
+
+
+def unreadable_reason(code: str, filename: str | None = None) -> str:
+    if code == "unsupported.format" and (filename or "").lower().endswith(".doc"):
+        code = "unsupported.format.doc"
+    return UNREADABLE_REASONS.get(code) or UNREADABLE_REASONS.get(code.split(".")[0], "filen kunne ikke leses")
+
+
+def format_phone(value: Any) -> str:
+    """+47 984 02 571 for a Norwegian number in E.164, the international form for others; anything
+    that is not a number in E.164 as it is."""
+    text = "" if value is None else str(value)
+    if not (text.startswith("+") and text[1:].isdigit()):
+        return text
+    if text.startswith("+47") and len(text) == 11:
+        d = text[3:]
+        return f"+47 {d[:3]} {d[3:5]} {d[5:]}" if d[0] in "49" else f"+47 {d[:2]} {d[2:4]} {d[4:6]} {d[6:]}"
+    try:
+        import phonenumbers
+
+        number = phonenumbers.parse(text)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except Exception:  # noqa: BLE001 - not a number after all: as written
+        return text
+
 
 @dataclass(frozen=True)
 class RenderedReply:
@@ -37,7 +77,7 @@ class RenderedReply:
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(templates_dir() / "email")),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
         undefined=StrictUndefined,
@@ -45,6 +85,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["phone"] = format_phone
+    return env
 
 
 def render(kind: str, context: dict[str, Any]) -> RenderedReply:
@@ -85,12 +127,15 @@ def base_context() -> dict[str, Any]:
         "verified": True,
         "user_removed": False,
         "review": None,  # review and review_reminder: {"ref", "operator", "listing", "due"}
+        "in_body": False,
     }
 
 
 def fields_as_read(values: dict[str, Any], centres: list[str]) -> list[tuple[str, str]]:
     """[(label, value)] for the sender to compare with what they meant to write."""
-    out = [(FIELD_LABELS[path], values.get(path) or EMPTY) for path in FIELD_PATHS]
+    phones = ("applicant.mobile", "operator.phone")
+    out = [(FIELD_LABELS[path], (format_phone(values.get(path)) if path in phones else values.get(path)) or EMPTY)
+           for path in FIELD_PATHS]
     out.append((FIELD_LABELS[CENTRES], "; ".join(centres) if centres else EMPTY))
     return out
 

@@ -56,6 +56,16 @@ class Limits:
     parse_seconds: float = setting(20.0, "LIMIT_PARSE_SECONDS", "seconds one PDF may take to read")
     parse_memory_mb: int = setting(1024, "LIMIT_PARSE_MEMORY_MB", "memory of the child process that reads PDFs (MiB)")
     max_nesting: int = setting(5, "LIMIT_MAX_NESTING", "deepest nesting of zip in mail in zip ...")
+    # The budget of one mail as a whole (pipeline.mail.budget): whatever its files' own limits allow.
+    max_message_bytes: int = setting(40 * 1024 * 1024, "LIMIT_MAX_MESSAGE_BYTES",
+                                     "largest mail read (bytes); a larger one is recorded as limit.exceeded, unread")
+    max_message_unpacked: int = setting(100 * 1024 * 1024, "LIMIT_MAX_MESSAGE_UNPACKED",
+                                        "most bytes all the archives in one mail may unpack to")
+    max_message_members: int = setting(1000, "LIMIT_MAX_MESSAGE_MEMBERS",
+                                       "most files all the archives in one mail may hold")
+    max_parts: int = setting(200, "LIMIT_MAX_PARTS", "most MIME parts read in one mail", minimum=1)
+    message_seconds: float = setting(45.0, "LIMIT_MESSAGE_SECONDS",
+                                     "seconds all the files of one mail may take to read (PDF child included)")
     # OCR of scans and photos (a page costs 1-3 s; the form's values are on its first page).
     ocr_dpi: int = setting(300, "LIMIT_OCR_DPI", "resolution pages are read at by OCR (150-dpi scans are scaled up)",
                            minimum=72)
@@ -164,6 +174,14 @@ class Settings:
                              "signature under every reply (\\n for a line break)", shown="Med vennlig hilsen / IMDi – …")
     reply_max_per_hour: int = setting(10, "REPLY_MAX_PER_HOUR",
                                       "automatic replies to one address in an hour before they are held for a person")
+    reply_max_per_domain_per_hour: int = setting(
+        30, "REPLY_MAX_PER_DOMAIN_PER_HOUR", "automatic replies to one domain in an hour before they are held")
+    reply_max_total_per_hour: int = setting(
+        200, "REPLY_MAX_TOTAL_PER_HOUR", "automatic replies in all in an hour before they are held for a person")
+    authserv_id: str | None = setting(
+        None, "AUTHSERV_ID", "authserv-id of IMDi's receiving mail host: only its Authentication-Results verify "
+        "a sender (unset: no sender is verified; none: the topmost header, which has no id, as Exchange Online "
+        "writes it)", kind=str)
     reminder_working_days: int = setting(3, "REMINDER_WORKING_DAYS",
                                          "working days before an unanswered request gets one reminder")
     retention_days: int = setting(180, "RETENTION_DAYS", "raw mail and files of settled cases are purged after this")

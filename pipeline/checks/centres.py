@@ -37,11 +37,13 @@ def check_centres(view: RegistryLookup, written: list[str], *, operator_id: str 
         res = view.resolve_centre(text)
         base = {"written": text, "index": index}
         if res.status == "unknown":
-            names = [c.name for c in res.candidates]
+            # The asking operator's own centres first, then close names only; nothing when nothing is close.
+            suggested = view.suggest_centres(text, operator_id)
+            names = [c.name for c in suggested]
             hint = f" Mente du {names_no(names[:3])}?" if names else ""
             findings.append(finding("centre.unknown", "centres", {
-                **base, "suggestions": [{"mottaksnummer": c.mottaksnummer, "name": c.name} for c in res.candidates]},
-                written=text, hint=hint, nearest=", ".join(map(_label, res.candidates)) or "none"))
+                **base, "suggestions": [{"mottaksnummer": c.mottaksnummer, "name": c.name} for c in suggested]},
+                written=text, hint=hint, nearest=", ".join(map(_label, suggested)) or "none"))
             resolved.append(ResolvedCentre(text, None, None))
             continue
         if res.status == "ambiguous":

@@ -1,11 +1,12 @@
 """Which registry operator is asking: by organisation number, name, or e-mail domain; and whether the
-sender is verified (SPF/DKIM/DMARC and the operator's domain)."""
+sender is verified (IMDi's own Authentication-Results for the From domain, and the operator's domain)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from pipeline.checks.authentication import NOT_JUDGED, stored_verdict
 from pipeline.checks.emails import email_domain
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
@@ -43,21 +44,28 @@ def match_operator(view: RegistryLookup, *, organisation: str | None, operator_e
     return None, None
 
 
-def _verdict(value: Any) -> str:
-    if isinstance(value, dict):
-        value = value.get("result") or value.get("verdict")
-    if isinstance(value, list | tuple):
-        return next((v for v in map(_verdict, value) if v in _FAILED), _verdict(value[0]) if value else "")
-    return str(value or "").strip().lower()
-
-
 def check_sender(sender: str | None, auth: dict[str, Any] | None, operator: OperatorInfo | None) -> Finding | None:
-    """sender.unverified (a warning) when a verdict failed or the domain is not the operator's."""
+    """sender.unverified (a warning) when the sender is not verified or its domain is not the operator's.
+
+    `auth` is what the message stores (`pipeline.checks.authentication.Verdict.to_json`): verified only by the rule
+    in `pipeline.checks.authentication.verify` (IMDi's own Authentication-Results, DMARC pass with header.from the
+    sender's domain, or aligned SPF/DKIM where there is no DMARC result). A missing or foreign
+    Authentication-Results is unverified. Without a sender (`pipeline check` of a file) there is no one
+    to verify and no finding.
+    """
+    if not sender:
+        return None
     reasons = []
-    for key in ("spf", "dkim", "dmarc"):
-        verdict = _verdict((auth or {}).get(key))
-        if verdict in _FAILED:
-            reasons.append(f"{key.upper()} {verdict}")
+    verdict = stored_verdict(auth, sender) if auth != NOT_JUDGED else None
+    if verdict is not None and not verdict.verified:
+        reasons.append(verdict.reason or "not verified")
+        for key in ("spf", "dkim", "dmarc"):  # the failed verdicts themselves, for the operator
+            value = (auth or {}).get(key)
+            value = value[0] if isinstance(value, list | tuple) and value else value
+            value = value.get("result") if isinstance(value, dict) else value
+            text = f"{key.upper()} {str(value).lower()}" if value else ""
+            if str(value or "").lower() in _FAILED and text not in reasons[0]:
+                reasons.append(text)
     domain = email_domain(sender)
     if domain and operator is None:
         reasons.append("no registry operator matches the form or the sender")
@@ -65,6 +73,6 @@ def check_sender(sender: str | None, auth: dict[str, Any] | None, operator: Oper
         reasons.append(f"domain {domain} is not {operator.operator_id}'s {operator.email_domain}")
     if not reasons:
         return None
-    return finding("sender.unverified", None, {"sender": sender, "reasons": reasons,
+    return finding("sender.unverified", None, {"sender": sender, "reasons": reasons, "verified": verdict.verified if verdict else None,
                                                "operator_id": operator.operator_id if operator else None},
-                   sender=sender or "?", reason="; ".join(reasons))
+                   sender=sender, reason="; ".join(reasons))

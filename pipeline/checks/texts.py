@@ -31,8 +31,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "applicant.mobile: {e164} is a {kind}, which cannot receive SMS.",
     ),
     "mobile.duplicate": (
-        "Mobilnummeret er allerede knyttet til en annen bruker i IMDinett. Hver bruker må ha sitt "
-        "eget mobilnummer. Oppgi et annet mobilnummer for den som skal ha rollen.",
+        # Only "already in use", never by whom; and the reply says even that to a verified sender only.
+        "Mobilnummeret er allerede i bruk. Hver bruker i IMDinett må ha sitt eget mobilnummer. "
+        "Oppgi et annet mobilnummer for den som skal ha rollen.",
         "applicant.mobile: {e164} already belongs to {holder}.",
     ),
     "centre.unknown": (

@@ -9,7 +9,8 @@ from pipeline.cli import database_from, group, json_option, print_json
 from pipeline.cli.text import table
 from pipeline.clock import cli_time
 
-OUTCOMES = ("queued", "needs_info", "no_form", "unreadable", "duplicate", "auto_reply", "failed", "retrying")
+OUTCOMES = ("queued", "needs_info", "no_form", "unreadable", "duplicate", "auto_reply", "limit.exceeded", "failed",
+            "retrying")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

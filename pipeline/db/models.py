@@ -153,9 +153,16 @@ class Message(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     # queued, needs_info, no_form, unreadable, duplicate, auto_reply; failed while processing failed
     outcome: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The trusted Authentication-Results and the verdict on the sender (pipeline.checks.authentication.Verdict.to_json).
     auth_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The sender is the From address and IMDi's receiving host vouched for it (None: not judged yet).
+    sender_verified: Mapped[bool | None] = mapped_column(Boolean)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # Who is reading it now (host:pid:token) and until when: parsing happens outside any transaction,
+    # so the claim is this lease; a holder that died, or whose lease ran out, is taken over.
+    lease_holder: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
@@ -335,6 +342,27 @@ class FindingRow(Base):
     task: Mapped[Task] = relationship(back_populates="findings")
 
 
+class ProposedChange(Base):
+    """Values an answer carried that may not change the case by themselves (the sender is not verified,
+    or is not the case's sender): an operator accepts or refuses them on the case page."""
+
+    __tablename__ = "proposed_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("message.id"), index=True)
+    attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachment.id"))
+    sender: Mapped[str | None] = mapped_column(String(320))
+    sender_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The reading that accepting would lay over the case (FormReading.to_json()), and the difference
+    # from the case's values when it came ({path: {"before", "after"}}).
+    reading: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(12), default="proposed")  # pipeline.domain.PROPOSAL_STATES
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # --- access reviews ------------------------------------------------------------------------------------
 
 
@@ -377,7 +405,9 @@ class AccessReview(Base):
 
 class Reply(Base):
     __tablename__ = "reply"
-    __table_args__ = (Index("ix_reply_state_next", "state", "next_attempt_at"),)
+    # created_at: the caps on automatic replies count the last hour's.
+    __table_args__ = (Index("ix_reply_state_next", "state", "next_attempt_at"),
+                      Index("ix_reply_created", "created_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
     message_pk: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)

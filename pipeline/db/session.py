@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,42 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def private_files(settings: Settings) -> None:
+    """The data folder (0700) and an SQLite database with its -wal and -shm (0600) readable by their
+    owner only: they hold raw mail, personal data and password hashes. SQLite gives the -wal and -shm
+    files the database file's mode, so creating that file 0600 before SQLite does covers them too."""
+    _private(settings.data_dir, 0o700, directory=True)
+    url = make_url(settings.db_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if not path.parent.is_dir():
+        return  # a folder that is not there is not ours to make: connecting says so
+    if not path.exists():
+        # Only a file that is not there is made (O_EXCL): opening and closing one that SQLite has open in
+        # this process would drop the process's POSIX locks on it, which SQLite relies on.
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+        except FileExistsError:
+            pass  # another process made it a moment ago
+        except OSError:
+            return  # not writable here: connecting says so, as one line
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if name.exists():
+            _private(name, 0o600)
+
+
+def _private(path: Path, mode: int, *, directory: bool = False) -> None:
+    if directory:
+        path.mkdir(parents=True, exist_ok=True, mode=mode)
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:  # not ours to change (a folder shared on purpose): leave it
+        pass
+
+
 def open_database(settings: Settings, *, migrate: bool = True) -> sessionmaker[Session]:
     """Session factory for the configured database, migrated to head on first use.
 
@@ -74,7 +111,7 @@ def prepare(settings: Settings, factory: sessionmaker[Session], *, migrate: bool
     url = settings.db_url
     try:
         if url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_files(settings)
         if migrate:
             upgrade(url)
         else:

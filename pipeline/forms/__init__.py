@@ -37,7 +37,9 @@ def sniff_format(data: bytes, filename: str | None = None) -> str:
     return "unknown"
 
 
-def read_form(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
+def read_form(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+              seconds: float | None = None) -> FormReading:
+    """`seconds`: the most a sandboxed parse may take (what the mail has left), under limits.parse_seconds."""
     limits = limits or Limits()
     if len(data) > limits.max_file_bytes:
         raise LimitExceeded(f"file is {len(data)} bytes, the limit is {limits.max_file_bytes}")
@@ -49,11 +51,11 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
     if kind == "pdf":
         from pipeline.forms.pdf_reader import read_pdf
 
-        return read_pdf(data, filename, limits)
+        return read_pdf(data, filename, limits, seconds=seconds)
     if kind == "image":
         from pipeline.forms.ocr import read_image
 
-        return read_image(data, filename, limits)
+        return read_image(data, filename, limits, seconds=seconds)
     if kind == "doc":
         if _ENCRYPTED_PACKAGE in data:
             # Word saves a password-protected .docx as an OLE file holding an EncryptedPackage stream.

@@ -9,6 +9,8 @@ when nobody could read it.
 
 from __future__ import annotations
 
+import time
+
 from pipeline.errors import ScannedFile
 from pipeline.forms.model import FormReading
 from pipeline.forms.sandbox import reading_from_data, run_limited
@@ -19,15 +21,19 @@ PARSE_TARGET = "pipeline.forms.pdf_parse:parse_pdf"
 PRELOAD = ("pdfplumber", "pipeline.forms.pdf_parse")
 
 
-def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
+def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+             seconds: float | None = None) -> FormReading:
     limits = limits or Limits()
+    started = time.monotonic()
     try:
-        result = run_limited(PARSE_TARGET, data, filename, limits.max_pdf_pages, limits=limits, preload=PRELOAD)
+        result = run_limited(PARSE_TARGET, data, filename, limits.max_pdf_pages, limits=limits, preload=PRELOAD,
+                             seconds=seconds)
     except ScannedFile:
-        # No text layer: a scan. Its pages are read by OCR (in a child of its own).
+        # No text layer: a scan. Its pages are read by OCR (in a child of its own), in what time is left.
         from pipeline.forms.ocr import read_scanned_pdf
 
-        return read_scanned_pdf(data, filename, limits)
+        left = None if seconds is None else max(0.0, seconds - (time.monotonic() - started))
+        return read_scanned_pdf(data, filename, limits, seconds=left)
     reading: FormReading = reading_from_data(result)
     return reading
 

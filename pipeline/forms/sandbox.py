@@ -243,11 +243,14 @@ def shared_sandbox(memory_mb: int, preload: tuple[str, ...] = ()) -> Sandbox:
         return box
 
 
-def run_limited(target: str, *args: Any, limits: Limits | None = None, preload: tuple[str, ...] = ()) -> Any:
-    """Run `target(*args)` ("module:function") in a limited child; plain data in, plain data out."""
+def run_limited(target: str, *args: Any, limits: Limits | None = None, preload: tuple[str, ...] = (),
+                seconds: float | None = None) -> Any:
+    """Run `target(*args)` ("module:function") in a limited child; plain data in, plain data out.
+    `seconds` shortens the time limit (what the caller's mail has left of its budget)."""
     limits = limits or Limits()
     box = shared_sandbox(limits.parse_memory_mb, preload)
-    return box.run(target, *args, seconds=limits.parse_seconds)
+    allowed = limits.parse_seconds if seconds is None else max(0.0, min(limits.parse_seconds, seconds))
+    return box.run(target, *args, seconds=allowed)
 
 
 def shutdown() -> None:

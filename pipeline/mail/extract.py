@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.checks.model import Finding
-from pipeline.errors import FormError, NotAForm
+from pipeline.errors import FormError, LimitExceeded, NotAForm
 from pipeline.forms import read_form
 from pipeline.forms.model import FormReading
+from pipeline.mail.budget import MessageBudget
 from pipeline.mail.parse import MailPart, ParsedMail
 from pipeline.settings import Limits
 
@@ -78,7 +79,10 @@ def normalised(reading: FormReading) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False).casefold()
 
 
-def extract_forms(parsed: ParsedMail, limits: Limits) -> Extracted:
+def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | None = None) -> Extracted:
+    """Every part's result; the forms are read under the mail's budget (a PDF gets at most the
+    seconds the mail has left, and once they are used up the rest are not read)."""
+    budget = budget or MessageBudget(limits)
     out = Extracted()
     seen: dict[str, int] = {}
     for part in parsed.parts:
@@ -89,7 +93,16 @@ def extract_forms(parsed: ParsedMail, limits: Limits) -> Extracted:
             out.results.append(PartResult(part, NotAForm.code, "not a document that can hold the form"))
             continue
         try:
-            reading = read_form(part.data, part.filename, limits)
+            budget.check_time(part.filename or "an attachment")
+            left = budget.seconds_left()
+            try:
+                reading = read_form(part.data, part.filename, limits, seconds=left)
+            except LimitExceeded as exc:
+                if left < limits.parse_seconds and budget.seconds_left() <= 0:
+                    # Stopped by what the mail had left, not by this file's own limit.
+                    raise budget.over(f"{part.filename or 'an attachment'}: the mail's reading time ran out") \
+                        from exc
+                raise
         except FormError as exc:
             out.results.append(PartResult(part, exc.code, exc.message, exc.message_no))
             continue

@@ -1,10 +1,17 @@
 """One raw message in, its parts out (pure): `parse_message(raw) -> ParsedMail`. Never raises on junk.
 
+The headers are read first, from the header block alone (`parse_head`), so that who sent a mail and
+what it is about survive a body the parser cannot take (5,000 nested multiparts). The sender is the
+From address as parsed (`headers.sender_address`), judged against the Authentication-Results of
+IMDi's own receiving host (`pipeline.checks.authentication`).
+
 Every MIME part is walked: forwarded messages (message/rfc822) are descended into to a bounded depth,
 a .zip and a TNEF winmail.dat are opened (bounded) and their files become parts of their own, and
 each part's format is sniffed from its bytes, since the names and content types senders' mail
 programs give are often wrong. Parts that can hold a form are `candidate`; the rest (logos,
-signatures, invoices as images) are kept for the record but never read as forms.
+signatures, invoices as images) are kept for the record (name, type, size, sha256: not their bytes,
+which the raw mail holds) but never read as forms. The whole walk runs under the mail's budget
+(`pipeline.mail.budget`): parts, archive members, unpacked bytes, nesting and size.
 """
 
 from __future__ import annotations
@@ -18,11 +25,13 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
+from pipeline.checks import authentication
 from pipeline.errors import FormError
 from pipeline.forms import sniff_format
 from pipeline.mail import headers as h
 from pipeline.mail.archive import tnef_attachments, zip_members
 from pipeline.mail.autoreply import auto_reply_reason
+from pipeline.mail.budget import MessageBudget, OverBudget
 from pipeline.mail.text import html_to_text, part_text
 from pipeline.settings import Limits
 
@@ -30,7 +39,8 @@ log = logging.getLogger(__name__)
 
 FORM_EXTENSIONS = (".docx", ".pdf", ".doc", ".docm", ".dotx", ".odt", ".rtf")
 FORM_FORMATS = ("docx", "pdf", "doc", "rtf")
-MAX_PARTS = 200  # a message with more parts than this is junk: the rest are not walked
+MAX_MIME_DEPTH = 50  # multiparts nested deeper than this are junk (and would exhaust the stack)
+HEADER_BLOCK_MAX = 1024 * 1024  # headers beyond this are not read
 
 
 @dataclass
@@ -44,10 +54,18 @@ class MailPart:
     format: str = "unknown"  # sniffed: docx, pdf, doc, rtf, zip, unknown
     candidate: bool = False  # can hold the form: read it
     error: FormError | None = None  # could not even be unpacked (a zip bomb, a broken winmail.dat)
+    size: int = -1
+    sha256: str = ""
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.data)
+        if not self.sha256:
+            self.sha256 = hashlib.sha256(self.data).hexdigest()
+        if not self.candidate and self.format != "image":
+            # Only a form's bytes are kept: a zip member of zeros need not stay in memory. A picture is
+            # kept until the whole mail is walked (it may be a photo of the form: _image_candidates).
+            self.data = b""
 
 
 @dataclass
@@ -59,41 +77,90 @@ class ParsedMail:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     date: datetime | None = None
-    auth: dict[str, str | None] | None = None
+    auth: dict[str, object] | None = None  # the trusted Authentication-Results and the verdict (JSON)
+    verified: bool = False  # the sender is the From address and IMDi's receiving host vouched for it
+    verification: str = ""  # why (not), in English
     auto_reply: str | None = None  # the reason, when the message is an auto-reply or bounce
     body_text: str = ""
     forwarded_text: list[str] = field(default_factory=list)  # bodies of forwarded messages
     parts: list[MailPart] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    over_budget: str | None = None  # the first reason the mail ran out of its budget
 
     @property
     def candidates(self) -> list[MailPart]:
         return [p for p in self.parts if p.candidate or p.error is not None]
 
 
-def parse_message(raw: bytes, limits: Limits | None = None) -> ParsedMail:
-    limits = limits or Limits()
+def parse_head(raw: bytes, *, authserv_id: str | None = None) -> ParsedMail:
+    """The headers only (sender, subject, threading, verification, auto-reply), from the header block."""
     out = ParsedMail()
+    block = _header_block(raw)
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        msg = BytesParser(policy=policy.default).parsebytes(block, headersonly=True)
     except Exception as exc:  # noqa: BLE001 - the parser is forgiving, but never trust that
-        out.defects.append(f"unparseable: {exc}")
+        out.defects.append(f"unparseable headers: {exc}")
         return out
-    out.sender, out.sender_name = h.sender(msg)
+    found = h.sender_address(msg)
+    out.sender, out.sender_name = (found.address, found.display_name) if found else (None, None)
     out.subject = h.header(msg, "Subject")
     out.message_id = h.message_id(msg)
     irt = h.message_ids(h.header(msg, "In-Reply-To"))
     out.in_reply_to = irt[0] if irt else None
     out.references = h.message_ids(h.header(msg, "References"))[-50:]
     out.date = h.date(msg)
-    out.auth = h.auth_results(msg)
+    trusted = authentication.trusted_results(h.raw_all(msg, "Authentication-Results"), authserv_id)
+    # Two From headers, or one naming several people, verify nobody (DMARC would not know whom to judge).
+    from_count = found.count + len(h.raw_all(msg, "From")) - 1 if found else 0
+    verdict = authentication.verify(trusted, out.sender, from_count=from_count,
+                               from_header=bool(found and found.header == "From"))
+    out.auth = verdict.to_json() if trusted is not None else {"verified": False, "reason": verdict.reason,
+                                                             "rule": None}
+    # The display name is kept for the record; replies greet by it only a verified sender.
+    out.verified, out.verification = verdict.verified, verdict.reason
     try:
         out.auto_reply = auto_reply_reason(msg, out.sender)
     except Exception as exc:  # noqa: BLE001
         out.defects.append(f"auto-reply check: {exc}")
-    _Walker(out, limits).walk(msg, prefix="", depth=0, top=True)
-    _image_candidates(out.parts)
     return out
+
+
+def parse_message(raw: bytes, limits: Limits | None = None, *, authserv_id: str | None = None,
+                  budget: MessageBudget | None = None, head: ParsedMail | None = None) -> ParsedMail:
+    """The headers (`head`, or read here) and every part, under the mail's budget."""
+    limits = limits or Limits()
+    budget = budget or MessageBudget(limits)
+    out = head or parse_head(raw, authserv_id=authserv_id)
+    try:
+        budget.check_size(len(raw))
+    except OverBudget:
+        out.over_budget = budget.exceeded
+        return out
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+    except RecursionError:
+        budget.over("MIME parts nested too deeply to parse")
+        out.over_budget = budget.exceeded
+        out.defects.append("MIME parts nested too deeply to parse")
+        return out
+    except Exception as exc:  # noqa: BLE001 - the parser is forgiving, but never trust that
+        out.defects.append(f"unparseable: {exc}")
+        return out
+    try:
+        _Walker(out, limits, budget).walk(msg, prefix="", depth=0, top=True)
+    except RecursionError:
+        budget.over("MIME parts nested too deeply")
+        out.defects.append("MIME parts nested too deeply")
+    _image_candidates(out.parts)
+    out.over_budget = budget.exceeded
+    return out
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The bytes up to the blank line that ends the headers (bounded)."""
+    window = raw[:HEADER_BLOCK_MAX]
+    ends = [i for i in (window.find(b"\r\n\r\n"), window.find(b"\n\n")) if i >= 0]
+    return window[:min(ends) + 2] if ends else window
 
 
 def _image_candidates(parts: list[MailPart]) -> None:
@@ -102,18 +169,20 @@ def _image_candidates(parts: list[MailPart]) -> None:
     the photo inline (image0.jpeg) exactly like a logo, so size decides, not the disposition."""
     from pipeline.forms.ocr.images import looks_like_page
 
-    if any(p.candidate or p.error is not None for p in parts):
-        return
+    if not any(p.candidate or p.error is not None for p in parts):
+        for p in parts:
+            if p.format == "image" and looks_like_page(p.data):
+                p.candidate = True
     for p in parts:
-        if p.format == "image" and looks_like_page(p.data):
-            p.candidate = True
+        if not p.candidate:
+            p.data = b""  # a picture kept until now to be looked at: only a form's bytes stay in memory
 
 
 class _Walker:
-    def __init__(self, out: ParsedMail, limits: Limits) -> None:
+    def __init__(self, out: ParsedMail, limits: Limits, budget: MessageBudget) -> None:
         self.out = out
         self.limits = limits
-        self.seen = 0
+        self.budget = budget
         self.body_html: str | None = None
 
     def walk(self, msg: Message, *, prefix: str, depth: int, top: bool) -> None:
@@ -121,21 +190,24 @@ class _Walker:
         if top and not self.out.body_text and self.body_html:
             self.out.body_text = html_to_text(self.body_html)
 
-    def _walk(self, part: Message, prefix: str, depth: int, top: bool) -> None:
-        self.seen += 1
-        if self.seen > MAX_PARTS:
-            if self.seen == MAX_PARTS + 1:
-                self.out.defects.append(f"more than {MAX_PARTS} parts")
+    def _walk(self, part: Message, prefix: str, depth: int, top: bool, mime_depth: int = 0) -> None:
+        if not self.budget.take_part():
+            if self.budget.parts == self.limits.max_parts + 1:
+                self.out.defects.append(f"more than {self.limits.max_parts} parts")
             return
         try:
             ctype = part.get_content_type()
         except Exception:  # noqa: BLE001
             ctype = "application/octet-stream"
         if part.is_multipart() and ctype != "message/rfc822":
+            if mime_depth >= MAX_MIME_DEPTH:
+                self.budget.over(f"multiparts nested more than {MAX_MIME_DEPTH} deep")
+                self.out.defects.append("multiparts nested too deeply")
+                return
             payload = part.get_payload()
             for sub in payload if isinstance(payload, list) else []:
                 if isinstance(sub, Message):
-                    self._walk(sub, prefix, depth, top)
+                    self._walk(sub, prefix, depth, top, mime_depth + 1)
             return
         if ctype.startswith("multipart/"):  # broken: a multipart whose boundary was never found
             self.out.defects.append(f"{ctype} without parts")
@@ -208,15 +280,15 @@ class _Walker:
             self.out.parts.append(MailPart(filename, ctype, data, origin, "zip", False,
                                            _nesting_error(filename)))
             return
+        base = origin.rsplit("attachment", 1)[0]
         try:
-            members = zip_members(data, self.limits) if kind == "zip" else tnef_attachments(data)
+            members = zip_members(data, self.limits, self.budget) if kind == "zip" else \
+                tnef_attachments(data, self.budget)
+            for member, blob in members:  # one member at a time: a zip is never all in memory
+                label = f"zip:{member}" if kind == "zip" else "tnef"
+                self._file(member, _guess_type(member), blob, base + label, depth + 1)
         except FormError as exc:
             self.out.parts.append(MailPart(filename, ctype, data, origin, kind, False, exc))
-            return
-        base = origin.rsplit("attachment", 1)[0]
-        for member, blob in members:
-            label = f"zip:{member}" if kind == "zip" else "tnef"
-            self._file(member, _guess_type(member), blob, base + label, depth + 1)
 
 
 def _nesting_error(filename: str | None) -> FormError:

@@ -13,4 +13,5 @@ the service layer's use cases.
     export.py    approved (or done) cases as rows for IMDinett
     registry.py  the registry page: centres with their administrators, users with source and status
     reviews.py   access reviews: each with its answer and the tasks it raised; campaigns' progress
+    proposals.py the proposed changes of a case (answers that may not change it by themselves)
 """

@@ -19,6 +19,8 @@ from pipeline.registry.names import GENERIC_AKUTT, NameParts, name_parts, normal
 FUZZY_MIN = 80.0  # similarity of the place (0-100): 100 * (1 - edits / length), a swap is one edit
 FUZZY_LEAD = 8.0  # points ahead of the next place
 SUGGESTIONS = 5
+SUGGEST_MIN = 70.0  # another operator's centre is suggested for an unknown name only when this close
+OWN_SUGGESTIONS = 3  # the asking operator's own centres come first, the closest few whatever their score
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,21 @@ class CentreIndex:
         # The number and the name point at different centres: ask.
         others = (by_name.centre,) if by_name.centre else by_name.candidates
         return Resolution("ambiguous", candidates=(by_number, *others), how="number")
+
+    def suggest(self, written: str, operator_id: str | None = None) -> tuple[CentreInfo, ...]:
+        """What to offer for a name that resolved to nothing: the asking operator's own active centres
+        first (the closest few: a centre people call by another name is most likely one of theirs),
+        then other centres only when their place is close; none when nothing is."""
+        place = name_parts(written).place
+        if not place:
+            return ()
+        active = [c for c in self.by_number.values() if c.active]
+        own = sorted((c for c in active if operator_id and c.operator_id == operator_id),
+                     key=lambda c: (-_similarity(place, c.parts.place), c.mottaksnummer))[:OWN_SUGGESTIONS]
+        others = sorted(((s, c) for c in active if c not in own
+                         for s in (_similarity(place, c.parts.place),) if s >= SUGGEST_MIN),
+                        key=lambda sc: (-sc[0], sc[1].mottaksnummer))
+        return tuple([*own, *(c for _, c in others)][:SUGGESTIONS])
 
     def _resolve_parts(self, parts: NameParts) -> Resolution:
         place = parts.place

@@ -119,6 +119,9 @@ class MemoryRegistry:
     def resolve_centre(self, written: str) -> Resolution:
         return self._index.centres.resolve(written)
 
+    def suggest_centres(self, written: str, operator_id: str | None = None) -> tuple[CentreInfo, ...]:
+        return self._index.centres.suggest(written, operator_id)
+
     def centre(self, mottaksnummer: str) -> CentreInfo | None:
         return self._index.centres.by_number.get(mottaksnummer)
 

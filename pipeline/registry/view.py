@@ -94,6 +94,9 @@ class RegistryView:
     def resolve_centre(self, written: str) -> Resolution:
         return self._snap().centres.resolve(written)
 
+    def suggest_centres(self, written: str, operator_id: str | None = None) -> tuple[CentreInfo, ...]:
+        return self._snap().centres.suggest(written, operator_id)
+
     def centre(self, mottaksnummer: str) -> CentreInfo | None:
         return self._snap().centres.by_number.get(mottaksnummer)
 

@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
-from pipeline.clock import aware
 from pipeline.db.models import OperatorAccount
 from pipeline.db.session import unit_of_work
 from pipeline.errors import ConfigError
+from pipeline.queries.accounts import AccountView, is_locked, view
 
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -38,11 +38,6 @@ def _dummy_hash() -> str:
 def _spend_a_check(password: str) -> None:
     with contextlib.suppress(VerificationError):
         _HASHER.verify(_dummy_hash(), password)
-
-
-def is_locked(account: OperatorAccount, now: datetime | None = None) -> bool:
-    until = aware(account.locked_until)
-    return until is not None and until > (now or datetime.now(UTC))
 
 
 def add_operator(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
@@ -142,22 +137,6 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
 
 
 @dataclass(frozen=True)
-class AccountView:
-    id: int
-    username: str
-    active: bool
-    locked: bool
-    failed_logins: int
-    session_epoch: int
-    created_at: datetime | None
-
-
-def view(account: OperatorAccount) -> AccountView:
-    return AccountView(account.id, account.username, bool(account.active), is_locked(account),
-                       account.failed_logins or 0, account.session_epoch or 0, account.created_at)
-
-
-@dataclass(frozen=True)
 class Login:
     ok: bool
     reason: str  # ok, invalid, locked, inactive
@@ -194,17 +173,3 @@ def logout(db: sessionmaker[Session], account_id: int, *, actor: str) -> None:
         if account is not None:
             revoke_sessions(account)
         audit.record(session, actor, "logout", "operator", account_id)
-
-
-def signed_in(session: Session, account_id: int | None, username: str | None, epoch: int | None) -> AccountView | None:
-    """The account a web session belongs to, if it may still act: active, not locked, same name, and the
-    session not revoked since (logout, lockout, new password)."""
-    account = session.get(OperatorAccount, account_id) if account_id else None
-    if (account is None or not account.active or is_locked(account) or account.username != username
-            or epoch != account.session_epoch):
-        return None
-    return view(account)
-
-
-def accounts(session: Session) -> list[AccountView]:
-    return [view(a) for a in session.scalars(select(OperatorAccount).order_by(OperatorAccount.username))]

@@ -1,22 +1,36 @@
-"""Take in one raw message: store it, read its forms, open tasks, record the outcome, in ONE transaction.
+"""Take in one raw message: claim it, read it outside any transaction, then record what it led to.
 
     ingest_message(session_factory, raw, *, source, settings) -> Message
 
-Exactly once: a source reference already stored (the same IMAP UID, the same file) is a silent
-no-op, and so are the same bytes from the same mailbox under a new UIDVALIDITY; the same bytes
-arriving as a new mail get a row with outcome `duplicate` that points at the first, and no task.
-What the message leads to (tasks, the reply about it) is decided in `pipeline.service.outcome`; this
-module keeps the storage and the exactly-once rules. An unexpected exception rolls everything back; a second transaction then stores the raw message with
-its error and attempts + 1, to be retried (`retry_pending`) up to a bound and then parked as `failed`.
+Three steps, so that a slow or hostile mail never holds a lock the web UI or another worker waits on:
+
+1. claim (one short transaction): the raw mail is stored with attempts + 1 and a lease (who reads it,
+   until when). A source reference already taken is a silent no-op, and so are the same bytes from the
+   same mailbox under a new UIDVALIDITY; the same bytes arriving as a new mail get a row with outcome
+   `duplicate` that points at the first (decided here from the headers alone, nothing read).
+2. read (no transaction): parse the MIME and read the forms, in the PDF sandbox, under the mail's
+   budget (`pipeline.mail.budget`: size, unpacked bytes, archive members, parts, nesting, seconds).
+3. record (one short transaction): if the lease is still ours and nobody recorded an outcome meanwhile,
+   the attachments (the forms' bytes only), the tasks, the replies and the outcome commit together.
+
+A failure in 2 or 3 is recorded from what is in memory (no second parse) with the error; the mail is
+tried again (`retry_pending`) while it has attempts left and then parked as `failed`. Because the
+attempt is counted at the claim, a mail that kills the worker (out of memory, a crash) is parked too:
+a poison mail never stops the mail behind it. A lease whose holder died (same host, the process is
+gone) or ran out is taken over; the outcome is written once whoever finishes first.
+
+What the message leads to (tasks, the reply about it) is decided in `pipeline.service.outcome`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
@@ -25,7 +39,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from pipeline import audit
 from pipeline.db.models import Message
 from pipeline.db.session import unit_of_work
-from pipeline.mail.parse import ParsedMail, parse_message
+from pipeline.errors import PipelineError
+from pipeline.mail.budget import MessageBudget
+from pipeline.mail.extract import Extracted, extract_forms
+from pipeline.mail.parse import ParsedMail, parse_head, parse_message
 from pipeline.mail.sources import SourceRef
 from pipeline.service import outcome
 from pipeline.settings import Settings
@@ -34,7 +51,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 3
 # Outcomes of mail that the pipeline took as a form submission (marked on the server after commit).
-TAKEN = frozenset({"queued", "needs_info", "unreadable"})
+TAKEN = frozenset({"queued", "needs_info", "unreadable", "limit.exceeded"})
+RETRYABLE = (None, "failed", "unreadable", "no_form", "limit.exceeded")
+_HOST = socket.gethostname()[:60]
 
 
 @dataclass
@@ -44,6 +63,13 @@ class IngestResult:
     taken: bool = False  # taken as a form submission: mark it on the server
 
 
+@dataclass(frozen=True)
+class _Claim:
+    message_pk: int
+    holder: str
+    was_pending: bool  # an earlier attempt (or `messages retry`) left it unfinished
+
+
 def _taken(session: Session, message: Message) -> bool:
     if message.outcome == "duplicate" and message.duplicate_of_id:
         first = session.get(Message, message.duplicate_of_id)
@@ -51,9 +77,35 @@ def _taken(session: Session, message: Message) -> bool:
     return message.outcome in TAKEN
 
 
-class _AlreadyTaken(Exception):
-    def __init__(self, message: Message) -> None:
-        self.message_pk = message.id
+def lease_seconds(settings: Settings) -> float:
+    """How long a claim holds: the mail's reading budget twice over, and room to record it."""
+    return 2 * settings.limits.message_seconds + 120
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def lease_alive(holder: str | None, until: datetime | None, now: datetime | None = None) -> bool:
+    """Someone is reading this message now: the lease has not run out and, when the holder is a
+    process on this host, that process is still there (a killed worker's claim is taken over at once)."""
+    until = _aware(until)
+    if not holder or until is None or until <= (now or datetime.now(UTC)):
+        return False
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _HOST or not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # another thread of this process: it clears the lease itself
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def ingest_message(session_factory: sessionmaker[Session], raw: bytes, *, source: SourceRef | None,
@@ -64,84 +116,95 @@ def ingest_message(session_factory: sessionmaker[Session], raw: bytes, *, source
 def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: SourceRef | None,
            settings: Settings, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> IngestResult:
     sha = hashlib.sha256(raw).hexdigest()
+    head = parse_head(raw, authserv_id=settings.authserv_id)
+    claim: _Claim | IngestResult | None = None
     for attempt in range(3):
         try:
-            with unit_of_work(session_factory) as session:
-                seen = _already_seen(session, sha, source)
-                if seen is not None and seen.outcome is not None:
-                    return IngestResult(seen, False, _taken(session, seen))
-                if seen is not None and seen.outcome is None and seen.attempts >= max_attempts:
-                    seen.outcome = "failed"
-                    return IngestResult(seen, False)
-                message = _process(session, raw, sha, source, settings, pending=seen)
-                return IngestResult(message, True, _taken(session, message))
-        except _AlreadyTaken as seen:
-            with session_factory() as session:
-                found = session.get(Message, seen.message_pk)
-                assert found is not None
-                return IngestResult(found, False, _taken(session, found))
+            claim = _claim(session_factory, raw, sha, source, head, settings, max_attempts)
+            break
         except IntegrityError:
             # Another worker stored the same bytes between our look-up and our insert: look again.
             if attempt == 2:
                 raise
-            continue
-        except Exception as exc:  # noqa: BLE001 - anything unexpected: record it, never lose the mail
-            log.exception("message %s failed while being processed", sha[:12])
-            return IngestResult(_record_failure(session_factory, raw, sha, source, exc, max_attempts), True)
-    raise AssertionError("unreachable")
+    if isinstance(claim, IngestResult):
+        return claim
+    assert claim is not None
+    try:
+        parsed, extracted = _read(raw, head, settings)
+    except Exception as exc:  # noqa: BLE001 - MemoryError, RecursionError, a reader's bug: record it
+        log.exception("message %s failed while being read", sha[:12])
+        return IngestResult(_record_failure(session_factory, claim, exc, max_attempts), True)
+    try:
+        return _record(session_factory, claim, parsed, extracted, source, settings)
+    except Exception as exc:  # noqa: BLE001 - anything unexpected: record it, never lose the mail
+        log.exception("message %s failed while being recorded", sha[:12])
+        return IngestResult(_record_failure(session_factory, claim, exc, max_attempts), True)
 
 
-def retry_message(session_factory: sessionmaker[Session], message_id: int, *, settings: Settings) -> Message:
-    """Run a stored message through processing again (a failed or unreadable one, e.g. after a fix)."""
-    with unit_of_work(session_factory) as session:
-        message = session.get(Message, message_id)
-        if message is None or message.raw is None:
-            from pipeline.errors import PipelineError
+# --- 1. claim ----------------------------------------------------------------------------------------
 
-            raise PipelineError(f"message {message_id} does not exist or its raw mail was purged")
-        if message.outcome not in (None, "failed", "unreadable", "no_form"):
-            from pipeline.errors import PipelineError
 
-            raise PipelineError(f"message {message_id} has outcome {message.outcome}: nothing to retry")
-        message.outcome = None
-        message.attempts = 0
-        message.error = None
-        for att in list(message.attachments):
-            session.delete(att)
+def _claim(factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None, head: ParsedMail,
+           settings: Settings, max_attempts: int) -> _Claim | IngestResult:
+    now = datetime.now(UTC)
+    with unit_of_work(factory) as session:
+        seen = _already_seen(session, sha, source)
+        if seen is not None and seen.outcome is not None:
+            return IngestResult(seen, False, _taken(session, seen))
+        if seen is not None and lease_alive(seen.lease_holder, seen.lease_until, now):
+            return IngestResult(seen, False)  # another worker is reading it right now
+        if seen is not None and seen.attempts >= max_attempts:
+            seen.outcome, seen.lease_holder, seen.lease_until = "failed", None, None
+            audit.record(session, audit.SYSTEM, "message.parked", "message", seen.id,
+                         {"attempts": seen.attempts, "error": (seen.error or "stopped while being read")[:500]})
+            return IngestResult(seen, False)
+        message = seen
+        if message is None:
+            first = session.scalars(select(Message).where(Message.sha256 == sha)).first()
+            if first is not None:
+                if source is not None and (first.mailbox, first.uidvalidity, first.uid) == (
+                        source.mailbox, source.uidvalidity, source.uid):
+                    return IngestResult(first, False, _taken(session, first))  # taken a moment ago
+                return IngestResult(_duplicate(session, first, raw, sha, source, head), True,
+                                    _taken(session, first))
+            message = Message(sha256=sha, attempts=0)
+            session.add(message)
+        _fill(message, head, raw, source)
+        message.attempts = (message.attempts or 0) + 1
+        message.lease_holder = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        message.lease_until = now + timedelta(seconds=lease_seconds(settings))
         session.flush()
-    source = SourceRef(message.mailbox, message.uidvalidity, message.uid) if message.mailbox else None
-    return ingest_message(session_factory, message.raw, source=source, settings=settings)
+        return _Claim(message.id, message.lease_holder, seen is not None)
 
 
-def retry_pending(session_factory: sessionmaker[Session], *, settings: Settings,
-                  max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[IngestResult]:
-    """Process again every message whose processing failed and has tries left."""
-    with session_factory() as session:
-        rows = session.execute(select(Message.id, Message.raw, Message.mailbox, Message.uidvalidity, Message.uid)
-                               .where(Message.outcome.is_(None), Message.raw.is_not(None))
-                               .order_by(Message.id)).all()
-    out = []
-    for _id, raw, mailbox, uidvalidity, uid in rows:
-        if raw is None:
-            continue  # purged meanwhile
-        source = SourceRef(mailbox, uidvalidity, uid) if mailbox else None
-        out.append(ingest(session_factory, raw, source=source, settings=settings, max_attempts=max_attempts))
-    return out
+def _duplicate(session: Session, first: Message, raw: bytes, sha: str, source: SourceRef | None,
+               head: ParsedMail) -> Message:
+    message = Message(sha256=_duplicate_key(sha, source), attempts=1)
+    _fill(message, head, raw, source)
+    message.raw = None  # the first row holds these very bytes
+    message.outcome = "duplicate"
+    message.duplicate_of_id = first.id
+    session.add(message)
+    session.flush()
+    audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
+                 {"outcome": "duplicate", "attempts": 1})
+    log.info("message %s: duplicate of %s", message.id, first.id)
+    return message
 
 
 def _already_seen(session: Session, sha: str, source: SourceRef | None) -> Message | None:
     """The row that makes this delivery a no-op (or a pending retry), if any; FOR UPDATE so that two
-    workers do not process one pending message at once."""
+    workers do not claim one pending message at once."""
     if source is not None:
         found = session.scalars(select(Message).where(_source_is(source)).order_by(Message.id)
-                                .with_for_update(skip_locked=True)).first()
+                                .with_for_update()).first()
         if found is not None:
             return found
     first = session.scalars(select(Message).where(Message.sha256 == sha).with_for_update()).first()
     if first is None:
         return None
     if first.outcome is None:
-        return first  # stored by a failed attempt: process it now
+        return first  # stored by an attempt that did not finish: read it now
     if source is not None and first.mailbox == source.mailbox and first.uidvalidity != source.uidvalidity:
         return first  # the same mail renumbered by a UIDVALIDITY change: already taken
     return None
@@ -153,39 +216,6 @@ def _source_is(source: SourceRef) -> ColumnElement[bool]:
 
     return and_(Message.mailbox == source.mailbox, eq(Message.uidvalidity, source.uidvalidity),
                 eq(Message.uid, source.uid))
-
-
-def _process(session: Session, raw: bytes, sha: str, source: SourceRef | None, settings: Settings,
-             *, pending: Message | None) -> Message:
-    parsed = parse_message(raw, settings.limits)
-    first = None if pending is not None else session.scalars(select(Message).where(Message.sha256 == sha)).first()
-    if first is not None and source is not None and (first.mailbox, first.uidvalidity, first.uid) == (
-            source.mailbox, source.uidvalidity, source.uid):
-        raise _AlreadyTaken(first)  # another worker took this very delivery a moment ago
-    message = pending or Message(sha256=sha if first is None else _duplicate_key(sha, source), attempts=0)
-    _fill(message, parsed, raw, source)
-    message.attempts = (message.attempts or 0) + 1
-    message.error = None
-    if pending is None:
-        session.add(message)
-    session.flush()
-    if first is not None:
-        message.outcome = "duplicate"
-        message.duplicate_of_id = first.id
-        message.raw = None  # the first row holds these very bytes
-    elif parsed.auto_reply:
-        message.outcome = "auto_reply"
-    else:
-        message.outcome = outcome.take_forms(session, message, parsed, settings)
-        if pending is not None:
-            outcome.settle_earlier_replies(session, message)
-        if source is not None and source.uidvalidity is not None and outcome.older_than_window(message, settings.imap.since_days):
-            outcome.hold_replies(session, message)
-    audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
-                 {"outcome": message.outcome, "attempts": message.attempts,
-                  **({"auto_reply": parsed.auto_reply} if parsed.auto_reply else {})})
-    log.info("message %s: %s", message.id, message.outcome)
-    return message
 
 
 def _duplicate_key(sha: str, source: SourceRef | None) -> str:
@@ -204,29 +234,136 @@ def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | 
     message.sender_name = parsed.sender_name
     message.subject = parsed.subject
     message.auth_results = parsed.auth
+    message.sender_verified = parsed.verified
     received = (source.received_at if source else None) or parsed.date or datetime.now(UTC)
     message.received_at = received
     if source is not None:
         message.mailbox, message.uidvalidity, message.uid = source.mailbox, source.uidvalidity, source.uid
 
 
-def _record_failure(session_factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None,
-                    exc: BaseException, max_attempts: int) -> Message:
+# --- 2. read -----------------------------------------------------------------------------------------
+
+
+def _read(raw: bytes, head: ParsedMail, settings: Settings) -> tuple[ParsedMail, Extracted | None]:
+    """The MIME parts and the forms in them, under one budget; nothing for an auto-reply."""
+    if head.auto_reply:
+        return head, None
+    budget = MessageBudget(settings.limits)
+    parsed = parse_message(raw, settings.limits, budget=budget, head=head)
+    if parsed.over_budget and not parsed.parts:
+        return parsed, Extracted()
+    extracted = extract_forms(parsed, settings.limits, budget=budget)
+    parsed.over_budget = budget.exceeded
+    return parsed, extracted
+
+
+# --- 3. record ---------------------------------------------------------------------------------------
+
+
+def _record(factory: sessionmaker[Session], claim: _Claim, parsed: ParsedMail, extracted: Extracted | None,
+            source: SourceRef | None, settings: Settings) -> IngestResult:
+    with unit_of_work(factory) as session:
+        message = session.get(Message, claim.message_pk, with_for_update=True)
+        assert message is not None
+        if message.outcome is not None or message.lease_holder != claim.holder:
+            # Our lease ran out and another worker took it over (and may have finished it): its result stands.
+            log.warning("message %s was taken over while being read: our result is dropped", message.id)
+            return IngestResult(message, False, _taken(session, message))
+        message.error = None
+        message.lease_holder = message.lease_until = None
+        if parsed.auto_reply:
+            message.outcome = "auto_reply"
+        else:
+            message.outcome = outcome.take_forms(session, message, parsed, extracted or Extracted(), settings)
+            if claim.was_pending:
+                outcome.settle_earlier_replies(session, message)
+            if source is not None and source.uidvalidity is not None and \
+                    outcome.older_than_window(message, settings.imap.since_days):
+                outcome.hold_replies(session, message)
+        audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
+                     {"outcome": message.outcome, "attempts": message.attempts,
+                      **({"auto_reply": parsed.auto_reply} if parsed.auto_reply else {}),
+                      **({"over_budget": parsed.over_budget} if parsed.over_budget else {})})
+        log.info("message %s: %s", message.id, message.outcome)
+        return IngestResult(message, True, _taken(session, message))
+
+
+def _record_failure(factory: sessionmaker[Session], claim: _Claim, exc: BaseException,
+                    max_attempts: int) -> Message:
+    """The claimed row (already holding the raw mail and its headers) gets the error; nothing is parsed
+    again. Parked as `failed` when out of attempts."""
     error = f"{type(exc).__name__}: {exc}"[:4000]
-    with unit_of_work(session_factory) as session:
-        message = session.scalars(select(Message).where(Message.sha256 == sha)).first()
-        if message is not None and message.outcome is not None:
-            message = None  # the failure was with a copy of a mail already taken: a row of its own
-            sha = _duplicate_key(sha, source)
-        if message is None:
-            message = Message(sha256=sha, raw=raw, size=len(raw), attempts=0)
-            parsed = parse_message(raw)
-            _fill(message, parsed, raw, source)
-            session.add(message)
-        message.attempts = (message.attempts or 0) + 1
+    with unit_of_work(factory) as session:
+        message = session.get(Message, claim.message_pk, with_for_update=True)
+        assert message is not None
+        if message.outcome is not None or message.lease_holder != claim.holder:
+            return message  # someone else finished or took it over meanwhile
         message.error = error
+        message.lease_holder = message.lease_until = None
         message.outcome = "failed" if message.attempts >= max_attempts else None
-        session.flush()
         audit.record(session, audit.SYSTEM, "message.failed", "message", message.id,
                      {"error": error[:500], "attempts": message.attempts, "parked": message.outcome == "failed"})
         return message
+
+
+# --- retries -----------------------------------------------------------------------------------------
+
+
+def queue_retry(session_factory: sessionmaker[Session], message_id: int, *, actor: str) -> Message:
+    """Put a stored message back for the worker to read again (a failed or unreadable one, e.g. after a
+    fix); the web's "Kjør på nytt". Nothing is read here."""
+    with unit_of_work(session_factory) as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None or message.raw is None:
+            raise PipelineError(f"message {message_id} does not exist or its raw mail was purged",
+                                code="message.not_found",
+                                message_no="Meldingen finnes ikke, eller e-posten er slettet etter oppbevaringstiden.")
+        if message.outcome not in RETRYABLE:
+            raise PipelineError(f"message {message_id} has outcome {message.outcome}: nothing to retry",
+                                code="message.not_retryable",
+                                message_no="Meldingen har et utfall som ikke kan endres ved å kjøre den på nytt.")
+        if lease_alive(message.lease_holder, message.lease_until):
+            raise PipelineError(f"message {message_id} is being read right now", code="message.busy",
+                                message_no="Meldingen behandles akkurat nå.")
+        before = message.outcome
+        message.outcome = None
+        message.attempts = 0
+        message.error = None
+        message.lease_holder = message.lease_until = None
+        for att in list(message.attachments):
+            session.delete(att)
+        session.flush()
+        audit.record(session, actor, "message.retry_queued", "message", message.id, {"outcome_before": before})
+        return message
+
+
+def retry_message(session_factory: sessionmaker[Session], message_id: int, *, settings: Settings,
+                  actor: str = audit.SYSTEM) -> Message:
+    """Run a stored message through processing again, here and now (`pipeline messages retry`)."""
+    message = queue_retry(session_factory, message_id, actor=actor)
+    assert message.raw is not None
+    source = SourceRef(message.mailbox, message.uidvalidity, message.uid) if message.mailbox else None
+    return ingest_message(session_factory, message.raw, source=source, settings=settings)
+
+
+def retry_pending(session_factory: sessionmaker[Session], *, settings: Settings,
+                  max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> list[IngestResult]:
+    """Process again every message whose processing did not finish and that nobody is reading now
+    (one raw mail in memory at a time)."""
+    now = datetime.now(UTC)
+    with session_factory() as session:
+        rows = session.execute(select(Message.id, Message.lease_holder, Message.lease_until)
+                               .where(Message.outcome.is_(None), Message.raw.is_not(None))
+                               .order_by(Message.id)).all()
+    out = []
+    for message_id, holder, until in rows:
+        if lease_alive(holder, until, now):
+            continue
+        with session_factory() as session:
+            found = session.execute(select(Message.raw, Message.mailbox, Message.uidvalidity, Message.uid)
+                                    .where(Message.id == message_id, Message.outcome.is_(None))).first()
+        if found is None or found.raw is None:
+            continue
+        source = SourceRef(found.mailbox, found.uidvalidity, found.uid) if found.mailbox else None
+        out.append(ingest(session_factory, found.raw, source=source, settings=settings, max_attempts=max_attempts))
+    return out

@@ -1,4 +1,9 @@
-"""An operator's work on a stored message: process it again (a failed or unreadable one), audited."""
+"""An operator's work on a stored message: process it again (a failed or unreadable one), audited.
+
+    queue_retry(db, id, *, actor)   the web's "Kjør på nytt": the worker reads it again (nothing is read
+                                    in the web process, whose memory and time a hostile mail must not use)
+    retry(db, id, *, settings, actor)   `pipeline messages retry ID`: read it again here and now
+"""
 
 from __future__ import annotations
 
@@ -26,5 +31,21 @@ def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, act
         view = message(session, message_id)
         audit.record(session, actor, "message.retried", "message", message_id,
                      {"outcome": view.outcome if view else None})
+    assert view is not None
+    return view
+
+
+def queue_retry(db: sessionmaker[Session], message_id: int, *, actor: str) -> MessageView:
+    """Put a stored message back for the worker to read again; audited (also when refused)."""
+    from pipeline.service.ingest import queue_retry as put_back
+
+    try:
+        put_back(db, message_id, actor=actor)
+    except PipelineError as exc:
+        with unit_of_work(db) as session:
+            audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
+        raise
+    with unit_of_work(db) as session:
+        view = message(session, message_id)
     assert view is not None
     return view

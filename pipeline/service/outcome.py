@@ -1,8 +1,9 @@
 """What a stored message leads to: its attachments recorded, a task per form (or the answered task
 brought up to date), the reply about the message itself, and replies held or cancelled.
 
-Called by `pipeline.service.ingest` inside the transaction that stores the message, so that the
-outcome, the tasks and the replies commit together with the raw mail or not at all.
+Called by `pipeline.service.ingest` inside the short transaction that records the message's outcome
+(the forms were read before it), so that the outcome, the tasks and the replies commit together or
+not at all.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from pipeline import audit
 from pipeline.checks import check_reading
 from pipeline.db.models import Attachment, Message, Reply
-from pipeline.mail.extract import Extracted, extract_forms, mentions_form
+from pipeline.mail.budget import OverBudget
+from pipeline.mail.extract import Extracted, mentions_form
 from pipeline.mail.parse import ParsedMail
 from pipeline.registry import RegistryView
+from pipeline.render import unreadable_reason
 from pipeline.service import pages, removal_requests, reply_states, tasks
 from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings
@@ -26,37 +29,47 @@ from pipeline.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def take_forms(session: Session, message: Message, parsed: ParsedMail, settings: Settings) -> str:
-    """Record the attachments, open (or update) a task per form, draft the reply; the outcome."""
-    extracted = extract_forms(parsed, settings.limits)
+def take_forms(session: Session, message: Message, parsed: ParsedMail, extracted: Extracted,
+               settings: Settings) -> str:
+    """Record the attachments, open (or update) a task per form, draft the reply; the outcome.
+    `extracted` was read before the transaction (pipeline.service.ingest)."""
     rows = _store_attachments(session, message, extracted)
     states = []
     if extracted.forms:
         view = RegistryView(session)
         for result, extra in extracted.forms:
             assert result.reading is not None  # Extracted.forms holds only the forms that were read
-            check = check_reading(result.reading, view, sender=message.sender, auth=message.auth_results)
+            check = check_reading(result.reading, view, sender=message.sender, auth=message.auth_results,
+                                  settings=settings)
             task = tasks.open_task(session, message=message, attachment=rows.get(id(result)),
-                             reading=result.reading, result=check, extra_findings=extra)
+                                   reading=result.reading, result=check, extra_findings=extra, settings=settings)
             states.append(task.state)
         return "needs_info" if "needs_info" in states else "queued"
+    if parsed.over_budget:
+        # The mail as a whole was too much (size, archives, parts, time): say so where a reply makes sense.
+        if any(p.candidate or p.error is not None for p in parsed.parts) or mentions_form(parsed):
+            _reply(session, "unreadable", message, {"errors": [
+                {"filename": None, "code": OverBudget.code,
+                 "message": unreadable_reason("limit.exceeded.message")}]}, settings)
+        return "limit.exceeded"
     if extracted.unreadable:
         _reply(session, "unreadable", message, {"errors": [
             {"filename": r.part.filename if r.part else None, "code": r.code,
-             "message": r.message_no or r.error_message} for r in extracted.unreadable]})
+             "message": unreadable_reason(r.code, r.part.filename if r.part else None)}
+            for r in extracted.unreadable]}, settings)
         return "unreadable"
     # About who should lose access (a removal request, an answer to an access review): its own module.
     about_access = removal_requests.take(session, message, parsed.body_text, settings)
     if about_access is not None:
         return about_access
-    if _answers_task(session, message):
+    if _answers_task(session, message, settings):
         return "no_form"
     if mentions_form(parsed):
         # Documents that are not this form (another IMDi form, an invoice) are named in the reply, so
         # that a sender who attached the wrong one is not told that nothing was attached.
         others = [r.part.filename for r in extracted.results if r.code == "not_a_form" and r.part
                   and r.part.filename and r.part.filename.lower().endswith((".docx", ".pdf", ".doc", ".odt"))]
-        _reply(session, "no_form", message, {"not_forms": others})
+        _reply(session, "no_form", message, {"not_forms": others}, settings)
     return "no_form"
 
 
@@ -67,9 +80,11 @@ def _store_attachments(session: Session, message: Message, extracted: Extracted)
         att = Attachment(
             filename=part.filename if part else None,
             content_type=part.content_type if part else "text/plain",
-            size=len(part.data) if part else 0,
+            size=part.size if part else 0,
             sha256=part.sha256 if part else None,
-            data=part.data if part else None,
+            # Only a form's bytes are stored (the case page shows them); everything else is in the raw
+            # mail, and a zip of a hundred members need not be stored a second time.
+            data=part.data if part and result.reading is not None else None,
             code=result.code if part else "body",
             error_message=result.error_message if result.duplicate_of is None else "the same form as another",
             reading=result.reading.to_json() if result.reading else None,
@@ -86,16 +101,16 @@ def _store_attachments(session: Session, message: Message, extracted: Extracted)
     return rows
 
 
-def _answers_task(session: Session, message: Message) -> bool:
+def _answers_task(session: Session, message: Message, settings: Settings) -> bool:
     """A mail without a form that answers an open task is recorded on the task; no 'no form' reply."""
     task = tasks.find_task_for_reply(session, message)
     if task is None:
         return False
-    tasks.record_answer(session, task, message)
+    tasks.record_answer(session, task, message, settings=settings)
     return True
 
 
-def _reply(session: Session, kind: str, message: Message, extra: dict[str, object]) -> None:
+def _reply(session: Session, kind: str, message: Message, extra: dict[str, object], settings: Settings) -> None:
     """Draft a reply about the message itself, once: a retry (`pipeline messages retry`) that comes to
     the same result does not tell the sender the same thing a second time."""
     earlier = session.scalars(select(Reply.id).where(Reply.message_pk == message.id, Reply.task_id.is_(None),
@@ -104,7 +119,7 @@ def _reply(session: Session, kind: str, message: Message, extra: dict[str, objec
         audit.record(session, audit.SYSTEM, "reply.not_repeated", "message", message.id,
                      {"kind": kind, "earlier_reply": earlier})
         return
-    draft_reply(session, kind=kind, message=message, extra=extra)
+    draft_reply(session, kind=kind, message=message, extra=extra, settings=settings)
 
 
 def settle_earlier_replies(session: Session, message: Message) -> None:

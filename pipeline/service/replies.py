@@ -78,6 +78,8 @@ def refused_because(to_addr: str | None, message: Message | None) -> str | None:
     addr = plain_address(to_addr)
     if addr is None:
         return "sender address is not a plain address"
+    if recipient(addr) is None:
+        return "sender address is not a valid e-mail address (or is an IP literal)"
     local = addr.rpartition("@")[0].lower()
     if _NO_REPLY.match(re.sub(r"[-_.+]", "", local.split("+")[0])):
         return "no-reply address"
@@ -95,6 +97,43 @@ def loop_guard(session: Session, to_addr: str, limit: int) -> str | None:
     if count and count >= limit:
         return f"loop guard: {count} replies to this address in the last hour"
     return None
+
+
+def reply_caps(session: Session, to_addr: str, settings: Settings) -> str | None:
+    """Why an automatic reply must wait for a person: the address's loop guard, or the caps per
+    sender domain and in total in the last hour (so that a flood of mail, forged or not, cannot make
+    post@imdi.no write to the world)."""
+    held = loop_guard(session, to_addr, settings.reply_max_per_hour)
+    if held:
+        return held
+    since = now_utc() - timedelta(hours=1)
+    recent = select(func.count(Reply.id)).where(Reply.created_at >= since, Reply.automatic.is_(True),
+                                                Reply.state != "cancelled")
+    domain = to_addr.rpartition("@")[2].lower()
+    count = session.scalar(recent.where(func.lower(Reply.to_addr).like(f"%@{_like_escape(domain)}", escape="\\")))
+    if count and count >= settings.reply_max_per_domain_per_hour:
+        return f"domain cap: {count} automatic replies to {domain} in the last hour"
+    count = session.scalar(recent)
+    if count and count >= settings.reply_max_total_per_hour:
+        return f"total cap: {count} automatic replies in the last hour"
+    return None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def recipient(address: str) -> str | None:
+    """The address to write to, if its syntax is valid (email-validator, no DNS, no IP literals, no
+    quoted local parts): lowercased, with an international domain in its ASCII form; None otherwise."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(address, check_deliverability=False, allow_domain_literal=False,
+                               allow_quoted_local=False, allow_display_name=False)
+    except EmailNotValidError:
+        return None
+    return f"{valid.local_part}@{valid.ascii_domain}".lower()
 
 
 def plain_address(text: str) -> str | None:
@@ -136,9 +175,13 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     """Render and store a reply to `message` (default: the task's original message), or None if forbidden.
 
     Kinds: receipt, needs_info, confirmation, rejection, reminder (with a task); unreadable (extra:
-    {"errors": [{"filename", "message"}]}, message being the error's message_no) and no_form (a message
-    only). `extra` adds to or overrides the template context (e.g. {"note": ...}). None, with an audit
-    event saying why, for a no-reply address, an auto-reply or bounce, or the loop guard (automatic only).
+    {"errors": [{"filename", "message"}]}) and no_form (a message only); acknowledgement. `extra` adds to
+    or overrides the template context (e.g. {"note": ...}). None, with an audit event saying why, for an
+    address that is not a valid one (syntax, IP literal), a no-reply address, an auto-reply or bounce.
+    Above the caps (per address, per domain, in total per hour; automatic replies only) the reply is
+    held as a draft for a person. To a sender that is not verified (`Message.sender_verified`) an
+    automatic receipt or request is an acknowledgement, and every reply quotes no value, no file name
+    and no registry fact (`task_data.reply_context`).
     """
     settings = settings or Settings()
     if message is None and task is not None:
@@ -151,8 +194,13 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
                      task.id if task else message.id, {"kind": kind, "reason": why, "message": message.id})
         log.info("no %s reply for message %s: %s", kind, message.id, why)
         return None
-    to_addr = plain_address(message.sender or "") or ""
-    held = loop_guard(session, to_addr, settings.reply_max_per_hour) if automatic else None
+    to_addr = recipient(plain_address(message.sender or "") or "") or ""
+    verified = bool(message.sender_verified)
+    if not verified and automatic and kind in ("receipt", "needs_info"):
+        # Whoever wrote an unverified mail gets a receipt that tells nothing: not the values they sent
+        # (which may be someone else's), not whether a mobile is taken, not even the case.
+        kind = "acknowledgement"
+    held = reply_caps(session, to_addr, settings) if automatic else None
     if held:
         # Too many automatic replies to one address: hold this one for a person rather than drop it. A
         # real loop stops here (nothing more goes out); a driftsoperatør who sent many forms at once
@@ -161,18 +209,30 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
         audit.record(session, actor, "reply.held", "task" if task else "message",
                      task.id if task else message.id, {"kind": kind, "reason": held, "message": message.id})
         log.info("%s reply for message %s held as a draft: %s", kind, message.id, held)
-    context = reply_context(task, settings) if task is not None else reply_context(None, settings)
-    context["sender_name"] = header_text(message.sender_name) or None
+    context = reply_context(task, settings, verified=verified)
+    # A display name is the sender's own text: greeted by it only when the sender is verified.
+    context["sender_name"] = (header_text(message.sender_name) or None) if verified else None
     context.update(extra or {})
+    if not verified:
+        # File names are the sender's text too: the reply says what was wrong, not what they called it.
+        context["errors"] = [{**e, "filename": None} for e in context.get("errors") or []]
+        context["not_forms"] = []
+    if kind == "acknowledgement":
+        context["case_ref"] = None
     rendered = render(kind, context)
-    case_ref = task.case_ref if task is not None else None
+    case_ref = context.get("case_ref")
+    if verified:
+        subject = reply_subject(message.subject, rendered.subject, case_ref)
+    else:
+        # Not "Re: <their subject>": a forged mail's subject would reach whoever it names, from us.
+        subject = rendered.subject + (f" [{CASE_TAG} {case_ref}]" if case_ref else "")
     refs = [r for r in (message.references or "").split() if r.startswith("<")]
     if message.message_id:
         refs.append(message.message_id.strip())
     refs = list(dict.fromkeys(refs))[-20:]  # keep the thread's head and tail bounded
     reply = Reply(
         task_id=task.id if task else None, message_pk=message.id, kind=kind, automatic=automatic,
-        to_addr=to_addr.lower(), subject=reply_subject(message.subject, rendered.subject, case_ref),
+        to_addr=to_addr, subject=subject,
         body_text=rendered.text, body_html=rendered.html, rfc_message_id=_message_id(settings),
         in_reply_to=message.message_id.strip() if message.message_id else None,
         references=" ".join(refs) or None, state=state, attempts=0, created_at=now_utc(),

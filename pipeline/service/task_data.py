@@ -6,8 +6,9 @@ from typing import Any
 
 from pipeline.checks.model import blocks_approval, needs_sender
 from pipeline.db.models import Task
-from pipeline.domain import CENTRES, FIELD_LABELS
+from pipeline.domain import CENTRES, FIELD_LABELS, field_label
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
+from pipeline.forms.model import written_values as values_in_force
 from pipeline.render import fields_as_read
 from pipeline.settings import Settings
 
@@ -16,14 +17,7 @@ CENTRE_SEPARATORS = (";", "\n")
 
 def written_values(task: Task) -> dict[str, Any]:
     """Field path → value as the sender wrote it, with operators' corrections laid over it."""
-    reading = task.reading or {}
-    values: dict[str, Any] = {}
-    for path in FIELD_PATHS:
-        section, name = path.split(".")
-        values[path] = (reading.get(section) or {}).get(name)
-    values["centres"] = list(reading.get("centres") or [])
-    values.update(task.corrections or {})
-    return values
+    return values_in_force(task.reading, task.corrections)
 
 
 def effective_reading(task: Task) -> FormReading:
@@ -61,9 +55,31 @@ def approval_blockers(task: Task) -> list[str]:
     return sorted({f.code for f in task.findings if blocks_approval(f.code)})
 
 
-def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"signature": settings.signature, "sender_address": _address_of(settings.reply_from)}
+# Findings whose text tells a registry fact (a mobile is taken, a centre's administrators, who runs a
+# centre): said only to a verified sender. The mobile's own text says only "already in use", no name.
+REGISTRY_FACTS = frozenset({"mobile.duplicate", "centre.admin_limit", "centre.other_operator"})
+
+
+def reply_context(task: Task | None, settings: Settings, *, verified: bool = True) -> dict[str, Any]:
+    """The template context for a reply about `task`. Unverified (the recipient is a sender IMDi's mail
+    host did not vouch for, or the case holds sender.unverified: not verified as the operator's): no
+    values from the form, no registry facts, each problem only by its field."""
+    ctx: dict[str, Any] = {"signature": settings.signature, "sender_address": _address_of(settings.reply_from),
+                           "verified": verified}
     if task is None:
+        return ctx
+    verified = verified and not any(f.code == "sender.unverified" for f in task.findings)
+    ctx.update(verified=verified, task_kind=task.kind or "grant")
+    # Only what the sender can answer: what IMDi does itself (form.ocr) is not asked of them.
+    asked = [f for f in task.findings if needs_sender(f.code)]
+    in_body = any(f.code == "form.in_body" for f in task.findings)
+    if not verified:
+        problems = [f"«{field_label(f.field)}» må rettes eller fylles ut." if f.field else
+                    "Skjemaet må sendes som vedlegg (Word-fil eller PDF)." if f.code == "form.in_body" else
+                    "Skjemaet må rettes."
+                    for f in asked if f.code.split(":", 1)[0] not in REGISTRY_FACTS]
+        ctx.update(case_ref=task.case_ref, problems=list(dict.fromkeys(problems)), in_body=in_body,
+                   reason=task.decision_reason, user_id=None, scanned=_scanned(task))
         return ctx
     values = written_values(task)
     ctx.update(
@@ -79,15 +95,19 @@ def reply_context(task: Task | None, settings: Settings) -> dict[str, Any]:
         # Labels of the fields IMDi corrected, so that the sender is told we changed what they wrote.
         corrected=[FIELD_LABELS[path] for path in (*FIELD_PATHS, CENTRES) if path in (task.corrections or {})],
         # Only what the sender can answer: what IMDi does itself (form.ocr) is not asked of them.
-        problems=list(dict.fromkeys(f.message_no for f in task.findings if needs_sender(f.code))),
+        problems=list(dict.fromkeys(f.message_no for f in asked)),
+        in_body=in_body,
         # The form was a scan or photo read by OCR: the receipt says IMDi reads it and checks it by hand.
-        scanned=((task.reading or {}).get("source") or {}).get("method") == "ocr",
+        scanned=_scanned(task),
         user_id=task.provisioned_user_id,
         reason=task.decision_reason,
-        task_kind=task.kind or "grant",
-        verified=not any(f.code == "sender.unverified" for f in task.findings),
     )
     return ctx
+
+
+def _scanned(task: Task) -> bool:
+    """The form was a scan or photo read by OCR: the receipt says IMDi reads it and checks it by hand."""
+    return bool(((task.reading or {}).get("source") or {}).get("method") == "ocr")
 
 
 def _address_of(text: str) -> str:

@@ -9,10 +9,14 @@
 records an audit event (who, what, before/after) for every change. Each function here runs inside the
 caller's transaction (pipeline.db.session.unit_of_work) and drafts the reply that goes with the step.
 
-An answer from the sender (found by the case reference in the subject, or by In-Reply-To/References)
-that carries a corrected form updates the task it answers instead of opening a new one; a resent form
-from the same sender for the same person without threading supersedes the open task. Either way the
-automatic replies about the old form that have not gone out yet are cancelled (replies.cancel_pending).
+An answer (found by the case reference in the subject, or by In-Reply-To/References) that carries a
+corrected form or values in its body updates the task it answers instead of opening a new one -- when
+it comes from the case's own sender and that sender is verified (`may_change_by_mail`). From anyone
+else, or unverified, its values become a proposed change that an operator accepts or refuses
+(`pipeline.service.proposals`), and its sender gets an acknowledgement that says nothing about the case.
+A resent form from the same verified sender for the same person without threading supersedes the open
+task. Either way the automatic replies about the old form that have not gone out yet are cancelled
+(replies.cancel_pending).
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ from pipeline import audit
 from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, overridable
 from pipeline.clock import now_utc
-from pipeline.db.models import Attachment, FindingRow, Message, Task, TaskCentre
-from pipeline.domain import ACTIONS, GRANT, REMOVAL, TRANSITIONS, UNDECIDED, next_state
+from pipeline.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
+from pipeline.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition
-from pipeline.forms.model import FIELD_PATHS, FormReading, fold
+from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
 from pipeline.registry.view import RegistryView
 from pipeline.render import EMPTY
 from pipeline.service import replies
@@ -136,31 +140,44 @@ def _recheck_without(session: Session, task: Task, reading: FormReading, message
                          exclude_task_id=task.id)
 
 
+def may_change_by_mail(task: Task, message: Message) -> bool:
+    """An answer changes a case by itself only when its sender is verified (IMDi's mail host vouched
+    for the From address) and is the case's sender; anything else is a proposal for an operator."""
+    sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
+    return bool(message.sender_verified) and sender is not None and task.sender == sender
+
+
 def open_task(session: Session, *, message: Message, attachment: Attachment | None, reading: FormReading,
               result: CheckResult, extra_findings: Sequence[Finding] = (), actor: str = audit.SYSTEM,
               settings: Settings | None = None) -> Task:
-    """A task for one form (or, for the sender's answer to an open task, that task brought up to date)."""
+    """A task for one form (or, for an answer to an open task, that task brought up to date, or a
+    proposed change to it when the answer may not change it by itself: `may_change_by_mail`)."""
     sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
     answered = find_task_for_reply(session, message)
-    # Only the same sender may update a task, and only for the same person: a form for a colleague
-    # sent in the same thread is a case of its own.
-    # A form answers (or replaces) only a grant: a removal case is never turned into one.
-    if (answered is not None and answered.kind == GRANT and answered.state in OPEN_STATES and sender
-            and answered.sender == sender
+    # An answer is about the task's person (a form for a colleague sent in the same thread is a case of
+    # its own), and a form answers (or replaces) only a grant: a removal case is never turned into one.
+    if (answered is not None and answered.kind == GRANT and answered.state in OPEN_STATES
             and _about_the_same_person(answered, reading, result.applicant)):
+        trusted = may_change_by_mail(answered, message)
         if reading.format == "text":
             merged, extra_findings = _body_answer(answered, reading, extra_findings)
             if _same_values(merged, effective_reading(answered)):
                 # Nothing new, e.g. 'Takk!' above our own quoted request: a person reads it; no reply.
-                record_answer(session, answered, message, actor=actor)
+                record_answer(session, answered, message, actor=actor, settings=settings)
                 return answered
             reading = merged
-            result = _check(session, reading, message, exclude_task_id=answered.id)
+            if trusted:
+                result = _check(session, reading, message, exclude_task_id=answered.id)
+        if not trusted:
+            return _propose(session, answered, message=message, attachment=attachment, reading=reading,
+                            actor=actor, settings=settings)
         result = _recheck_without(session, answered, reading, message, result)
         return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)
     older = []
-    if sender:
+    if sender and message.sender_verified:
+        # A resent form supersedes the sender's open case for the same person -- only when the sender is
+        # verified: a forged From must not end somebody's case.
         older = [t for t in session.scalars(select(Task).where(Task.sender == sender, Task.kind == GRANT,
                                                                Task.state.in_(OPEN_STATES))
                                             .order_by(Task.id).with_for_update()).all()
@@ -189,6 +206,35 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
     return task
 
 
+def _propose(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
+             reading: FormReading, actor: str, settings: Settings | None) -> Task:
+    """The answer's values as a proposed change for an operator (the case itself is not touched), and a
+    receipt to its sender that says nothing about the case."""
+    before = written_values(task)
+    after = reading_values(reading.to_json())
+    changes = {p: {"before": before.get(p), "after": v} for p, v in after.items()
+               if v not in (None, "", []) and before.get(p) != v}
+    if not changes:  # the case's own values back: nothing to decide
+        record_answer(session, task, message, actor=actor, settings=settings)
+        return task
+    proposal = ProposedChange(task_id=task.id, message_pk=message.id,
+                              attachment_pk=attachment.id if attachment else None, sender=message.sender,
+                              sender_verified=bool(message.sender_verified), reading=reading.to_json(),
+                              changes=changes, state=PROPOSED, created_at=now_utc())
+    session.add(proposal)
+    session.flush()
+    audit.record(session, actor, "task.change_proposed", "task", task.id, {
+        "proposal": proposal.id, "message": message.id, "sender": message.sender,
+        "sender_verified": bool(message.sender_verified), "changes": changes,
+        "why": "the sender is not verified" if not message.sender_verified else "not the case's sender"})
+    replies.draft_reply(session, kind="acknowledgement", task=task, message=message, automatic=True,
+                        settings=settings, actor=actor)
+    return task
+
+
+reading_values = stored_values  # field path -> value of a stored reading
+
+
 def _asks_at_once(findings: Sequence[Finding]) -> bool:
     """Whether the sender is asked for something at once. Not while the values were read by OCR and no
     person has checked them against the page (form.ocr): what looks missing or wrong may be a misreading,
@@ -200,9 +246,11 @@ def _asks_at_once(findings: Sequence[Finding]) -> bool:
 
 def _apply_answer(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
                   reading: FormReading, result: CheckResult, extra_findings: Sequence[Finding], actor: str,
-                  settings: Settings | None) -> Task:
+                  settings: Settings | None, action: str = "answer", stored: dict[str, Any] | None = None,
+                  reply_to: Message | None = None) -> Task:
+    """The answer's values become the case's (`stored`: the reading's JSON as it came, provenance and all)."""
     before = written_values(task)
-    task.reading = reading.to_json()
+    task.reading = stored if stored is not None else reading.to_json()
     dropped = dict(task.corrections or {})
     task.corrections = {}  # the sender's new form is the new truth
     # ... and a new reading: a confirmation of the old one does not carry over (the check that made
@@ -214,23 +262,57 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
     _store_result(task, result, extra_findings)
     after = written_values(task)
     changed = {p: {"before": before.get(p), "after": v} for p, v in after.items() if before.get(p) != v}
-    transition(session, task, "answer", actor=actor, details={
+    transition(session, task, action, actor=actor, details={
         "message": message.id, "changes": changed, "corrections_dropped": dropped,
         "findings": [f.code for f in task.findings]})
     asks = _asks_at_once([*result.findings, *extra_findings])
     if task.state == "needs_info" and not asks:
-        transition(session, task, "clear", actor=actor, details={"by": "answer"})
+        transition(session, task, "clear", actor=actor, details={"by": action})
     elif task.state == "review" and asks:
-        transition(session, task, "block", actor=actor, details={"by": "answer"})
+        transition(session, task, "block", actor=actor, details={"by": action})
     # What we had not yet sent about the previous form (a request, a reminder) is replaced by this reply.
     replies.cancel_pending(session, task, actor=actor, reason="answered", details={"message": message.id})
-    replies.draft_reply(session, kind="needs_info" if asks else "receipt", task=task, message=message,
-                        automatic=True, settings=settings, actor=actor)
+    replies.draft_reply(session, kind="needs_info" if asks else "receipt", task=task,
+                        message=reply_to or message, automatic=True, settings=settings, actor=actor)
     return task
 
 
-def record_answer(session: Session, task: Task, message: Message, *, actor: str = audit.SYSTEM) -> None:
-    """The sender answered without a form (e.g. wrote the fields in the mail): no reminder; a person reads it."""
+def apply_proposal(session: Session, task: Task, proposal: ProposedChange, *, actor: str,
+                   settings: Settings | None = None) -> Task:
+    """An operator accepted a proposed change: its values become the case's, checked again as an answer
+    from the case's sender would be; the reply (receipt or request) goes to the case's own sender."""
+    from pipeline.checks import check_reading
+    from pipeline.checks.readings import reading_from_json
+    from pipeline.registry import RegistryView
+
+    reading = reading_from_json(proposal.reading)
+    original = session.get(Message, task.message_pk)
+    answer = session.get(Message, proposal.message_pk)
+    assert answer is not None
+    result = check_reading(reading, RegistryView(session), sender=task.sender,
+                           auth=original.auth_results if original else None, exclude_task_id=task.id,
+                           settings=settings)
+    kept = [Finding(r.code, r.severity, r.field, r.message_no, r.message_en,  # type: ignore[arg-type]
+                    {k: v for k, v in r.details.items() if k != "extra"})
+            for r in task.findings if r.details.get("extra")]
+    attachment = session.get(Attachment, proposal.attachment_pk) if proposal.attachment_pk else None
+    return _apply_answer(session, task, message=answer, attachment=attachment, reading=reading, result=result,
+                         extra_findings=kept, actor=actor, settings=settings, action="accept_change",
+                         stored=proposal.reading, reply_to=original)
+
+
+def record_answer(session: Session, task: Task, message: Message, *, actor: str = audit.SYSTEM,
+                  settings: Settings | None = None) -> None:
+    """The sender answered without a form (e.g. wrote the fields in the mail): no reminder; a person reads
+    it. From anyone but the case's verified sender it changes nothing (not even the reminder clock), and
+    its sender gets a receipt that says nothing about the case."""
+    if not may_change_by_mail(task, message):
+        audit.record(session, actor, "task.answer_not_trusted", "task", task.id,
+                     {"message": message.id, "sender": message.sender,
+                      "sender_verified": bool(message.sender_verified)})
+        replies.draft_reply(session, kind="acknowledgement", task=task, message=message, automatic=True,
+                            settings=settings, actor=actor)
+        return
     task.answered_at = now_utc()
     audit.record(session, actor, "task.answered_without_form", "task", task.id, {"message": message.id})
 

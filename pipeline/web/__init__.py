@@ -40,6 +40,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         auth,
         messages_views,
         page_views,
+        proposal_views,
         queue_views,
         registry_views,
         request_session,
@@ -92,7 +93,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     CSRFProtect(app)
     auth.init_app(app)
     # task_actions adds the case page's decisions to task_views' blueprint.
-    for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views):
+    for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views,
+                   proposal_views):
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)

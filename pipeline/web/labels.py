@@ -31,6 +31,7 @@ OUTCOMES: dict[str, str] = {
     "unreadable": "Kunne ikke leses",
     "duplicate": "Duplikat",
     "auto_reply": "Automatisk svar",
+    "limit.exceeded": "For stor eller sammensatt",
     "failed": "Feilet",
 }
 
@@ -44,7 +45,7 @@ CENTRE_KINDS: dict[str, str] = {
 }
 
 # Outcomes that processing again can change (the mail part's retry_message refuses the others).
-RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form")
+RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form", "limit.exceeded")
 
 FIELDS: dict[str, str] = dict(FIELD_LABELS)
 
@@ -111,6 +112,13 @@ AUDIT_ACTIONS: dict[str, str] = {
     "message.retried": "Kjørt på nytt",
     "operator.password_changed": "Nytt passord",
     "message.retry_failed": "Ny kjøring feilet",
+    "message.retry_queued": "Lagt i kø for ny kjøring",
+    "message.parked": "Gitt opp etter flere forsøk",
+    "task.change_proposed": "Svar fra ubekreftet avsender (forslag)",
+    "task.answer_not_trusted": "Svar fra ubekreftet avsender",
+    "task.accept_change": "Forslag godtatt",
+    "proposal.accepted": "Forslag godtatt",
+    "proposal.refused": "Forslag avvist",
     "message.purged": "E-post slettet (oppbevaringstid)",
 }
 

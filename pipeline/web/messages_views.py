@@ -45,9 +45,9 @@ def retry(message_id: int) -> Response:
         flash(f"Meldingen har utfallet «{outcome_label(found.outcome)}» og kan ikke kjøres på nytt.", "error")
     else:
         try:
-            result = messages.retry(factory(), message_id, settings=current_app.config["PIPELINE_SETTINGS"],
-                                    actor=operator())
-            flash(f"Meldingen er behandlet på nytt. Utfall: {outcome_label(result.outcome)}.", "ok")
+            # Queued for the worker: a hostile mail must not cost the web process its memory and time.
+            messages.queue_retry(factory(), message_id, actor=operator())
+            flash("Meldingen er lagt i kø og behandles på nytt av arbeideren om litt.", "ok")
         except PipelineError as exc:
             flash(f"Kunne ikke behandle meldingen på nytt: {exc.message_no}", "error")
     kept = {k: v for k, v in request.args.items() if k in ("utfall", "q")}

@@ -36,8 +36,13 @@ def only(result: CheckResult, code: str):  # type: ignore[no-untyped-def]
     return found[0]
 
 
+# What a message stores when IMDi's receiving host passed DMARC for the sender's domain.
+PASSED = {"authserv_id": "mx.imdi.no", "spf": "pass", "dkim": "pass", "dmarc": "pass",
+          "header_from": "nordkalotten-mottak.no", "verified": True, "reason": "DMARC pass", "rule": "dmarc"}
+
+
 def test_a_good_form_has_no_findings(registry):
-    result = run(registry, form(), sender=SENDER, auth={"spf": "pass", "dkim": "pass", "dmarc": "pass"})
+    result = run(registry, form(), sender=SENDER, auth=PASSED)
     assert result.findings == []
     assert result.initial_state == "review"
     assert result.operator_id == "DRO1032" and result.operator_match == "name"
@@ -205,14 +210,20 @@ def test_operator_matched_by_orgnr_name_or_domain(registry, organisation, how):
 
 
 @pytest.mark.parametrize(("sender", "auth", "reason"), [
-    ("bente.pal.johansen@nordkalotten-mottak.no", {"spf": "pass", "dkim": "fail", "dmarc": "pass"}, "DKIM fail"),
+    # Verdicts without header.from (as stored before verification had one rule) verify nobody.
+    ("bente.pal.johansen@nordkalotten-mottak.no", {"spf": "pass", "dkim": "fail", "dmarc": "pass"},
+     "DMARC pass without header.from"),
     ("someone@gmail.example", {"spf": "pass"}, "not DRO1032's"),
     ("x@mail.nordkalotten-mottak.no", {"dmarc": [{"result": "fail"}]}, "DMARC fail"),
+    # A missing Authentication-Results is unverified, not verified.
+    (SENDER, None, "no Authentication-Results"),
+    (SENDER, {**PASSED, "verified": False, "reason": "DMARC pass is for evil.example, not nordkalotten-mottak.no"},
+     "evil.example"),
 ])
 def test_sender_unverified(registry, sender, auth, reason):
     f = only(run(registry, form(), sender=sender, auth=auth), "sender.unverified")
     assert f.severity == "warning" and reason in f.message_en
-    assert run(registry, form(), sender=SENDER, auth={"spf": "pass"}).findings == []
+    assert run(registry, form(), sender=SENDER, auth=PASSED).findings == []
 
 
 def test_every_finding_has_both_texts(registry):

@@ -35,7 +35,7 @@ def lsettings(registry, tmp_path) -> Settings:  # type: ignore[no-untyped-def]  
     """Settings whose database is the test's registry database."""
     url = registry.kw["bind"].url.render_as_string(hide_password=False)
     return replace(Settings(data_dir=tmp_path, database_url=url), reply_from="IMDi <post@imdi.no>",
-                   signature="Med vennlig hilsen\nIMDi støtte")
+                   signature="Med vennlig hilsen\nIMDi støtte", authserv_id="mx.imdi.no")
 
 
 def open_grant(session: Session, form: FormReading, *, sender: str = SOLBAKKEN) -> Task:
@@ -44,7 +44,7 @@ def open_grant(session: Session, form: FormReading, *, sender: str = SOLBAKKEN) 
 
     message = make_message(session, sender=sender, subject=f"Skjema {form.value('applicant.first_name')}",
                            sender_name=None)
-    result = check_reading(form, RegistryView(session), sender=sender)
+    result = check_reading(form, RegistryView(session), sender=sender, auth=message.auth_results)
     return open_task(session, message=message, attachment=None, reading=form, result=result)
 
 

@@ -30,12 +30,19 @@ def test_headers_sender_and_threading():
     assert p.auto_reply is None
 
 
-def test_authentication_results_topmost_header_wins():
+def test_authentication_results_only_the_receiving_hosts_counts():
     msg = mail(headers={"Authentication-Results": "mx.imdi.no; spf=pass smtp.mailfrom=fjordmottak.no; "
                         "dkim=fail header.d=fjordmottak.no; dmarc=fail (p=reject) header.from=fjordmottak.no"})
-    msg["Authentication-Results"] = "evil.example; spf=pass; dkim=pass; dmarc=pass"
-    assert parse_message(raw(msg)).auth == {"spf": "pass", "dkim": "fail", "dmarc": "fail"}
-    assert parse_message(raw(mail())).auth is None
+    msg["Authentication-Results"] = "evil.example; spf=pass; dkim=pass; dmarc=pass header.from=fjordmottak.no"
+    p = parse_message(raw(msg), authserv_id="mx.imdi.no")
+    assert p.auth is not None
+    assert (p.auth["spf"], p.auth["dkim"], p.auth["dmarc"], p.auth["header_from"]) == ("pass", "fail", "fail",
+                                                                                      "fjordmottak.no")
+    assert (p.verified, p.verification) == (False, "DMARC fail")
+    # Without the receiving host's id configured nothing is trusted; with it, DMARC pass verifies.
+    assert parse_message(raw(mail())).verified is False
+    good = parse_message(raw(mail()), authserv_id="mx.imdi.no")
+    assert (good.verified, good.auth and good.auth["rule"]) == (True, "dmarc")
 
 
 @pytest.mark.parametrize("headers,subject", [

@@ -12,7 +12,16 @@ from pipeline.db.models import AuditEvent, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.service import tasks
 from pipeline.service.task_data import written_values
-from tests.queue.factory import OPERATOR, SETTINGS, finding, make_message, make_reading, make_result, open_one
+from tests.queue.factory import (
+    OPERATOR,
+    PERSON,
+    SETTINGS,
+    finding,
+    make_message,
+    make_reading,
+    make_result,
+    open_one,
+)
 
 BLOCK = [finding("mobile.invalid", "applicant.mobile", message_no="Mobilnummeret er ikke gyldig.")]
 CENTRES = {"askim asylmottak": ("0101", "Askim asylmottak"), "mysen asylmottak": ("0104", "Mysen asylmottak")}
@@ -134,13 +143,21 @@ def test_an_answer_with_a_corrected_form_updates_the_same_task(db):
         assert receipt.in_reply_to == answer.message_id
 
 
-def test_an_answer_from_someone_else_opens_a_new_task(db):
+def test_an_answer_from_someone_else_changes_nothing_and_is_proposed(db):
+    """A form about the case's person from another sender, in the case's thread: no new case and no
+    change; its values wait for an operator, and its sender gets a receipt that says nothing."""
+    from pipeline.db.models import ProposedChange
+
     with unit_of_work(db) as s:
         task = open_one(s, findings=BLOCK)
         answer = make_message(s, sender="mallory@example.org", subject=f"Re: [IMDi-skjema {task.case_ref}]")
-        other = tasks.open_task(s, message=answer, attachment=None, reading=make_reading(), result=make_result(),
-                                settings=SETTINGS)
-        assert other is not task and task.state == "needs_info"
+        same = tasks.open_task(s, message=answer, attachment=None, reading=make_reading(**{
+            "applicant.mobile": "+4790000001"}), result=make_result(), settings=SETTINGS)
+        assert same is task and task.state == "needs_info" and task.mobile == PERSON["mobile"]
+        proposal = s.scalars(select(ProposedChange)).one()
+        assert proposal.changes == {"applicant.mobile": {"before": PERSON["mobile"], "after": "+4790000001"}}
+        ack = s.scalars(select(Reply).where(Reply.message_pk == answer.id)).one()
+        assert ack.kind == "acknowledgement" and task.case_ref not in ack.subject + ack.body_text
 
 
 def test_one_reminder_after_the_working_days(db):

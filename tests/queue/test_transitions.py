@@ -145,7 +145,7 @@ def test_provisioned_after_approval_sends_confirmation(db):
         ev = _last(s, task.id)
         assert ev.details == {"state": {"before": "approved", "after": "provisioned"}, "user_id": "U20001"}
         reply = _replies(s, task.id)[-1]
-        assert reply.kind == "confirmation" and "Buypass Code" in reply.body_text and "+4791234567" in reply.body_text
+        assert reply.kind == "confirmation" and "Buypass Code" in reply.body_text and "+47 912 34 567" in reply.body_text
 
 
 def _to_end(s, end: str) -> Task:

@@ -80,7 +80,9 @@ def test_confirmation_gives_next_steps_with_buypass_code_on_the_registered_mobil
     assert "rollen Mottaksadministrator" in r.text
     assert "Askim asylmottak (mottaksnummer 0101)" in r.text
     assert "Råde akuttinnkvartering (mottaksnummer 0102)" in r.text
-    assert "Buypass Code" in r.text and "+4791234567" in r.text
+    assert "Buypass Code" in r.text and "+47 912 34 567" in r.text  # printed as people write it
+    # Addressed to the operator throughout: the steps are for them to pass on.
+    assert "Gi beskjed til Kari Fjelltun" in r.text and "Får Kari Fjelltun ikke logget inn" in r.text
     assert "Buypass Code" in r.html and "<ol>" in r.html
 
 

@@ -49,7 +49,7 @@ def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir:
     env.update({"PIPELINE_IMAP_HOST": dovecot.host, "PIPELINE_IMAP_PORT": str(dovecot.port),
                 "PIPELINE_IMAP_SSL": "plain", "PIPELINE_IMAP_USER": user,
                 "PIPELINE_IMAP_PASSWORD": dovecot.password, "PIPELINE_DATABASE_URL": database_url,
-                "PIPELINE_DATA_DIR": data_dir, "PIPELINE_IMAP_TIMEOUT": "10"})
+                "PIPELINE_DATA_DIR": data_dir, "PIPELINE_IMAP_TIMEOUT": "10", "PIPELINE_AUTHSERV_ID": "mx.imdi.no"})
     return env
 
 

@@ -154,8 +154,9 @@ def test_retry_with_a_new_result_replaces_the_unsent_reply(db, settings, registr
 
 
 def test_sender_authentication_is_stored_and_a_failure_is_a_warning(db, settings, registry):
-    """Authentication-Results (the topmost, our MX's) stored with the message; a failed verdict, or a
-    sender outside the operator's domain, gives sender.unverified on the task (a warning: review)."""
+    """Authentication-Results (our receiving host's) judged and stored with the message; a failed verdict,
+    a missing header, a pass without header.from, or a sender outside the operator's domain gives
+    sender.unverified on the task (a warning: review)."""
     from tools.fixtures.docx_variants import Applicant, filled
 
     def form(first: str, mobile: str) -> bytes:
@@ -167,15 +168,19 @@ def test_sender_authentication_is_stored_and_a_failure_is_a_warning(db, settings
                   headers={"Authentication-Results": "mx.imdi.no; spf=pass smtp.mailfrom=fjellbu.no; "
                                                      "dkim=fail header.d=fjellbu.no; dmarc=fail header.from=fjellbu.no"})
     elsewhere = mail("Skjema – Per Lunde", sender="Kari Berg <kari.berg1970@gmail.example>",
-                     attachments=[("skjema.docx", form("Per", "917 11 333"), DOCX_TYPE)])
-    passed = mail("Skjema – Åse Lunde", sender=SENDER, attachments=[("skjema.docx", form("Åse", "917 11 444"), DOCX_TYPE)],
-                  headers={"Authentication-Results": "mx.imdi.no; spf=pass; dkim=pass; dmarc=pass"})
+                     attachments=[("skjema.docx", form("Per", "917 11 333"), DOCX_TYPE)], verified=False)
+    bare = mail("Skjema – Siv Lunde", sender=SENDER, attachments=[("skjema.docx", form("Siv", "917 11 555"), DOCX_TYPE)],
+                headers={"Authentication-Results": "mx.imdi.no; spf=pass; dkim=pass; dmarc=pass"})
+    passed = mail("Skjema – Åse Lunde", sender=SENDER, attachments=[("skjema.docx", form("Åse", "917 11 444"), DOCX_TYPE)])
     got = {}
-    for name, m in {"failed": failed, "elsewhere": elsewhere, "passed": passed}.items():
+    for name, m in {"failed": failed, "elsewhere": elsewhere, "bare": bare, "passed": passed}.items():
         msg = ingest_message(db, raw(m), source=None, settings=settings)
         with db() as s:
             task = s.scalars(select(Task).where(Task.message_pk == msg.id)).one()
-            got[name] = (msg.auth_results, task.state, "sender.unverified" in [f.code for f in task.findings])
-    assert got["failed"] == ({"spf": "pass", "dkim": "fail", "dmarc": "fail"}, "review", True)
-    assert got["elsewhere"] == (None, "review", True)
-    assert got["passed"] == ({"spf": "pass", "dkim": "pass", "dmarc": "pass"}, "review", False)
+            auth = msg.auth_results or {}
+            got[name] = ((auth.get("dmarc"), auth.get("header_from")), msg.sender_verified, task.state,
+                         "sender.unverified" in [f.code for f in task.findings])
+    assert got["failed"] == (("fail", "fjellbu.no"), False, "review", True)
+    assert got["elsewhere"] == ((None, None), False, "review", True)
+    assert got["bare"] == (("pass", None), False, "review", True)
+    assert got["passed"] == (("pass", "fjellbu.no"), True, "review", False)

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from pipeline.db.models import Attachment, AuditEvent, Message
 from pipeline.mail.sources import SourceRef
 from pipeline.service import ingest as ingest_mod
-from pipeline.service import outcome as outcome_mod
 from pipeline.service.ingest import ingest, ingest_message, retry_message
 from pipeline.worker import Worker
 from tests.conftest import REPO
@@ -75,7 +74,7 @@ def test_unexpected_failure_is_retried_then_parked(db, settings, monkeypatch):
     def boom(*a, **k):  # type: ignore[no-untyped-def]
         raise RuntimeError("reader exploded")
 
-    monkeypatch.setattr(outcome_mod, "extract_forms", boom)
+    monkeypatch.setattr(ingest_mod, "extract_forms", boom)
     data = doc_form()
     for attempt in (1, 2):
         msg = ingest_message(db, data, source=SourceRef("box", 1, 5), settings=settings, max_attempts=3)
@@ -89,7 +88,7 @@ def test_unexpected_failure_is_retried_then_parked(db, settings, monkeypatch):
 
 
 def test_failure_then_success_keeps_one_row(db, settings, monkeypatch):
-    monkeypatch.setattr(outcome_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
+    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
     ingest_message(db, doc_form(message_id="<one@x>"), source=None, settings=settings)
     monkeypatch.undo()
     results = ingest_mod.retry_pending(db, settings=settings)
@@ -125,7 +124,7 @@ def test_dir_source_worker_once_and_cli(tmp_path: Path, settings, db):
 def test_status_shows_failed_messages(db, settings, monkeypatch, outcome):
     from pipeline.queries.status import status
 
-    monkeypatch.setattr(outcome_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
+    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
     ingest_message(db, doc_form(), source=None, settings=settings, max_attempts=1)
     with db() as s:
         data = status(s, 30)
@@ -150,7 +149,8 @@ def test_replies_where_they_make_sense(db, settings):
                      "doc": [("unreadable", "kari@fjordmottak.no")], "auto": []}
     with db() as s:
         body = s.scalars(select(Reply).where(Reply.kind == "unreadable")).one().body_text
-    assert "skjema.doc" in body and "Word-dokument (.docx)" in body
+    # What was wrong, then once what to send instead.
+    assert "skjema.doc: filen er i det eldre Word-formatet (.doc)" in body and body.count("Word-fil (.docx)") == 1
 
 
 def test_health_problem_after_quiet_minutes():
@@ -170,7 +170,7 @@ def test_health_problem_after_quiet_minutes():
 
 
 def test_messages_retry_command(db, settings, monkeypatch):
-    monkeypatch.setattr(outcome_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
+    monkeypatch.setattr(ingest_mod, "extract_forms", lambda *a, **k: (_ for _ in ()).throw(KeyError("k")))
     msg = ingest_message(db, doc_form(), source=None, settings=settings, max_attempts=1)
     assert msg.outcome == "failed"
     monkeypatch.undo()
@@ -185,7 +185,6 @@ def test_no_form_reply_names_the_wrong_form(db, settings):
     nothing was attached."""
     from pipeline.db.models import Reply
     from tests.conftest import FIXTURES
-
     data = (FIXTURES / "docx-kommuneadministrativ.eml").read_bytes()
     msg = ingest_message(db, data, source=None, settings=settings)
     assert msg.outcome == "no_form"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from pipeline.db.models import Message, Reply, Task
 from pipeline.db.session import unit_of_work
-from pipeline.service import outcome as outcome_mod
+from pipeline.service import ingest as ingest_mod
 from pipeline.service.ingest import ingest_message
 from pipeline.settings import WorkerSettings
 from pipeline.worker import Worker
@@ -48,14 +48,14 @@ def _old_needs_info_task(db, settings) -> int:  # type: ignore[no-untyped-def]
 
 def test_the_loop_reminds_sends_and_survives_bad_mail(tmp_path: Path, settings, db, registry, monkeypatch):
     task_id = _old_needs_info_task(db, settings)
-    real = outcome_mod.extract_forms
+    real = ingest_mod.extract_forms
 
-    def explode_on_krasj(parsed, limits):  # type: ignore[no-untyped-def]
+    def explode_on_krasj(parsed, limits, **kw):  # type: ignore[no-untyped-def]
         if "krasj" in (parsed.subject or ""):
             raise RuntimeError("reader exploded")
-        return real(parsed, limits)
+        return real(parsed, limits, **kw)
 
-    monkeypatch.setattr(outcome_mod, "extract_forms", explode_on_krasj)
+    monkeypatch.setattr(ingest_mod, "extract_forms", explode_on_krasj)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "1-bad.eml").write_bytes(doc_form("Skjema som krasj"))

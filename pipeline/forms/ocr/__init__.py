@@ -44,23 +44,26 @@ def _options(limits: Limits) -> dict[str, Any]:
             "max_image_pixels": limits.max_image_pixels}
 
 
-def _run(target: str, data: bytes, filename: str | None, limits: Limits, *extra: Any) -> Any:
+def _run(target: str, data: bytes, filename: str | None, limits: Limits, *extra: Any,
+         seconds: float | None = None) -> Any:
     # OCR gets its own time budget (a page costs seconds, where a text PDF costs milliseconds);
-    # the memory limit is the parser's.
+    # the memory limit is the parser's. `seconds`: what the mail being read has left of its budget.
     from dataclasses import replace
 
     ocr_limits = replace(limits, parse_seconds=limits.ocr_seconds)
     return run_limited(f"pipeline.forms.ocr.run:{target}", data, filename, _options(limits), *extra,
-                       limits=ocr_limits, preload=PRELOAD)
+                       limits=ocr_limits, preload=PRELOAD, seconds=seconds)
 
 
-def read_image(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
-    reading: FormReading = reading_from_data(_run("ocr_image", data, filename, limits or Limits()))
+def read_image(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+               seconds: float | None = None) -> FormReading:
+    reading: FormReading = reading_from_data(_run("ocr_image", data, filename, limits or Limits(), seconds=seconds))
     return reading
 
 
-def read_scanned_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None) -> FormReading:
-    reading: FormReading = reading_from_data(_run("ocr_pdf", data, filename, limits or Limits()))
+def read_scanned_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
+                     seconds: float | None = None) -> FormReading:
+    reading: FormReading = reading_from_data(_run("ocr_pdf", data, filename, limits or Limits(), seconds=seconds))
     return reading
 
 

@@ -1,0 +1,61 @@
+"""The proposed changes of a case, as the case page shows them (a read model: no ORM objects leave)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.db.models import ProposedChange, Task
+from pipeline.domain import CENTRES, FIELD_PATHS, PROPOSAL_STATES, PROPOSED, UNDECIDED, field_label
+from pipeline.forms.model import stored_values, written_values
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    path: str
+    label: str
+    current: str | None  # the case's value now
+    proposed: str | None
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    id: int
+    task_id: int
+    sender: str | None
+    sender_verified: bool
+    state: str
+    state_label: str
+    created_at: datetime
+    decided_by: str | None
+    open: bool  # may still be accepted or refused
+    rows: tuple[ProposalRow, ...]  # only the fields whose value would change
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or None
+    return None if value is None else str(value)
+
+
+def for_task(session: Session, task_id: int) -> list[ProposalView]:
+    """Newest first; the difference is taken against the case's values now (not when it came)."""
+    task = session.get(Task, task_id)
+    if task is None:
+        return []
+    current = written_values(task.reading, task.corrections)
+    out = []
+    for p in session.scalars(select(ProposedChange).where(ProposedChange.task_id == task_id)
+                             .order_by(ProposedChange.id.desc())):
+        proposed = stored_values(p.reading or {})
+        rows = tuple(ProposalRow(path, field_label(path), _text(current.get(path)), _text(proposed.get(path)))
+                     for path in (*FIELD_PATHS, CENTRES)
+                     if proposed.get(path) not in (None, "", []) and proposed.get(path) != current.get(path))
+        out.append(ProposalView(p.id, p.task_id, p.sender, bool(p.sender_verified), p.state,
+                                PROPOSAL_STATES.get(p.state, p.state), p.created_at, p.decided_by,
+                                p.state == PROPOSED and task.state in UNDECIDED, rows))
+    return out
