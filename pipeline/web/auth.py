@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -27,11 +28,29 @@ bp = Blueprint("auth", __name__)
 _PUBLIC = {"auth.login", "auth.favicon", "static"}
 
 
+# What a `next` may hold: printable ASCII (our own links are percent-encoded), no space.
+_URL_CHARS = frozenset(map(chr, range(0x21, 0x7F)))
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: the login page must not bounce anyone elsewhere.
+
+    Judged as a browser reads a URL (the WHATWG URL standard): it removes tabs and line breaks anywhere
+    and control characters and spaces at the ends, reads a backslash as a slash, and takes what then
+    starts with two slashes as another host (`/%09/evil.example`, decoded, is `//evil.example`). So a `next` with
+    any such character is refused, not cleaned (cleaning is what made that host), and what is left must
+    parse with no scheme and no host and start with exactly one slash. Line breaks would also break the
+    Location header (a 500 before)."""
+    if not target or len(target) > 2000 or not set(target) <= _URL_CHARS or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target
+
+
 def _safe_next(target: str | None) -> str:
-    # Only paths on this site, so the login page cannot be used to bounce people elsewhere.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("queue.index")
+    return same_site_path(target) or url_for("queue.index")
 
 
 def operator() -> str:
