@@ -414,6 +414,25 @@ class OperatorAccount(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+class LoginFailure(Base):
+    """A failed web login: which client tried which name, and when. Counted over the last
+    WEB_LOCKOUT_MINUTES to refuse a client (per name and in all) and to lock an account; older rows are
+    deleted at the next login attempt. The rule is in pipeline/web/auth.py."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_client_at", "client", "at"),
+                      Index("ix_login_failure_username_at", "username", "at"),
+                      Index("ix_login_failure_at", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The client's address (an IPv6 client by its /64, which one host usually holds whole).
+    client: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(100))  # as typed, whether or not such an account exists
+    # password (a wrong password for an active, unlocked account: the only reason that counts towards
+    # the account's lockout), unknown, inactive, locked.
+    reason: Mapped[str] = mapped_column(String(16))
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
