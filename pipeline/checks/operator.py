@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pipeline.checks.authentication import NOT_JUDGED, stored_verdict
 from pipeline.checks.emails import email_domain
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
-from pipeline.mail.auth import NOT_JUDGED, stored_verdict
 from pipeline.registry.lookup import OperatorInfo, RegistryLookup
 from pipeline.registry.validate import orgnr_valid
 
@@ -47,8 +47,8 @@ def match_operator(view: RegistryLookup, *, organisation: str | None, operator_e
 def check_sender(sender: str | None, auth: dict[str, Any] | None, operator: OperatorInfo | None) -> Finding | None:
     """sender.unverified (a warning) when the sender is not verified or its domain is not the operator's.
 
-    `auth` is what the message stores (`pipeline.mail.auth.Verdict.to_json`): verified only by the rule
-    in `pipeline.mail.auth.verify` (IMDi's own Authentication-Results, DMARC pass with header.from the
+    `auth` is what the message stores (`pipeline.checks.authentication.Verdict.to_json`): verified only by the rule
+    in `pipeline.checks.authentication.verify` (IMDi's own Authentication-Results, DMARC pass with header.from the
     sender's domain, or aligned SPF/DKIM where there is no DMARC result). A missing or foreign
     Authentication-Results is unverified. Without a sender (`pipeline check` of a file) there is no one
     to verify and no finding.

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pipeline.checks.authentication import NOT_JUDGED
 from pipeline.cli.parse_cmd import print_fields
-from pipeline.mail.auth import NOT_JUDGED
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

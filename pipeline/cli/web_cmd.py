@@ -83,7 +83,7 @@ def _password(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from pipeline.service.accounts import accounts
+    from pipeline.queries.accounts import accounts
 
     with database_from(args)[1]() as session:
         rows = [{"name": a.username, "active": a.active, "locked": a.locked, "failed_logins": a.failed_logins,

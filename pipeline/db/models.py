@@ -153,7 +153,7 @@ class Message(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     # queued, needs_info, no_form, unreadable, duplicate, auto_reply; failed while processing failed
     outcome: Mapped[str | None] = mapped_column(String(32), index=True)
-    # The trusted Authentication-Results and the verdict on the sender (pipeline.mail.auth.Verdict.to_json).
+    # The trusted Authentication-Results and the verdict on the sender (pipeline.checks.authentication.Verdict.to_json).
     auth_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The sender is the From address and IMDi's receiving host vouched for it (None: not judged yet).
     sender_verified: Mapped[bool | None] = mapped_column(Boolean)

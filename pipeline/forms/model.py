@@ -112,3 +112,20 @@ class FormReading:
             section, name = path.split(".")
             out[section][name] = self.value(path)
         return out
+
+
+def stored_values(reading: dict[str, Any]) -> dict[str, Any]:
+    """Field path -> value of a stored reading (`FormReading.to_json()`), the centres as a list."""
+    values: dict[str, Any] = {}
+    for path in FIELD_PATHS:
+        section, name = path.split(".")
+        values[path] = (reading.get(section) or {}).get(name)
+    values["centres"] = list(reading.get("centres") or [])
+    return values
+
+
+def written_values(reading: dict[str, Any] | None, corrections: dict[str, Any] | None) -> dict[str, Any]:
+    """Field path -> value in force: the reading as the sender wrote it, operators' corrections laid over."""
+    values = stored_values(reading or {})
+    values.update(corrections or {})
+    return values

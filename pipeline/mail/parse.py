@@ -3,7 +3,7 @@
 The headers are read first, from the header block alone (`parse_head`), so that who sent a mail and
 what it is about survive a body the parser cannot take (5,000 nested multiparts). The sender is the
 From address as parsed (`headers.sender_address`), judged against the Authentication-Results of
-IMDi's own receiving host (`pipeline.mail.auth`).
+IMDi's own receiving host (`pipeline.checks.authentication`).
 
 Every MIME part is walked: forwarded messages (message/rfc822) are descended into to a bounded depth,
 a .zip and a TNEF winmail.dat are opened (bounded) and their files become parts of their own, and
@@ -25,9 +25,9 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
+from pipeline.checks import authentication
 from pipeline.errors import FormError
 from pipeline.forms import sniff_format
-from pipeline.mail import auth as mail_auth
 from pipeline.mail import headers as h
 from pipeline.mail.archive import tnef_attachments, zip_members
 from pipeline.mail.autoreply import auto_reply_reason
@@ -109,10 +109,10 @@ def parse_head(raw: bytes, *, authserv_id: str | None = None) -> ParsedMail:
     out.in_reply_to = irt[0] if irt else None
     out.references = h.message_ids(h.header(msg, "References"))[-50:]
     out.date = h.date(msg)
-    trusted = mail_auth.trusted_results(h.raw_all(msg, "Authentication-Results"), authserv_id)
+    trusted = authentication.trusted_results(h.raw_all(msg, "Authentication-Results"), authserv_id)
     # Two From headers, or one naming several people, verify nobody (DMARC would not know whom to judge).
     from_count = found.count + len(h.raw_all(msg, "From")) - 1 if found else 0
-    verdict = mail_auth.verify(trusted, out.sender, from_count=from_count,
+    verdict = authentication.verify(trusted, out.sender, from_count=from_count,
                                from_header=bool(found and found.header == "From"))
     out.auth = verdict.to_json() if trusted is not None else {"verified": False, "reason": verdict.reason,
                                                              "rule": None}

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.db.models import ProposedChange, Task
 from pipeline.domain import CENTRES, FIELD_PATHS, PROPOSAL_STATES, PROPOSED, UNDECIDED, field_label
-from pipeline.service.task_data import written_values
-from pipeline.service.tasks import reading_values
+from pipeline.forms.model import stored_values, written_values
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,11 @@ def for_task(session: Session, task_id: int) -> list[ProposalView]:
     task = session.get(Task, task_id)
     if task is None:
         return []
-    current = written_values(task)
+    current = written_values(task.reading, task.corrections)
     out = []
     for p in session.scalars(select(ProposedChange).where(ProposedChange.task_id == task_id)
                              .order_by(ProposedChange.id.desc())):
-        proposed = reading_values(p.reading or {})
+        proposed = stored_values(p.reading or {})
         rows = tuple(ProposalRow(path, field_label(path), _text(current.get(path)), _text(proposed.get(path)))
                      for path in (*FIELD_PATHS, CENTRES)
                      if proposed.get(path) not in (None, "", []) and proposed.get(path) != current.get(path))

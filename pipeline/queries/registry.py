@@ -17,8 +17,8 @@ from pipeline.db.models import (
     TaskCentre,
 )
 from pipeline.domain import PENDING, ROLE, USER_ACTIVE
+from pipeline.queries.accounts import AccountView, accounts
 from pipeline.queries.rows import TaskView, task_view
-from pipeline.service.accounts import AccountView, accounts
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from pipeline.clock import aware
 from pipeline.db.models import LoginFailure, OperatorAccount
 from pipeline.db.session import unit_of_work
 from pipeline.errors import ConfigError
+from pipeline.queries.accounts import AccountView, is_locked, view
 from pipeline.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,6 @@ def _dummy_hash() -> str:
 def _spend_a_check(password: str) -> None:
     with contextlib.suppress(VerificationError):
         _HASHER.verify(_dummy_hash(), password)
-
-
-def is_locked(account: OperatorAccount, now: datetime | None = None) -> bool:
-    until = aware(account.locked_until)
-    return until is not None and until > (now or datetime.now(UTC))
 
 
 def add_operator(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
@@ -224,22 +220,6 @@ def refused_until(session: Session, client: str, username: str, *, policy: Login
 
 
 @dataclass(frozen=True)
-class AccountView:
-    id: int
-    username: str
-    active: bool
-    locked: bool
-    failed_logins: int
-    session_epoch: int
-    created_at: datetime | None
-
-
-def view(account: OperatorAccount) -> AccountView:
-    return AccountView(account.id, account.username, bool(account.active), is_locked(account),
-                       account.failed_logins or 0, account.session_epoch or 0, account.created_at)
-
-
-@dataclass(frozen=True)
 class Login:
     ok: bool
     reason: str  # ok, invalid, locked, inactive, throttled
@@ -292,18 +272,3 @@ def logout(db: sessionmaker[Session], account_id: int, *, actor: str) -> None:
         if account is not None:
             revoke_sessions(account)
         audit.record(session, actor, "logout", "operator", account_id)
-
-
-def signed_in(session: Session, account_id: int | None, username: str | None, epoch: int | None) -> AccountView | None:
-    """The account a web session belongs to, if it may still act: active, same name, and the session not
-    revoked since (logout, new password). A lockout does not end it: a lockout is what strangers' wrong
-    passwords cause, and a session was opened with the right one."""
-    account = session.get(OperatorAccount, account_id) if account_id else None
-    if (account is None or not account.active or account.username != username
-            or epoch != account.session_epoch):
-        return None
-    return view(account)
-
-
-def accounts(session: Session) -> list[AccountView]:
-    return [view(a) for a in session.scalars(select(OperatorAccount).order_by(OperatorAccount.username))]

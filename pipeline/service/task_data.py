@@ -8,6 +8,7 @@ from pipeline.checks.model import blocks_approval, needs_sender
 from pipeline.db.models import Task
 from pipeline.domain import CENTRES, FIELD_LABELS, field_label
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
+from pipeline.forms.model import written_values as values_in_force
 from pipeline.render import fields_as_read
 from pipeline.settings import Settings
 
@@ -16,14 +17,7 @@ CENTRE_SEPARATORS = (";", "\n")
 
 def written_values(task: Task) -> dict[str, Any]:
     """Field path → value as the sender wrote it, with operators' corrections laid over it."""
-    reading = task.reading or {}
-    values: dict[str, Any] = {}
-    for path in FIELD_PATHS:
-        section, name = path.split(".")
-        values[path] = (reading.get(section) or {}).get(name)
-    values["centres"] = list(reading.get("centres") or [])
-    values.update(task.corrections or {})
-    return values
+    return values_in_force(task.reading, task.corrections)
 
 
 def effective_reading(task: Task) -> FormReading:

@@ -34,7 +34,7 @@ from pipeline.clock import now_utc
 from pipeline.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
 from pipeline.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS, UNDECIDED, next_state
 from pipeline.errors import IllegalTransition
-from pipeline.forms.model import FIELD_PATHS, FormReading, fold
+from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
 from pipeline.registry.view import RegistryView
 from pipeline.render import EMPTY
 from pipeline.service import replies
@@ -232,14 +232,7 @@ def _propose(session: Session, task: Task, *, message: Message, attachment: Atta
     return task
 
 
-def reading_values(reading: dict[str, Any]) -> dict[str, Any]:
-    """Field path -> value of a stored reading (FormReading.to_json()), centres as a list."""
-    values: dict[str, Any] = {}
-    for path in FIELD_PATHS:
-        section, name = path.split(".")
-        values[path] = (reading.get(section) or {}).get(name)
-    values["centres"] = list(reading.get("centres") or [])
-    return values
+reading_values = stored_values  # field path -> value of a stored reading
 
 
 def _asks_at_once(findings: Sequence[Finding]) -> bool:

@@ -48,6 +48,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
+from pipeline.queries.accounts import signed_in
 from pipeline.service import accounts
 from pipeline.web import clients
 from pipeline.web.request_session import factory, reads
@@ -92,7 +93,7 @@ def require_login() -> Response | None:
     if request.endpoint in _PUBLIC:
         return None
     # Re-checked on every request: a deactivated account loses its open sessions too.
-    account = accounts.signed_in(reads(), session.get("op_id"), session.get("op"), session.get("op_epoch"))
+    account = signed_in(reads(), session.get("op_id"), session.get("op"), session.get("op_epoch"))
     if account is None:
         # Drop only the login: the CSRF secret stays, so a login form open in another tab still works.
         session.pop("op_id", None)
