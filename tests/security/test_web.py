@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, OperatorAccount
+from pipeline.db.models import AuditEvent, OperatorAccount, Reply
 from pipeline.db.session import unit_of_work
 from pipeline.errors import ConfigError
 from pipeline.service.accounts import LoginPolicy
@@ -260,3 +260,36 @@ def test_a_burst_of_guesses_in_parallel_gets_no_more_tries(settings, db):
         answers = sorted(pool.map(lambda i: guess(url, i), range(12)))
     assert answers == [401] * 3 + [429] * 9
     assert not _locked(db)
+
+
+# --- what a form posted for one case may touch -----------------------------------------------------------
+
+
+def test_a_reply_action_touches_only_a_reply_of_the_case_in_the_url(logged_in, db):
+    with unit_of_work(db) as s:
+        mine = seed.task(s, 1, state="needs_info", reply=("Vi trenger mobilnummeret", "Hei!\n\nSend nummeret."))
+        other = seed.task(s, 2, state="needs_info", first="Åse", last="Ødegård",
+                          reply=("Kvittering", "Hei!\n\nVi har fått skjemaet."))
+        s.flush()
+        mine_id, other_id = mine.id, other.id
+        other_reply = s.scalars(select(Reply).where(Reply.task_id == other_id)).one().id
+    token = csrf_token(logged_in.get(f"/oppgave/{mine_id}").get_data(as_text=True))
+    hostile_text = {"subject": "Passordet ditt er utløpt", "body_text": "Logg inn her: https://evil.example/imdi"}
+    for action, data in ((f"svar/{other_reply}", hostile_text),          # edit the draft
+                         (f"svar/{other_reply}/send", hostile_text),     # edit and send it
+                         (f"svar/{other_reply}/send", {})):              # send it as it is
+        resp = logged_in.post(f"/oppgave/{mine_id}/{action}", data={"csrf_token": token, **data},
+                              follow_redirects=True)
+        assert resp.status_code in (200, 404, 409)
+        assert "Fant ikke svaret i denne saken." in resp.get_data(as_text=True)
+    with db() as s:
+        reply = s.get(Reply, other_reply)
+        assert (reply.state, reply.subject) == ("draft", "Kvittering") and "evil" not in reply.body_text
+        assert not [e for e in s.scalars(select(AuditEvent)) if e.action.startswith("reply.")]
+    # Through its own case's URL the same form works: the refusals above were about the case, not the form.
+    resp = logged_in.post(f"/oppgave/{other_id}/svar/{other_reply}/send",
+                          data={"csrf_token": token, "subject": "Kvittering", "body_text": "Hei!\n\nMottatt."},
+                          follow_redirects=True)
+    assert resp.status_code == 200
+    with db() as s:
+        assert s.get(Reply, other_reply).state == "queued"
