@@ -210,6 +210,23 @@ class PageImage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+class Rendering(Base):
+    """An attached form file as the case page shows it, rendered once (a Word form's text, made in the
+    sandbox child on the first view of its case) and kept until retention purges the file. `content` is
+    the renderer's plain data, an error included ({"error": code}), so a hostile file costs the sandbox's
+    time once, not on every view."""
+
+    __tablename__ = "rendering"
+    __table_args__ = (UniqueConstraint("attachment_id", "renderer", name="uq_rendering_attachment_renderer"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
+    # What made it, with a version: a renderer that changes its output takes a new name, and the old
+    # renderings are simply not read any more.
+    renderer: Mapped[str] = mapped_column(String(40))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
 # --- tasks ---------------------------------------------------------------------------------------------
 
 

@@ -21,9 +21,8 @@ def show(task_id: int) -> str:
     docx_lines: list[str] | None = None
     docx_error = False
     if page.attachment is not None and page.attachment_kind == "docx":
-        doc = case.document(reads(), task_id)
         try:
-            docx_lines = documents.docx_text(doc.data if doc else b"")
+            docx_lines = documents.word_form(task_id)  # rendered once, then read
         except documents.DocumentTextError:
             docx_error = True
     return render_template("task.html", p=page, t=page.task, docx_lines=docx_lines, docx_error=docx_error,
