@@ -174,6 +174,7 @@ class WebSettings:
     session_hours: int = setting(12, "WEB_SESSION_HOURS", "how long a login lasts", minimum=1)
     page_size: int = setting(50, "WEB_PAGE_SIZE", "rows per page in lists", minimum=1)
     max_page: int = setting(200, "WEB_MAX_PAGE", "deepest page of a list (narrow the search beyond it)", minimum=1)
+    poll_seconds: int = setting(20, "WEB_POLL_SECONDS", "how often an open queue page asks for new counts", minimum=1)
 
 
 @dataclass(frozen=True)

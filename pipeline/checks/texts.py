@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.checks.model import Finding, blocks_approval
-from pipeline.domain import FIELD_LABELS
+from pipeline.domain import ADMIN_LIMIT, FIELD_LABELS
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "field.missing": (
@@ -99,3 +99,116 @@ def names_no(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " eller " + names[-1]
+
+
+# --- texts for IMDi's operators ---------------------------------------------------------------------------
+# The sender's text above speaks to the driftsoperatør and never names anyone else; the operator deciding
+# the case needs the people and companies behind a finding. These are written from the finding's details
+# and from names the case page looks up (`names`: "people" for a centre's administrators, "centre_operator"
+# and "operator" for companies, "holder" for whoever has the mobile). A value that is missing leaves the
+# sentence out, never a gap.
+
+_NUMBER_KINDS = {
+    "landline": "et fasttelefonnummer", "toll-free number": "et grønt nummer", "premium-rate number":
+    "et spesialnummer", "shared-cost number": "et delt-kostnad-nummer", "VoIP number": "et IP-telefonnummer",
+    "pager": "et personsøkernummer", "personal number": "et personlig nummer", "company number":
+    "et bedriftsnummer", "voicemail": "et talepostnummer",
+}
+
+_OPERATOR: dict[str, str] = {
+    "field.missing": "«{label}» er ikke fylt ut.",
+    "email.invalid": "«{value}» i «{label}» er ikke en gyldig e-postadresse.",
+    "mobile.invalid": "«{value}» er ikke et gyldig telefonnummer.",
+    "mobile.not_mobile": "{e164} er {number_kind}, ikke et mobilnummer. Innlogging i IMDinett krever SMS.",
+    "mobile.duplicate": "Mobilnummeret {e164} tilhører allerede {holder}. Hver bruker må ha sitt eget nummer.",
+    "centre.unknown": "«{written}» finnes ikke i mottaksregisteret.",
+    "centre.ambiguous": "«{written}» passer på flere mottak. Velg det riktige.",
+    "centre.inactive": "{name} ({mottaksnummer}) er nedlagt; det kan ikke gis nye brukere der.",
+    "centre.duplicate": "{name} ({mottaksnummer}) står mer enn én gang i skjemaet.",
+    "centre.admin_limit": "{name} ({mottaksnummer}) har allerede {count} mottaksadministratorer: {people}. "
+                          "Med denne søkeren blir det {after}; IMDi anbefaler høyst {limit}.",
+    "centre.other_operator": "{name} ({mottaksnummer}) drives av {centre_operator}, ikke av {operator} som "
+                             "skjemaet gjelder.",
+    "sender.unverified": "Vi kan ikke bekrefte at {sender} skriver på vegne av {operator}: {reasons}.",
+    "form.in_body": "Opplysningene stod i selve e-posten; skjemaet var ikke vedlagt.",
+    "form.duplicate": "Det samme skjemaet var vedlagt flere ganger (for eksempel som Word og PDF); "
+                      "det er bare laget én sak.",
+    "unreadable.scanned": "Skjemaet er et skannet bilde uten tekst.",
+    "form.ocr": "Verdiene er lest fra et bilde med tekstgjenkjenning. Sammenlign dem med originalen før "
+                "du godkjenner.",
+}
+# Shorter versions where a value above is unknown.
+_OPERATOR_FALLBACK: dict[str, str] = {
+    "mobile.not_mobile": "Nummeret er ikke et mobilnummer. Innlogging i IMDinett krever SMS.",
+    "mobile.duplicate": "Mobilnummeret tilhører allerede en annen bruker eller søker.",
+    "centre.admin_limit": "{name} ({mottaksnummer}) har allerede {count} mottaksadministratorer, registrert "
+                          "eller under behandling. IMDi anbefaler høyst {limit}.",
+    "centre.other_operator": "{name} ({mottaksnummer}) drives av en annen driftsoperatør enn den skjemaet "
+                             "gjelder.",
+    "sender.unverified": "Vi kan ikke bekrefte avsenderen {sender}: {reasons}.",
+}
+_OPERATOR_LAST: dict[str, str] = {
+    "sender.unverified": "Vi kan ikke bekrefte at avsenderen skriver på vegne av driftsoperatøren.",
+}
+
+
+def _reason_no(reason: str, names: dict[str, Any]) -> str:
+    """One of the sender check's reasons (English, for the log) in the operator's words."""
+    import re
+
+    text = reason.strip()
+    match = re.match(r"^(SPF|DKIM|DMARC) (\w+)$", text)
+    if match:
+        return f"{match.group(1)}-kontrollen ga «{match.group(2)}»"
+    match = re.match(r"^domain (\S+) is not \S+'s (\S+)$", text)
+    if match:
+        who = names.get("operator") or "driftsoperatøren"
+        return f"domenet {match.group(1)} hører ikke til {who}, som bruker {match.group(2)}"
+    if text.startswith("no registry operator matches"):
+        return "ingen driftsoperatør i registeret passer med skjemaet eller avsenderen"
+    return text
+
+
+def operator_text(code: str, field: str | None, details: dict[str, Any] | None,
+                  names: dict[str, Any] | None = None) -> str | None:
+    """The finding in words for IMDi's operator, or None when there is no operator text for the code."""
+    base = code.split(":", 1)[0]
+    if base not in _OPERATOR:
+        return None
+    details = dict(details or {})
+    names = dict(names or {})
+    path = code.split(":", 1)[1] if ":" in code else field
+    values: dict[str, Any] = {"label": FIELD_LABELS.get(path or "", path or ""), "limit": ADMIN_LIMIT, **details}
+    if "count" in details and isinstance(details["count"], int):
+        values["after"] = details["count"] + 1
+    if isinstance(details.get("type"), str):
+        values["number_kind"] = _NUMBER_KINDS.get(details["type"], "ikke et mobilnummer")
+    holder = details.get("holder")
+    if isinstance(holder, dict):
+        if holder.get("kind") == "task" and holder.get("case_ref"):
+            values["holder"] = f"{holder.get('name') or 'en annen søker'} i den ventende saken {holder['case_ref']}"
+        elif holder.get("name"):
+            values["holder"] = f"{holder['name']}" + (f" (bruker {holder['user_id']})" if holder.get("user_id") else "")
+    if isinstance(details.get("reasons"), list):
+        values["reasons"] = "; ".join(_reason_no(str(r), names) for r in details["reasons"])
+    people = names.pop("people", None)
+    if people:
+        values["people"] = names_and(list(people))
+    values.update({k: v for k, v in names.items() if v})
+    if values.get("sender") is None:
+        values.pop("sender", None)
+    for template in (_OPERATOR[base], _OPERATOR_FALLBACK.get(base), _OPERATOR_LAST.get(base)):
+        if template is None:
+            continue
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError):
+            continue
+    return None
+
+
+def names_and(names: list[str]) -> str:
+    """'A', 'A og B', 'A, B og C'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " og " + names[-1]

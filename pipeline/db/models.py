@@ -243,7 +243,8 @@ class Task(Base):
     # The queue lists tasks oldest first, per state (state, created_at) and across states (created_at, id).
     __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
                       Index("ix_task_created", "created_at", "id"),
-                      Index("ix_task_kind_state", "kind", "state"))
+                      Index("ix_task_kind_state", "kind", "state"),
+                      Index("ix_task_owner_state", "owner", "state"))  # "mine" in the queue
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="grant", server_default="grant")  # grant | removal
@@ -310,6 +311,39 @@ class TaskCentre(Base):
     mottaksnummer: Mapped[str | None] = mapped_column(String(4), index=True)
     name: Mapped[str | None] = mapped_column(String(200), index=True)
     task: Mapped[Task] = relationship(back_populates="centres")
+
+
+class TaskSearch(Base):
+    """Each case's folded search text (pipeline.search.case_text), kept by pipeline.db.search_index."""
+
+    __tablename__ = "task_search"
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class TaskGram(Base):
+    """The trigrams of each case's search text: the postings that find a word anywhere in a case.
+
+    Its primary key (gram, task_id) is the whole row (SQLite: WITHOUT ROWID, one B-tree); an entry is
+    removed by that key, from the old text, so no index on task_id is needed. A deleted case may leave
+    entries behind: a search always joins the case, so they find nothing."""
+
+    __tablename__ = "task_gram"
+    __table_args__ = {"sqlite_with_rowid": False}
+    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    task_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class SavedView(Base):
+    """An operator's saved queue view: a name and the queue's query string (status, search, owner, order)."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (Index("ux_saved_view_owner_name", "owner", "name", unique=True),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
 class FindingRow(Base):

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.db import search_index  # noqa: F401 - keeps the queue's search text with every flush
 from pipeline.errors import DatabaseError
 from pipeline.settings import Settings
 

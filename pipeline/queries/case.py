@@ -12,16 +12,30 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from pipeline.checks.model import blocks_approval, needs_sender, overridable
+from pipeline.checks.texts import operator_text
 from pipeline.db.models import (
     AccessReview,
     Attachment,
     AuditEvent,
     Message,
+    RegistryCentre,
+    RegistryOperator,
     RegistryUser,
+    RegistryUserRole,
     Reply,
     Task,
+    TaskCentre,
 )
-from pipeline.domain import FIELD_PATHS, GRANT, PENDING, REMOVAL, UNDECIDED, USER_ACTIVE, operator_actions
+from pipeline.domain import (
+    FIELD_PATHS,
+    GRANT,
+    PENDING,
+    REMOVAL,
+    ROLE,
+    UNDECIDED,
+    USER_ACTIVE,
+    operator_actions,
+)
 from pipeline.errors import PipelineError
 from pipeline.forms.pages import LOW_CONFIDENCE
 from pipeline.queries import registry_users
@@ -133,6 +147,20 @@ class TaskPage:
     reading_to_confirm: bool
     # Fields and centres (centres.<n>) OCR was unsure of, to mark beside their values.
     low_confidence: frozenset[str] = frozenset()
+    # Each finding in the operator's words, naming the people and companies behind it (finding id -> text).
+    operator_texts: dict[int, str] = field(default_factory=dict)
+    # Who runs each suggested or candidate centre (mottaksnummer -> driftsoperatør's name).
+    centre_operators: dict[str, str] = field(default_factory=dict)
+    operator_name: str | None = None  # the driftsoperatør the form was matched to
+
+    @property
+    def warnings(self) -> list[FindingView]:
+        """The findings that ask for a look without stopping approval."""
+        return [f for f in self.task.findings if not blocks_approval(f.code)]
+
+    @property
+    def blocking(self) -> list[FindingView]:
+        return [f for f in self.task.findings if blocks_approval(f.code)]
     removal: RemovalInfo | None = None
 
 
@@ -220,13 +248,21 @@ def load(session: Session, task_id: int) -> TaskPage | None:
         same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
             select(Task).options(defer(Task.reading)).where(
                 Task.mobile == mobile, Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING)).limit(10))]
+    operators = _operator_names(session, task)
+    centre_operators = _centre_operators(session, task)
+    texts = {}
+    for f in task.findings:
+        text = operator_text(f.code, f.field, f.details, _names(session, task, f, operators, centre_operators))
+        if text:
+            texts[f.id] = text
     return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
                     actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
                     # The same rules as the task service's approve.
                     needs_override=any(blocks_approval(f.code) and overridable(f.code) for f in task.findings),
-                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task),
+                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task), operator_texts=texts,
+                    centre_operators=centre_operators, operator_name=operators.get(task.operator_id or ""),
                     removal=removal_info(session, task, message) if task.kind == REMOVAL else None)
 
 
@@ -242,6 +278,62 @@ def low_confidence(task: TaskView) -> frozenset[str]:
     out = {path for path, where in provenance.items() if path != "centres" and low(where)}
     out |= {f"centres.{i}" for i, where in enumerate(provenance.get("centres") or []) if low(where)}
     return frozenset(out)
+
+
+def _operator_names(session: Session, task: TaskView) -> dict[str, str]:
+    """Names of the driftsoperatører the case and its findings mention (operator id -> name)."""
+    ids = {task.operator_id} | {str(f.details.get(k)) for f in task.findings
+                                for k in ("operator_id", "centre_operator_id") if f.details.get(k)}
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(session.execute(select(RegistryOperator.operator_id, RegistryOperator.name)
+                                .where(RegistryOperator.operator_id.in_(ids))).all())
+
+
+def _centre_operators(session: Session, task: TaskView) -> dict[str, str]:
+    """Who runs each centre a finding suggests (mottaksnummer -> the driftsoperatør's name)."""
+    numbers: set[str] = set()
+    for f in task.findings:
+        for option in (f.details.get("suggestions") or []) + (f.details.get("candidates") or []):
+            if isinstance(option, dict) and option.get("mottaksnummer"):
+                numbers.add(str(option["mottaksnummer"]))
+    if not numbers:
+        return {}
+    rows = session.execute(select(RegistryCentre.mottaksnummer, RegistryOperator.name)
+                           .join(RegistryOperator, RegistryOperator.operator_id == RegistryCentre.operator_id)
+                           .where(RegistryCentre.mottaksnummer.in_(numbers)))
+    return {number: name for number, name in rows}
+
+
+def _names(session: Session, task: TaskView, f: FindingView, operators: dict[str, str],
+           centre_operators: dict[str, str]) -> dict[str, Any]:
+    d = f.details or {}
+    names: dict[str, Any] = {}
+    if f.code == "centre.admin_limit" and d.get("mottaksnummer"):
+        names["people"] = centre_administrators(session, str(d["mottaksnummer"]), exclude_task_id=task.id)
+    if d.get("centre_operator_id"):
+        names["centre_operator"] = operators.get(str(d["centre_operator_id"]))
+    operator_id = d.get("operator_id") or task.operator_id
+    if operator_id:
+        names["operator"] = operators.get(str(operator_id))
+    return names
+
+
+def centre_administrators(session: Session, mottaksnummer: str, *, exclude_task_id: int | None = None) -> list[str]:
+    """The people who hold or wait for the role at a centre, in words: registry users and pending cases."""
+    people = [f"{u.first_name} {u.last_name} (bruker {u.user_id})" for u in session.scalars(
+        select(RegistryUser).join(RegistryUserRole, RegistryUserRole.user_id == RegistryUser.user_id)
+        .where(RegistryUserRole.mottaksnummer == mottaksnummer, RegistryUserRole.role == ROLE,
+               RegistryUser.status == USER_ACTIVE)
+        .order_by(RegistryUser.last_name, RegistryUser.first_name))]
+    waiting = session.execute(select(Task.first_name, Task.last_name, Task.case_ref)
+                              .join(TaskCentre, TaskCentre.task_id == Task.id)
+                              .where(TaskCentre.mottaksnummer == mottaksnummer, Task.state.in_(PENDING),
+                                     Task.kind == GRANT, Task.id != (exclude_task_id or 0))
+                              .order_by(Task.id).limit(10))
+    people += [f"{first or ''} {last or ''} (sak {ref} under behandling)".strip() for first, last, ref in waiting]
+    return people
 
 
 def removal_info(session: Session, task: TaskView, message: MessageView | None) -> RemovalInfo:
@@ -396,3 +488,17 @@ def case_detail(session: Session, ref: int | str) -> dict[str, Any]:
                      for e in session.scalars(select(AuditEvent).where(
                          AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id)).order_by(AuditEvent.id))]
     return data
+
+
+def attachment_id(session: Session, task_id: int) -> int | None:
+    return session.scalar(select(Task.attachment_pk).where(Task.id == task_id))
+
+
+def find_ref(session: Session, task_id: int) -> str | None:
+    return session.scalar(select(Task.case_ref).where(Task.id == task_id))
+
+
+def summary(session: Session, task_id: int) -> TaskView | None:
+    """The case's own columns only (no reading, centres or findings): for a quick look before an action."""
+    row = session.scalar(select(Task).options(defer(Task.reading)).where(Task.id == task_id))
+    return task_view(row, with_reading=False, centres=[], findings=[]) if row is not None else None

@@ -1,29 +1,45 @@
-"""The queue: counts per state, and one page of cases filtered by state and a search.
+"""The queue: counts per state, and one page of cases filtered by state, owner and a search.
 
-Search terms match the start of a word-like value (prefix), so that each condition can use an
-index range instead of scanning every task: mobile numbers (normalised to E.164), e-mail
-addresses, the applicant's first or last name, and centres (mottaksnummer, the name as written
-or as resolved). Several words must all match (each in any of those fields).
+A search finds each word (of three letters or more; a shorter one at the start of a word) anywhere in
+a case's folded search text (pipeline.search: case reference,
+names, e-mail, mobile, centres as written and as resolved with their numbers, the driftsoperatør,
+sender and subject), whatever the spelling of æ, ø and å. Several words must all be found.
+
+How, on SQLite and PostgreSQL alike: the trigram postings (task_gram) name the cases that may
+contain a word. For the word's rarest trigram, counted up to `_IN_LIST_MAX`, those few cases are
+checked against the whole text and passed on as a list of ids. A word whose every trigram is common
+("asylmottak", a shared sender) matches so many cases that reading the cases in queue order and
+checking each one's text finds a page at once; that is what the database is asked then (and for words
+shorter than a trigram).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, func, or_, select, union
+from sqlalchemy import ColumnElement, Integer, Select, any_, bindparam, exists, func, select, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, defer
 
-from pipeline.db.models import FindingRow, Task, TaskCentre
-from pipeline.domain import PENDING, TASK_STATES
+from pipeline.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
+from pipeline.domain import PENDING, REVIEW, TASK_STATES
 from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
+from pipeline.search import PREFIX, terms, word_grams
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 STATES = TASK_STATES
 STATE_FILTERS: dict[str, tuple[str, ...] | None] = {"apne": OPEN_STATES, **{s: (s,) for s in STATES},
                                                     "alle": None}
-_DIGITS = re.compile(r"^\+?[\d ]{3,}$")
+# Up to this many cases with a word's rarest trigram, their ids are checked here and passed as a list (a
+# longer literal list costs PostgreSQL more than a subquery); up to _POSTINGS_MAX the database reads the
+# trigram's postings; beyond that the word is common and the cases are checked in queue order.
+_FEW = 200
+_IN_LIST_MAX = 2000
+_POSTINGS_MAX = 20000
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,8 @@ class QueueQuery:
     q: str = ""
     newest_first: bool = False
     page: int = 1
+    owner: str | None = None  # only the cases this operator has taken
+    unowned: bool = False  # only the cases nobody has taken
 
 
 def clean_query(text: str | None, limit: int = 200) -> str:
@@ -40,103 +58,107 @@ def clean_query(text: str | None, limit: int = 200) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _prefix(column: Any, text: str) -> ColumnElement[bool]:
-    """column starts with text, as a range [text, text with its last character + 1) that a B-tree serves."""
-    last = ord(text[-1]) + 1
-    if last > 0x10FFFF:
-        return column >= text  # type: ignore[no-any-return]
-    if 0xD800 <= last <= 0xDFFF:
-        last = 0xE000  # surrogates cannot be encoded; the next encodable character bounds the range alike
-    return and_(column >= text, column < text[:-1] + chr(last))
+def _has(term: str) -> ColumnElement[bool]:
+    """The case's text holds the word (a two-letter word: a word of the text starts with it)."""
+    if len(term) == 2:
+        return TaskSearch.task_id.in_(select(TaskGram.task_id).where(TaskGram.gram == PREFIX + term))
+    return TaskSearch.text.contains(term, autoescape=True)
 
 
-def _case_variants(term: str) -> set[str]:
-    # Names are stored as written ("Kari", "Ødegård"); SQLite's lower() folds only ASCII, so we look up the
-    # usual spellings instead of lower() on the column, which no plain index could serve.
-    return {term, term.lower(), term.capitalize(), term.title(), term.upper()}
+# How many cases hold a trigram only chooses how a search is answered, never what it finds, so a count
+# may be a little old: kept a minute per process, a case walked in a searched view costs no recount.
+_COUNTS: dict[tuple[str, int], tuple[float, int]] = {}
+_COUNTS_SECONDS = 60.0
+_COUNTS_MAX = 5000
 
 
-def _mobile_variants(term: str) -> set[str]:
-    digits = term.replace(" ", "")
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    if digits.startswith("+"):
-        return {digits}
-    out = {"+47" + digits}
-    if len(digits) > 2:
-        out.add("+" + digits)
-    return out
+def _postings(session: Session, gram: str, bound: int) -> int:
+    """How many cases hold this trigram, counted up to `bound` (a bounded range scan of the index)."""
+    now = time.monotonic()
+    cached = _COUNTS.get((gram, bound))
+    if cached is not None and now - cached[0] < _COUNTS_SECONDS:
+        return cached[1]
+    counted = select(TaskGram.task_id).where(TaskGram.gram == gram).limit(bound).subquery()
+    n = session.scalar(select(func.count()).select_from(counted)) or 0
+    if len(_COUNTS) >= _COUNTS_MAX:
+        _COUNTS.clear()
+    _COUNTS[(gram, bound)] = (now, n)
+    return n
 
 
-def _term_ids(term: str) -> CompoundSelect[Any]:
-    """Ids of the tasks one search term matches: a UNION of index range scans, one per column and spelling."""
-    parts: list[Select] = [select(Task.id).where(Task.case_ref == term)]  # type: ignore[type-arg]
-    if _DIGITS.match(term):
-        parts += [select(Task.id).where(_prefix(Task.mobile, v)) for v in _mobile_variants(term)]
-        digits = term.replace(" ", "").lstrip("+")
-        if len(digits) <= 4:
-            parts.append(select(TaskCentre.task_id).where(_prefix(TaskCentre.mottaksnummer, digits)))
-    elif "@" in term or "." in term:
-        parts += [select(Task.id).where(_prefix(Task.email, v)) for v in {term, term.lower()}]
-    if not _DIGITS.match(term):
-        for v in _case_variants(term):
-            parts += [select(Task.id).where(_prefix(Task.first_name, v)),
-                      select(Task.id).where(_prefix(Task.last_name, v)),
-                      select(TaskCentre.task_id).where(_prefix(TaskCentre.name, v)),
-                      select(TaskCentre.task_id).where(_prefix(TaskCentre.written, v))]
-    return union(*parts)
+@dataclass(frozen=True)
+class _Plan:
+    """How a search is answered: `ids` (a few cases, checked here and passed as a list), `gram` (a
+    trigram whose postings the database reads, checking each case's text), or neither (every trigram
+    is common: the database checks the text of the cases in queue order and stops at a page)."""
+
+    sqlite: bool
+    words: tuple[str, ...]
+    ids: set[int] | None = None
+    gram: str | None = None
 
 
-def _phrase_ids(phrase: str) -> CompoundSelect[Any]:
-    # A centre's name is several words ("Dale asylmottak"): the whole phrase may start it.
-    return union(*[select(TaskCentre.task_id).where(_prefix(col, v))
-                   for v in _case_variants(phrase) for col in (TaskCentre.name, TaskCentre.written)])
+def _plan(session: Session, query: QueueQuery) -> _Plan:
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    words = tuple(terms(query.q))
+    candidates = [g for w in words for g in word_grams(w)]
+    if not candidates:
+        return _Plan(sqlite, words)
+    # Rarest first, in widening passes: most searches end in the first, which reads at most a few
+    # hundred index entries per trigram.
+    counted: dict[str, int] = {}
+    for bound, limit in ((_FEW, len(candidates)), (_IN_LIST_MAX, 6)):
+        for gram in sorted(candidates, key=lambda g: counted.get(g, 0))[:limit]:
+            n = counted[gram] = _postings(session, gram, bound + 1)
+            if n <= bound:
+                # (Read even when counted empty: the count may be a minute old.)
+                return _Plan(sqlite, words, ids=_checked(session, gram, words))
+    # No rare trigram: the one held by the fewest cases, if few enough to be worth reading.
+    spread = [g for w in words for g in word_grams(w)[:4]]  # a few of each word's, likely rarest first
+    n, gram = min((_postings(session, g, _POSTINGS_MAX + 1), g) for g in spread)
+    return _Plan(sqlite, words, gram=gram if n <= _POSTINGS_MAX else None)
 
 
-# Several words: each word's ids come from its own index range scans and are intersected here. Handing
-# the database the AND of IN-subqueries instead made SQLite probe every task in the state index against
-# each set (2-3x slower with 50,000 tasks; PostgreSQL 1.5-2x). Past a couple of thousand hits a literal
-# list costs PostgreSQL more than the subqueries (4,500 ids: 130 ms against 40), so those go as before.
-_IN_LIST_MAX = 2000
+def _among(column: Any, ids: Iterable[int], sqlite: bool) -> ColumnElement[bool]:
+    """column is one of these ids. PostgreSQL gets one array parameter: planning a statement with
+    thousands of separate parameters cost it more than running it."""
+    ordered = sorted(ids)
+    if sqlite:
+        return column.in_(ordered)  # type: ignore[no-any-return]
+    return column == any_(bindparam("ids", ordered, type_=postgresql.ARRAY(Integer), unique=True))  # type: ignore[no-any-return]
 
 
-def _words_ids(session: Session, phrase: str) -> set[int] | None:
-    """Ids of the tasks matching every word (or the whole phrase as the start of a centre name);
-    None when there are too many to pass as a list."""
-    found: set[int] | None = None
-    # Longest word first: usually the most selective, and an empty intersection ends the search early.
-    for term in sorted(set(phrase.split()[:5]), key=len, reverse=True):
-        ids = set(session.scalars(_term_ids(term)))
-        found = ids if found is None else found & ids
-        if not found:
-            break
-    found = (found or set()) | set(session.scalars(_phrase_ids(phrase)))
-    return found if len(found) <= _IN_LIST_MAX else None
+def _checked(session: Session, gram: str, words: tuple[str, ...]) -> set[int]:
+    """The cases in this trigram's postings whose text holds every word. The postings are read first and
+    passed as a list: given a subquery, PostgreSQL guesses the text match rare and scans every text."""
+    postings = list(session.scalars(select(TaskGram.task_id).where(TaskGram.gram == gram)))
+    if not postings:
+        return set()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return set(session.scalars(select(TaskSearch.task_id).where(_among(TaskSearch.task_id, postings, sqlite),
+                                                               *[_has(w) for w in words])))
 
 
-def _filtered(stmt: Select, query: QueueQuery, *, sqlite: bool = False,  # type: ignore[type-arg]
-              ids: set[int] | None = None) -> Select:  # type: ignore[type-arg]
+def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ignore[type-arg]
     states = STATE_FILTERS.get(query.state, OPEN_STATES)
-    phrase = " ".join(query.q.split())[:100]
-    if states is None and phrase and sqlite:
-        # Searching all states: still name them, so that SQLite answers from the (state, created_at)
-        # index alone (count, order, page) instead of reading thousands of wide task rows.
-        # (PostgreSQL plans better without: it would scan the table for the long IN list.)
+    if states is None and plan.words and plan.sqlite and plan.ids is None and plan.gram is None:
+        # Checking the text of all cases in queue order: still name the states, so that SQLite walks the
+        # (state, created_at) index instead of reading thousands of wide task rows. (PostgreSQL plans
+        # better without, and so does SQLite when it starts from the postings.)
         states = tuple(STATES)
     if states is not None:
         stmt = stmt.where(Task.state.in_(states))
-    if not phrase:
+    if query.owner is not None:
+        stmt = stmt.where(Task.owner == query.owner)
+    elif query.unowned:
+        stmt = stmt.where(Task.owner.is_(None))
+    if not plan.words:
         return stmt
-    if ids is not None:
-        return stmt.where(Task.id.in_(sorted(ids)))
-    if _DIGITS.match(phrase):  # "912 34 567" is one phone number, not three words
-        return stmt.where(Task.id.in_(_term_ids(phrase)))
-    terms = phrase.split()[:5]
-    # Each term: one flat UNION of index range scans (SQLite cannot nest compound selects).
-    cond = and_(*[Task.id.in_(_term_ids(t)) for t in terms])
-    if len(terms) > 1:
-        cond = or_(cond, Task.id.in_(_phrase_ids(phrase)))
-    return stmt.where(cond)
+    if plan.ids is not None:
+        return stmt.where(_among(Task.id, plan.ids, plan.sqlite))
+    if plan.gram is not None:
+        stmt = stmt.where(Task.id.in_(select(TaskGram.task_id).where(TaskGram.gram == plan.gram)))
+    return stmt.where(exists().where(TaskSearch.task_id == Task.id, *[_has(w) for w in plan.words]))
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -144,24 +166,45 @@ def counts(session: Session) -> dict[str, int]:
     return {state: n for state, n in rows}
 
 
+def _order(query: QueueQuery) -> tuple[Any, ...]:
+    return (Task.created_at.desc(), Task.id.desc()) if query.newest_first else (Task.created_at, Task.id)
+
+
 def _page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> tuple[list[Task], int]:
     """One page of tasks (oldest first by default) and the number of matches, counted up to max_count."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    phrase = " ".join(query.q.split())[:100]
-    ids_found = _words_ids(session, phrase) if len(phrase.split()) > 1 and not _DIGITS.match(phrase) else None
-    if ids_found is not None and not ids_found:
+    plan = _plan(session, query)
+    if plan.ids is not None and not plan.ids:
         return [], 0
-    counted = _filtered(select(Task.id), query, sqlite=sqlite, ids=ids_found).limit(max_count).subquery()
+    counted = _where(select(Task.id), query, plan).limit(max_count).subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
-    order = (Task.created_at.desc(), Task.id.desc()) if query.newest_first else (Task.created_at, Task.id)
     # Ids first (the indexes on created_at cover this), then the rows of just this page.
-    ids = list(session.scalars(_filtered(select(Task.id), query, sqlite=sqlite, ids=ids_found).order_by(*order)
+    ids = list(session.scalars(_where(select(Task.id), query, plan).order_by(*_order(query))
                                .limit(page_size).offset((query.page - 1) * page_size)))
     if not ids:
         return [], total
     # The list never needs the stored reading (JSON, several kB per task).
     rows = {t.id: t for t in session.scalars(select(Task).options(defer(Task.reading)).where(Task.id.in_(ids)))}
     return [rows[i] for i in ids if i in rows], total
+
+
+def neighbours(session: Session, query: QueueQuery, task_id: int) -> tuple[int | None, int | None]:
+    """The cases before and after this one in the view's order (the case need not be in the view any
+    more: after a decision, 'next' is the next one after where it stood)."""
+    here = session.execute(select(Task.created_at, Task.id).where(Task.id == task_id)).first()
+    if here is None:
+        return None, None
+    plan = _plan(session, replace(query, page=1))
+    if plan.ids is not None and not plan.ids:
+        return None, None
+    # Row values, so that both databases read the (created_at, id) index from this case on.
+    position = tuple_(Task.created_at, Task.id)
+    later, earlier = position > tuple_(*here), position < tuple_(*here)
+    after, before = (earlier, later) if query.newest_first else (later, earlier)
+    order = _order(query)
+    reverse = (Task.created_at, Task.id) if query.newest_first else (Task.created_at.desc(), Task.id.desc())
+    nxt = session.scalar(_where(select(Task.id), query, plan).where(after).order_by(*order).limit(1))
+    prev = session.scalar(_where(select(Task.id), query, plan).where(before).order_by(*reverse).limit(1))
+    return prev, nxt
 
 
 def centres_for(session: Session, task_ids: list[int]) -> dict[int, list[CentreView]]:
@@ -181,6 +224,11 @@ class QueuePage:
     warnings: dict[int, int]  # case id -> findings that ask for a look (admin limit, another operator, ...)
     total: int  # matches, counted up to the cap
     counts: dict[str, int]  # cases per state, all of them
+    received: dict[int, datetime | None]  # case id -> when its mail was received
+
+    def clean(self, task: TaskView) -> bool:
+        """May be approved in bulk: waiting for review and without a blocking finding."""
+        return task.state == REVIEW and not self.errors.get(task.id)
 
 
 def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> QueuePage:
@@ -188,10 +236,34 @@ def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: i
     ids = [t.id for t in tasks]
     errors: dict[int, int] = {}
     warnings: dict[int, int] = {}
+    received: dict[int, datetime | None] = {}
     if ids:
         rows = session.execute(select(FindingRow.task_id, FindingRow.severity, func.count()).where(
             FindingRow.task_id.in_(ids)).group_by(FindingRow.task_id, FindingRow.severity))
         for task_id, severity, n in rows:
             (errors if severity == "error" else warnings)[task_id] = n
+        # Age is counted from when the mail came in, not from when the pipeline read it.
+        by_message = dict(session.execute(select(Message.id, Message.received_at).where(
+            Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
+        received = {t.id: (by_message.get(t.message_pk) if t.message_pk else None) or t.created_at for t in tasks}
     views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
-    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session))
+    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received)
+
+
+@dataclass(frozen=True)
+class Pulse:
+    """What the queue page polls for: counts per state, the newest case, and the caller's own cases."""
+
+    counts: dict[str, int]
+    newest_id: int
+    mine: int
+
+
+def pulse(session: Session, operator: str | None, known: dict[str, int] | None = None) -> Pulse:
+    """`known`: the counts per state when the caller has them already."""
+    newest = session.scalar(select(func.max(Task.id))) or 0
+    mine = 0
+    if operator:
+        mine = session.scalar(select(func.count()).select_from(Task).where(
+            Task.owner == operator, Task.state.in_(OPEN_STATES))) or 0
+    return Pulse(known if known is not None else counts(session), int(newest), int(mine))

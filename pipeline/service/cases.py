@@ -21,16 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.clock import ui_time
-from pipeline.db.models import AuditEvent, Message, Task
+from pipeline.db.models import AuditEvent, Message, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.domain import state_label
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import find_task, task_json
-from pipeline.service import tasks
+from pipeline.service import replies, tasks
 from pipeline.service.task_data import approval_blockers
 from pipeline.settings import Settings
 
@@ -69,14 +69,23 @@ def _guard(session: Session, task: Task, expect_version: int | None, expect_stat
     if (expect_version is None or task.version == expect_version) and (
             expect_state is None or task.state == expect_state):
         return
-    last = session.scalar(select(AuditEvent).where(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id),
-                                                   AuditEvent.action != "task.open")
-                          .order_by(AuditEvent.id.desc()).limit(1))
+    raise stale_case(session, task)
+
+
+def stale_case(session: Session, task: Task) -> StaleCase:
+    """The refusal for a decision drawn from an older version of `task`: who changed it, how, when, and
+    what it is now (the case's own events and those of its replies: an edited reply is a change too)."""
+    reply_ids = [str(i) for i in session.scalars(select(Reply.id).where(Reply.task_id == task.id))]
+    mine = and_(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id), AuditEvent.action != "task.open")
+    if reply_ids:
+        mine = or_(mine, and_(AuditEvent.entity == "reply", AuditEvent.entity_id.in_(reply_ids),
+                              AuditEvent.action.in_(tuple(_REPLY_CHANGES))))
+    last = session.scalar(select(AuditEvent).where(mine).order_by(AuditEvent.id.desc()).limit(1))
     who = task.changed_by or (last.actor if last else "systemet")
     what = _change_words(last.action) if last else "endret den"
     when = ui_time(last.at) if last else ui_time(task.updated_at)
     now = state_label(task.state, task.kind)
-    raise StaleCase(
+    return StaleCase(
         f"task {task.case_ref} changed since it was shown (version {task.version}, state {task.state}, "
         f"last change {last.action if last else '?'} by {who}); nothing was done",
         message_no=f"Saken {task.case_ref} er endret siden du åpnet den: {who} {what} {when}. "
@@ -84,15 +93,26 @@ def _guard(session: Session, task: Task, expect_version: int | None, expect_stat
     )
 
 
+# Changes to a case's replies that make a page drawn before them stale.
+_REPLY_CHANGES = {"reply.edited": "endret svaret", "reply.released": "sendte svaret"}
+
+
 def _change_words(action: str) -> str:
     """'godkjente den', 'tok saken', ... for the stale-case message."""
-    return {
+    return _REPLY_CHANGES.get(action) or {
         "task.approve": "godkjente den", "task.reject": "avslo den", "task.request_info": "ba om opplysninger",
         "task.provision": "merket den som utført", "task.correct": "rettet felt", "task.take": "tok saken",
         "task.answer": "(avsenderen) svarte", "task.clear": "fikk den klar til vurdering",
         "task.block": "fikk et svar som mangler opplysninger", "task.supersede": "erstattet den",
         "task.confirm_reading": "bekreftet opplesningen", "task.assign": "valgte hvem saken gjelder",
     }.get(action, "endret den")
+
+
+def guarded(session: Session, ref: int | str, expect_version: int | None, expect_state: str | None = None) -> Task:
+    """The case, locked for this unit of work, or StaleCase when it changed since the page was drawn."""
+    task = find(session, ref, lock=True)
+    _guard(session, task, expect_version, expect_state)
+    return task
 
 
 def _decide(db: Database, ref: int | str, action: Callable[[Session, int], Task], *,
@@ -113,16 +133,45 @@ def approve(db: Database, ref: int | str, *, actor: str, override_reason: str | 
 
 
 def reject(db: Database, ref: int | str, *, actor: str, reason: str, settings: Settings | None = None,
-           expect_version: int | None = None, expect_state: str | None = None) -> Decided:
-    return _decide(db, ref, lambda s, tid: tasks.reject(s, tid, actor=actor, reason=reason, settings=settings),
+           expect_version: int | None = None, expect_state: str | None = None,
+           internal_note: str | None = None) -> Decided:
+    """`reason` goes to the sender; `internal_note` stays with IMDi (the audit record), never in the reply."""
+    return _decide(db, ref, lambda s, tid: tasks.reject(s, tid, actor=actor, reason=reason, settings=settings,
+                                                        internal_note=internal_note),
                    expect_version=expect_version, expect_state=expect_state)
 
 
 def request_info(db: Database, ref: int | str, *, actor: str, note: str | None = None,
                  settings: Settings | None = None, expect_version: int | None = None,
-                 expect_state: str | None = None) -> Decided:
-    return _decide(db, ref, lambda s, tid: tasks.request_info(s, tid, actor=actor, note=note, settings=settings),
+                 expect_state: str | None = None, internal_note: str | None = None) -> Decided:
+    return _decide(db, ref, lambda s, tid: tasks.request_info(s, tid, actor=actor, note=note, settings=settings,
+                                                              internal_note=internal_note),
                    expect_version=expect_version, expect_state=expect_state)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The e-mail a decision would send, rendered and not stored."""
+
+    to: str
+    subject: str
+    text: str
+
+
+def preview(db: Database, ref: int | str, *, kind: str, reason: str | None = None, note: str | None = None,
+            settings: Settings | None = None) -> Preview | None:
+    """What the sender will read if the operator rejects (kind 'rejection', `reason`) or asks for
+    information (kind 'needs_info', `note`) now; None when no reply may go to the sender at all.
+    Read-only: the session is rolled back, nothing is stored."""
+    with db() as session:
+        task = find(session, ref)
+        rendered = replies.preview_reply(session, kind=kind, task=task, settings=settings,
+                                         extra={"reason": reason} if kind == "rejection" else {"note": note})
+        session.rollback()
+    if rendered is None:
+        return None
+    to, subject, text = rendered
+    return Preview(to, subject, text)
 
 
 def mark_done(db: Database, ref: int | str, *, actor: str, user_id: str | None = None,

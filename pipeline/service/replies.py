@@ -244,6 +244,22 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     return reply
 
 
+def preview_reply(session: Session, *, kind: str, task: Task, extra: dict[str, Any] | None = None,
+                  settings: Settings | None = None) -> tuple[str, str, str] | None:
+    """(to, subject, text) of the reply `draft_reply` would make for `task` now, rendered with the same
+    templates and context and stored nowhere; None when no reply may go to the sender at all."""
+    settings = settings or Settings()
+    message = session.get(Message, task.message_pk)
+    if message is None or refused_because(message.sender, message):
+        return None
+    context = reply_context(task, settings)
+    context["sender_name"] = header_text(message.sender_name) or None
+    context.update(extra or {})
+    rendered = render(kind, context)
+    to_addr = (plain_address(message.sender or "") or "").lower()
+    return to_addr, reply_subject(message.subject, rendered.subject, task.case_ref), rendered.text
+
+
 def cancel_pending(session: Session, task: Task, *, actor: str = audit.SYSTEM, reason: str,
                    details: dict[str, Any] | None = None) -> list[int]:
     """Cancel the task's automatic replies that have not gone out; the ids cancelled.

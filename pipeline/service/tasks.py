@@ -346,12 +346,25 @@ def approve(session: Session, task_id: int, *, actor: str, override_reason: str 
     return task
 
 
+def _internal(note: str | None) -> dict[str, Any]:
+    # An operator's note for colleagues: kept in the audit record of the decision, never in a reply.
+    note = (note or "").strip()
+    return {"internal_note": note} if note else {}
+
+
+def touch(task: Task, *, actor: str) -> None:
+    """A change to the case outside its state machine (an operator edited or sent one of its replies):
+    a new version, so that a page drawn before it is refused like one drawn before a decision."""
+    task.version = (task.version or 1) + 1
+    task.changed_by = actor
+
+
 def reject(session: Session, task_id: int, *, actor: str, reason: str,
-           settings: Settings | None = None) -> Task:
+           settings: Settings | None = None, internal_note: str | None = None) -> Task:
     if not (reason or "").strip():
         raise IllegalTransition("a rejection needs a reason", message_no="Et avslag må ha en begrunnelse.")
     task = get_for_update(session, task_id)
-    transition(session, task, "reject", actor=actor, details={"reason": reason.strip()})
+    transition(session, task, "reject", actor=actor, details={"reason": reason.strip(), **_internal(internal_note)})
     task.decision_reason = reason.strip()
     if task.message_pk is not None:  # a removal IMDi support or an import asked for has nobody to tell
         replies.draft_reply(session, kind="rejection", task=task, automatic=False, settings=settings, actor=actor)
@@ -359,9 +372,9 @@ def reject(session: Session, task_id: int, *, actor: str, reason: str,
 
 
 def request_info(session: Session, task_id: int, *, actor: str, note: str | None = None,
-                 settings: Settings | None = None) -> Task:
+                 settings: Settings | None = None, internal_note: str | None = None) -> Task:
     task = get_for_update(session, task_id)
-    transition(session, task, "request_info", actor=actor, details={"note": note})
+    transition(session, task, "request_info", actor=actor, details={"note": note, **_internal(internal_note)})
     task.reminder_sent_at = None  # a new request starts a new reminder clock
     task.state_changed_at = now_utc()
     replies.draft_reply(session, kind="needs_info", task=task, automatic=False,

@@ -2,7 +2,7 @@
 
     create_app(settings) -> Flask
 
-Pages (all behind a login): the queue (/), a task (/oppgave/<id>), messages (/meldinger),
+Pages (all behind a login): the queue (/), a case (/oppgave/<id>), messages (/meldinger),
 the registry (/register). Templates live in templates/web/, Norwegian bokmål throughout.
 """
 
@@ -17,17 +17,18 @@ from pipeline.settings import Settings
 from pipeline.web import detail_labels, labels
 from pipeline.web.secret import secret_key_for
 
-# Pages are plain HTML and CSS from this site: no scripts at all, no outside sources, no frames or
-# plugins (a form's pages are shown as pictures drawn on the server, never as the PDF itself).
-_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'none'; object-src 'none'; "
-        "form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
+# Pages are HTML, CSS and one script file from this site: no inline scripts or styles, no eval, no
+# outside sources, no frames or plugins; the page may fetch (the queue's counts) only from here. A
+# form's pages are shown as pictures drawn on the server, never as the PDF itself (it may carry scripts).
+_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "frame-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", _CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("X-Frame-Options", "DENY")
     # Personal data: never kept by a shared cache or the browser's back-forward cache on disk.
     response.headers.setdefault("Cache-Control", "no-store")
     if current_app.config["PIPELINE_WEB"].cookie_secure:
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         audit=labels.audit_label, short=labels.short, detail_key=detail_labels.key,
         detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
     )
+    app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)
     app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
                                  REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
                                  ATTACHMENT_HELP=labels.ATTACHMENT_HELP,

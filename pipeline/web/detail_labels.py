@@ -6,6 +6,7 @@ the words here only make the known ones readable for a driftsoperatør's case ha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pipeline.domain import KIND_LABELS, ORIGINS
@@ -24,15 +25,42 @@ KEYS: dict[str, str] = {
     "sender": "Avsender", "position": "Stilling", "organisation": "Firma", "manager": "Ansvarlig leder",
     "phone": "Telefon", "limit": "Grense",
     # Audit events
-    "state": "Tilstand", "message": "Melding", "attachment": "Vedlegg", "findings": "Funn", "automatic": "Automatisk",
-    "outcome": "Utfall", "attempts": "Forsøk", "changes": "Endringer", "note": "Merknad", "override_reason":
-    "Overstyrt", "superseded": "Erstatter sak-ID", "superseded_by": "Erstattet av sak-ID", "reply": "Svar-ID",
-    "subject": "Emne", "error": "Feil", "to": "Til", "minutes": "Minutter", "failed_logins": "Mislykkede forsøk",
-    "username": "Brukernavn",
+    "state": "Status", "message": "Melding", "attachment": "Vedlegg", "findings": "Funn", "automatic": "Automatisk",
+    "outcome": "Utfall", "attempts": "Forsøk", "changes": "Endringer", "note": "Merknad til avsender",
+    "override_reason": "Begrunnelse for overstyring", "superseded": "Erstatter sak", "superseded_by": "Erstattet av sak",
+    "reply": "Svar", "subject": "Emne", "error": "Feil", "to": "Til", "minutes": "Minutter",
+    "failed_logins": "Mislykkede forsøk", "username": "Brukernavn", "internal_note": "Intern merknad",
+    "owner": "Saksbehandler", "bulk": "Godkjent sammen med andre", "by": "Etter", "blocking": "Overstyrte feil",
+    "body_text": "Tekst", "corrections_dropped": "Rettelser som falt bort", "gave_up": "Gitt opp",
     "origin": "Bedt om av", "centres": "Mottak", "role": "Rolle", "already_gone": "Allerede fjernet",
     "review": "Gjennomgang-ID", "review_ref": "Gjennomgang", "unclear": "Uklart", "roles": "Roller",
     "before": "Før", "after": "Etter", "import": "Import", "replaced_by": "Erstattet av",
 }
+# Database ids and the like: for "Tekniske detaljer", not for the one-line summary of an event.
+TECHNICAL = frozenset({"message", "attachment", "reply", "task", "task_id", "superseded", "superseded_by",
+                       "automatic", "extra", "review"})
+
+# Finding codes in a few words (the history lists which findings a check left).
+FINDINGS: dict[str, str] = {
+    "field.missing": "felt mangler", "email.invalid": "ugyldig e-post", "mobile.invalid": "ugyldig mobilnummer",
+    "mobile.not_mobile": "ikke et mobilnummer", "mobile.duplicate": "mobilnummeret er i bruk",
+    "centre.unknown": "ukjent mottak", "centre.ambiguous": "uklart mottak", "centre.inactive": "nedlagt mottak",
+    "centre.duplicate": "mottak oppgitt to ganger", "centre.admin_limit": "mange administratorer",
+    "centre.other_operator": "annen driftsoperatørs mottak", "sender.unverified": "avsender ikke bekreftet",
+    "form.in_body": "skjema i e-postteksten", "form.duplicate": "skjema vedlagt flere ganger",
+    "unreadable.scanned": "skannet uten tekst", "form.ocr": "lest med tekstgjenkjenning",
+}
+
+
+def finding_words(code: str) -> str:
+    base, _, path = code.partition(":")
+    words = FINDINGS.get(base, code)
+    if path and base == "field.missing":
+        from pipeline.domain import field_label
+
+        return f"mangler «{field_label(path)}»"
+    return words
+
 
 # Values of a few keys that are codes rather than text.
 VALUES: dict[str, dict[str, str]] = {
@@ -45,9 +73,30 @@ VALUES: dict[str, dict[str, str]] = {
              "voicemail": "talepostnummer", "number that is not a mobile": "ikke et mobilnummer"},
     "outcome": OUTCOMES,
     "state": {"new": "ny", **STATES, **REPLY_STATES},
+    "by": {"answer": "svar fra avsender", "correction": "rettelse"},
+    "reason": {"superseded": "erstattet av en nyere sak", "answered": "avsenderen svarte",
+               "corrected": "rettet av saksbehandler"},
 }
 # Positions in a list, counted from 0 by the code: people count from 1.
 _ONE_BASED = {"index"}
+
+
+# Why a reply was held or not sent (the reply service's words for the log) in the operator's words.
+_REASONS: tuple[tuple[str, str], ...] = (
+    (r"^loop guard: (\d+) replies to this address in the last hour$",
+     r"\1 automatiske svar til samme adresse den siste timen"),
+    (r"^no sender address$", "ingen avsenderadresse"),
+    (r"^sender address is not a plain address$", "avsenderadressen er ikke en vanlig e-postadresse"),
+    (r"^no-reply address$", "avsenderen er en «ikke svar»-adresse"),
+    (r"^the message is an auto-reply or a bounce$", "e-posten er et automatisk svar eller en returmelding"),
+)
+
+
+def reason_text(value: str) -> str:
+    for pattern, words in _REASONS:
+        if re.match(pattern, value):
+            return re.sub(pattern, words, value)
+    return value
 
 
 def key(name: str) -> str:
@@ -65,14 +114,18 @@ def scalar(name: str, value: Any) -> str:
         return str(value + 1)
     if name == "score" and isinstance(value, int | float):
         return f"{value:.0f} %"
+    if name in ("findings", "blocking") and isinstance(value, str):
+        return finding_words(value)
+    if name == "reason" and isinstance(value, str) and value not in VALUES["reason"]:
+        return reason_text(value)
     return VALUES.get(name, {}).get(str(value), str(value))
 
 
 def audit_text(details: dict[str, Any] | None) -> str:
-    """An audit event's details on one line: 'Tilstand: – → Til vurdering; Melding: 3; Funn: centre.unknown'."""
+    """An audit event's details on one line: 'Status: ny → Til vurdering; Funn: ukjent mottak' (ids left out)."""
     parts: list[str] = []
     for name, value in (details or {}).items():
-        if value is None:
+        if value is None or name in TECHNICAL:
             continue
         if isinstance(value, dict) and set(value) <= {"before", "after"}:
             text = f"{scalar(name, value.get('before'))} → {scalar(name, value.get('after'))}"

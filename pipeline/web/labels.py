@@ -82,9 +82,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "task.answer": "Svar fra avsender",
     "task.answered_without_form": "Svar fra avsender uten skjema",
     "task.approve": "Godkjent",
+    "task.reject": "Avslått",
+    "task.provision": "Utført i IMDinett",
+    "task.take": "Saken tatt",
     "task.confirm_reading": "Opplesningen bekreftet",
-    "task.reject": "Avvist",
-    "task.provision": "Merket som utført i IMDinett",
+    "reply.released": "Svar lagt i utboksen av saksbehandler",
+    "reply.not_repeated": "Svar ikke sendt igjen",
     "registry.user_granted": "Bruker lagt inn i registeret",
     "registry.roles_added": "Roller lagt til i registeret",
     "registry.user_updated": "Brukeren oppdatert i registeret",
@@ -121,6 +124,7 @@ AUDIT_ACTIONS: dict[str, str] = {
 
 
 def audit_label(action: str) -> str:
+    # An action this table does not know yet still shows, as its code (the history keeps it in a title too).
     return AUDIT_ACTIONS.get(action, action)
 
 
@@ -156,7 +160,9 @@ def provenance_text(where: Any) -> str:
             # Pages and lines are counted from 1 in the reading already; indexes into the document's
             # structure (table, row, cell, paragraph) from 0 (forms.model.Provenance).
             parts.append(f"{word} {value if key in COUNTED_FROM_ONE else value + 1}")
-    for key in ("field", "name", "tag", "alias"):
+    # A PDF form field's name is the form maker's internal one ("operator_name"): for "Tekniske detaljer",
+    # not for the operator's line; a Word control's alias or tag is what its author called it.
+    for key in () if where.get("kind") == "acroform" else ("field", "name", "tag", "alias"):
         if where.get(key):
             parts.append(f"felt «{where[key]}»")
             break

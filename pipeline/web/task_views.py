@@ -1,34 +1,53 @@
-"""The case page and the original document; the decisions are in task_actions."""
+"""The case page and the original document; the decisions are in task_actions.
+
+A PDF (or a scan) is shown as pictures of its pages drawn on the server (page_views), never handed to
+the browser's own viewer: a PDF may carry scripts. Each value's box is drawn over the page from where
+the reader found it, and lit when its row is hovered or focused; a Word form is shown as its tables.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from typing import Any
 
-from pipeline.queries import case, pages
+from flask import Blueprint, Response, abort, render_template, request
+
+from pipeline.domain import action_label
+from pipeline.queries import case, pages, queue
 from pipeline.web import documents
 from pipeline.web.page_views import draw_pages
+from pipeline.web.queue_views import view_args, view_query
 from pipeline.web.request_session import reads
 
 bp = Blueprint("task", __name__)
 
 
-@bp.route("/oppgave/<int:task_id>")
-def show(task_id: int) -> str:
+def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, int]:
+    """The case page as it is now (also after a refused action, with what the operator typed)."""
     draw_pages(task_id)
     page = case.load(reads(), task_id)
     if page is None:
         abort(404)
-    docx_lines: list[str] | None = None
+    view = view_args(request.args)
+    view.pop("side", None)
+    prev_id, next_id = queue.neighbours(reads(), view_query(request.args), task_id)
+    docx_blocks: list[documents.DocBlock] | None = None
     docx_error = False
     if page.attachment is not None and page.attachment_kind == "docx":
         try:
-            docx_lines = documents.word_form(task_id)  # rendered once, then read
+            docx_blocks = documents.word_form(task_id)  # rendered once, then read
         except documents.DocumentTextError:
             docx_error = True
-    return render_template("task.html", p=page, t=page.task, docx_lines=docx_lines, docx_error=docx_error,
-                           pages=pages.case_pages(reads(), task_id),
-                           editable=case.EDITABLE, centres_text="\n".join(case.current_centres(page.task)),
-                           centre_choices=case.centre_choices)
+    return render_template(
+        "task.html", p=page, t=page.task, docx_blocks=docx_blocks, docx_error=docx_error,
+        pages=pages.case_pages(reads(), task_id), box_key=documents.box_key, editable=case.EDITABLE,
+        centres_text="\n".join(case.current_centres(page.task)), centre_choices=case.centre_choices,
+        view=view, prev_id=prev_id, next_id=next_id, action_label=action_label, typed=extra.pop("typed", {}),
+        **extra), status
+
+
+@bp.route("/oppgave/<int:task_id>")
+def show(task_id: int) -> tuple[str, int]:
+    return render_case(task_id)
 
 
 def _document(task_id: int) -> case.Document:

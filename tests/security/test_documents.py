@@ -79,7 +79,7 @@ def test_a_word_form_is_read_for_the_case_page_once_not_on_every_view(logged_in,
     assert documents.WORD_CUT in first and len(first) < 1_000_000
     with db() as s:
         stored = s.scalars(select(Rendering)).one()
-        assert stored.renderer == documents.WORD_LINES and stored.content.get("cut") is True
+        assert stored.renderer == documents.WORD_BLOCKS and stored.content.get("cut") is True
         # The file's bytes are replaced behind the page's back: a page read from the file would change.
         s.execute(update(Attachment).where(Attachment.id == stored.attachment_id).values(data=b"PK\x03\x04 broken"))
         s.commit()

@@ -21,7 +21,8 @@ def test_finding_detail_codes_become_words():
 def test_audit_details_on_one_line():
     text = audit_text({"state": {"before": "new", "after": "needs_info"}, "message": 3,
                        "findings": ["centre.ambiguous"], "automatic": True, "skipped": None})
-    assert text == "Tilstand: ny → Mangler opplysninger; Melding: 3; Funn: centre.ambiguous; Automatisk: ja"
+    # Status, not "tilstand"; ids and codes are for "Tekniske detaljer", not for the operator's line.
+    assert text == "Status: ny → Mangler opplysninger; Funn: uklart mottak"
     assert audit_text({"outcome": "no_form", "attempts": 2}) == "Utfall: Uten skjema; Forsøk: 2"
     assert audit_text(None) == ""
 

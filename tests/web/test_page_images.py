@@ -31,7 +31,7 @@ def test_a_pdf_is_drawn_once_and_its_fields_framed_on_the_page(logged_in, db):
     assert mobile is not None
     x, y = float(mobile.group(1)), float(mobile.group(2))
     assert 200 < x < 260 and 370 < y < 400
-    assert html.count('data-field="centres"') == 2 and 'data-index="1"' in html
+    assert html.count('<rect class="box" data-field="centres"') == 2 and 'data-index="1"' in html
     assert 'viewBox="0 0 595.3 841.89"' in html
     # "side 1" for a value on page 1 (the reading counts pages from 1).
     assert "side 1, tabell 1, rad" in html and "side 2, tabell" not in html
@@ -62,7 +62,7 @@ def test_a_file_that_cannot_be_drawn_is_tried_once(logged_in, db):
         task_id = seed.task(s, 1, attachment=("skjema.pdf", b"%PDF-1.4\n%not really\n")).id
     for _ in range(2):
         html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
-        assert "Sidene kunne ikke vises her (unreadable.corrupt)" in html
+        assert "Sidene kunne ikke vises her (skadet fil)" in html
     with db() as s:
         assert s.execute(select(PageImage.page, PageImage.error)).all() == [(0, "unreadable.corrupt")]
     assert logged_in.get(f"/oppgave/{task_id}/side/1.png").status_code == 404
@@ -104,4 +104,4 @@ def test_an_ocr_case_shows_the_page_as_read_marks_unsure_values_and_is_confirmed
     assert "Opplesningen er bekreftet." in html and "Opplesningen bekreftet av kari.saksbehandler" in html
     assert "Bekreft opplesningen</button>" not in html and f'action="/oppgave/{task_id}/godkjenn"' in html
     resp = logged_in.post(f"/oppgave/{task_id}/godkjenn", data={"csrf_token": token}, follow_redirects=True)
-    assert "Saken er godkjent." in resp.get_data(as_text=True)
+    assert "Sak 2026-00001 er godkjent." in resp.get_data(as_text=True)

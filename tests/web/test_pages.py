@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
@@ -106,9 +107,13 @@ def test_queue_many_word_search_falls_back_to_subqueries_for_many_hits(logged_in
     with unit_of_work(db) as s:
         seed.task(s, 1, first="Per", last="Hansen", mobile="+4748000001", centres=[("Askim", "0101", "Askim asylmottak")])
         seed.task(s, 2, first="Per", last="Berg", mobile="+4748000002", centres=[("Dale mottak", None, None)])
-    # Past the list limit the words go to the database as IN-subqueries; the answer is the same.
-    for limit in (queue_query._IN_LIST_MAX, 0):
-        monkeypatch.setattr(queue_query, "_IN_LIST_MAX", limit)
+    # A few hits: a list of ids; more: the database reads a trigram's postings; a common word: the
+    # database checks the text in queue order. The answer is the same.
+    for few, in_list, postings in ((200, 2000, 20000), (0, 0, 20000), (0, 0, 0)):
+        monkeypatch.setattr(queue_query, "_COUNTS", {})
+        monkeypatch.setattr(queue_query, "_FEW", few)
+        monkeypatch.setattr(queue_query, "_IN_LIST_MAX", in_list)
+        monkeypatch.setattr(queue_query, "_POSTINGS_MAX", postings)
         html = logged_in.get("/", query_string={"q": "per hansen"}).get_data(as_text=True)
         assert "Hansen" in html and "Berg" not in html
         html = logged_in.get("/", query_string={"q": "askim asylmottak"}).get_data(as_text=True)
@@ -151,29 +156,35 @@ def test_task_page_shows_fields_findings_suggestions_and_history(logged_in, db):
     assert "U77777" in html and "Knut" in html  # who holds the mobile
     assert "2026-00099" in html  # the other pending task with this mobile
     assert "tabellcelle: tabell 1, rad 8, celle 2" in html or "tabellcelle" in html
-    assert "Godkjenn med overstyring" in html and "Avvis" in html and "Be om opplysninger" in html
+    assert "Godkjenn med overstyring" in html and "Avslå" in html and "Be om opplysninger" in html
     assert "Vi fant ikke mottaket «Dale mottak»." in html  # the draft, editable
     assert "task.opened" in html  # history
 
 
-def test_no_pdf_reaches_the_browser_and_docx_shows_as_text(logged_in, db):
+def test_no_pdf_reaches_the_browser_and_docx_shows_as_its_tables(logged_in, db):
     pdf = b"%PDF-1.4\n%fake but enough for the header sniff\n"
     docx = _docx(["Skjema om mottaksadministrativ bruker i IMDinett mottak", "<b>ikke html</b>"],
                  [["Fornavn", "Åse"], ["Etternavn", "Ødegård"]])
     with unit_of_work(db) as s:
         t1 = seed.task(s, 1, attachment=("skjema.pdf", pdf))
+        # Where the reader found the first name: page 1 of the PDF, with its box.
+        t1.reading = {**t1.reading, "source": {**t1.reading["source"], "provenance": {
+            "applicant.first_name": {"kind": "table_cell", "page": 1, "table": 0, "row": 3, "cell": 1,
+                                     "bbox": [200.0, 300.5, 400.0, 320.0]}}}}
         t2 = seed.task(s, 2, attachment=("skjema \"rart\".docx", docx))
         ids = t1.id, t2.id
     html = logged_in.get(f"/oppgave/{ids[0]}").get_data(as_text=True)
     # No frame, no object, no inline PDF: a broken PDF is said to be so, and can be downloaded.
     assert "<iframe" not in html and "dokument.pdf" not in html
-    assert "Sidene kunne ikke vises her (unreadable.corrupt)" in html
+    assert "Sidene kunne ikke vises her (skadet fil)" in html
     assert logged_in.get(f"/oppgave/{ids[0]}/dokument.pdf").status_code == 404
     resp = logged_in.get(f"/oppgave/{ids[0]}/dokument")
     assert resp.headers["Content-Disposition"].startswith("attachment;") and resp.data == pdf
     assert "sandbox" in resp.headers["Content-Security-Policy"]
     html = logged_in.get(f"/oppgave/{ids[1]}").get_data(as_text=True)
-    assert "Fornavn | Åse" in html and "&lt;b&gt;ikke html&lt;/b&gt;" in html
+    # The Word form as its table, cell by cell, not as flat text.
+    assert "<td id=\"docx-t0-r0-c1\" data-key=\"docx-t0-r0-c1\" class=\"\">Åse</td>" in html
+    assert "Fornavn | Åse" not in html and "&lt;b&gt;ikke html&lt;/b&gt;" in html
     assert "<svg" not in html
     resp = logged_in.get(f"/oppgave/{ids[1]}/dokument")
     assert resp.headers["Content-Disposition"] == 'attachment; filename="skjema _rart_.docx"'
@@ -274,9 +285,9 @@ def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_p
         good = seed.task(s, 1, attachment=("skjema.docx", blank)).id
         bad = seed.task(s, 2, attachment=("skjema.docx", b"PK\x03\x04" + b"\x00" * 200)).id
     html = logged_in.get(f"/oppgave/{good}").get_data(as_text=True)
-    assert 'class="docx-text"' in html and "Mobiltelefonnummer" in html
+    assert 'class="docx"' in html and "Mobiltelefonnummer" in html and '<table class="docx-table' in html
     html = logged_in.get(f"/oppgave/{bad}").get_data(as_text=True)
-    assert "Teksten i dokumentet kunne ikke vises" in html
+    assert "Dokumentet kunne ikke vises her" in html
 
 
 def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
@@ -287,3 +298,22 @@ def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
             {"code": "form.duplicate", "field": None, "severity": "warning", "message_no": "Sendt før."}])
     html = logged_in.get("/").get_data(as_text=True)
     assert "1 feil" in html and "2 merknader" in html
+
+
+def test_a_pdfs_pages_are_pictures_with_each_values_box_tied_to_its_row(logged_in, db, shared_dir):
+    pdf = (shared_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
+    with unit_of_work(db) as s:
+        t = seed.task(s, 1, attachment=("skjema.pdf", pdf))
+        # Where the reader found the first name: page 1 of the PDF, with its box.
+        t.reading = {**t.reading, "source": {**t.reading["source"], "provenance": {
+            "applicant.first_name": {"kind": "table_cell", "page": 1, "table": 0, "row": 3, "cell": 1,
+                                     "bbox": [200.0, 300.5, 400.0, 320.0]}}}}
+        task_id = t.id
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert f'href="/oppgave/{task_id}/side/1.png"' in html
+    # The reader's box (200, 300.5)-(400, 320), framed with a little margin.
+    assert re.search(r'<rect class="box" data-field="applicant.first_name"\s+x="198.5" y="299.0"', html)
+    assert 'id="felt-applicant.first_name"\n        data-field="applicant.first_name"' in html  # its row
+    assert "side 1" in html and "side 2" not in html  # page numbers as people count them
+    resp = logged_in.get(f"/oppgave/{task_id}/side/1.png")
+    assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,7 +1,7 @@
 """login failures: the failed web logins of the last minutes, per client and name (the login throttle)
 
 Revision ID: 0004a
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004a"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
