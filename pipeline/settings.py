@@ -152,10 +152,25 @@ class WebSettings:
     secret_key: str | None = setting(None, "WEB_SECRET_KEY",
                                      "signs sessions; the same for all instances (unset: generated once in the data folder)",
                                      kind=str, secret=True)
-    cookie_secure: bool = setting(False, "WEB_COOKIE_SECURE", "session cookie only over HTTPS (1 behind the proxy)")
-    max_failed_logins: int = setting(5, "WEB_MAX_FAILED_LOGINS", "failed logins before an account is locked",
-                                     minimum=1)
-    lockout_minutes: int = setting(15, "WEB_LOCKOUT_MINUTES", "how long a locked account stays locked")
+    cookie_secure: bool = setting(True, "WEB_COOKIE_SECURE",
+                                  "session cookie only over HTTPS, and HSTS (0 only for plain HTTP on loopback: "
+                                  "tests, the demo)")
+    trusted_proxies: str | None = setting(
+        None, "WEB_TRUSTED_PROXIES", "addresses or networks of the HTTPS proxies in front (comma-separated, e.g. "
+        "127.0.0.1): from them X-Forwarded-For names the client (unset: never read)", kind=str)
+    max_failed_logins: int = setting(10, "WEB_MAX_FAILED_LOGINS",
+                                     "failed logins for one account, from all clients within the lockout minutes, "
+                                     "that lock it (more than one client can make)", minimum=2)
+    lockout_minutes: int = setting(15, "WEB_LOCKOUT_MINUTES",
+                                   "how long failed logins count, and how long a locked account stays locked",
+                                   minimum=1)
+    client_name_failed_logins: int = setting(3, "WEB_CLIENT_NAME_FAILED_LOGINS",
+                                             "failed logins for one name from one client (address) within the "
+                                             "lockout minutes before that client is refused that name (429)",
+                                             minimum=1)
+    client_failed_logins: int = setting(20, "WEB_CLIENT_FAILED_LOGINS",
+                                        "failed logins for any names from one client within the lockout minutes "
+                                        "before it is refused (429)", minimum=1)
     session_hours: int = setting(12, "WEB_SESSION_HOURS", "how long a login lasts", minimum=1)
     page_size: int = setting(50, "WEB_PAGE_SIZE", "rows per page in lists", minimum=1)
     max_page: int = setting(200, "WEB_MAX_PAGE", "deepest page of a list (narrow the search beyond it)", minimum=1)

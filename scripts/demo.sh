@@ -60,5 +60,7 @@ cat <<EOT
 
 Reply e-mails are in $data/outbox/ (one .eml each; open one in a mail program, or: less $data/outbox/3.eml).
 Next: .venv/bin/pipeline queue show 2026-0003, or the web UI:
-  .venv/bin/pipeline operators add ola && .venv/bin/pipeline serve   # then http://127.0.0.1:8000
+  .venv/bin/pipeline operators add ola && PIPELINE_WEB_COOKIE_SECURE=0 .venv/bin/pipeline serve   # then http://127.0.0.1:8000
+(PIPELINE_WEB_COOKIE_SECURE=0: the session cookie may then go over plain HTTP, which is only for this
+machine's loopback; behind the HTTPS proxy leave it at its default.)
 EOT

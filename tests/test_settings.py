@@ -22,20 +22,20 @@ def test_defaults_are_the_dataclass_defaults():
     assert (s.smtp.host, s.smtp.port, s.smtp.security, s.smtp.user, s.smtp.password) == (
         None, None, "starttls", None, None)
     assert (s.smtp.timeout, s.reply_max_per_hour, s.reminder_working_days, s.retention_days) == (30.0, 10, 3, 180)
-    assert (s.worker.max_attempts, s.worker.health_minutes, s.web.max_failed_logins) == (3, 30, 5)
+    assert (s.worker.max_attempts, s.worker.health_minutes, s.web.max_failed_logins) == (3, 30, 10)
 
 
 def test_read_from_the_environment():
     env = {"PIPELINE_SMTP_HOST": "smtp.example.org", "PIPELINE_SMTP_PORT": "465", "PIPELINE_SMTP_SECURITY": "SSL",
            "PIPELINE_SMTP_USER": "imdi", "PIPELINE_SMTP_PASSWORD": "hemmelig", "PIPELINE_SMTP_TIMEOUT": "2.5",
            "PIPELINE_REPLY_MAX_PER_HOUR": "2", "PIPELINE_REMINDER_WORKING_DAYS": "5", "PIPELINE_RETENTION_DAYS": "30",
-           "PIPELINE_LIMIT_PARSE_SECONDS": "7.5", "PIPELINE_IMAP_IDLE": "off", "PIPELINE_WEB_COOKIE_SECURE": "yes",
+           "PIPELINE_LIMIT_PARSE_SECONDS": "7.5", "PIPELINE_IMAP_IDLE": "off", "PIPELINE_WEB_COOKIE_SECURE": "no",
            "PIPELINE_HEALTH_MINUTES": "12", "PIPELINE_DATA_DIR": "/srv/pipeline"}
     s = Settings.from_env(environ=env)
     assert (s.smtp.host, s.smtp.port, s.smtp.security, s.smtp.user, s.smtp.password, s.smtp.timeout) == (
         "smtp.example.org", 465, "ssl", "imdi", "hemmelig", 2.5)
     assert (s.reply_max_per_hour, s.reminder_working_days, s.retention_days) == (2, 5, 30)
-    assert (s.limits.parse_seconds, s.imap.idle, s.web.cookie_secure, s.worker.health_minutes) == (7.5, False, True, 12)
+    assert (s.limits.parse_seconds, s.imap.idle, s.web.cookie_secure, s.worker.health_minutes) == (7.5, False, False, 12)
     assert s.data_dir == Path("/srv/pipeline")
     assert "hemmelig" not in repr(s)  # a password stays out of logs and tracebacks
     assert ("PIPELINE_SMTP_PASSWORD", "***") in shown_values(s)

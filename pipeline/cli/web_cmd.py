@@ -45,8 +45,12 @@ def _serve(args: argparse.Namespace) -> int:
     from pipeline.cli import settings_from
     from pipeline.web import create_app
 
-    app = create_app(settings_from(args))
+    settings = settings_from(args)
+    app = create_app(settings)
     print(f"serving on http://{args.host}:{args.port}/", file=sys.stderr)
+    if settings.web.cookie_secure:
+        print("the session cookie goes over HTTPS only: open the UI through the HTTPS proxy, or set "
+              "PIPELINE_WEB_COOKIE_SECURE=0 to log in over plain HTTP on this machine", file=sys.stderr)
     # waitress: a production WSGI server (pure Python, no C build), unlike werkzeug's development server.
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="pipeline")
     return 0

@@ -210,6 +210,23 @@ class PageImage(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
+class Rendering(Base):
+    """An attached form file as the case page shows it, rendered once (a Word form's text, made in the
+    sandbox child on the first view of its case) and kept until retention purges the file. `content` is
+    the renderer's plain data, an error included ({"error": code}), so a hostile file costs the sandbox's
+    time once, not on every view."""
+
+    __tablename__ = "rendering"
+    __table_args__ = (UniqueConstraint("attachment_id", "renderer", name="uq_rendering_attachment_renderer"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
+    # What made it, with a version: a renderer that changes its output takes a new name, and the old
+    # renderings are simply not read any more.
+    renderer: Mapped[str] = mapped_column(String(40))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
 # --- tasks ---------------------------------------------------------------------------------------------
 
 
@@ -446,6 +463,25 @@ class OperatorAccount(Base):
     # session cookie stops working then (the cookie itself is signed, not stored server-side).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
+
+
+class LoginFailure(Base):
+    """A failed web login: which client tried which name, and when. Counted over the last
+    WEB_LOCKOUT_MINUTES to refuse a client (per name and in all) and to lock an account; older rows are
+    deleted at the next login attempt. The rule is in pipeline/web/auth.py."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_client_at", "client", "at"),
+                      Index("ix_login_failure_username_at", "username", "at"),
+                      Index("ix_login_failure_at", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The client's address (an IPv6 client by its /64, which one host usually holds whole).
+    client: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(100))  # as typed, whether or not such an account exists
+    # password (a wrong password for an active, unlocked account: the only reason that counts towards
+    # the account's lockout), unknown, inactive, locked.
+    reason: Mapped[str] = mapped_column(String(16))
 
 
 class AuditEvent(Base):

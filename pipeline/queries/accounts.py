@@ -34,10 +34,11 @@ def view(account: OperatorAccount) -> AccountView:
 
 
 def signed_in(session: Session, account_id: int | None, username: str | None, epoch: int | None) -> AccountView | None:
-    """The account a web session belongs to, if it may still act: active, not locked, same name, and the
-    session not revoked since (logout, lockout, new password)."""
+    """The account a web session belongs to, if it may still act: active, same name, and the session not
+    revoked since (logout, new password). A lockout does not end it: a lockout is what strangers' wrong
+    passwords cause, and a session was opened with the right one."""
     account = session.get(OperatorAccount, account_id) if account_id else None
-    if (account is None or not account.active or is_locked(account) or account.username != username
+    if (account is None or not account.active or account.username != username
             or epoch != account.session_epoch):
         return None
     return view(account)

@@ -1,13 +1,22 @@
-"""Operator accounts: argon2 password hashes, lockout after repeated failures, audit of every login.
+"""Operator accounts: argon2 password hashes, failed logins counted per client and per account, audit
+of every login.
 
 The use cases (`add`, `change_password`, `unlock_account`, `login`, `logout`) each own their
 transaction, so the account change and its audit event commit together; the login view and
 `pipeline operators ...` call them. The session-level functions below them are their building blocks.
+
+What failed logins do (the rule, and why, is in pipeline/web/auth.py): a client that failed
+`client_name_failures` times for one name, or `client_failures` times in all, within the window is
+refused without a check (`throttled`) until its oldest counted failure is older than the window; an
+account is locked for the window when `max_failed` wrong passwords for it, from all clients, fall
+within it. A lockout refuses password logins only; sessions already open go on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,14 +24,18 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
-from pipeline.db.models import OperatorAccount
+from pipeline.clock import aware
+from pipeline.db.models import LoginFailure, OperatorAccount
 from pipeline.db.session import unit_of_work
 from pipeline.errors import ConfigError
 from pipeline.queries.accounts import AccountView, is_locked, view
+from pipeline.settings import WebSettings
+
+log = logging.getLogger(__name__)
 
 _HASHER = PasswordHasher()
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -63,8 +76,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str =
     if account is None:
         raise ConfigError(f"no operator {username!r}")
     account.password_hash = _HASHER.hash(password)
-    account.failed_logins = 0
-    account.locked_until = None
+    _forget_failures(session, account)
     revoke_sessions(account)
     audit.record(session, actor, "operator.password_changed", "operator", account.id, {"username": username})
     return account
@@ -74,15 +86,46 @@ def unlock(session: Session, username: str, *, actor: str = audit.SYSTEM) -> Ope
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:
         raise ConfigError(f"no operator {username!r}")
-    account.failed_logins = 0
-    account.locked_until = None
+    _forget_failures(session, account)
     audit.record(session, actor, "operator.unlocked", "operator", account.id, {"username": username})
     return account
+
+
+def _forget_failures(session: Session, account: OperatorAccount) -> None:
+    """A colleague's unlock (or a new password) forgives every failure for the name, from every client."""
+    account.failed_logins = 0
+    account.locked_until = None
+    session.execute(delete(LoginFailure).where(LoginFailure.username == account.username))
 
 
 def revoke_sessions(account: OperatorAccount) -> None:
     """End every web session of this account: the epoch each session carries no longer matches."""
     account.session_epoch = (account.session_epoch or 0) + 1
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed logins stop a client, and lock an account (the rule: pipeline/web/auth.py)."""
+
+    max_failed: int = 10  # wrong passwords for one account, from all clients, within the window: locked
+    window_minutes: int = 15  # failures count this long; a lockout lasts as long
+    client_name_failures: int = 3  # failures for one name from one client within the window: refused that name
+    client_failures: int = 20  # failures for any names from one client within the window: refused
+
+    def __post_init__(self) -> None:
+        if self.client_name_failures >= self.max_failed:
+            raise ConfigError(
+                f"PIPELINE_WEB_CLIENT_NAME_FAILED_LOGINS={self.client_name_failures} must be below "
+                f"PIPELINE_WEB_MAX_FAILED_LOGINS={self.max_failed}: otherwise one client alone locks an operator out")
+
+    @classmethod
+    def of(cls, web: WebSettings) -> LoginPolicy:
+        return cls(max_failed=web.max_failed_logins, window_minutes=web.lockout_minutes,
+                   client_name_failures=web.client_name_failed_logins, client_failures=web.client_failed_logins)
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(minutes=self.window_minutes)
 
 
 @dataclass(frozen=True)
@@ -92,45 +135,85 @@ class LoginResult:
     account: OperatorAccount | None = None
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failed: int, lockout_minutes: int,
+def _failed(session: Session, client: str, username: str, reason: str, now: datetime) -> None:
+    session.add(LoginFailure(at=now, client=client[:64], username=username[:100], reason=reason))
+
+
+def _recent_password_failures(session: Session, username: str, since: datetime) -> tuple[int, int]:
+    """Wrong passwords for the name within the window: how many, and from how many clients."""
+    row = session.execute(
+        select(func.count(LoginFailure.id), func.count(func.distinct(LoginFailure.client)))
+        .where(LoginFailure.username == username, LoginFailure.reason == "password", LoginFailure.at > since)).one()
+    return int(row[0]), int(row[1])
+
+
+def authenticate(session: Session, username: str, password: str, *, client: str, policy: LoginPolicy,
                  now: datetime | None = None) -> LoginResult:
-    """Check a login and record it. Every outcome leaves an audit event; no password is ever logged."""
+    """Check a login and record it. Every outcome leaves an audit event (with the client's address) and
+    every failure a LoginFailure row; no password is ever logged."""
     now = now or datetime.now(UTC)
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:
         # Spend the same time as a real check, so response times do not reveal which names exist.
         _spend_a_check(password)
+        _failed(session, client, username, "unknown", now)
         audit.record(session, ANONYMOUS, "login.failure", "operator", None,
-                     {"username": username[:100], "reason": "unknown"})
+                     {"username": username[:100], "reason": "unknown", "client": client})
         return LoginResult(False, "invalid")
     if not account.active:
         _spend_a_check(password)
-        audit.record(session, username, "login.failure", "operator", account.id, {"reason": "inactive"})
+        _failed(session, client, username, "inactive", now)
+        audit.record(session, username, "login.failure", "operator", account.id,
+                     {"reason": "inactive", "client": client})
         return LoginResult(False, "inactive")
     if is_locked(account, now):
         _spend_a_check(password)
-        audit.record(session, username, "login.failure", "operator", account.id, {"reason": "locked"})
+        _failed(session, client, username, "locked", now)
+        audit.record(session, username, "login.failure", "operator", account.id, {"reason": "locked", "client": client})
         return LoginResult(False, "locked")
     try:
         _HASHER.verify(account.password_hash, password)
     except (VerificationError, InvalidHashError):
-        account.failed_logins = (account.failed_logins or 0) + 1
+        _failed(session, client, username, "password", now)
+        session.flush()
+        failures, clients = _recent_password_failures(session, username, now - policy.window)
+        account.failed_logins = failures
         audit.record(session, username, "login.failure", "operator", account.id,
-                     {"reason": "password", "failed_logins": account.failed_logins})
-        if account.failed_logins >= max_failed:
-            account.locked_until = now + timedelta(minutes=lockout_minutes)
-            account.failed_logins = 0
-            revoke_sessions(account)
+                     {"reason": "password", "failed_logins": failures, "client": client})
+        if failures >= policy.max_failed:
+            # Password logins stop for the window; open sessions go on (the guesser holds none of them).
+            # The failures that locked it are older than the window when the lock ends, so they do not
+            # lock it again.
+            account.locked_until = now + policy.window
             audit.record(session, username, "login.lockout", "operator", account.id,
-                         {"minutes": lockout_minutes})
+                         {"minutes": policy.window_minutes, "clients": clients})
             return LoginResult(False, "locked")
         return LoginResult(False, "invalid")
     if _HASHER.check_needs_rehash(account.password_hash):
         account.password_hash = _HASHER.hash(password)
-    account.failed_logins = 0
-    account.locked_until = None
-    audit.record(session, username, "login.success", "operator", account.id)
+    # This client's own mistakes for the name are forgiven; other clients' failures still count.
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.client == client))
+    session.flush()
+    account.failed_logins = _recent_password_failures(session, username, now - policy.window)[0]
+    audit.record(session, username, "login.success", "operator", account.id, {"client": client})
     return LoginResult(True, "ok", account)
+
+
+def refused_until(session: Session, client: str, username: str, *, policy: LoginPolicy,
+                  now: datetime) -> datetime | None:
+    """When this client may try this name again, if it has used up its failures (None: it may now).
+    Its nth-from-last counted failure leaving the window is what brings it back under the limit."""
+    since = now - policy.window
+    until: datetime | None = None
+    for limit, name in ((policy.client_name_failures, username), (policy.client_failures, None)):
+        query = select(LoginFailure.at).where(LoginFailure.client == client, LoginFailure.at > since)
+        if name is not None:
+            query = query.where(LoginFailure.username == name)
+        times = list(session.scalars(query.order_by(LoginFailure.at.desc()).limit(limit)))
+        if len(times) >= limit:
+            free = (aware(times[-1]) or now) + policy.window
+            until = free if until is None else max(until, free)
+    return until
 
 
 # --- use cases ------------------------------------------------------------------------------------------
@@ -139,8 +222,9 @@ def authenticate(session: Session, username: str, password: str, *, max_failed: 
 @dataclass(frozen=True)
 class Login:
     ok: bool
-    reason: str  # ok, invalid, locked, inactive
+    reason: str  # ok, invalid, locked, inactive, throttled
     account: AccountView | None = None
+    retry_after: int = 0  # throttled: seconds until this client may try the name again
 
 
 def add(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
@@ -158,10 +242,25 @@ def unlock_account(db: sessionmaker[Session], username: str, *, actor: str) -> A
         return view(unlock(session, username, actor=actor))
 
 
-def login(db: sessionmaker[Session], username: str, password: str, *, max_failed: int,
-          lockout_minutes: int) -> Login:
+def login(db: sessionmaker[Session], username: str, password: str, *, client: str,
+          policy: LoginPolicy | None = None, now: datetime | None = None) -> Login:
+    """A login from `client` (its address, as the web's client_key gives it)."""
+    policy = policy or LoginPolicy()
+    now = now or datetime.now(UTC)
     with unit_of_work(db) as session:
-        result = authenticate(session, username, password, max_failed=max_failed, lockout_minutes=lockout_minutes)
+        # The first statement writes, and the account's row is locked: attempts at the same moment are
+        # counted one after another (on SQLite the write lock, on PostgreSQL the row lock for the name),
+        # so a burst in parallel cannot slip past the limits.
+        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
+        session.scalar(select(OperatorAccount.id).where(OperatorAccount.username == username).with_for_update())
+        until = refused_until(session, client, username, policy=policy, now=now)
+        if until is not None:
+            # Refused without a check and not counted: a client that keeps trying is not locked out for
+            # longer, and it cannot push the account towards its lockout. Logged, not audited, so that a
+            # flood of refusals does not fill the audit trail.
+            log.warning("login refused: client %s has used up its failed logins (name %r)", client, username[:100])
+            return Login(False, "throttled", retry_after=max(1, math.ceil((until - now).total_seconds())))
+        result = authenticate(session, username, password, client=client, policy=policy, now=now)
         return Login(result.ok, result.reason, view(result.account) if result.account else None)
 
 

@@ -1,15 +1,15 @@
 """Retention: after a configurable time, drop the raw mail and the attached files of settled cases.
 
 `purge` sets Message.raw and Attachment.data to NULL, deletes the pictures of the attachments' pages
-(page_image: the same content, drawn), and keeps everything else: the message's
-metadata (sender, subject, sha256, size, outcome), the attachments' names, codes and readings, the
-tasks with their readings, findings and decisions, the replies and the audit trail. A message is
-purged when it was taken in more than `older_than` ago, its processing is finished (a final outcome;
-a message still waiting for a retry keeps its bytes), and no open task needs it. A task counts as
-open until it reaches an end state (provisioned, rejected, superseded): an approved task still needs
-its form. A message belongs to a task as the mail that opened it, as the mail whose attachment is the
-task's current form (an answer with a corrected form), as a mail a reply of the task answered, or as
-an answer recorded in the task's audit trail.
+(page_image: the same content, drawn) and their renderings (rendering: a Word form's text), and keeps
+everything else: the message's metadata (sender, subject, sha256, size, outcome), the attachments'
+names, codes and readings, the tasks with their readings, findings and decisions, the replies and the
+audit trail. A message is purged when it was taken in more than `older_than` ago, its processing is
+finished (a final outcome; a message still waiting for a retry keeps its bytes), and no open task
+needs it. A task counts as open until it reaches an end state (provisioned, rejected, superseded): an
+approved task still needs its form. A message belongs to a task as the mail that opened it, as the
+mail whose attachment is the task's current form (an answer with a corrected form), as a mail a reply
+of the task answered, or as an answer recorded in the task's audit trail.
 
 Work goes in batches, each its own transaction, so that a first purge of years of mail neither holds
 long locks nor builds one huge transaction. Every purged message gets a `message.purged` audit event
@@ -26,7 +26,7 @@ from sqlalchemy import delete, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
-from pipeline.db.models import Attachment, AuditEvent, Message, PageImage, Reply, Task
+from pipeline.db.models import Attachment, AuditEvent, Message, PageImage, Rendering, Reply, Task
 from pipeline.db.session import unit_of_work
 from pipeline.domain import ENDED
 from pipeline.errors import ConfigError
@@ -139,5 +139,6 @@ def _purge_batch(session: Session, ids: list[int], report: PurgeReport, *, actor
                     .execution_options(synchronize_session=False))
     session.execute(update(Attachment).where(Attachment.message_pk.in_(ids), Attachment.data.is_not(None))
                     .values(data=None).execution_options(synchronize_session=False))
-    session.execute(delete(PageImage).where(PageImage.attachment_id.in_(
-        select(Attachment.id).where(Attachment.message_pk.in_(ids)))).execution_options(synchronize_session=False))
+    for drawn in (PageImage, Rendering):  # the file's content, drawn or rendered for the case page
+        session.execute(delete(drawn).where(drawn.attachment_id.in_(
+            select(Attachment.id).where(Attachment.message_pk.in_(ids)))).execution_options(synchronize_session=False))

@@ -8,7 +8,7 @@ the registry (/register). Templates live in templates/web/, Norwegian bokmål th
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,11 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     # Personal data: never kept by a shared cache or the browser's back-forward cache on disk.
     response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["PIPELINE_WEB"].cookie_secure:
+        # Served over HTTPS (the proxy's): the browser then never tries this host over plain HTTP, where
+        # the cookie would not go and a network attacker could answer instead. Only this host: the
+        # organisation's other names are not ours to bind.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

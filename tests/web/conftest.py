@@ -15,7 +15,11 @@ from pipeline.settings import WebSettings
 from pipeline.web import create_app
 from tests.web import seed
 
-WEB = WebSettings(secret_key="test-secret-key-not-for-production", max_failed_logins=3, lockout_minutes=15)
+# Small limits, so that the tests reach them quickly: one client is refused a name after 2 failures, an
+# account is locked after 3 from all clients. The cookie is Secure, as in production (the test client
+# sends it over http://localhost all the same).
+WEB = WebSettings(secret_key="test-secret-key-not-for-production", max_failed_logins=3, client_name_failed_logins=2,
+                  lockout_minutes=15)
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -23,6 +27,13 @@ def csrf_token(html: str) -> str:
     match = _TOKEN.search(html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def from_address(app: Flask, address: str) -> FlaskClient:
+    """A browser at another address (a test client comes from 127.0.0.1)."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
 
 
 def login(client: FlaskClient, name: str = "kari.saksbehandler", password: str = seed.PASSWORD):  # type: ignore[no-untyped-def]

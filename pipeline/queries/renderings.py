@@ -1,0 +1,36 @@
+"""A case's form file as the case page shows it, rendered once and kept (read model).
+
+    stored(session, task_id, renderer) -> Stored | None   the stored rendering, or what to render from
+
+Made by pipeline.service.renderings; purged with the file by retention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.db.models import Attachment, Rendering, Task
+
+
+@dataclass(frozen=True)
+class Stored:
+    attachment_id: int
+    content: dict[str, Any] | None  # None: not rendered yet
+    kept: bool  # the file's bytes are still there (not purged by retention)
+
+
+def stored(session: Session, task_id: int, renderer: str) -> Stored | None:
+    """None when the case has no form file."""
+    attachment_id = session.scalar(select(Task.attachment_pk).where(Task.id == task_id))
+    if not attachment_id:
+        return None
+    content = session.scalar(select(Rendering.content).where(Rendering.attachment_id == attachment_id,
+                                                             Rendering.renderer == renderer))
+    if content is not None:
+        return Stored(attachment_id, content, True)
+    kept = session.scalar(select(Attachment.data.is_not(None)).where(Attachment.id == attachment_id))
+    return Stored(attachment_id, None, bool(kept))

@@ -1,0 +1,47 @@
+"""A case's form file rendered for the case page once per attachment, not on every view.
+
+    rendered(db, task_id, renderer, render) -> content | None
+
+A Word form is shown as its text (pipeline.web.documents); reading a large document.xml costs the
+parser seconds and hundreds of megabytes, which the first version spent on every view of the case.
+Now the first view renders it (the renderer runs the parser in the sandbox child) and stores the
+result in the `rendering` table beside the page pictures (page_image), for the same reasons: several
+web instances share the database, not a folder, and the rendering is the file's content, purged with
+it by retention in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db.models import Rendering
+from pipeline.db.session import unit_of_work
+from pipeline.queries import pages as page_reads
+from pipeline.queries import renderings as reads
+
+
+def rendered(db: sessionmaker[Session], task_id: int, renderer: str,
+             render: Callable[[bytes], dict[str, Any]]) -> dict[str, Any] | None:
+    """The case's form file as `render` makes it (plain data, errors included): stored on the first call,
+    read on every later one. None when the case has no file, or it was purged before it was rendered.
+
+    The rendering happens outside any transaction; two first views at once both render, and the second
+    one's insert gives way to the first's."""
+    with db() as session:
+        found = reads.stored(session, task_id, renderer)
+        if found is None or found.content is not None or not found.kept:
+            return None if found is None else found.content
+        data = page_reads.attachment_data(session, found.attachment_id)
+    if data is None:
+        return None
+    content = render(data)
+    try:
+        with unit_of_work(db) as session:
+            session.add(Rendering(attachment_id=found.attachment_id, renderer=renderer, content=content))
+    except IntegrityError:
+        pass  # another request stored it first: the same rendering
+    return content
