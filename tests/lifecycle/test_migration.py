@@ -1,4 +1,4 @@
-"""Migration 0003 on a registry the revision before it left: users become active imports, one mobile per ACTIVE user is
+"""Migration 0004 (the registry lifecycle) on a registry the revision before it left: users become active imports, one mobile per ACTIVE user is
 enforced by the database (a removed user's mobile may be taken again), and it goes back down."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from pipeline.db.session import alembic_config, make_engine
 
-# The revision 0003 follows (0003 is the registry lifecycle's reserved id, not its place in the chain).
-BEFORE = importlib.import_module("pipeline.db.migrations.versions.0003_registry_lifecycle").down_revision
+# The revision the registry lifecycle (0004) follows.
+BEFORE = importlib.import_module("pipeline.db.migrations.versions.0004_registry_lifecycle").down_revision
 
 
 def _user(conn, user_id: str, mobile: str, status: str | None = None) -> None:  # type: ignore[no-untyped-def]

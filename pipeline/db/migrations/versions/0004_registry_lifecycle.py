@@ -1,7 +1,7 @@
 """registry lifecycle: user status and source, one mobile per active user; removal tasks; access reviews
 
-Revision ID: 0003
-Revises: 0005 (the newest on main when this was written; the numbers are reserved ids, not an order)
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0005"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """login failures: the failed web logins of the last minutes, per client and name (the login throttle)
 
-Revision ID: 0004a
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004a"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

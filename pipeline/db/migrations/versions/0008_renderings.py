@@ -1,7 +1,7 @@
 """renderings: an attached form file as the case page shows it (a Word form's text), made once
 
-Revision ID: 0004b
-Revises: 0004a
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004b"
-down_revision = "0004a"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
