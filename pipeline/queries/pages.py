@@ -12,6 +12,7 @@ the template uses as the SVG's coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -81,6 +82,10 @@ class Drawable:
     attachment_id: int
     filename: str | None
     method: str
+    # A failure stored for the file (page 0): drawn again only when pipeline.service.second_try says so.
+    failure_id: int | None = None
+    failure: str | None = None
+    failed_at: datetime | None = None
 
 
 def _source(reading: dict[str, Any] | None, key: str) -> str:
@@ -88,17 +93,22 @@ def _source(reading: dict[str, Any] | None, key: str) -> str:
 
 
 def to_draw(session: Session, task_id: int) -> Drawable | None:
-    """The case's form file when it has pages to draw and none are stored yet (nor a failure)."""
+    """The case's form file when it has pages to draw and no pictures are stored yet (a stored failure
+    comes with it)."""
     row = session.execute(select(Task.attachment_pk, Task.reading).where(Task.id == task_id)).first()
     if row is None or not row.attachment_pk or _source(row.reading, "format") not in DRAWN_FORMATS:
         return None
-    if session.scalar(select(PageImage.id).where(PageImage.attachment_id == row.attachment_pk).limit(1)):
+    first = session.execute(select(PageImage.id, PageImage.page, PageImage.error, PageImage.created_at)
+                            .where(PageImage.attachment_id == row.attachment_pk)
+                            .order_by(PageImage.page).limit(1)).first()
+    if first is not None and first.page != 0:
         return None
     att = session.execute(select(Attachment.filename, Attachment.data.is_not(None).label("kept"))
                           .where(Attachment.id == row.attachment_pk)).first()
     if att is None or not att.kept:
         return None  # purged by retention: nothing to draw from
-    return Drawable(row.attachment_pk, att.filename, _source(row.reading, "method"))
+    failure = (first.id, first.error, first.created_at) if first is not None else (None, None, None)
+    return Drawable(row.attachment_pk, att.filename, _source(row.reading, "method"), *failure)
 
 
 def attachment_data(session: Session, attachment_id: int) -> bytes | None:

@@ -8,6 +8,7 @@ Made by pipeline.service.renderings; purged with the file by retention.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,8 @@ class Stored:
     attachment_id: int
     content: dict[str, Any] | None  # None: not rendered yet
     kept: bool  # the file's bytes are still there (not purged by retention)
+    rendering_id: int | None = None
+    made_at: datetime | None = None
 
 
 def stored(session: Session, task_id: int, renderer: str) -> Stored | None:
@@ -28,9 +31,9 @@ def stored(session: Session, task_id: int, renderer: str) -> Stored | None:
     attachment_id = session.scalar(select(Task.attachment_pk).where(Task.id == task_id))
     if not attachment_id:
         return None
-    content = session.scalar(select(Rendering.content).where(Rendering.attachment_id == attachment_id,
-                                                             Rendering.renderer == renderer))
-    if content is not None:
-        return Stored(attachment_id, content, True)
+    row = session.execute(select(Rendering.id, Rendering.content, Rendering.created_at)
+                          .where(Rendering.attachment_id == attachment_id, Rendering.renderer == renderer)).first()
     kept = session.scalar(select(Attachment.data.is_not(None)).where(Attachment.id == attachment_id))
+    if row is not None:
+        return Stored(attachment_id, row.content, bool(kept), row.id, row.created_at)
     return Stored(attachment_id, None, bool(kept))

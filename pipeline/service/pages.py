@@ -11,7 +11,8 @@ file; and backups, the read models and the tests see one store. A page costs 100
 OCR readings come with their pictures (made while the page was straightened: no second pass, which
 costs 2-5 s a page); PDFs are drawn on the first view of the case (well under a second), in the
 sandbox child. A file that cannot be drawn is recorded as such (page 0 with the error code), so a
-hostile file costs the sandbox's time once, not on every view.
+hostile file costs the sandbox's time once, not on every view; a try cut short for time or memory is
+made again later (pipeline.service.second_try).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +30,7 @@ from pipeline.errors import FormError
 from pipeline.forms.model import PagePicture
 from pipeline.forms.pages import render_pages
 from pipeline.queries import pages as page_reads
+from pipeline.service import second_try
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,8 @@ def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings | N
     settings = settings or Settings()
     with db() as session:
         todo = page_reads.to_draw(session, task_id)
+        if todo is not None and todo.failure_id is not None and not second_try.due(todo.failure, todo.failed_at):
+            todo = None
         data = page_reads.attachment_data(session, todo.attachment_id) if todo else None
     if todo is None or data is None:
         return
@@ -64,6 +69,10 @@ def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings | N
         error = "no_pages"
     try:
         with unit_of_work(db) as session:
+            if todo.failure_id is not None:
+                gone = getattr(session.execute(delete(PageImage).where(PageImage.id == todo.failure_id)), "rowcount", 0)
+                if not gone:
+                    return  # another request drew them again first
             if error is not None:
                 session.add(PageImage(attachment_id=todo.attachment_id, page=0, png=None, width_px=0, height_px=0,
                                       width_pt=0.0, height_pt=0.0, x0_pt=0.0, top_pt=0.0, error=error[:64]))

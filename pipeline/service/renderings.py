@@ -7,7 +7,8 @@ parser seconds and hundreds of megabytes, which the first version spent on every
 Now the first view renders it (the renderer runs the parser in the sandbox child) and stores the
 result in the `rendering` table beside the page pictures (page_image), for the same reasons: several
 web instances share the database, not a folder, and the rendering is the file's content, purged with
-it by retention in the same transaction.
+it by retention in the same transaction. A rendering cut short for time or memory is made again
+later (pipeline.service.second_try).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +24,7 @@ from pipeline.db.models import Rendering
 from pipeline.db.session import unit_of_work
 from pipeline.queries import pages as page_reads
 from pipeline.queries import renderings as reads
+from pipeline.service import second_try
 
 
 def rendered(db: sessionmaker[Session], task_id: int, renderer: str,
@@ -33,15 +36,28 @@ def rendered(db: sessionmaker[Session], task_id: int, renderer: str,
     one's insert gives way to the first's."""
     with db() as session:
         found = reads.stored(session, task_id, renderer)
-        if found is None or found.content is not None or not found.kept:
-            return None if found is None else found.content
+        if found is None:
+            return None
+        if found.content is not None and not _retried(found):
+            return found.content
+        if not found.kept:
+            return found.content
         data = page_reads.attachment_data(session, found.attachment_id)
     if data is None:
         return None
     content = render(data)
     try:
         with unit_of_work(db) as session:
+            if found.rendering_id is not None:
+                gone = getattr(session.execute(delete(Rendering).where(Rendering.id == found.rendering_id)), "rowcount", 0)
+                if not gone:
+                    return content  # another request tried again first
             session.add(Rendering(attachment_id=found.attachment_id, renderer=renderer, content=content))
     except IntegrityError:
         pass  # another request stored it first: the same rendering
     return content
+
+
+def _retried(found: reads.Stored) -> bool:
+    content = found.content or {}
+    return "error" in content and second_try.due(str(content.get("error")), found.made_at)

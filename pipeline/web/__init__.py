@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.resources import templates_dir
+from pipeline.service.second_try import RETRIED_CODES
 from pipeline.settings import Settings
 from pipeline.web import detail_labels, labels
 from pipeline.web.secret import secret_key_for
@@ -81,7 +82,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
                                  CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
                                  ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
                                  USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
-                                 USER_ID_HINT=domain.USER_ID_HINT)
+                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES)
     if session_factory is None:
         from pipeline.db.session import open_database
 

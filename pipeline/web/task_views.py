@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 
 from pipeline.domain import action_label
+from pipeline.forms.word_view import DocBlock, DocumentTextError
 from pipeline.queries import case, pages, queue
 from pipeline.web import documents
 from pipeline.web.page_views import draw_pages
@@ -30,13 +31,13 @@ def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, 
     view = view_args(request.args)
     view.pop("side", None)
     prev_id, next_id = queue.neighbours(reads(), view_query(request.args), task_id)
-    docx_blocks: list[documents.DocBlock] | None = None
-    docx_error = False
+    docx_blocks: list[DocBlock] | None = None
+    docx_error: DocumentTextError | None = None
     if page.attachment is not None and page.attachment_kind == "docx":
         try:
             docx_blocks = documents.word_form(task_id)  # rendered once, then read
-        except documents.DocumentTextError:
-            docx_error = True
+        except DocumentTextError as exc:
+            docx_error = exc
     return render_template(
         "task.html", p=page, t=page.task, docx_blocks=docx_blocks, docx_error=docx_error,
         pages=pages.case_pages(reads(), task_id), box_key=documents.box_key, editable=case.EDITABLE,

@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from pipeline.db.models import Attachment, Rendering, Task
 from pipeline.db.session import unit_of_work
+from pipeline.forms import word_view
 from pipeline.service.ingest import ingest_message
-from pipeline.web import documents
 from tests.mail.builders import DOCX_TYPE
 from tests.security import hostile
 
@@ -76,10 +76,10 @@ def test_a_word_form_is_read_for_the_case_page_once_not_on_every_view(logged_in,
     first = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
     assert "Jonas" in first and "Fjellbu Mottak AS" in first
     # A 16 MB document.xml: the page shows the form and the beginning, not sixteen megabytes.
-    assert documents.WORD_CUT in first and len(first) < 1_000_000
+    assert word_view.WORD_CUT in first and len(first) < 1_000_000
     with db() as s:
         stored = s.scalars(select(Rendering)).one()
-        assert stored.renderer == documents.WORD_BLOCKS and stored.content.get("cut") is True
+        assert stored.renderer == word_view.WORD_BLOCKS and stored.content.get("cut") is True
         # The file's bytes are replaced behind the page's back: a page read from the file would change.
         s.execute(update(Attachment).where(Attachment.id == stored.attachment_id).values(data=b"PK\x03\x04 broken"))
         s.commit()
@@ -105,13 +105,37 @@ def test_retention_purges_the_rendering_with_the_file(logged_in, db, settings, r
     from pipeline.service import retention
 
     task_id = _word_case(db, settings)
-    assert documents.WORD_CUT in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert word_view.WORD_CUT in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
     with unit_of_work(db) as s:
         s.execute(update(Task).values(state="provisioned"))
     retention.purge(db, older_than=timedelta(days=180), now=datetime.now(UTC) + timedelta(days=200))
     with db() as s:
         assert s.scalars(select(Rendering)).all() == []
         assert s.scalar(select(Attachment.data).where(Attachment.id == s.scalar(select(Task.attachment_pk)))) is None
-    assert documents.WORD_CUT not in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert word_view.WORD_CUT not in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
     with db() as s:
         assert s.scalars(select(Rendering)).all() == []  # nothing to render from, nothing made again
+
+
+def test_a_word_form_cut_short_for_time_is_read_again_later(app, logged_in, db, settings, registry):
+    from dataclasses import replace
+
+    from pipeline.clock import now_utc
+    from pipeline.service.second_try import RETRY_AFTER
+
+    task_id = _word_case(db, settings)
+    shown = app.config["PIPELINE_SETTINGS"]
+    app.config["PIPELINE_SETTINGS"] = replace(shown, limits=replace(shown.limits, parse_seconds=0.0))
+    busy = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    app.config["PIPELINE_SETTINGS"] = shown
+    assert "kunne ikke vises her nå" in busy and "prøver igjen om litt" in busy and word_view.WORD_CUT not in busy
+    with db() as s:
+        assert s.scalars(select(Rendering.content)).one()["error"] == "limit.exceeded"
+    # At once: still the stored failure, no second try.
+    assert "prøver igjen om litt" in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    with unit_of_work(db) as s:
+        s.execute(update(Rendering).values(created_at=now_utc() - RETRY_AFTER - timedelta(minutes=1)))
+    later = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert word_view.WORD_CUT in later and "kunne ikke vises" not in later
+    with db() as s:
+        assert s.scalars(select(Rendering.content)).one().get("cut") is True

@@ -370,7 +370,7 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
             # A Word form as its tables.
             page.goto(url + "/?status=alle&q=mikkelsen")
             page.locator("table.queue tbody tr").nth(0).locator("a").first.click()
-            assert page.locator(".docx table.docx-table").count() >= 1
+            assert page.locator(".docx table.docx-table").count() >= 1, page.locator("main").inner_text()[-2000:]
             assert "mottaksadministratorer:" in page.locator(".finding.warning").first.inner_text()
             # Take the case.
             with page.expect_navigation():

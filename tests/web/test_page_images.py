@@ -105,3 +105,56 @@ def test_an_ocr_case_shows_the_page_as_read_marks_unsure_values_and_is_confirmed
     assert "Bekreft opplesningen</button>" not in html and f'action="/oppgave/{task_id}/godkjenn"' in html
     resp = logged_in.post(f"/oppgave/{task_id}/godkjenn", data={"csrf_token": token}, follow_redirects=True)
     assert "Sak 2026-00001 er godkjent." in resp.get_data(as_text=True)
+
+
+def _aged(db, model) -> None:  # type: ignore[no-untyped-def]
+    """The stored failures made RETRY_AFTER and a minute ago."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from pipeline.clock import now_utc
+    from pipeline.service.second_try import RETRY_AFTER
+
+    with unit_of_work(db) as s:
+        s.execute(update(model).values(created_at=now_utc() - RETRY_AFTER - timedelta(minutes=1)))
+
+
+def test_a_draw_cut_short_for_time_is_tried_again_later_not_on_every_view(app, logged_in, db):
+    from dataclasses import replace
+
+    with unit_of_work(db) as s:
+        task_id = seed.read_task(s, 1, "pdf-word-basic").id
+    settings = app.config["PIPELINE_SETTINGS"]
+    # A busy machine: the child gets no time at all, and is killed.
+    app.config["PIPELINE_SETTINGS"] = replace(settings, limits=replace(settings.limits, ocr_seconds=0.0))
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert "Sidene kunne ikke vises her (for stor eller kompleks); siden prøver igjen om litt" in html
+    app.config["PIPELINE_SETTINGS"] = settings
+    with db() as s:
+        failed = s.execute(select(PageImage.id, PageImage.page, PageImage.error)).all()
+    assert [(page, error) for _, page, error in failed] == [(0, "limit.exceeded")]
+    # Seen again at once: the failure stands (a hostile file costs one try per RETRY_AFTER).
+    assert "prøver igjen om litt" in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    with db() as s:
+        assert s.execute(select(PageImage.id, PageImage.page, PageImage.error)).all() == failed
+    # Later: drawn, and the failure is gone.
+    _aged(db, PageImage)
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert f'<image href="/oppgave/{task_id}/side/1.png"' in html and "kunne ikke vises" not in html
+    with db() as s:
+        assert s.execute(select(PageImage.page, PageImage.error).order_by(PageImage.page)).all() == [
+            (1, None), (2, None)]
+
+
+def test_a_corrupt_file_is_not_tried_again_however_old_its_failure(logged_in, db):
+    with unit_of_work(db) as s:
+        task_id = seed.task(s, 1, attachment=("skjema.pdf", b"%PDF-1.4\n%not really\n")).id
+    logged_in.get(f"/oppgave/{task_id}")
+    _aged(db, PageImage)
+    with db() as s:
+        before = s.execute(select(PageImage.id, PageImage.created_at)).all()
+    html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
+    assert "Sidene kunne ikke vises her (skadet fil)" in html and "prøver igjen" not in html
+    with db() as s:
+        assert s.execute(select(PageImage.id, PageImage.created_at)).all() == before
