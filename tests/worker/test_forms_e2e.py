@@ -7,6 +7,7 @@ are all present.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -50,6 +51,9 @@ def test_the_same_form_twice_gives_one_task(tmp_path, settings, db, registry):
         assert len(s.scalars(select(Task)).all()) == 1
 
 
+OCR_ON_BOTH = ("scan-pdf-300dpi", "scan-tiff-fax", "photo-iphone-inline", "scan-unreadable")
+
+
 @pytest.mark.slow
 def test_scans_and_photos_are_read_into_review_with_form_ocr(tmp_path, settings, db, registry):
     """Every scan and photo fixture through the worker: the readable ones open a case in review that
@@ -60,10 +64,17 @@ def test_scans_and_photos_are_read_into_review_with_form_ocr(tmp_path, settings,
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     expected = {}
-    for eml in sorted([*FIXTURES.glob("scan-*.eml"), *FIXTURES.glob("photo-*.eml")]):
+    scans = sorted([*FIXTURES.glob("scan-*.eml"), *FIXTURES.glob("photo-*.eml")])
+    assert len(scans) >= 10
+    if os.environ.get("PIPELINE_TEST_DATABASE_URL"):
+        # The second pass (PostgreSQL) takes what the database sees differently, not every scan again: the
+        # OCR is the same on both, and costs seconds a page. One of each kind: a scanned PDF, an image, a
+        # phone photo sent inline, and a scan too poor to read.
+        scans = [eml for eml in scans if eml.stem in OCR_ON_BOTH]
+        assert len(scans) == len(OCR_ON_BOTH)
+    for eml in scans:
         shutil.copy(eml, inbox / eml.name)
         expected[eml.stem] = json.loads(eml.with_suffix(".expected.json").read_text(encoding="utf-8"))
-    assert len(expected) >= 10
     Worker(settings, source=f"dir:{inbox}").run(once=True)
     with db() as s:
         for m in s.scalars(select(Message)):
