@@ -9,6 +9,7 @@ email package would refuse to write (an encoded display name holding CR/LF and a
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import random
 import zipfile
@@ -223,6 +224,7 @@ def scripted_pdf_mail() -> bytes:
                    attachments=(("skjema.pdf", with_open_action(flattened_form_pdf()), "application/pdf"),))
 
 
+@functools.lru_cache(maxsize=2)  # the same bytes each time (seeded), and 1.5 s to build
 def big_word_form(megabytes: int = 16) -> bytes:
     """The good Word form with its document.xml padded to `megabytes` by paragraphs after the form (a
     long appendix of text): under the reader's limits, and costly to parse."""
