@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import audit
@@ -21,12 +23,7 @@ def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, act
     """Process a stored message again, and record who asked for it (also when it fails)."""
     from pipeline.service.ingest import retry_message
 
-    try:
-        retry_message(db, message_id, settings=settings)
-    except PipelineError as exc:
-        with unit_of_work(db) as session:
-            audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
-        raise
+    _recording_failure(db, message_id, actor, lambda: retry_message(db, message_id, settings=settings))
     with unit_of_work(db) as session:
         view = message(session, message_id)
         audit.record(session, actor, "message.retried", "message", message_id,
@@ -39,13 +36,18 @@ def queue_retry(db: sessionmaker[Session], message_id: int, *, actor: str) -> Me
     """Put a stored message back for the worker to read again; audited (also when refused)."""
     from pipeline.service.ingest import queue_retry as put_back
 
-    try:
-        put_back(db, message_id, actor=actor)
-    except PipelineError as exc:
-        with unit_of_work(db) as session:
-            audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
-        raise
+    _recording_failure(db, message_id, actor, lambda: put_back(db, message_id, actor=actor))
     with unit_of_work(db) as session:
         view = message(session, message_id)
     assert view is not None
     return view
+
+
+def _recording_failure(db: sessionmaker[Session], message_id: int, actor: str, attempt: Callable[[], object]) -> None:
+    """Run the attempt; when it fails, the audit log says who tried and why, and the error goes on."""
+    try:
+        attempt()
+    except PipelineError as exc:
+        with unit_of_work(db) as session:
+            audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
+        raise
