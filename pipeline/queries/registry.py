@@ -19,6 +19,7 @@ from pipeline.db.models import (
 from pipeline.domain import PENDING, ROLE, USER_ACTIVE
 from pipeline.queries.accounts import AccountView, accounts
 from pipeline.queries.rows import TaskView, task_view
+from pipeline.registry.lookup import UserInfo
 
 
 @dataclass(frozen=True)
@@ -29,15 +30,6 @@ class CentreRow:
     kommune: str | None
     operator_id: str | None
     active: bool
-
-
-@dataclass(frozen=True)
-class UserRow:
-    user_id: str
-    first_name: str
-    last_name: str
-    email: str
-    mobile: str
 
 
 @dataclass(frozen=True)
@@ -53,7 +45,7 @@ class OperatorRow:
 @dataclass(frozen=True)
 class RegistryPage:
     centres: list[CentreRow]
-    admins: dict[str, list[UserRow]]  # mottaksnummer -> its administrators
+    admins: dict[str, list[UserInfo]]  # mottaksnummer -> its administrators
     pending: dict[str, list[TaskView]]  # mottaksnummer -> cases not yet carried out that ask for it
     operators: list[OperatorRow]
     centre_counts: dict[str | None, int]  # operator id -> its centres
@@ -78,14 +70,14 @@ def registry_page(session: Session, *, q: str = "", operator_id: str = "", activ
     centres = [CentreRow(c.mottaksnummer, c.name, c.kind, c.kommune, c.operator_id, bool(c.active))
                for c in session.scalars(stmt.order_by(RegistryCentre.mottaksnummer).limit(500))]
     numbers = [c.mottaksnummer for c in centres]
-    admins: dict[str, list[UserRow]] = {n: [] for n in numbers}
+    admins: dict[str, list[UserInfo]] = {n: [] for n in numbers}
     pending: dict[str, list[TaskView]] = {n: [] for n in numbers}
     if numbers:
         rows = session.execute(select(RegistryUserRole.mottaksnummer, RegistryUser).join(RegistryUser).where(
             RegistryUserRole.role == ROLE, RegistryUserRole.mottaksnummer.in_(numbers),
             RegistryUser.status == USER_ACTIVE).order_by(RegistryUser.last_name))
         for number, user in rows:
-            admins[number].append(UserRow(user.user_id, user.first_name, user.last_name, user.email, user.mobile))
+            admins[number].append(UserInfo(user.user_id, user.first_name, user.last_name, user.email, user.mobile))
         # Grants and removals not yet carried out (the page tells them apart by kind).
         tasks = session.execute(select(TaskCentre.mottaksnummer, Task).options(defer(Task.reading))
                                 .join(Task, Task.id == TaskCentre.task_id)
