@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,21 @@ def shared_dir() -> Path:
     return SHARED
 
 
+@contextmanager
+def pg_database(base: str, prefix: str, options: str = "") -> Iterator[str]:
+    """A throwaway database on the PostgreSQL server of `base` (CREATE DATABASE ... `options`), dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" {options}'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One database brought to the newest schema per test session; each test's database is a copy of it
@@ -47,18 +63,9 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         yield url
         return
-    name = f"tmpl_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
+    with pg_database(base, "tmpl") as url:
+        upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -70,18 +77,9 @@ def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
         shutil.copyfile(migrated_template.removeprefix("sqlite:///"), path)
         yield f"sqlite:///{path}"
         return
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        # FILE_COPY is much faster than the default WAL_LOG strategy for a small template.
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(migrated_template).database}" '
-                          "STRATEGY = FILE_COPY"))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    # FILE_COPY is much faster than the default WAL_LOG strategy for a small template.
+    with pg_database(base, "t", f'TEMPLATE "{make_url(migrated_template).database}" STRATEGY = FILE_COPY') as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import importlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.db.session import alembic_config, make_engine
+from tests.conftest import pg_database
 
 # The revision the registry lifecycle (0004) follows.
 BEFORE = importlib.import_module("pipeline.db.migrations.versions.0004_registry_lifecycle").down_revision
@@ -35,16 +34,8 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     if not base:
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    name = f"m_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with pg_database(base, "m") as url:
+        yield url
 
 
 def test_0003_up_and_down(empty_database_url: str) -> None:
