@@ -33,6 +33,10 @@ def stored(session: Session, task_id: int, renderer: str) -> Stored | None:
         return None
     row = session.execute(select(Rendering.id, Rendering.content, Rendering.created_at)
                           .where(Rendering.attachment_id == attachment_id, Rendering.renderer == renderer)).first()
+    if row is not None and "error" not in row.content:
+        # The common case, in one query (a rendering is purged with its file, so the file is there).
+        return Stored(attachment_id, row.content, True, row.id, row.created_at)
+    # Nothing stored, or a failure that may be tried again: whether there is still a file to render from.
     kept = session.scalar(select(Attachment.data.is_not(None)).where(Attachment.id == attachment_id))
     if row is not None:
         return Stored(attachment_id, row.content, bool(kept), row.id, row.created_at)
