@@ -72,7 +72,7 @@ def test_the_worker_summary_is_on_stdout_and_times_are_oslo_with_offset(settings
     args = ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]
     done = run("worker", "--once", "--source", f"dir:{inbox}", *args)
     assert done.returncode == 0 and done.stdout.startswith("1 message seen: ") and "1 reply sent" in done.stdout
-    shown = run("queue", "show", "1", *args).stdout
+    shown = run(*args, "queue", "show", "1").stdout  # the options before the command work as well
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d system: task\.open", shown), shown
 
 
@@ -98,6 +98,17 @@ def test_every_option_and_argument_has_help() -> None:
 
     walk(build_parser(), "pipeline")
     assert not missing, missing
+
+
+@pytest.mark.pure
+def test_the_data_folder_and_database_go_before_or_after_the_command() -> None:
+    parse = build_parser().parse_args
+    before = parse(["--data-dir", "/srv/a", "--database-url", "sqlite:///a.db", "worker", "--once"])
+    assert (before.data_dir, before.database_url, before.command) == ("/srv/a", "sqlite:///a.db", "worker")
+    after = parse(["queue", "list", "--data-dir", "/srv/b"])
+    assert after.data_dir == "/srv/b" and not hasattr(after, "database_url")
+    both = parse(["--data-dir", "/srv/a", "status", "--data-dir", "/srv/b"])
+    assert both.data_dir == "/srv/b"
 
 
 @pytest.mark.pure

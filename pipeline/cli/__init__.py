@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     common = common_parser()
-    parser = argparse.ArgumentParser(prog="pipeline", parents=[base_parser()], description=DESCRIPTION,
+    # The data folder and database also before the command (`pipeline --data-dir D worker --once`), as
+    # DESIGN.md gives them for every command; given after it as well, the later one counts.
+    parser = argparse.ArgumentParser(prog="pipeline", parents=[common], description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
     for name in _COMMAND_MODULES:
