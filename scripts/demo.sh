@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-registry=${PIPELINE_REGISTRY_DIR:-../shared/registry}
+registry=${PIPELINE_REGISTRY_DIR:-reference/registry}
 # The fixtures carry the verdict of IMDi's receiving host as mx.imdi.no writes it (Authentication-Results):
 # trust it here, as PIPELINE_AUTHSERV_ID would be set for the real mailbox (README: "Who sent it").
 export PIPELINE_AUTHSERV_ID=${PIPELINE_AUTHSERV_ID:-mx.imdi.no}

@@ -22,14 +22,15 @@ from sqlalchemy.engine import make_url
 from pipeline.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", REPO.parent / "shared"))
+# The blank forms, the reference registry and the robustness corpus (reference/, in the repository).
+REFERENCE = REPO / "reference"
 FIXTURES = REPO / "inbox_fixtures"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    assert SHARED.is_dir(), f"../shared not found beside the checkout ({SHARED})"
-    return SHARED
+def reference_dir() -> Path:
+    assert REFERENCE.is_dir(), f"reference/ is missing from the checkout ({REFERENCE})"
+    return REFERENCE
 
 
 @contextmanager

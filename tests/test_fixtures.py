@@ -134,9 +134,9 @@ def _admins_of(sender: str) -> list:  # type: ignore[type-arg]
     import csv
 
     from pipeline.removal_text import Person
-    from tests.conftest import SHARED
+    from tests.conftest import REFERENCE
 
-    reg = SHARED / "registry"
+    reg = REFERENCE / "registry"
     domain = sender.rpartition("@")[2].strip(">").lower()
     ops = {r["operator_id"] for r in csv.DictReader((reg / "operators.csv").open(encoding="utf-8"))
            if r["email_domain"] == domain}

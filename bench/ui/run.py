@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import os
 import random
 import shutil
 import statistics
@@ -36,8 +35,7 @@ from tests.web.server import serve  # noqa: E402
 
 FIRST = ["Ola", "Kari", "Åse", "Per", "Liv", "Nils", "Ingrid", "Bjørn", "Sigrid", "Ahmed", "Fatima", "Jonas", "Maja"]
 LAST = ["Nordmann", "Hansen", "Ødegård", "Berg", "Johansen", "Larsen", "Grønlie", "Haugen", "Dahl", "Lie", "Bakke"]
-SHARED = Path(os.environ.get("PIPELINE_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")) \
-    / "registry" / "centres.csv"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference" / "registry" / "centres.csv"
 
 
 def centres() -> list[tuple[str, str | None]]:
@@ -45,8 +43,8 @@ def centres() -> list[tuple[str, str | None]]:
     import csv
 
     rows: list[tuple[str, str | None]] = [("Askim asylmottak", "0101"), ("Dale asylmottak", "1204")]
-    if SHARED.exists():
-        with open(SHARED, encoding="utf-8") as fh:
+    if REFERENCE.exists():
+        with open(REFERENCE, encoding="utf-8") as fh:
             rows = [(r["name"], r["mottaksnummer"]) for r in csv.DictReader(fh)]
     return rows + [("Dale mottak", None), ("Askim", None), ("Rade akuttinnkv.", None)]
 

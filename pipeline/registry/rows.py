@@ -1,4 +1,4 @@
-"""Registry CSV files (format: ../shared/registry/README.md): read rows and validate each one (pure).
+"""Registry CSV files (format: reference/registry/README.md): read rows and validate each one (pure).
 
 Each validator takes the row (a dict of the header's columns) and returns the record to store, or
 raises RowError with the reason. Checks that need other rows (uniqueness, known operator or centre)

@@ -35,7 +35,7 @@ def form(**changes: Any) -> FormReading:
 
 
 @pytest.fixture(scope="session")
-def _registry_template(tmp_path_factory, shared_dir):  # type: ignore[no-untyped-def]
+def _registry_template(tmp_path_factory, reference_dir):  # type: ignore[no-untyped-def]
     """One migrated database holding the reference registry, copied for each test (saves a migration
     and an import per test): a file on SQLite, a template database on PostgreSQL."""
     base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
@@ -49,7 +49,7 @@ def _registry_template(tmp_path_factory, shared_dir):  # type: ignore[no-untyped
         folder = tmp_path_factory.mktemp("registry-template")
         url = f"sqlite:///{folder / 'template.sqlite3'}"
     factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
-    assert import_files(factory, reference(shared_dir)).ok
+    assert import_files(factory, reference(reference_dir)).ok
     factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
     yield url
     if base:
@@ -86,8 +86,8 @@ def registry(tmp_path, _registry_template):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def _memory_template(shared_dir):  # type: ignore[no-untyped-def]
-    return MemoryRegistry.from_files(**reference(shared_dir))
+def _memory_template(reference_dir):  # type: ignore[no-untyped-def]
+    return MemoryRegistry.from_files(**reference(reference_dir))
 
 
 @pytest.fixture

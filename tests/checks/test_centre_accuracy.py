@@ -13,8 +13,8 @@ pytestmark = pytest.mark.pure
 
 
 @pytest.fixture(scope="module")
-def measured(shared_dir):  # type: ignore[no-untyped-def]
-    centres = load_centres(shared_dir / "registry" / "centres.csv")
+def measured(reference_dir):  # type: ignore[no-untyped-def]
+    centres = load_centres(reference_dir / "registry" / "centres.csv")
     return evaluate(CentreIndex(centres), list(variants(centres)))
 
 

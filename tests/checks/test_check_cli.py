@@ -32,8 +32,8 @@ def test_check_says_when_the_registry_is_empty(settings, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "registry.empty"
 
 
-def test_check_json_contract(settings, shared_dir, tmp_path, capsys):
-    files = reference(shared_dir)
+def test_check_json_contract(settings, reference_dir, tmp_path, capsys):
+    files = reference(reference_dir)
     assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
     capsys.readouterr()
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
@@ -61,7 +61,7 @@ def test_check_json_contract(settings, shared_dir, tmp_path, capsys):
     assert "file.unreadable" in out
 
 
-def test_check_a_word_form_from_the_fixtures(settings, shared_dir, tmp_path, capsys):
+def test_check_a_word_form_from_the_fixtures(settings, reference_dir, tmp_path, capsys):
     import email
     import email.policy
 
@@ -71,7 +71,7 @@ def test_check_a_word_form_from_the_fixtures(settings, shared_dir, tmp_path, cap
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     docx = tmp_path / "form.docx"
     docx.write_bytes(next(iter(msg.iter_attachments())).get_content())
-    files = reference(shared_dir)
+    files = reference(reference_dir)
     assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
     capsys.readouterr()
     assert main(["check", str(docx), "--json", "--sender", msg["From"].addresses[0].addr_spec, *_args(settings)]) == 0
@@ -81,9 +81,9 @@ def test_check_a_word_form_from_the_fixtures(settings, shared_dir, tmp_path, cap
     assert [f["code"] for f in out["findings"]] == ["centre.inactive"]
 
 
-def test_text_output_says_when_the_applicant_extends_a_user_or_has_a_mobile_abroad(settings, shared_dir, tmp_path,
+def test_text_output_says_when_the_applicant_extends_a_user_or_has_a_mobile_abroad(settings, reference_dir, tmp_path,
                                                                                     capsys):
-    files = reference(shared_dir)
+    files = reference(reference_dir)
     assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
     same = tmp_path / "same.json"
     same.write_text(json.dumps(_reading(first_name="Amra", last_name="Rønning", mobile="+4798503224",

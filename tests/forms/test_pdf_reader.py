@@ -98,8 +98,8 @@ def test_centre_table_over_a_page_break():
 
 @pytest.mark.parametrize("name,method", [("mottaksadministrator-blank.pdf", "pdf_table"),
                                          ("mottaksadministrator-blank-fillable.pdf", "acroform")])
-def test_blank_forms_read_empty(shared_dir: Path, name: str, method: str):
-    reading = read_pdf((shared_dir / "forms" / name).read_bytes(), name)
+def test_blank_forms_read_empty(reference_dir: Path, name: str, method: str):
+    reading = read_pdf((reference_dir / "forms" / name).read_bytes(), name)
     assert reading.method == method
     assert all(v is None for v in reading.to_json()["operator"].values())
     assert all(v is None for v in reading.to_json()["applicant"].values())
@@ -168,8 +168,8 @@ def test_garbage_is_corrupt(data: bytes):
         read_pdf(data, "x.pdf")
 
 
-def test_truncated_form_is_corrupt(shared_dir: Path):
-    data = (shared_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
+def test_truncated_form_is_corrupt(reference_dir: Path):
+    data = (reference_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
     with pytest.raises(errors.CorruptFile):
         read_pdf(data[: len(data) // 2], "halv.pdf")
 

@@ -1,6 +1,6 @@
 """Odd and hostile Word files give a reading or a typed FormError, never a traceback or a hang.
 
-The corpus under ../shared/robustness/docx comes from other libraries' test suites; the hostile
+The corpus under reference/robustness/docx comes from other libraries' test suites; the hostile
 packages are made here: a zip bomb, too many members, billion laughs, an external entity, deep
 nesting, a macro-enabled content type, lying and broken zips.
 """
@@ -19,12 +19,12 @@ import pytest
 from pipeline.errors import CorruptFile, EncryptedFile, FormError, LimitExceeded, NotAForm, UnsupportedFormat
 from pipeline.forms import FormReading, read_form
 from pipeline.settings import Limits
-from tests.conftest import SHARED
+from tests.conftest import REFERENCE
 from tools.fixtures import docx_edit as d
 
 pytestmark = pytest.mark.pure
 
-CORPUS = sorted(p for p in (SHARED / "robustness" / "docx").rglob("*") if p.is_file()) if SHARED.is_dir() else []
+CORPUS = sorted(p for p in (REFERENCE / "robustness" / "docx").rglob("*") if p.is_file()) if REFERENCE.is_dir() else []
 HANG_GUARD_SECONDS = 30  # a hang guard, not a timing assertion: any file takes milliseconds
 
 
@@ -51,7 +51,7 @@ def _outcome(data: bytes, name: str = "x.docx", limits: Limits | None = None) ->
             return exc
 
 
-def test_corpus_is_there(shared_dir):
+def test_corpus_is_there(reference_dir):
     assert len(CORPUS) >= 50
 
 

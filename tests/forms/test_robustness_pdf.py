@@ -1,4 +1,4 @@
-"""Every PDF in ../shared/robustness/pdfs gives a reading or a typed error, within the sandbox's bounds.
+"""Every PDF in reference/robustness/pdfs gives a reading or a typed error, within the sandbox's bounds.
 
 None of them is the form, so in practice each one is not_a_form, unreadable.* or limit.exceeded.
 The parse runs in the sandbox child (time and memory limits), so a pathological file cannot hang
@@ -13,11 +13,11 @@ import pytest
 
 from pipeline import errors
 from pipeline.forms import FormReading, read_form
-from tests.conftest import SHARED
+from tests.conftest import REFERENCE
 
 pytestmark = pytest.mark.pure
 
-ROOT = SHARED / "robustness" / "pdfs"
+ROOT = REFERENCE / "robustness" / "pdfs"
 FILES = sorted(p for p in ROOT.rglob("*") if p.is_file()) if ROOT.is_dir() else []
 
 # Need a password to open. The other files under encryption/ open without one: an owner password
@@ -40,7 +40,7 @@ OPENS_WITHOUT_PASSWORD = {
 }
 
 
-def test_the_corpus_is_there(shared_dir: Path):
+def test_the_corpus_is_there(reference_dir: Path):
     assert len(FILES) > 50, f"no robustness PDFs under {ROOT}"
 
 

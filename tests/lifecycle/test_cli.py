@@ -83,8 +83,8 @@ def test_assign_names_the_user_of_a_removal_nobody_could_tell(registry, lsetting
     assert data["user_id"] == "U10548" and data["centres"] == [{"mottaksnummer": "0606", "name": "Torpo asylmottak"}]
 
 
-def test_registry_import_complete_and_dry_run(registry, lsettings, capsys, shared_dir, tmp_path):
-    files = reference(shared_dir)
+def test_registry_import_complete_and_dry_run(registry, lsettings, capsys, reference_dir, tmp_path):
+    files = reference(reference_dir)
     users = edited(files["users"], tmp_path / "users.csv", drop=(line_of(files["users"], "U10011,"),))
     code, out, _ = run(lsettings, capsys, "registry", "import", "--users", str(users), "--complete", "--dry-run")
     assert code == 0 and out.startswith("DRY RUN") and "removed (absent from the complete export): 1" in out

@@ -22,8 +22,8 @@ AMRA = "U10011,Amra,Rønning,amra.ronning@nordkalotten-mottak.no,+4798503224,Mot
 
 
 @pytest.fixture
-def files(shared_dir):  # type: ignore[no-untyped-def]
-    return reference(shared_dir)
+def files(reference_dir):  # type: ignore[no-untyped-def]
+    return reference(reference_dir)
 
 
 def _without(files, tmp_path, *user_ids: str, name: str = "users.csv"):  # type: ignore[no-untyped-def]

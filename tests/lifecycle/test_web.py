@@ -69,8 +69,8 @@ def test_a_user_shows_centres_source_and_status_and_fjern_tilgang_makes_a_case(w
         assert s.get(RegistryUser, "U10132").status == "removed"
 
 
-def test_the_upload_shows_the_report_a_dry_run_changes_nothing(web, registry, shared_dir):
-    files = reference(shared_dir)
+def test_the_upload_shows_the_report_a_dry_run_changes_nothing(web, registry, reference_dir):
+    files = reference(reference_dir)
     lines = files["users"].read_text(encoding="utf-8").splitlines()
     without = "\n".join(line for i, line in enumerate(lines, 1) if i != line_of(files["users"], "U10011,")) + "\n"
 

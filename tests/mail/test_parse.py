@@ -122,8 +122,8 @@ def test_zip_bomb_is_recorded_not_expanded():
     assert len(parts) == 1 and parts[0].error is not None and parts[0].error.code == "limit.exceeded"
 
 
-def test_tnef_winmail_dat(shared_dir: Path):
-    sample = next((shared_dir / "robustness" / "emails").rglob("tnef-rich-text.eml"))
+def test_tnef_winmail_dat(reference_dir: Path):
+    sample = next((reference_dir / "robustness" / "emails").rglob("tnef-rich-text.eml"))
     parts = parse_message(sample.read_bytes()).parts
     assert parts and all(p.origin == "tnef" for p in parts)
 
@@ -144,8 +144,8 @@ def test_junk_never_raises(junk):
     parse_message(junk)
 
 
-def test_every_robustness_email_parses(shared_dir: Path):
-    files = sorted(p for p in (shared_dir / "robustness" / "emails").rglob("*") if p.is_file()
+def test_every_robustness_email_parses(reference_dir: Path):
+    files = sorted(p for p in (reference_dir / "robustness" / "emails").rglob("*") if p.is_file()
                    and p.suffix not in (".md", ".txt"))
     assert len(files) > 100
     for path in files:

@@ -35,8 +35,8 @@ def _ocr_reading(**changes: str) -> FormReading:
 
 
 @pytest.fixture
-def registry(db, shared_dir):  # type: ignore[no-untyped-def]
-    reg = shared_dir / "registry"
+def registry(db, reference_dir):  # type: ignore[no-untyped-def]
+    reg = reference_dir / "registry"
     with unit_of_work(db) as s:
         import_registry(s, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
 

@@ -13,9 +13,9 @@ VARDEN = {"operator.organisation": "Varden Omsorg AS", "operator.manager": "Åse
           "applicant.email": "kari.fjelltun@vardenomsorg.no"}
 
 
-def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, shared_dir):
+def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, reference_dir):
 
-    reg = shared_dir / "registry"
+    reg = reference_dir / "registry"
     with unit_of_work(db) as s:
         import_registry(s, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
     with unit_of_work(db) as s:
@@ -33,7 +33,7 @@ def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, shared
         assert [(c.mottaksnummer, c.name) for c in task.centres] == [("0101", "Askim asylmottak")]
 
 
-def test_queue_correct_from_the_command_line(db, settings, shared_dir, capsys):
+def test_queue_correct_from_the_command_line(db, settings, reference_dir, capsys):
     import json
 
     from pipeline.cli import main

@@ -1,4 +1,4 @@
-"""A generated registry in the CSV format of ../shared/registry/README.md: N users, M centres.
+"""A generated registry in the CSV format of reference/registry/README.md: N users, M centres.
 
 Fictional: place names are made of syllables, people of a few common names with numbers.
 Used by the large-import test and bench/check.

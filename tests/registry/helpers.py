@@ -10,8 +10,8 @@ from pipeline.registry import ImportReport, import_registry
 KINDS = ("operators", "centres", "users")
 
 
-def reference(shared_dir: Path) -> dict[str, Path]:
-    return {k: shared_dir / "registry" / f"{k}.csv" for k in KINDS}
+def reference(reference_dir: Path) -> dict[str, Path]:
+    return {k: reference_dir / "registry" / f"{k}.csv" for k in KINDS}
 
 
 def import_files(db, files: dict[str, Path], **kw) -> ImportReport:  # type: ignore[no-untyped-def]

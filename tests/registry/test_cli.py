@@ -17,8 +17,8 @@ def _import(settings, files, *extra):  # type: ignore[no-untyped-def]
                  "--centres", str(files["centres"]), "--users", str(files["users"]), *extra])
 
 
-def test_import_prints_a_summary_and_is_idempotent(settings, shared_dir, capsys):
-    files = reference(shared_dir)
+def test_import_prints_a_summary_and_is_idempotent(settings, reference_dir, capsys):
+    files = reference(reference_dir)
     assert _import(settings, files) == 0
     out = capsys.readouterr().out
     assert "users: " in out and "600 added, 0 updated, 0 unchanged, 0 rejected; imported" in out
@@ -32,8 +32,8 @@ def test_import_prints_a_summary_and_is_idempotent(settings, shared_dir, capsys)
     assert "'Dale': ambiguous" in out and "Torshov asylmottak (0301)" in out
 
 
-def test_rejected_rows_exit_non_zero_with_file_and_line(settings, shared_dir, tmp_path, capsys):
-    files = reference(shared_dir)
+def test_rejected_rows_exit_non_zero_with_file_and_line(settings, reference_dir, tmp_path, capsys):
+    files = reference(reference_dir)
     files["centres"] = edited(files["centres"], tmp_path / "centres.csv", {5: "0104,Mysen asylmottak,ordinaer,0125,Eidsberg,DRO1043,kanskje"})
     assert _import(settings, files) == 1
     out = capsys.readouterr().out

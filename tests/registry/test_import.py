@@ -16,8 +16,8 @@ def _count(db, model) -> int:  # type: ignore[no-untyped-def]
         return s.scalar(select(func.count()).select_from(model))
 
 
-def test_reference_files_import_cleanly_and_twice_changes_nothing(db, shared_dir):
-    files = reference(shared_dir)
+def test_reference_files_import_cleanly_and_twice_changes_nothing(db, reference_dir):
+    files = reference(reference_dir)
     first = import_files(db, files)
     assert first.ok, first.rejected
     assert counts(first) == {"operators": (25, 0, 0, 0), "centres": (132, 0, 0, 0), "users": (600, 0, 0, 0)}
@@ -27,8 +27,8 @@ def test_reference_files_import_cleanly_and_twice_changes_nothing(db, shared_dir
     assert not second.changed
 
 
-def test_a_changed_row_updates(db, shared_dir, tmp_path):
-    files = reference(shared_dir)
+def test_a_changed_row_updates(db, reference_dir, tmp_path):
+    files = reference(reference_dir)
     import_files(db, files)
     centres = edited(files["centres"], tmp_path / "centres.csv", {
         line_of(files["centres"], "0301,"): "0301,Torshov asylmottak,ordinaer,0301,Oslo,DRO1039,false"})
@@ -44,8 +44,8 @@ def test_a_changed_row_updates(db, shared_dir, tmp_path):
     assert sorted(roles) == [("Mottaksadministrator", "0104"), ("Mottaksadministrator", "0701")]
 
 
-def test_two_users_may_swap_mobiles(db, shared_dir, tmp_path):
-    files = reference(shared_dir)
+def test_two_users_may_swap_mobiles(db, reference_dir, tmp_path):
+    files = reference(reference_dir)
     import_files(db, files)
     a, b = line_of(files["users"], "U10001,"), line_of(files["users"], "U10002,")
     lines = files["users"].read_text(encoding="utf-8").splitlines()
@@ -58,8 +58,8 @@ def test_two_users_may_swap_mobiles(db, shared_dir, tmp_path):
         assert s.get(RegistryUser, "U10001").mobile == mob_b
 
 
-def test_broken_files_are_refused_line_by_line(db, shared_dir, tmp_path):
-    files = reference(shared_dir)
+def test_broken_files_are_refused_line_by_line(db, reference_dir, tmp_path):
+    files = reference(reference_dir)
     import_files(db, files)
     ops = edited(files["operators"], tmp_path / "operators.csv", {2: "DRX1007,Fjordtun,843526463,fjordtun,,,"},
                  append=["DRO1999,Ny Drift AS,843526462,nydrift.no,,,"])
@@ -97,8 +97,8 @@ def test_broken_files_are_refused_line_by_line(db, shared_dir, tmp_path):
     assert all(r.line > 0 and r.reason for r in report.rejected)
 
 
-def test_partial_import_takes_the_valid_rows(db, shared_dir, tmp_path):
-    files = reference(shared_dir)
+def test_partial_import_takes_the_valid_rows(db, reference_dir, tmp_path):
+    files = reference(reference_dir)
     centres = edited(files["centres"], tmp_path / "centres.csv", {2: "0101,,ordinaer,0124,Askim,DRO1043,true"})
     report = import_files(db, {"operators": files["operators"], "centres": centres}, all_or_nothing=False)
     assert counts(report)["centres"] == (131, 0, 0, 1)
@@ -106,19 +106,19 @@ def test_partial_import_takes_the_valid_rows(db, shared_dir, tmp_path):
     assert _count(db, RegistryCentre) == 131
 
 
-def test_bad_header_and_encoding(db, shared_dir, tmp_path):
+def test_bad_header_and_encoding(db, reference_dir, tmp_path):
     bad_header = tmp_path / "operators.csv"
     bad_header.write_text("id,name\nDRO1,X\n", encoding="utf-8")
     latin1 = tmp_path / "centres.csv"
-    latin1.write_bytes((shared_dir / "registry" / "centres.csv").read_text(encoding="utf-8").encode("latin-1"))
+    latin1.write_bytes((reference_dir / "registry" / "centres.csv").read_text(encoding="utf-8").encode("latin-1"))
     report = import_files(db, {"operators": bad_header, "centres": latin1})
     reasons = [str(r) for r in report.rejected]
     assert any("operators.csv:1: header lacks column(s) operator_id" in r or "header lacks" in r for r in reasons)
     assert any("not UTF-8" in r for r in reasons)
 
 
-def test_import_refreshes_the_centre_index(db, shared_dir, tmp_path):
-    files = reference(shared_dir)
+def test_import_refreshes_the_centre_index(db, reference_dir, tmp_path):
+    files = reference(reference_dir)
     import_files(db, {"operators": files["operators"], "centres": files["centres"]})
     with db() as s:
         assert RegistryView(s).resolve_centre("Nyby asylmottak").status == "unknown"

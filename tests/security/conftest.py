@@ -15,10 +15,10 @@ from tests.web.conftest import app, client, logged_in  # noqa: F401  (the web fi
 
 
 @pytest.fixture
-def registry(db, shared_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def registry(db, reference_dir: Path) -> None:  # type: ignore[no-untyped-def]
     from pipeline.registry import import_registry
 
-    reg = shared_dir / "registry"
+    reg = reference_dir / "registry"
     with unit_of_work(db) as session:
         import_registry(session, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
 

@@ -124,11 +124,11 @@ def test_an_unexpected_failure_saves_nothing_and_says_so(logged_in, db, monkeypa
     assert _task(db, task_id).state == "review"
 
 
-def test_correct_a_field_and_a_centre_by_hand(logged_in, db, shared_dir):
+def test_correct_a_field_and_a_centre_by_hand(logged_in, db, reference_dir):
     from tests.web.test_browser import load_registry
 
     with unit_of_work(db) as s:
-        load_registry(s, shared_dir)
+        load_registry(s, reference_dir)
         task_id = seed.task(s, 1, state="needs_info", centres=[("Dale mottak", None, None)],
                             findings=[{"code": "centre.unknown", "field": "centres", "message_no": "Ukjent mottak.",
                                        "details": {"written": "Dale mottak", "index": 0, "suggestions": [

@@ -96,10 +96,10 @@ def _log_in(page, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 
-def test_login_escapes_names_and_logs_out(page, settings, db, shared_dir):  # type: ignore[no-untyped-def]
+def test_login_escapes_names_and_logs_out(page, settings, db, reference_dir):  # type: ignore[no-untyped-def]
     with unit_of_work(db) as s:
         seed.operator(s)
-        load_registry(s, shared_dir)
+        load_registry(s, reference_dir)
         t = seed.task(s, 1, first="<script>alert(1)</script>", last="Skriptesen", state="review")
         task_id = t.id
     dialogs: list[str] = []
@@ -126,13 +126,13 @@ def test_login_escapes_names_and_logs_out(page, settings, db, shared_dir):  # ty
     assert violations == []  # and our own script broke no rule of the policy
 
 
-def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, shared_dir):  # type: ignore[no-untyped-def]
+def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, reference_dir):  # type: ignore[no-untyped-def]
     from pipeline import outbox
     from pipeline.service import replies
 
     with unit_of_work(db) as s:
         seed.operator(s)
-        load_registry(s, shared_dir)
+        load_registry(s, reference_dir)
         t = seed.task(s, 3, first="Åse", last="Ødegård", mobile="+4791234599", state="needs_info",
                       centres=[("Dale mottak", None, None)],
                       findings=[{"code": "centre.unknown", "field": "centres", "message_no": "Vi fant ikke mottaket.",
@@ -215,7 +215,7 @@ def _blur(page) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("device", sorted(WIDTHS))
-def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device):  # type: ignore[no-untyped-def]
+def test_an_operators_day(browser, settings, db, reference_dir, tmp_path, device):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     from pipeline.queries.export import EXPORT_COLUMNS
@@ -224,7 +224,7 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
     phone = device == "phone"
     with unit_of_work(db) as s:
         seed.operator(s)
-        load_registry(s, shared_dir)
+        load_registry(s, reference_dir)
     inbox = tmp_path / "inbox"
     _ingest(settings, DAY, inbox)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -404,7 +404,7 @@ def test_an_operators_day(browser, settings, db, shared_dir, tmp_path, device): 
     assert violations == []
 
 
-def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, shared_dir, tmp_path):  # type: ignore[no-untyped-def]
+def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, reference_dir, tmp_path):  # type: ignore[no-untyped-def]
     """A scan taken in by the worker (OCR), seen with its page and the values framed, one value
     corrected, the reading confirmed, the case approved: all in Chromium."""
     import shutil
@@ -413,7 +413,7 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
     from pipeline.worker import Worker
     from tests.conftest import FIXTURES
 
-    reg = shared_dir / "registry"
+    reg = reference_dir / "registry"
     with unit_of_work(db) as s:
         seed.operator(s)
         import_registry(s, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
@@ -468,12 +468,12 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
         assert s.get(Task, task_id).position == "Mottaksleder (konstituert)"
 
 
-def test_remove_a_users_access_and_start_a_review(page, settings, db, shared_dir):  # type: ignore[no-untyped-def]
+def test_remove_a_users_access_and_start_a_review(page, settings, db, reference_dir):  # type: ignore[no-untyped-def]
     """The lifecycle in the browser: find a user, "Fjern tilgang", decide the removal case, see the user removed;
     start an access review and find it on the reviews page."""
     with unit_of_work(db) as s:
         seed.operator(s)
-        load_registry(s, shared_dir)
+        load_registry(s, reference_dir)
     with serve(settings.data_dir, settings.db_url) as url:
         _log_in(page, url)
         page.click("text=Register")

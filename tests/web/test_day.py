@@ -210,11 +210,11 @@ def test_search_anywhere_in_a_word_and_whatever_the_spelling(logged_in, db):
     assert hits("1103") == {"Ødegård"}
 
 
-def test_findings_speak_to_the_operator_and_codes_stay_under_technical_details(logged_in, db, shared_dir):
+def test_findings_speak_to_the_operator_and_codes_stay_under_technical_details(logged_in, db, reference_dir):
     from tests.web.test_browser import load_registry
 
     with unit_of_work(db) as s:
-        load_registry(s, shared_dir)
+        load_registry(s, reference_dir)
         task_id = seed.task(s, 19, centres=[("Askim asylmottak", "0101", "Askim asylmottak")],
                             findings=[WARNING, {"code": "centre.unknown", "field": "centres",
                                                 "message_no": "Vi fant ikke mottaket.", "details": {

@@ -279,8 +279,8 @@ def test_run_again_queues_the_mail_for_the_worker_and_logs_who_asked(logged_in, 
     assert [r.message.outcome for r in retry_pending(db, settings=settings)] == ["no_form"]
 
 
-def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_page(logged_in, db, shared_dir):
-    blank = (shared_dir / "forms" / "mottaksadministrator-blank.docx").read_bytes()
+def test_the_blank_form_docx_shows_as_text_and_a_broken_one_does_not_break_the_page(logged_in, db, reference_dir):
+    blank = (reference_dir / "forms" / "mottaksadministrator-blank.docx").read_bytes()
     with unit_of_work(db) as s:
         good = seed.task(s, 1, attachment=("skjema.docx", blank)).id
         bad = seed.task(s, 2, attachment=("skjema.docx", b"PK\x03\x04" + b"\x00" * 200)).id
@@ -300,8 +300,8 @@ def test_queue_shows_errors_and_warnings_per_task(logged_in, db):
     assert "1 feil" in html and "2 merknader" in html
 
 
-def test_a_pdfs_pages_are_pictures_with_each_values_box_tied_to_its_row(logged_in, db, shared_dir):
-    pdf = (shared_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
+def test_a_pdfs_pages_are_pictures_with_each_values_box_tied_to_its_row(logged_in, db, reference_dir):
+    pdf = (reference_dir / "forms" / "mottaksadministrator-blank.pdf").read_bytes()
     with unit_of_work(db) as s:
         t = seed.task(s, 1, attachment=("skjema.pdf", pdf))
         # Where the reader found the first name: page 1 of the PDF, with its box.

@@ -54,10 +54,10 @@ def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir:
 
 
 @pytest.fixture
-def registry(db, shared_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def registry(db, reference_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """The shared registry (operators, centres, users) imported into the test database."""
     from pipeline.registry import import_registry
 
-    reg = shared_dir / "registry"
+    reg = reference_dir / "registry"
     with unit_of_work(db) as session:
         import_registry(session, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
