@@ -56,7 +56,7 @@ class Limits:
     parse_seconds: float = setting(20.0, "LIMIT_PARSE_SECONDS", "seconds one PDF may take to read")
     parse_memory_mb: int = setting(1024, "LIMIT_PARSE_MEMORY_MB", "memory of the child process that reads PDFs (MiB)")
     max_nesting: int = setting(5, "LIMIT_MAX_NESTING", "deepest nesting of zip in mail in zip ...")
-    # The budget of one mail as a whole (pipeline.mail.budget): whatever its files' own limits allow.
+    # The budget of one mail as a whole (pipeline.adapters.mail.budget): whatever its files' own limits allow.
     max_message_bytes: int = setting(40 * 1024 * 1024, "LIMIT_MAX_MESSAGE_BYTES",
                                      "largest mail read (bytes); a larger one is recorded as limit.exceeded, unread")
     max_message_unpacked: int = setting(100 * 1024 * 1024, "LIMIT_MAX_MESSAGE_UNPACKED",

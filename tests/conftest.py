@@ -53,7 +53,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """One database brought to the newest schema per test session; each test's database is a copy of it
     (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), which is much cheaper than
     running the migrations for every test."""
-    from pipeline.db.session import upgrade
+    from pipeline.adapters.db.session import upgrade
 
     base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
     if not base:
@@ -94,7 +94,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def db(settings: Settings):  # type: ignore[no-untyped-def]
     """A session factory on a database of the test's own at the newest schema."""
-    from pipeline.db.session import open_database
+    from pipeline.adapters.db.session import open_database
 
     factory = open_database(settings, migrate=False)
     yield factory

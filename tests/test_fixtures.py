@@ -133,7 +133,7 @@ def _admins_of(sender: str) -> list:  # type: ignore[type-arg]
     """The reference registry's active administrators at the centres of the sender's driftsoperatør."""
     import csv
 
-    from pipeline.removal_text import Person
+    from pipeline.core.removal_text import Person
     from tests.conftest import REFERENCE
 
     reg = REFERENCE / "registry"
@@ -154,7 +154,7 @@ def test_there_are_access_fixtures():
 @pytest.mark.parametrize("expected_path", ACCESS, ids=lambda p: p.name.removesuffix(".expected.json"))
 def test_access_fixture_reads_as_expected(expected_path: Path):
     """Removal requests and review answers: the people the text names (the worker e2e test checks the tasks)."""
-    from pipeline.removal_text import read_removal, read_review_answer
+    from pipeline.core.removal_text import read_removal, read_review_answer
 
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     msg = message_from_bytes(expected_path.with_name(expected_path.name.replace(".expected.json", ".eml"))

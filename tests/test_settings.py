@@ -71,7 +71,7 @@ def test_every_variable_is_in_the_readme_table():
 
 def test_settings_passed_in_win_over_the_environment(monkeypatch):
     """Code below the entry points never reads PIPELINE_*: drafting a reply signs with the settings given."""
-    from pipeline.render import render
+    from pipeline.core.render import render
     from pipeline.service.task_data import reply_context
 
     monkeypatch.setenv("PIPELINE_SIGNATURE", "Fra miljøet")

@@ -7,8 +7,8 @@ import sys
 
 from sqlalchemy import inspect
 
-from pipeline.cli import build_parser
-from pipeline.db.models import Base
+from pipeline.adapters.db.models import Base
+from pipeline.entrypoints.cli import build_parser
 from tests.conftest import REPO
 
 

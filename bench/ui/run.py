@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from sqlalchemy import insert  # noqa: E402
 
-from pipeline.db import search_index  # noqa: E402
-from pipeline.db.models import FindingRow, Message, Task, TaskCentre  # noqa: E402
-from pipeline.db.session import open_database, unit_of_work  # noqa: E402
+from pipeline.adapters.db import search_index  # noqa: E402
+from pipeline.adapters.db.models import FindingRow, Message, Task, TaskCentre  # noqa: E402
+from pipeline.adapters.db.session import open_database, unit_of_work  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from tests.web import seed  # noqa: E402
 from tests.web.conftest import csrf_token  # noqa: E402

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pipeline.checks.model import Finding, ResolvedCentre
 from pipeline.checks.texts import finding, names_no
-from pipeline.domain import ADMIN_LIMIT
+from pipeline.core.domain import ADMIN_LIMIT
 from pipeline.forms.model import fold
 from pipeline.registry.lookup import RegistryLookup
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
-from pipeline.domain import REQUIRED_FIELDS
+from pipeline.core.domain import REQUIRED_FIELDS
 from pipeline.forms.model import FormReading, fold
 
 

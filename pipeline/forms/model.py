@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.domain import FIELD_PATHS
+from pipeline.core.domain import FIELD_PATHS
 
 __all__ = ["FIELD_PATHS", "FieldValue", "FormReading", "PagePicture", "Provenance", "fold"]
 

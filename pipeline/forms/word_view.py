@@ -3,7 +3,7 @@ order, each cell keyed by the position the form reader records for a value read 
 
     docx_blocks(data, limits) -> [DocBlock]        the blocks (DocumentTextError: not readable)
     word_blocks_data(data, limits) -> dict         the same as plain data, cut at WORD_MAX_CHARS; what
-                                                   the sandbox child runs (pipeline.web.documents)
+                                                   the sandbox child runs (pipeline.entrypoints.web.documents)
     blocks_from_data(data) -> [DocBlock]           back from plain data
 
 Pure: it reuses the form reader's safe package opening (size, member and ratio limits; an XML parser

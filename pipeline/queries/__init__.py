@@ -1,6 +1,6 @@
 """Read models: what the web pages and the CLI show, read from the database into frozen dataclasses.
 
-The edges (pipeline.web, pipeline.cli) import no ORM classes: they read through these functions, each
+The edges (pipeline.entrypoints.web, pipeline.entrypoints.cli) import no ORM classes: they read through these functions, each
 taking a Session (opened and closed by the caller, never committed), and change things only through
 the service layer's use cases.
 

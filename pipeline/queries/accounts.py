@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.clock import aware
-from pipeline.db.models import OperatorAccount
+from pipeline.adapters.db.models import OperatorAccount
+from pipeline.core.clock import aware
 
 
 def is_locked(account: OperatorAccount, now: datetime | None = None) -> bool:

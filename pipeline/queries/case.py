@@ -11,9 +11,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
-from pipeline.checks.model import blocks_approval, needs_sender, overridable
-from pipeline.checks.texts import operator_text
-from pipeline.db.models import (
+from pipeline.adapters.db.models import (
     AccessReview,
     Attachment,
     AuditEvent,
@@ -26,7 +24,9 @@ from pipeline.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.domain import (
+from pipeline.checks.model import blocks_approval, needs_sender, overridable
+from pipeline.checks.texts import operator_text
+from pipeline.core.domain import (
     FIELD_PATHS,
     GRANT,
     PENDING,
@@ -344,8 +344,8 @@ def removal_info(session: Session, task: TaskView, message: MessageView | None) 
     if task.message_pk:
         raw = session.scalar(select(Message.raw).where(Message.id == task.message_pk))
         if raw:
-            from pipeline.mail.parse import parse_message
-            from pipeline.removal_text import new_text
+            from pipeline.adapters.mail.parse import parse_message
+            from pipeline.core.removal_text import new_text
 
             text = new_text(parse_message(raw).body_text)[:5000] or None
     auth = (message.auth_results if message else None) or {}

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import Task
-from pipeline.domain import APPROVED, REMOVAL, ROLE
+from pipeline.adapters.db.models import Task
+from pipeline.core.domain import APPROVED, REMOVAL, ROLE
 from pipeline.queries.rows import TaskView, task_view
 
 EXPORT_COLUMNS = ("case_ref", "action", "user_id", "first_name", "last_name", "email", "mobile", "role",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
-from pipeline.db.models import Attachment, Message, Task
+from pipeline.adapters.db.models import Attachment, Message, Task
 from pipeline.queries.rows import MessageView, TaskView, message_view, task_view
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import Attachment, PageImage, Task
-from pipeline.domain import CENTRES, field_label
+from pipeline.adapters.db.models import Attachment, PageImage, Task
+from pipeline.core.domain import CENTRES, field_label
 from pipeline.forms.pages import LOW_CONFIDENCE, field_boxes
 
 # Readings whose file has pages to draw: PDFs (with a text layer or scanned) and scans or photos read by

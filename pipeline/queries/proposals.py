@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import ProposedChange, Task
-from pipeline.domain import CENTRES, FIELD_PATHS, PROPOSAL_STATES, PROPOSED, UNDECIDED, field_label
+from pipeline.adapters.db.models import ProposedChange, Task
+from pipeline.core.domain import CENTRES, FIELD_PATHS, PROPOSAL_STATES, PROPOSED, UNDECIDED, field_label
 from pipeline.forms.model import stored_values, written_values
 
 

@@ -1,7 +1,7 @@
 """The queue: counts per state, and one page of cases filtered by state, owner and a search.
 
 A search finds each word (of three letters or more; a shorter one at the start of a word) anywhere in
-a case's folded search text (pipeline.search: case reference,
+a case's folded search text (pipeline.core.search: case reference,
 names, e-mail, mobile, centres as written and as resolved with their numbers, the driftsoperatør,
 sender and subject), whatever the spelling of æ, ø and å. Several words must all be found.
 
@@ -25,10 +25,10 @@ from sqlalchemy import ColumnElement, Integer, Select, any_, bindparam, exists, 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, defer
 
-from pipeline.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
-from pipeline.domain import PENDING, REVIEW, TASK_STATES
+from pipeline.adapters.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
+from pipeline.core.domain import PENDING, REVIEW, TASK_STATES
+from pipeline.core.search import PREFIX, terms, word_grams
 from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
-from pipeline.search import PREFIX, terms, word_grams
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 STATES = TASK_STATES

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
-from pipeline.db.models import (
+from pipeline.adapters.db.models import (
     RegistryCentre,
     RegistryOperator,
     RegistryUser,
@@ -16,7 +16,7 @@ from pipeline.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.domain import PENDING, ROLE, USER_ACTIVE
+from pipeline.core.domain import PENDING, ROLE, USER_ACTIVE
 from pipeline.queries.accounts import AccountView, accounts
 from pipeline.queries.rows import TaskView, task_view
 from pipeline.registry.lookup import UserInfo

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.clock import aware
-from pipeline.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole, Task
-from pipeline.domain import PENDING, REMOVAL, ROLE, SOURCE_GRANT, USER_ACTIVE, USER_REMOVED
+from pipeline.adapters.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole, Task
+from pipeline.core.clock import aware
+from pipeline.core.domain import PENDING, REMOVAL, ROLE, SOURCE_GRANT, USER_ACTIVE, USER_REMOVED
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import Attachment, Rendering, Task
+from pipeline.adapters.db.models import Attachment, Rendering, Task
 
 
 @dataclass(frozen=True)

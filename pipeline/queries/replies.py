@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import Reply
+from pipeline.adapters.db.models import Reply
 from pipeline.errors import PipelineError
 from pipeline.queries.rows import ReplyView, reply_view
 

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.clock import aware, in_oslo
-from pipeline.db.models import AccessCampaign, AccessReview, Message, RegistryOperator, Task
-from pipeline.domain import REVIEW_STATES
+from pipeline.adapters.db.models import AccessCampaign, AccessReview, Message, RegistryOperator, Task
+from pipeline.core.clock import aware, in_oslo
+from pipeline.core.domain import REVIEW_STATES
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,8 @@ def campaigns(session: Session) -> list[CampaignRow]:
 
 def answer_texts(session: Session, message_pks: list[int]) -> dict[int, str]:
     """The sender's own words in each answer (quoted mail and signature cut off), by message."""
-    from pipeline.mail.parse import parse_message
-    from pipeline.removal_text import new_text
+    from pipeline.adapters.mail.parse import parse_message
+    from pipeline.core.removal_text import new_text
 
     out: dict[int, str] = {}
     if message_pks:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeline.db.models import Attachment, AuditEvent, FindingRow, Message, Reply, Task, TaskCentre
+from pipeline.adapters.db.models import Attachment, AuditEvent, FindingRow, Message, Reply, Task, TaskCentre
 
 
 @dataclass(frozen=True)

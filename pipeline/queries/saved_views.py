@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import SavedView
+from pipeline.adapters.db.models import SavedView
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from pipeline.clock import aware, now_utc
-from pipeline.db.models import MailboxState, Message, Reply
+from pipeline.adapters.db.models import MailboxState, Message, Reply
+from pipeline.core.clock import aware, now_utc
 
 
 def health_problem(state: MailboxState | None, minutes: int, now: datetime | None = None) -> str | None:

@@ -21,9 +21,9 @@ from sqlalchemy import delete, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline import audit
-from pipeline.db.models import RegistryUser, RegistryUserRole
-from pipeline.domain import ROLE, SOURCE_GRANT, USER_ACTIVE, USER_ID_HINT, USER_REMOVED
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import RegistryUser, RegistryUserRole
+from pipeline.core.domain import ROLE, SOURCE_GRANT, USER_ACTIVE, USER_ID_HINT, USER_REMOVED
 from pipeline.errors import RegistryChangeError
 from pipeline.registry.names import same_person
 from pipeline.registry.rows import valid_user_id

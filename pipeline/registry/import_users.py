@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from pipeline import audit
-from pipeline.db.models import RegistryCentre, RegistryUser, RegistryUserRole
-from pipeline.domain import SOURCE_GRANT, SOURCE_IMPORT, USER_ACTIVE, USER_REMOVED
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import RegistryCentre, RegistryUser, RegistryUserRole
+from pipeline.core.domain import SOURCE_GRANT, SOURCE_IMPORT, USER_ACTIVE, USER_REMOVED
 from pipeline.registry import rows as R
 from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport

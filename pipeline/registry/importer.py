@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from pipeline import audit
-from pipeline.db.models import RegistryCentre, RegistryOperator
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import RegistryCentre, RegistryOperator
 from pipeline.registry import rows as R
 from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport, ImportReport

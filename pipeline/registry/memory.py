@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pipeline.domain import GRANT, PENDING, ROLE, USER_ACTIVE, USER_REMOVED
+from pipeline.core.domain import GRANT, PENDING, ROLE, USER_ACTIVE, USER_REMOVED
 from pipeline.registry import rows as R
 from pipeline.registry.centres import CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo

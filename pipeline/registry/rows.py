@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pipeline.domain import ROLE
+from pipeline.core.domain import ROLE
 from pipeline.forms.model import fold
 from pipeline.registry.names import normalise_centre_name
 from pipeline.registry.validate import (

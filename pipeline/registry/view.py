@@ -15,14 +15,14 @@ import threading
 from sqlalchemy import and_, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import (
+from pipeline.adapters.db.models import (
     AuditEvent,
     RegistryCentre,
     RegistryOperator,
     RegistryUser,
     Task,
 )
-from pipeline.domain import GRANT, PENDING, USER_ACTIVE
+from pipeline.core.domain import GRANT, PENDING, USER_ACTIVE
 from pipeline.registry.centres import CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo
 from pipeline.registry.names import name_parts

@@ -5,7 +5,7 @@ The use cases (`add`, `change_password`, `unlock_account`, `login`, `logout`) ea
 transaction, so the account change and its audit event commit together; the login view and
 `pipeline operators ...` call them. The session-level functions below them are their building blocks.
 
-What failed logins do (the rule, and why, is in pipeline/web/auth.py): a client that failed
+What failed logins do (the rule, and why, is in pipeline/entrypoints/web/auth.py): a client that failed
 `client_name_failures` times for one name, or `client_failures` times in all, within the window is
 refused without a check (`throttled`) until its oldest counted failure is older than the window; an
 account is locked for the window when `max_failed` wrong passwords for it, from all clients, fall
@@ -27,10 +27,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.clock import aware
-from pipeline.db.models import LoginFailure, OperatorAccount
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import LoginFailure, OperatorAccount
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core.clock import aware
 from pipeline.errors import ConfigError
 from pipeline.queries.accounts import AccountView, is_locked, view
 from pipeline.settings import WebSettings
@@ -105,7 +105,7 @@ def revoke_sessions(account: OperatorAccount) -> None:
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """How many failed logins stop a client, and lock an account (the rule: pipeline/web/auth.py)."""
+    """How many failed logins stop a client, and lock an account (the rule: pipeline/entrypoints/web/auth.py)."""
 
     max_failed: int = 10  # wrong passwords for one account, from all clients, within the window: locked
     window_minutes: int = 15  # failures count this long; a lockout lasts as long

@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.clock import ui_time
-from pipeline.db.models import AuditEvent, Message, Reply, Task
-from pipeline.db.session import unit_of_work
-from pipeline.domain import state_label
+from pipeline.adapters.db.models import AuditEvent, Message, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core.clock import ui_time
+from pipeline.core.domain import state_label
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import find_task, task_json
 from pipeline.service import replies, tasks

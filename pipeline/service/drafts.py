@@ -17,8 +17,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
 from pipeline.queries.rows import ReplyView, reply_view
 from pipeline.service import cases, replies, tasks

@@ -1,5 +1,5 @@
 """Following a task up: which task a mail answers, and reminders for unanswered requests (counted in
-Norwegian working days: pipeline.workdays)."""
+Norwegian working days: pipeline.core.workdays)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.clock import aware
-from pipeline.db.models import Message, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Message, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core.clock import aware
+from pipeline.core.workdays import add_working_days
 from pipeline.service import replies
 from pipeline.settings import Settings
-from pipeline.workdays import add_working_days
 
 __all__ = ["add_working_days", "find_task_for_reply", "send_reminders"]
 

@@ -9,7 +9,7 @@ Three steps, so that a slow or hostile mail never holds a lock the web UI or ano
    same mailbox under a new UIDVALIDITY; the same bytes arriving as a new mail get a row with outcome
    `duplicate` that points at the first (decided here from the headers alone, nothing read).
 2. read (no transaction): parse the MIME and read the forms, in the PDF sandbox, under the mail's
-   budget (`pipeline.mail.budget`: size, unpacked bytes, archive members, parts, nesting, seconds).
+   budget (`pipeline.adapters.mail.budget`: size, unpacked bytes, archive members, parts, nesting, seconds).
 3. record (one short transaction): if the lease is still ours and nobody recorded an outcome meanwhile,
    the attachments (the forms' bytes only), the tasks, the replies and the outcome commit together.
 
@@ -36,14 +36,14 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from pipeline import audit
-from pipeline.db.models import Message
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Message
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.mail.budget import MessageBudget
+from pipeline.adapters.mail.extract import Extracted, extract_forms
+from pipeline.adapters.mail.parse import ParsedMail, parse_head, parse_message
+from pipeline.adapters.mail.sources import SourceRef
 from pipeline.errors import PipelineError
-from pipeline.mail.budget import MessageBudget
-from pipeline.mail.extract import Extracted, extract_forms
-from pipeline.mail.parse import ParsedMail, parse_head, parse_message
-from pipeline.mail.sources import SourceRef
 from pipeline.service import outcome
 from pipeline.settings import Settings
 

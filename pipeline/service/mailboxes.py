@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.db.models import MailboxState
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import MailboxState
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
 
 

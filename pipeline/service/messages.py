@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
 from pipeline.queries.messages import message
 from pipeline.queries.rows import MessageView

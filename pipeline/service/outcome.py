@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline import audit
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Attachment, Message, Reply
+from pipeline.adapters.mail.budget import OverBudget
+from pipeline.adapters.mail.extract import Extracted, mentions_form
+from pipeline.adapters.mail.parse import ParsedMail
 from pipeline.checks import check_reading
-from pipeline.db.models import Attachment, Message, Reply
-from pipeline.mail.budget import OverBudget
-from pipeline.mail.extract import Extracted, mentions_form
-from pipeline.mail.parse import ParsedMail
+from pipeline.core.render import unreadable_reason
 from pipeline.registry import RegistryView
-from pipeline.render import unreadable_reason
 from pipeline.service import pages, removal_requests, reply_states, tasks
 from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings

@@ -24,8 +24,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import PageImage
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import PageImage
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import FormError
 from pipeline.forms.model import PagePicture
 from pipeline.forms.pages import render_pages

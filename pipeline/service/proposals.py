@@ -14,11 +14,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.clock import now_utc
-from pipeline.db.models import Message, ProposedChange, Task
-from pipeline.db.session import unit_of_work
-from pipeline.domain import PROPOSED, UNDECIDED
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Message, ProposedChange, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core.clock import now_utc
+from pipeline.core.domain import PROPOSED, UNDECIDED
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import task_json
 from pipeline.service import tasks

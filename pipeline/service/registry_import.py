@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.db.models import RegistryUser, RegistryUserRole
-from pipeline.domain import ORIGIN_CENTRE_CLOSED, ROLE, USER_ACTIVE
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import RegistryUser, RegistryUserRole
+from pipeline.core.domain import ORIGIN_CENTRE_CLOSED, ROLE, USER_ACTIVE
 from pipeline.errors import RegistryImportError
 from pipeline.registry.bulk import Progress
 from pipeline.registry.importer import import_registry

@@ -19,15 +19,22 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline import audit
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import (
+    Message,
+    RegistryCentre,
+    RegistryOperator,
+    RegistryUser,
+    RegistryUserRole,
+    Task,
+)
 from pipeline.checks.model import Finding
 from pipeline.checks.operator import check_sender
-from pipeline.clock import now_utc
-from pipeline.db.models import Message, RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole, Task
-from pipeline.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_ACTIVE
+from pipeline.core.clock import now_utc
+from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_ACTIVE
+from pipeline.core.removal_text import Person, read_names, read_removal
 from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex
-from pipeline.removal_text import Person, read_names, read_removal
 from pipeline.service import removals, replies, reviews
 from pipeline.service.followup import find_task_for_reply
 from pipeline.settings import Settings

@@ -25,9 +25,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.checks.model import Finding
-from pipeline.db.models import (
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import (
     FindingRow,
     Message,
     RegistryCentre,
@@ -36,8 +35,9 @@ from pipeline.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.db.session import unit_of_work
-from pipeline.domain import (
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.checks.model import Finding
+from pipeline.core.domain import (
     NEEDS_INFO,
     ORIGIN_SUPPORT,
     ORIGINS,

@@ -2,7 +2,7 @@
 
     rendered(db, task_id, renderer, render) -> content | None
 
-A Word form is shown as its text (pipeline.web.documents); reading a large document.xml costs the
+A Word form is shown as its text (pipeline.entrypoints.web.documents); reading a large document.xml costs the
 parser seconds and hundreds of megabytes, which the first version spent on every view of the case.
 Now the first view renders it (the renderer runs the parser in the sandbox child) and stores the
 result in the `rendering` table beside the page pictures (page_image), for the same reasons: several
@@ -20,8 +20,8 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import Rendering
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Rendering
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.queries import pages as page_reads
 from pipeline.queries import renderings as reads
 from pipeline.service import second_try

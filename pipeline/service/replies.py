@@ -38,13 +38,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit, domain
-from pipeline.clock import now_utc
-from pipeline.db.models import Message, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Message, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.outbox import Outbox, build_message, header_text
+from pipeline.core import domain
+from pipeline.core.clock import now_utc
+from pipeline.core.render import render
 from pipeline.errors import IllegalTransition, PipelineError
-from pipeline.outbox import Outbox, build_message, header_text
-from pipeline.render import render
 from pipeline.service import reply_states, workers
 from pipeline.service.task_data import reply_context
 from pipeline.settings import Settings
@@ -148,14 +149,14 @@ def plain_address(text: str) -> str | None:
 
 
 def _is_auto_reply(message: Message) -> bool:
-    """The intake's own detector (pipeline.mail.autoreply) on the stored headers: one rule for both, so a
+    """The intake's own detector (pipeline.adapters.mail.autoreply) on the stored headers: one rule for both, so a
     mail never becomes a case while its receipt is refused as an auto-reply, or the reverse."""
     if message.outcome == "auto_reply":
         return True
     from email import message_from_string, policy
     from email.parser import BytesHeaderParser
 
-    from pipeline.mail.autoreply import auto_reply_reason
+    from pipeline.adapters.mail.autoreply import auto_reply_reason
 
     if message.raw:
         headers = BytesHeaderParser(policy=policy.default).parsebytes(message.raw)

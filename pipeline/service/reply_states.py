@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import Reply
-from pipeline.domain import REPLY_STATES, reply_sources
+from pipeline.adapters.db.models import Reply
+from pipeline.core.domain import REPLY_STATES, reply_sources
 
 
 def move(session: Session, reply_id: int, to: str, *, only_from: tuple[str, ...] | None = None,

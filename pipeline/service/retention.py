@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.db.models import Attachment, AuditEvent, Message, PageImage, Rendering, Reply, Task
-from pipeline.db.session import unit_of_work
-from pipeline.domain import ENDED
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Attachment, AuditEvent, Message, PageImage, Rendering, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core.domain import ENDED
 from pipeline.errors import ConfigError
 
 END_STATES = tuple(sorted(ENDED))

@@ -29,10 +29,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline import audit
-from pipeline.checks.operator import check_sender
-from pipeline.clock import OSLO, now_utc
-from pipeline.db.models import (
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import (
     AccessCampaign,
     AccessReview,
     Message,
@@ -43,8 +41,10 @@ from pipeline.db.models import (
     Reply,
     Task,
 )
-from pipeline.db.session import unit_of_work
-from pipeline.domain import (
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.checks.operator import check_sender
+from pipeline.core.clock import OSLO, now_utc
+from pipeline.core.domain import (
     ORIGIN_REVIEW,
     REVIEW,
     REVIEW_CHANGES,
@@ -57,15 +57,15 @@ from pipeline.domain import (
     USER_ACTIVE,
     review_after_answer,
 )
+from pipeline.core.removal_text import Person, read_review_answer
+from pipeline.core.render import render
+from pipeline.core.workdays import add_working_days
 from pipeline.errors import PipelineError
 from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo
-from pipeline.removal_text import Person, read_review_answer
-from pipeline.render import render
 from pipeline.service import removals
 from pipeline.service.replies import plain_address, refused_because
 from pipeline.settings import Settings
-from pipeline.workdays import add_working_days
 
 log = logging.getLogger(__name__)
 

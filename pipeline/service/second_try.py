@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pipeline.clock import aware, now_utc
+from pipeline.core.clock import aware, now_utc
 from pipeline.errors import LimitExceeded
 
 RETRY_AFTER = timedelta(minutes=10)

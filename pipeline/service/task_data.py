@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.adapters.db.models import Task
 from pipeline.checks.model import blocks_approval, needs_sender
-from pipeline.db.models import Task
-from pipeline.domain import CENTRES, FIELD_LABELS, field_label
+from pipeline.core.domain import CENTRES, FIELD_LABELS, field_label
+from pipeline.core.render import fields_as_read
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
 from pipeline.forms.model import written_values as values_in_force
-from pipeline.render import fields_as_read
 from pipeline.settings import Settings
 
 CENTRE_SEPARATORS = (";", "\n")

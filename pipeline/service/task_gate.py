@@ -11,10 +11,10 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline import audit
-from pipeline.clock import now_utc
-from pipeline.db.models import CaseCounter, Task
-from pipeline.domain import next_state
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import CaseCounter, Task
+from pipeline.core.clock import now_utc
+from pipeline.core.domain import next_state
 from pipeline.errors import PipelineError
 
 

@@ -7,7 +7,7 @@
 
 `ACTIONS` is the whole state machine as data; `_transition` enforces it, stamps state_changed_at and
 records an audit event (who, what, before/after) for every change. Each function here runs inside the
-caller's transaction (pipeline.db.session.unit_of_work) and drafts the reply that goes with the step.
+caller's transaction (pipeline.adapters.db.session.unit_of_work) and drafts the reply that goes with the step.
 
 An answer (found by the case reference in the subject, or by In-Reply-To/References) that carries a
 corrected form or values in its body updates the task it answers instead of opening a new one -- when
@@ -27,16 +27,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline import audit
+from pipeline.adapters.db import audit
+from pipeline.adapters.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
 from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, overridable
-from pipeline.clock import now_utc
-from pipeline.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
-from pipeline.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS, UNDECIDED, next_state
+from pipeline.core.clock import now_utc
+from pipeline.core.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS, UNDECIDED, next_state
+from pipeline.core.render import EMPTY
 from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
 from pipeline.registry.view import RegistryView
-from pipeline.render import EMPTY
 from pipeline.service import replies
 
 # Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).

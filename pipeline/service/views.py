@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import SavedView
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import SavedView
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
 
 MAX_VIEWS = 30

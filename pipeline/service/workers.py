@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.clock import now_utc
-from pipeline.db.models import Reply, WorkerHeartbeat
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Reply, WorkerHeartbeat
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core.clock import now_utc
 
 log = logging.getLogger(__name__)
 

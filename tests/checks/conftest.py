@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from pipeline.adapters.db.models import Message, Task, TaskCentre
+from pipeline.adapters.db.session import open_database, unit_of_work
 from pipeline.checks import make_reading
-from pipeline.db.models import Message, Task, TaskCentre
-from pipeline.db.session import open_database, unit_of_work
 from pipeline.forms.model import FormReading
 from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.cli import main
+from pipeline.entrypoints.cli import main
 from tests.checks.conftest import GOOD
 from tests.registry.helpers import reference
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from pipeline.db.models import RegistryUser, RegistryUserRole, Task, TaskCentre
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import RegistryUser, RegistryUserRole, Task, TaskCentre
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.registry import MemoryRegistry, RegistryLookup, RegistryView
 from tests.checks.conftest import add_open_task
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.cli.parse_cmd import looks_like_mail
+from pipeline.entrypoints.cli import main
+from pipeline.entrypoints.cli.parse_cmd import looks_like_mail
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.pure

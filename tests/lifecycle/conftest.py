@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.adapters.db.models import AuditEvent, Task
 from pipeline.checks import check_reading, make_reading
-from pipeline.db.models import AuditEvent, Task
 from pipeline.forms.model import FormReading
 from pipeline.registry import RegistryView
 from pipeline.settings import Settings

@@ -9,9 +9,9 @@ import json
 
 from sqlalchemy import select
 
-from pipeline.cli import main
-from pipeline.db.models import RegistryUser
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import RegistryUser
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.cli import main
 from pipeline.service import tasks
 from tests.lifecycle.conftest import open_grant, reading
 from tests.registry.helpers import edited, line_of, reference
@@ -69,7 +69,7 @@ def test_remove_assign_and_the_removal_contract(registry, lsettings, capsys):
 
 
 def test_assign_names_the_user_of_a_removal_nobody_could_tell(registry, lsettings, capsys):
-    from pipeline.domain import ORIGIN_REVIEW
+    from pipeline.core.domain import ORIGIN_REVIEW
     from pipeline.service.removals import open_removal
 
     with unit_of_work(registry) as s:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from pipeline.adapters.db.models import RegistryUser, RegistryUserRole, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import check_reading
-from pipeline.db.models import RegistryUser, RegistryUserRole, Reply, Task
-from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition, RegistryChangeError
 from pipeline.registry import RegistryView
 from pipeline.service import tasks

@@ -13,11 +13,11 @@ from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.db.session import alembic_config, make_engine
+from pipeline.adapters.db.session import alembic_config, make_engine
 from tests.conftest import pg_database
 
 # The revision the registry lifecycle (0004) follows.
-BEFORE = importlib.import_module("pipeline.db.migrations.versions.0004_registry_lifecycle").down_revision
+BEFORE = importlib.import_module("pipeline.adapters.db.migrations.versions.0004_registry_lifecycle").down_revision
 
 
 def _user(conn, user_id: str, mobile: str, status: str | None = None) -> None:  # type: ignore[no-untyped-def]

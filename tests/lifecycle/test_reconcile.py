@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pipeline.adapters.db.models import AuditEvent, RegistryUser, RegistryUserRole, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import check_reading
-from pipeline.db.models import AuditEvent, RegistryUser, RegistryUserRole, Task
-from pipeline.db.session import unit_of_work
 from pipeline.errors import RegistryImportError
 from pipeline.registry import RegistryView
 from pipeline.service import tasks

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from pipeline.db.models import Message, RegistryUser, RegistryUserRole, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Message, RegistryUser, RegistryUserRole, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.service import tasks
 from pipeline.service.ingest import ingest_message
 from tests.lifecycle.conftest import audit_actions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.removal_text import Person, new_text, read_names, read_removal, read_review_answer
+from pipeline.core.removal_text import Person, new_text, read_names, read_removal, read_review_answer
 
 pytestmark = pytest.mark.pure
 

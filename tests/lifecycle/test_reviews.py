@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AccessReview, AuditEvent, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AccessReview, AuditEvent, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.outbox import FolderOutbox
 from pipeline.errors import PipelineError
-from pipeline.outbox import FolderOutbox
 from pipeline.service import reviews
 from pipeline.service.ingest import ingest_message
 from pipeline.service.replies import send_due

@@ -10,11 +10,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from pipeline.db.models import RegistryUser, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import RegistryUser, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.web import create_app
 from pipeline.service import tasks
 from pipeline.service.ingest import ingest_message
-from pipeline.web import create_app
 from tests.lifecycle.conftest import open_grant, reading
 from tests.mail.builders import mail, raw
 from tests.registry.helpers import line_of, reference
@@ -95,7 +95,7 @@ def test_the_reviews_page_shows_progress_and_each_answer_beside_its_list(web, re
     assert "1 gjennomgang(er) er lagt i utboksen" in html
     assert "Sigrid Hagen (U10132)" in html and "Sendt, venter på svar" in html and "0 av 1" in html
     with registry() as s:
-        from pipeline.db.models import AccessReview
+        from pipeline.adapters.db.models import AccessReview
 
         ref = s.scalars(select(AccessReview.ref)).one()
     ingest_message(registry, raw(mail(f"SV: Gjennomgang [IMDi-gjennomgang {ref}]",

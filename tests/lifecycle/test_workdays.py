@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline.workdays import add_working_days, is_working_day
+from pipeline.core.workdays import add_working_days, is_working_day
 
 pytestmark = pytest.mark.pure
 

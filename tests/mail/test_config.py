@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.adapters.mail.oauth import access_token
+from pipeline.adapters.mail.structure import can_carry_form
 from pipeline.errors import ConfigError
-from pipeline.mail.oauth import access_token
-from pipeline.mail.structure import can_carry_form
 from pipeline.settings import ImapSettings
 
 pytestmark = pytest.mark.pure

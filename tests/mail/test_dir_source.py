@@ -6,8 +6,8 @@ import os
 
 import pytest
 
+from pipeline.adapters.mail.sources import DirSource
 from pipeline.errors import SourceError
-from pipeline.mail.sources import DirSource
 
 pytestmark = pytest.mark.pure
 

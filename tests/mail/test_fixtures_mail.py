@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from pipeline.adapters.mail.parse import parse_message
 from pipeline.errors import FormError
 from pipeline.forms import read_form
-from pipeline.mail.parse import parse_message
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.pure

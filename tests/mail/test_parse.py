@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.mail.parse import parse_message
+from pipeline.adapters.mail.parse import parse_message
 from tests.mail.builders import DOCX_TYPE, OLE_DOC, PNG, mail, raw, zipped
 
 pytestmark = pytest.mark.pure

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pipeline.adapters.db.models import Message
 from pipeline.checks.model import CheckResult, Finding, ResolvedCentre
-from pipeline.db.models import Message
 from pipeline.forms.model import FieldValue, FormReading
 from pipeline.settings import Settings
 

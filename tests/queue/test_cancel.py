@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from pipeline.cli import main
-from pipeline.db.models import AuditEvent, Reply
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, Reply
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.outbox import FolderOutbox
+from pipeline.entrypoints.cli import main
 from pipeline.errors import IllegalTransition
-from pipeline.outbox import FolderOutbox
 from pipeline.service import tasks
 from pipeline.service.replies import draft_reply, send_due, update_draft
 from tests.queue.factory import SETTINGS, finding, make_message, make_reading, make_result, open_one

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.cli import main
 from tests.queue.factory import finding, make_message, open_one
 
 

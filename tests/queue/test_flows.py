@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from pipeline.adapters.db.models import AuditEvent, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks.model import CheckResult, ResolvedCentre
-from pipeline.db.models import AuditEvent, Reply, Task
-from pipeline.db.session import unit_of_work
 from pipeline.service import tasks
 from pipeline.service.task_data import written_values
 from tests.queue.factory import (
@@ -146,7 +146,7 @@ def test_an_answer_with_a_corrected_form_updates_the_same_task(db):
 def test_an_answer_from_someone_else_changes_nothing_and_is_proposed(db):
     """A form about the case's person from another sender, in the case's thread: no new case and no
     change; its values wait for an operator, and its sender gets a receipt that says nothing."""
-    from pipeline.db.models import ProposedChange
+    from pipeline.adapters.db.models import ProposedChange
 
     with unit_of_work(db) as s:
         task = open_one(s, findings=BLOCK)

@@ -8,9 +8,9 @@ import json
 import pytest
 from sqlalchemy import select
 
+from pipeline.adapters.db.models import AuditEvent, Message, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import blocks_approval, check_reading, needs_sender, overridable
-from pipeline.db.models import AuditEvent, Message, Reply, Task
-from pipeline.db.session import unit_of_work
 from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FieldValue, FormReading, Provenance
 from pipeline.registry import RegistryView, import_registry
@@ -135,7 +135,7 @@ def test_a_new_form_from_the_sender_must_be_confirmed_again(db, registry):
 
 
 def test_queue_confirm_from_the_command_line(db, settings, registry, capsys):
-    from pipeline.cli import main
+    from pipeline.entrypoints.cli import main
 
     task_id = _open(db, _ocr_reading())
     args = ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import check_reading
-from pipeline.db.session import unit_of_work
 from pipeline.registry import RegistryView, import_registry
 from pipeline.service import tasks
 from tests.queue.factory import SETTINGS, make_message, make_reading
@@ -36,7 +36,7 @@ def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, refere
 def test_queue_correct_from_the_command_line(db, settings, reference_dir, capsys):
     import json
 
-    from pipeline.cli import main
+    from pipeline.entrypoints.cli import main
     from tests.queue.factory import finding, open_one
 
     with unit_of_work(db) as s:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from pipeline.cli import main
-from pipeline.db.models import Attachment, AuditEvent, Message, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Attachment, AuditEvent, Message, Task
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.cli import main
 from pipeline.errors import ConfigError
 from pipeline.service import tasks
 from pipeline.service.retention import purge
@@ -179,7 +179,7 @@ def test_purge_command(db, mailbox, settings, capsys, monkeypatch):
 
 
 def test_the_pictures_of_a_purged_form_go_with_it(db):
-    from pipeline.db.models import PageImage
+    from pipeline.adapters.db.models import PageImage
     from pipeline.forms.model import PagePicture
     from pipeline.service.pages import store_pictures
 

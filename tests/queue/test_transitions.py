@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pipeline import domain
-from pipeline.db.models import AuditEvent, FindingRow, Reply, Task, TaskCentre
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, FindingRow, Reply, Task, TaskCentre
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.core import domain
 from pipeline.errors import IllegalTransition
 from pipeline.service import tasks
 from tests.queue.factory import SETTINGS, finding, make_message, open_one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.registry import ImportReport, import_registry
 
 KINDS = ("operators", "centres", "users")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
+from pipeline.adapters.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
 from pipeline.registry import RegistryView
 from tests.registry.helpers import counts, edited, import_files, line_of, reference
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.db.models import RegistryCentre, RegistryUser
+from pipeline.adapters.db.models import RegistryCentre, RegistryUser
 from pipeline.registry import RegistryView
 from tests.registry.generate import write_registry
 from tests.registry.helpers import counts, import_files

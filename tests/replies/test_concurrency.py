@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.service.replies import send_due
 from tests.queue.factory import make_message, open_one
 

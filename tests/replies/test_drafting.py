@@ -8,10 +8,10 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, Reply
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, Reply
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.outbox import build_message
 from pipeline.errors import IllegalTransition
-from pipeline.outbox import build_message
 from pipeline.service.replies import draft_reply, reply_subject, update_draft
 from tests.queue.factory import SETTINGS, make_message, open_one
 
@@ -114,7 +114,7 @@ def test_loop_guard_counts_replies_to_the_address_in_the_last_hour(db):
 
 
 def test_a_held_draft_is_released_once_and_then_sent(db, settings, capsys):
-    from pipeline.cli import main
+    from pipeline.entrypoints.cli import main
 
     one = replace(SETTINGS, reply_max_per_hour=1)
     with unit_of_work(db) as s:

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from pipeline.clock import aware, now_utc
-from pipeline.db.models import Reply
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Reply
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.outbox import FolderOutbox, SmtpOutbox, build_message, outbox_from_settings
+from pipeline.core.clock import aware, now_utc
 from pipeline.errors import OutboxError
-from pipeline.outbox import FolderOutbox, SmtpOutbox, build_message, outbox_from_settings
 from pipeline.service import replies
 from pipeline.service.replies import send_due
 from pipeline.settings import SmtpSettings

@@ -6,9 +6,9 @@ import ssl
 
 import pytest
 
-from pipeline.clock import aware
+from pipeline.adapters.outbox import SmtpOutbox
+from pipeline.core.clock import aware
 from pipeline.errors import OutboxError
-from pipeline.outbox import SmtpOutbox
 from pipeline.service.replies import send_due
 from tests.replies.test_outbox import _reply, _state
 from tests.servers.smtp import SmtpServer, make_cert

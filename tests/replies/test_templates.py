@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jinja2 import UndefinedError
 
-from pipeline.render import KINDS, environment, fields_as_read, render
+from pipeline.core.render import KINDS, environment, fields_as_read, render
 
 pytestmark = pytest.mark.pure
 

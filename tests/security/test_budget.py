@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.db.models import Attachment, AuditEvent, Message, Reply
+from pipeline.adapters.db.models import Attachment, AuditEvent, Message, Reply
 from pipeline.service import ingest as ingest_mod
 from pipeline.service.ingest import ingest_message
 from tests.conftest import REPO

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
-from pipeline.db.models import Attachment, Rendering, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import Attachment, Rendering, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.forms import word_view
 from pipeline.service.ingest import ingest_message
 from tests.mail.builders import DOCX_TYPE
@@ -120,7 +120,7 @@ def test_retention_purges_the_rendering_with_the_file(logged_in, db, settings, r
 def test_a_word_form_cut_short_for_time_is_read_again_later(app, logged_in, db, settings, registry):
     from dataclasses import replace
 
-    from pipeline.clock import now_utc
+    from pipeline.core.clock import now_utc
     from pipeline.service.second_try import RETRY_AFTER
 
     task_id = _word_case(db, settings)

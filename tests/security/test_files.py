@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from pipeline.db.session import open_database
+from pipeline.adapters.db.session import open_database
 from pipeline.settings import Settings
 
 

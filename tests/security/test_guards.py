@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import Attachment, Reply, Task
+from pipeline.adapters.db.models import Attachment, Reply, Task
 from pipeline.service.ingest import ingest_message
 from tests.forms.pdf_samples import many_pages
 from tests.forms.test_robustness_docx import BILLION_LAUGHS, _with_document
@@ -75,7 +75,7 @@ def test_markup_in_every_field_is_text_on_the_page_and_in_the_reply(logged_in, d
 def test_a_line_break_in_the_subject_adds_no_header_to_the_reply(db, settings, tmp_path):
     from email import message_from_bytes, policy
 
-    from pipeline.outbox import FolderOutbox
+    from pipeline.adapters.outbox import FolderOutbox
     from pipeline.service.replies import send_due
     from tests.mail.builders import OLE_DOC
 

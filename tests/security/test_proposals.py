@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, ProposedChange, Reply, Task
+from pipeline.adapters.db.models import AuditEvent, ProposedChange, Reply, Task
 from pipeline.errors import PipelineError
 from pipeline.service import proposals
 from pipeline.service.ingest import ingest_message

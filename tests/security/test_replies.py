@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.service.ingest import ingest_message
 from pipeline.service.replies import recipient
 from tests.mail.builders import DOCX_TYPE, OLE_DOC

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, Message, ProposedChange, Reply, Task
-from pipeline.mail.parse import parse_message
+from pipeline.adapters.db.models import AuditEvent, Message, ProposedChange, Reply, Task
+from pipeline.adapters.mail.parse import parse_message
 from pipeline.service.ingest import ingest_message
 from tests.mail.builders import AUTHSERV_ID
 from tests.security import hostile
@@ -108,7 +108,7 @@ def test_two_from_addresses_verify_nobody():
 
 def test_a_non_ascii_address_is_stored_and_answered_as_utf8(db, settings, tmp_path):
     """The first version wrote replies to =?utf-8?q?...?=@domain, which is no address at all."""
-    from pipeline.outbox import FolderOutbox
+    from pipeline.adapters.outbox import FolderOutbox
     from pipeline.service.replies import send_due
     from tests.mail.builders import OLE_DOC
 

@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, OperatorAccount, Reply
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, OperatorAccount, Reply
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.web import create_app
+from pipeline.entrypoints.web.clients import trusted_networks
 from pipeline.errors import ConfigError
 from pipeline.service.accounts import LoginPolicy
 from pipeline.settings import Settings, WebSettings
-from pipeline.web import create_app
-from pipeline.web.clients import trusted_networks
 from tests.web import seed
 from tests.web.conftest import csrf_token, from_address, login
 
@@ -187,7 +187,7 @@ def test_without_trusted_proxies_x_forwarded_for_is_never_read(defaults_app, db)
     ("192.0.2.1", "203.0.113.66", "192.0.2.1"),  # not a trusted proxy: its header is anyone's words
 ])
 def test_the_client_address_behind_trusted_proxies(peer, header, client):
-    from pipeline.web.clients import client_address, trusted_networks
+    from pipeline.entrypoints.web.clients import client_address, trusted_networks
 
     assert client_address(peer, header, trusted_networks("127.0.0.1,10.0.0.0/8")) == client
 

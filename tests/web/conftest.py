@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.web import create_app
 from pipeline.settings import WebSettings
-from pipeline.web import create_app
 from tests.web import seed
 
 # Small limits, so that the tests reach them quickly: one client is refused a name after 2 failures, an

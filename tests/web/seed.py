@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pipeline.db.models import Attachment, FindingRow, Message, OperatorAccount, Reply, Task, TaskCentre
+from pipeline.adapters.db.models import (
+    Attachment,
+    FindingRow,
+    Message,
+    OperatorAccount,
+    Reply,
+    Task,
+    TaskCentre,
+)
 from pipeline.service.accounts import add_operator
 
 PASSWORD = "riktig-passord-123"

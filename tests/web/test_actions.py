@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from tests.web import seed
 from tests.web.conftest import csrf_token
 

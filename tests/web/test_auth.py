@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, OperatorAccount
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, OperatorAccount
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.service.accounts import unlock
 from tests.web.conftest import csrf_token, from_address, login
 

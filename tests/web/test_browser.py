@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import (
+from pipeline.adapters.db.models import (
     Attachment,
     AuditEvent,
     RegistryCentre,
@@ -24,7 +24,7 @@ from pipeline.db.models import (
     RegistryUserRole,
     Task,
 )
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
 from tests.conftest import REPO
 from tests.web import seed
 from tests.web.server import serve
@@ -127,7 +127,7 @@ def test_login_escapes_names_and_logs_out(page, settings, db, reference_dir):  #
 
 
 def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, reference_dir):  # type: ignore[no-untyped-def]
-    from pipeline import outbox
+    from pipeline.adapters import outbox
     from pipeline.service import replies
 
     with unit_of_work(db) as s:
@@ -196,7 +196,7 @@ WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "he
 
 
 def _ingest(settings, names: list[str], inbox: Path) -> None:  # type: ignore[no-untyped-def]
-    from pipeline.worker import Worker
+    from pipeline.entrypoints.worker import Worker
 
     inbox.mkdir(exist_ok=True)
     for name in names:
@@ -409,8 +409,8 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
     corrected, the reading confirmed, the case approved: all in Chromium."""
     import shutil
 
+    from pipeline.entrypoints.worker import Worker
     from pipeline.registry import import_registry
-    from pipeline.worker import Worker
     from tests.conftest import FIXTURES
 
     reg = reference_dir / "registry"
@@ -422,7 +422,7 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
     shutil.copy(FIXTURES / "scan-jpeg-150dpi-tilted.eml", inbox)
     Worker(settings, source=f"dir:{inbox}").run(once=True)
     with db() as s:
-        from pipeline.db.models import Task
+        from pipeline.adapters.db.models import Task
 
         (task,) = s.scalars(select(Task)).all()
         task_id = task.id

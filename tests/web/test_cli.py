@@ -7,9 +7,9 @@ import json
 
 from sqlalchemy import select
 
-from pipeline.cli import main
-from pipeline.db.models import AuditEvent, OperatorAccount
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, OperatorAccount
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.entrypoints.cli import main
 
 
 def _run(monkeypatch, capsys, settings, *argv: str, stdin: str = "") -> tuple[int, str]:  # type: ignore[no-untyped-def]

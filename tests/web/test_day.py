@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from pipeline.db.models import AuditEvent, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from tests.web import seed
 from tests.web.conftest import csrf_token
 
@@ -230,7 +230,7 @@ def test_findings_speak_to_the_operator_and_codes_stay_under_technical_details(l
 
 
 def test_a_removal_case_shows_the_user_and_the_centres_whose_role_ends(logged_in, db):
-    from pipeline.db.models import RegistryUser
+    from pipeline.adapters.db.models import RegistryUser
 
     with unit_of_work(db) as s:
         s.add(RegistryUser(user_id="U10002", first_name="Sigrid", last_name="Grønlie", email="s@x.no",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.web.detail_labels import audit_text, key, scalar
+from pipeline.entrypoints.web.detail_labels import audit_text, key, scalar
 
 pytestmark = pytest.mark.pure
 
@@ -28,7 +28,7 @@ def test_audit_details_on_one_line():
 
 
 def test_where_a_value_was_found_counts_pages_and_lines_as_the_reading_does():
-    from pipeline.web.labels import provenance_text
+    from pipeline.entrypoints.web.labels import provenance_text
 
     assert provenance_text({"kind": "table_cell", "page": 1, "table": 0, "row": 7, "cell": 1}) == \
         "tabellcelle: side 1, tabell 1, rad 8, celle 2"

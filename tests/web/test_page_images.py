@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import func, select
 
-from pipeline.db.models import PageImage
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import PageImage
+from pipeline.adapters.db.session import unit_of_work
 from tests.web import seed
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -113,7 +113,7 @@ def _aged(db, model) -> None:  # type: ignore[no-untyped-def]
 
     from sqlalchemy import update
 
-    from pipeline.clock import now_utc
+    from pipeline.core.clock import now_utc
     from pipeline.service.second_try import RETRY_AFTER
 
     with unit_of_work(db) as s:

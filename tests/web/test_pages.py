@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import select
 
-from pipeline.db.models import (
+from pipeline.adapters.db.models import (
     Attachment,
     Message,
     RegistryCentre,
@@ -18,7 +18,7 @@ from pipeline.db.models import (
     RegistryUser,
     RegistryUserRole,
 )
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
 from tests.web import seed
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -148,7 +148,7 @@ def test_task_page_shows_fields_findings_suggestions_and_history(logged_in, db):
                                  "details": {"holder": {"user_id": "U77777", "name": "Knut Eier"}}}],
                       reply=("Vi trenger flere opplysninger", "Hei!\n\nVi fant ikke mottaket «Dale mottak»."))
         task_id = t.id
-        from pipeline import audit
+        from pipeline.adapters.db import audit
         audit.record(s, "system", "task.opened", "task", task_id, {"state": "needs_info"})
     html = logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
     assert "Sak 2026-00001" in html and "Mangler opplysninger" in html
@@ -268,7 +268,7 @@ def test_run_again_queues_the_mail_for_the_worker_and_logs_who_asked(logged_in, 
     html = _retry(logged_in, message_id)
     assert "Meldingen er lagt i kø" in html
     with db() as s:
-        from pipeline.db.models import AuditEvent
+        from pipeline.adapters.db.models import AuditEvent
 
         queued = s.get(Message, message_id)
         assert (queued.outcome, queued.attempts, queued.error) == (None, 0, None)

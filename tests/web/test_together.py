@@ -9,8 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from pipeline.db.models import AuditEvent, Reply, Task
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.models import AuditEvent, Reply, Task
+from pipeline.adapters.db.session import unit_of_work
 from tests.web import seed
 from tests.web.conftest import csrf_token, login
 

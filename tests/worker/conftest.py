@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.db.session import unit_of_work
+from pipeline.adapters.db.session import unit_of_work
 from pipeline.settings import ImapSettings, Settings
 from tests.servers.dovecot import Dovecot, start_dovecot
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from pipeline.db.models import AccessReview, Message, Reply, Task
+from pipeline.adapters.db.models import AccessReview, Message, Reply, Task
+from pipeline.entrypoints.worker import Worker
 from pipeline.service import reviews
-from pipeline.worker import Worker
 from tests.conftest import FIXTURES
 from tools.fixtures.cases_access import REVIEW_STARTED, REVIEWED_OPERATORS
 

@@ -13,8 +13,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.db.models import Message
-from pipeline.worker import Worker
+from pipeline.adapters.db.models import Message
+from pipeline.entrypoints.worker import Worker
 from tests.conftest import REPO
 from tests.mail.builders import doc_form, ordinary
 from tests.worker.conftest import env_for_subprocess

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from pipeline.clock import now_utc
-from pipeline.db.models import Message, Reply, WorkerHeartbeat
-from pipeline.db.session import unit_of_work
-from pipeline.outbox import SmtpOutbox
+from pipeline.adapters.db.models import Message, Reply, WorkerHeartbeat
+from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.outbox import SmtpOutbox
+from pipeline.core.clock import now_utc
 from pipeline.service import workers
 from pipeline.service.replies import _claim, send_due
 from tests.conftest import FIXTURES, REPO
@@ -119,7 +119,7 @@ def test_the_worker_waits_for_its_database_instead_of_exiting(tmp_path: Path) ->
             time.sleep(0.1)
         assert any("cannot start: cannot reach the database" in line for line in lines), "".join(lines)
         missing.mkdir()
-        from pipeline.db.session import session_factory
+        from pipeline.adapters.db.session import session_factory
         from pipeline.settings import Settings
 
         factory = session_factory(Settings(data_dir=data, database_url=url))

@@ -13,8 +13,8 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from pipeline.db.models import FindingRow, Message, Task
-from pipeline.worker import Worker
+from pipeline.adapters.db.models import FindingRow, Message, Task
+from pipeline.entrypoints.worker import Worker
 from tests.conftest import FIXTURES
 
 
@@ -59,7 +59,7 @@ def test_scans_and_photos_are_read_into_review_with_form_ocr(tmp_path, settings,
     """Every scan and photo fixture through the worker: the readable ones open a case in review that
     carries form.ocr, with the pages as OCR saw them stored and a receipt that says it was a scan; the
     unreadable ones get today's 'send it as Word' reply."""
-    from pipeline.db.models import PageImage, Reply
+    from pipeline.adapters.db.models import PageImage, Reply
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from pipeline.entrypoints.worker import Worker
 from pipeline.errors import SourceError
 from pipeline.settings import ImapSettings
-from pipeline.worker import Worker
 from tests.mail.builders import doc_form
 from tests.servers.dovecot import Dovecot, start_dovecot
 

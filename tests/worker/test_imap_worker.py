@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.db.models import MailboxState, Message
-from pipeline.worker import Worker
+from pipeline.adapters.db.models import MailboxState, Message
+from pipeline.entrypoints.worker import Worker
 from tests.mail.builders import doc_form, mail, ordinary, raw
 
 pytestmark = pytest.mark.imap
@@ -179,7 +179,7 @@ def test_structure_decides_what_is_downloaded(dovecot, imap_user, settings, db):
 def test_since_takes_older_mail_but_sends_it_no_automatic_reply(dovecot, imap_user, settings, db):
     from datetime import UTC, date, datetime, timedelta
 
-    from pipeline.db.models import Reply
+    from pipeline.adapters.db.models import Reply
 
     client = dovecot.client(imap_user)
     client.append("INBOX", doc_form("Skjema fra i sommer"), msg_time=datetime.now(UTC) - timedelta(days=90))
@@ -199,7 +199,7 @@ def test_an_iphone_photo_of_the_form_is_downloaded_and_a_signature_logo_is_not(d
     the picture's size in BODYSTRUCTURE tells them apart; the photo is read by OCR into review."""
     from email.message import EmailMessage
 
-    from pipeline.db.models import FindingRow, Task
+    from pipeline.adapters.db.models import FindingRow, Task
     from tests.conftest import FIXTURES
     from tests.web.seed import fixture_file
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.db.models import Attachment, AuditEvent, Message
-from pipeline.mail.sources import SourceRef
+from pipeline.adapters.db.models import Attachment, AuditEvent, Message
+from pipeline.adapters.mail.sources import SourceRef
+from pipeline.entrypoints.worker import Worker
 from pipeline.service import ingest as ingest_mod
 from pipeline.service.ingest import ingest, ingest_message, retry_message
-from pipeline.worker import Worker
 from tests.conftest import REPO
 from tests.mail.builders import PNG, doc_form, mail, ordinary, raw, zipped
 
@@ -133,7 +133,7 @@ def test_status_shows_failed_messages(db, settings, monkeypatch, outcome):
 
 
 def test_replies_where_they_make_sense(db, settings):
-    from pipeline.db.models import Reply
+    from pipeline.adapters.db.models import Reply
 
     kinds = {}
     for name, data in {
@@ -156,7 +156,7 @@ def test_replies_where_they_make_sense(db, settings):
 def test_health_problem_after_quiet_minutes():
     from datetime import UTC, datetime, timedelta
 
-    from pipeline.db.models import MailboxState
+    from pipeline.adapters.db.models import MailboxState
     from pipeline.queries.status import health_problem
 
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -183,7 +183,7 @@ def test_messages_retry_command(db, settings, monkeypatch):
 def test_no_form_reply_names_the_wrong_form(db, settings):
     """Another IMDi form attached: the sender is told that this document is not the form, not that
     nothing was attached."""
-    from pipeline.db.models import Reply
+    from pipeline.adapters.db.models import Reply
     from tests.conftest import FIXTURES
     data = (FIXTURES / "docx-kommuneadministrativ.eml").read_bytes()
     msg = ingest_message(db, data, source=None, settings=settings)

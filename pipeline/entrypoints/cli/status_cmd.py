@@ -1,0 +1,55 @@
+"""`pipeline status [--json] [--forget SOURCE]`: each mailbox's last poll and health, failed messages,
+counts by outcome, the reply queue."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.core.clock import cli_time
+from pipeline.entrypoints.cli import database_from, json_option, print_json
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("status", parents=[common], help="is everything running? mailboxes, failures, counts",
+                       description="Each mail source's last poll and health, messages that failed, counts by "
+                                   "outcome and the reply queue. Exit status 1 when something needs a look.")
+    json_option(p)
+    p.add_argument("--forget", metavar="SOURCE",
+                   help="forget a mail source that is no longer used (e.g. dir:/old/folder or the IMAP mailbox "
+                        "as status shows it), so that it is not reported any more")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.queries.status import status
+
+    settings, factory = database_from(args)
+    if args.forget:
+        from pipeline.entrypoints.cli.queue_cmd import default_actor
+        from pipeline.service.mailboxes import forget
+
+        forget(factory, args.forget, actor=default_actor())
+        if not args.json:
+            print(f"forgot {args.forget}")
+    with factory() as session:
+        data = status(session, settings.worker.health_minutes)
+    if args.json:
+        print_json(data)
+        return 0 if data["healthy"] else 1
+    for m in data["mailboxes"]:
+        if m["problem"]:
+            line = f"PROBLEM: {m['problem']}"
+        elif m["never_polled"]:
+            line = "never polled" + (f" (last try {cli_time(m['last_attempt_at'])}: {m['last_error']})"
+                                     if m["last_error"] else "")
+        else:
+            line = f"ok, last poll {cli_time(m['last_poll_ok_at'])}"
+        print(f"source {m['mailbox']}: {line}")
+    if not data["mailboxes"]:
+        print("no mail source polled yet")
+    print("messages: " + (", ".join(f"{k} {v}" for k, v in sorted(data["messages"].items())) or "none"))
+    for f in data["failed"]:
+        print(f"  {f['outcome']} message {f['id']} ({f['attempts']} attempts): {f['error']}")
+    if data["replies"]:
+        print("replies: " + ", ".join(f"{k} {v}" for k, v in sorted(data["replies"].items())))
+    return 0 if data["healthy"] else 1

@@ -1,0 +1,52 @@
+"""`pipeline worker [--once] [--source imap|dir:PATH] [--since DATE]`: take in mail."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+
+from pipeline.entrypoints.cli import plural, settings_from
+from pipeline.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("worker", parents=[common], help="take in mail from the mailbox (IMAP) or a folder",
+                       description="Take in new mail, read and check the forms, open cases, draft due reminders "
+                                   "and send due replies; again and again until stopped, or once with --once. "
+                                   "Mail already taken is never taken twice.")
+    p.add_argument("--once", action="store_true", help="take in what is there now, then exit")
+    p.add_argument("--source", default="dir:inbox_fixtures",
+                   help="imap (the PIPELINE_IMAP_* settings) or dir:PATH, a folder of .eml files "
+                        "(default dir:inbox_fixtures; looked at again every PIPELINE_WORKER_POLL_SECONDS)")
+    p.add_argument("--since", default=None, metavar="DATE",
+                   help="IMAP, first run: take mail from this date (YYYY-MM-DD) instead of the last 30 days")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.entrypoints.worker import Worker, install_signal_handlers
+
+    since = None
+    if args.since:
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError as exc:
+            raise ConfigError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from exc
+    worker = Worker(settings_from(args), source=args.source, since=since)
+    install_signal_handlers(worker)
+    stats = worker.run(once=args.once)
+    summary = {"seen": stats.seen, "outcomes": dict(stats.outcomes), "marked": stats.marked,
+               "replies_sent": stats.replies_sent, "reminders": stats.reminders,
+               "review_reminders": stats.review_reminders}
+    if args.json:
+        json.dump(summary, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "nothing new"
+        print(f"{plural(stats.seen, 'message', 'messages')} seen: {outcomes}; "
+              f"{plural(stats.replies_sent, 'reply', 'replies')} sent, "
+              f"{plural(stats.reminders, 'reminder', 'reminders')} queued")
+    return 0

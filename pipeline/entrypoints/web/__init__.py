@@ -1,0 +1,124 @@
+"""The operators' web UI: a Flask app over the same database and services as the CLI.
+
+    create_app(settings) -> Flask
+
+Pages (all behind a login): the queue (/), a case (/oppgave/<id>), messages (/meldinger),
+the registry (/register). Templates live in templates/web/, Norwegian bokmål throughout.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.entrypoints.web import detail_labels, labels
+from pipeline.entrypoints.web.secret import secret_key_for
+from pipeline.resources import templates_dir
+from pipeline.service.second_try import RETRIED_CODES
+from pipeline.settings import Settings
+
+# Pages are HTML, CSS and one script file from this site: no inline scripts or styles, no eval, no
+# outside sources, no frames or plugins; the page may fetch (the queue's counts) only from here. A
+# form's pages are shown as pictures drawn on the server, never as the PDF itself (it may carry scripts).
+_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "frame-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", _CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    # Personal data: never kept by a shared cache or the browser's back-forward cache on disk.
+    response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["PIPELINE_WEB"].cookie_secure:
+        # Served over HTTPS (the proxy's): the browser then never tries this host over plain HTTP, where
+        # the cookie would not go and a network attacker could answer instead. Only this host: the
+        # organisation's other names are not ours to bind.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> Flask:
+    from pipeline.core import domain
+    from pipeline.entrypoints.web import (
+        auth,
+        messages_views,
+        page_views,
+        proposal_views,
+        queue_views,
+        registry_views,
+        request_session,
+        review_views,
+        task_actions,
+    )
+
+    config = settings.web
+    web_templates = templates_dir() / "web"
+    app = Flask(__name__, template_folder=str(web_templates), static_folder=str(web_templates / "static"),
+                static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=secret_key_for(config, settings.data_dir),
+        PIPELINE_WEB=config,
+        PIPELINE_SETTINGS=settings,
+        # Tokens live as long as the session: an operator may keep a task open for a while.
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters.update(
+        state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
+        localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
+        audit=labels.audit_label, short=labels.short, detail_key=detail_labels.key,
+        detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
+    )
+    app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)
+    app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
+                                 REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
+                                 ATTACHMENT_HELP=labels.ATTACHMENT_HELP,
+                                 CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
+                                 ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
+                                 USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
+                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES)
+    if session_factory is None:
+        from pipeline.adapters.db.session import open_database
+
+        session_factory = open_database(settings)
+    app.extensions["pipeline.session_factory"] = session_factory
+
+    @app.before_request
+    def _registry_uploads() -> None:
+        # An IMDinett export is larger than any form post: only its upload takes more than the app's limit.
+        # Set before CSRFProtect's check, which reads the form.
+        if request.endpoint == "registry.upload":
+            request.max_content_length = registry_views.MAX_UPLOAD_BYTES
+
+    CSRFProtect(app)
+    auth.init_app(app)
+    # task_actions adds the case page's decisions to task_views' blueprint.
+    for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views,
+                   proposal_views):
+        app.register_blueprint(module.bp)
+    app.teardown_appcontext(request_session.close)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="Skjemaet er utløpt",
+                               text="Skjemaet manglet en gyldig sikkerhetsnøkkel (CSRF). "
+                                    "Last siden på nytt og prøv igjen."), 400
+
+    @app.errorhandler(404)
+    def _not_found(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Fant ikke siden",
+                               text="Siden eller oppføringen finnes ikke."), 404
+
+    @app.errorhandler(500)
+    def _server_error(_exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Noe gikk galt",
+                               text="Det oppstod en uventet feil. Prøv igjen, eller meld fra til IMDi-støtte."), 500
+
+    return app
