@@ -1,8 +1,22 @@
-"""Shared fixtures: settings with a throwaway data folder and database.
+"""Shared fixtures: settings with a throwaway data folder and database; which database a test runs on.
 
-The suite runs twice in CI: on SQLite, and with PIPELINE_TEST_DATABASE_URL pointing at a throwaway
-PostgreSQL cluster (scripts/pg_tmp.sh), where each test gets a database of its own. Tests marked
-`pure` touch no database and run only in the first pass.
+Databases. A test that asks for a database (a fixture named `database_url` or ending in `_database_url`, and
+so everything built on one: `settings`, `db`, `registry`, `app`, `client` ...) runs on each database the run
+was given: `--databases sqlite,postgresql` (what scripts/test.sh passes, with PIPELINE_TEST_DATABASE_URL
+pointing at a throwaway PostgreSQL cluster, scripts/pg_tmp.sh) makes two tests of it, `[sqlite]` and
+`[postgresql]`, each with a database of its own copied from a migrated template. Without the option it runs
+on PostgreSQL when PIPELINE_TEST_DATABASE_URL is set, else on SQLite. The rule for what runs on both:
+
+- on both: anything whose SQL, locking, transactions, concurrency or dialect matters: queries and use cases,
+  ingest and the worker (leases, crashes, two workers), migrations, the web's actions and logins;
+- on one (the first given), marked `one_database` (or listed in ONE_DATABASE below): what the database
+  only stores for it, where the cost is elsewhere: browser layout and flows in Chromium (the same pages are
+  driven on both databases through Flask's test client), OCR and PDF reading end to end (the readings are
+  the same on both; the storing of a case from one runs on both in cheaper tests), rendering;
+- tests that ask for no database (the `pure` marker says so explicitly) run once.
+
+Work done once per run (tests/memo.py): an OCR reading of the same scan bytes, an Argon2 hash of the same
+password. The longest files start first (LONG_FILES), so that no process is left with a long file at the end.
 """
 
 from __future__ import annotations
@@ -11,8 +25,8 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,11 +34,79 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipeline.settings import Settings
+from tests import memo
 
 REPO = Path(__file__).resolve().parents[1]
 # The blank forms, the reference registry and the robustness corpus (reference/, in the repository).
 REFERENCE = REPO / "reference"
 FIXTURES = REPO / "inbox_fixtures"
+
+ENV = "PIPELINE_TEST_DATABASE_URL"
+PG_BASE = os.environ.get(ENV)  # read once: each test then sets or clears the variable for its own database
+BACKENDS = ("sqlite", "postgresql")
+_CHOSEN = pytest.StashKey[tuple[str, ...]]()
+
+# Whole files (or single tests, "file::name") that run on one database: see the rule above. New tests say so
+# with @pytest.mark.one_database instead.
+ONE_DATABASE = (
+    "web/test_browser.py",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--databases", default=None, metavar="LIST",
+                     help="the databases a test that asks for one runs on: sqlite, postgresql or "
+                          "sqlite,postgresql (PostgreSQL needs PIPELINE_TEST_DATABASE_URL). Default: postgresql "
+                          "when PIPELINE_TEST_DATABASE_URL is set, else sqlite")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "one_database: runs on the first of the chosen databases only "
+                                       "(tests/conftest.py says which tests may)")
+    given = config.getoption("--databases")
+    if given is None:
+        chosen: tuple[str, ...] = ("postgresql",) if PG_BASE else ("sqlite",)
+    else:
+        chosen = tuple(dict.fromkeys(n.strip() for n in given.split(",") if n.strip()))
+        if not chosen or any(n not in BACKENDS for n in chosen):
+            raise pytest.UsageError(f"--databases {given!r}: a list of {', '.join(BACKENDS)}")
+        if "postgresql" in chosen and not PG_BASE:
+            raise pytest.UsageError(f"--databases {given!r}: PostgreSQL needs {ENV}")
+    config.stash[_CHOSEN] = chosen
+
+
+def _one_database(definition: pytest.Item) -> bool:
+    nodeid = definition.nodeid.removeprefix("tests/")
+    listed = any(nodeid == entry or nodeid.startswith((entry + "::", entry + "[")) for entry in ONE_DATABASE)
+    return listed or any(definition.iter_markers("one_database")) or any(definition.iter_markers("pure"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    chosen = metafunc.config.stash[_CHOSEN]
+    if len(chosen) < 2 or not any(n == "database_url" or n.endswith("_database_url") for n in metafunc.fixturenames):
+        return
+    if _one_database(metafunc.definition):
+        return
+    metafunc.parametrize("database_backend", chosen, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def database_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """"sqlite" or "postgresql": this test's database. PIPELINE_TEST_DATABASE_URL is set for it (or cleared), so
+    that what reads the variable, and the processes the test starts, see the same database."""
+    backend: str = getattr(request, "param", None) or request.config.stash[_CHOSEN][0]
+    if backend == "postgresql":
+        assert PG_BASE
+        monkeypatch.setenv(ENV, PG_BASE)
+    else:
+        monkeypatch.delenv(ENV, raising=False)
+    return backend
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _once_per_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with memo.ocr_read_once(memo.shared_folder(tmp_path_factory, "ocr-readings")), memo.argon2_once():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -48,38 +130,68 @@ def pg_database(base: str, prefix: str, options: str = "") -> Iterator[str]:
         admin.dispose()
 
 
+class Templates:
+    """Databases built once per session and backend (migrated; migrated with the registry ...), each test
+    getting a copy: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL, much cheaper than
+    running the migrations (and imports) for every test."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory, stack: ExitStack) -> None:
+        self._tmp = tmp_path_factory
+        self._stack = stack
+        self._urls: dict[tuple[str, str], str] = {}
+
+    def url(self, backend: str, name: str, build: Callable[[str], None]) -> str:
+        key = (backend, name)
+        if key not in self._urls:
+            if backend == "sqlite":
+                path = self._tmp.mktemp(f"template-{name}") / f"{name}.sqlite3"
+                url = f"sqlite:///{path}"
+                build(url)
+                with sqlite3.connect(path) as conn:  # everything into the main file, so that a copy of it is whole
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                assert PG_BASE
+                url = self._stack.enter_context(pg_database(PG_BASE, "tmpl"))
+                build(url)
+            self._urls[key] = url
+        return self._urls[key]
+
+    @staticmethod
+    @contextmanager
+    def copy(template: str, path: Path, prefix: str = "t") -> Iterator[str]:
+        """A database of its own copied from `template`: the file at `path` on SQLite, a new database on
+        PostgreSQL (dropped after)."""
+        if template.startswith("sqlite"):
+            shutil.copyfile(template.removeprefix("sqlite:///"), path)
+            yield f"sqlite:///{path}"
+            return
+        # FILE_COPY is much faster than the default WAL_LOG strategy for a small template.
+        with pg_database(template, prefix, f'TEMPLATE "{make_url(template).database}" STRATEGY = FILE_COPY') as url:
+            yield url
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One database brought to the newest schema per test session; each test's database is a copy of it
-    (a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL), which is much cheaper than
-    running the migrations for every test."""
+def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    with ExitStack() as stack:
+        yield Templates(tmp_path_factory, stack)
+
+
+def _migrate(url: str) -> None:
     from pipeline.adapters.db.session import upgrade
 
-    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
-    if not base:
-        path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
-        url = f"sqlite:///{path}"
-        upgrade(url)
-        with sqlite3.connect(path) as conn:  # everything into the main file, so that a copy of it is whole
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        yield url
-        return
-    with pg_database(base, "tmpl") as url:
-        upgrade(url)
-        yield url
+    upgrade(url)
+
+
+@pytest.fixture
+def migrated_template(db_templates: Templates, database_backend: str) -> str:
+    """The database at the newest schema that this test's database is copied from."""
+    return db_templates.url(database_backend, "migrated", _migrate)
 
 
 @pytest.fixture
 def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
     """A database of this test's own, already at the newest schema."""
-    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
-    if not base:
-        path = tmp_path / "test.sqlite3"
-        shutil.copyfile(migrated_template.removeprefix("sqlite:///"), path)
-        yield f"sqlite:///{path}"
-        return
-    # FILE_COPY is much faster than the default WAL_LOG strategy for a small template.
-    with pg_database(base, "t", f'TEMPLATE "{make_url(migrated_template).database}" STRATEGY = FILE_COPY') as url:
+    with Templates.copy(migrated_template, tmp_path / "test.sqlite3") as url:
         yield url
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
+from collections.abc import Callable
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from pipeline.adapters.db.models import Message, Task, TaskCentre
 from pipeline.adapters.db.session import open_database, unit_of_work
@@ -18,6 +15,7 @@ from pipeline.checks import make_reading
 from pipeline.forms.model import FormReading
 from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
+from tests.conftest import Templates
 from tests.registry.helpers import import_files, reference
 
 # Nordkalotten Mottak AS (DRO1032) runs Alta, Storslett, Gratangen (two administrators already) ...
@@ -34,55 +32,32 @@ def form(**changes: Any) -> FormReading:
     return make_reading(**{**GOOD, **changes})
 
 
-@pytest.fixture(scope="session")
-def _registry_template(tmp_path_factory, reference_dir):  # type: ignore[no-untyped-def]
-    """One migrated database holding the reference registry, copied for each test (saves a migration
-    and an import per test): a file on SQLite, a template database on PostgreSQL."""
-    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
-    if base:
-        name = f"tmpl_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    else:
-        folder = tmp_path_factory.mktemp("registry-template")
-        url = f"sqlite:///{folder / 'template.sqlite3'}"
-    factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
-    assert import_files(factory, reference(reference_dir)).ok
-    factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
-    yield url
-    if base:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _with_registry(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], None]:
+    def build(url: str) -> None:
+        factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
+        assert import_files(factory, reference(reference_dir)).ok
+        factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
+
+    return build
 
 
 @pytest.fixture
-def registry(tmp_path, _registry_template):  # type: ignore[no-untyped-def]
+def registry_database_url(tmp_path, tmp_path_factory, db_templates, database_backend,  # type: ignore[no-untyped-def]
+                          reference_dir):
+    """A database of the test's own holding the reference registry: a copy of one migrated and imported once
+    per session and database (saves a migration and an import per test)."""
+    template = db_templates.url(database_backend, "registry",
+                                _with_registry(reference_dir, tmp_path_factory))
+    with Templates.copy(template, tmp_path / "registry.sqlite3", "r") as url:
+        yield url
+
+
+@pytest.fixture
+def registry(tmp_path, registry_database_url):  # type: ignore[no-untyped-def]
     """A session factory on a database of its own holding the reference registry."""
-    if _registry_template.startswith("sqlite"):
-        shutil.copyfile(_registry_template.removeprefix("sqlite:///"), tmp_path / "registry.sqlite3")
-        factory = open_database(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'registry.sqlite3'}"))
-        yield factory
-        factory.kw["bind"].dispose()
-        return
-    # PostgreSQL: a new database copied from the template; FILE_COPY is much faster than the default
-    # WAL_LOG strategy for a small template (and the throwaway cluster runs without fsync).
-    name = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(_registry_template, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(_registry_template).database}" '
-                          "STRATEGY = FILE_COPY"))
-    url = make_url(_registry_template).set(database=name).render_as_string(hide_password=False)
-    factory = open_database(Settings(data_dir=tmp_path, database_url=url))
-    try:
-        yield factory
-    finally:
-        factory.kw["bind"].dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    factory = open_database(Settings(data_dir=tmp_path, database_url=registry_database_url))
+    yield factory
+    factory.kw["bind"].dispose()
 
 
 @pytest.fixture(scope="session")

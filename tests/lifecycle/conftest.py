@@ -15,7 +15,7 @@ from pipeline.checks import check_reading, make_reading
 from pipeline.forms.model import FormReading
 from pipeline.registry import RegistryView
 from pipeline.settings import Settings
-from tests.checks.conftest import _memory_template, _registry_template, memory, registry  # noqa: F401
+from tests.checks.conftest import _memory_template, memory, registry, registry_database_url  # noqa: F401
 from tests.queue.factory import make_message
 
 # Solbakken Mottaksdrift AS (DRO1014) runs Flisa asylmottak (0402; one administrator, U10132) and Rena (0403).
