@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian machine with Python 3.11: installs what the tests need
-# (Dovecot, PostgreSQL, Chromium from Debian; the Python packages in .venv), then runs ruff and pytest
-# on SQLite, and pytest again against a throwaway PostgreSQL cluster on 127.0.0.1.
+# (Dovecot, PostgreSQL, Chromium, Tesseract from Debian; the Python packages in .venv), then runs ruff, mypy
+# and one pytest run in which every test that asks for a database runs on SQLite and on a throwaway
+# PostgreSQL cluster on 127.0.0.1 (tests/conftest.py says which tests run on one database only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,24 +23,44 @@ for svc in dovecot postgresql; do
   (command -v systemctl >/dev/null && systemctl stop "$svc" 2>/dev/null) || service "$svc" stop >/dev/null 2>&1 || true
 done
 
+logs=$(mktemp -d /tmp/pipeline-test.XXXXXX)
+pgdir="$logs/pg"
+cleanup() {
+  if [ -n "${PG_TMP_URL:-}" ]; then pg_tmp_stop "$pgdir"; fi
+  rm -rf "$logs"
+}
+trap cleanup EXIT
+
+# The Python packages, while the PostgreSQL cluster starts. pip runs again only when what it installs from
+# changed (the project's metadata, the interpreter): the install is editable, so the code itself is live.
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/pip install -q -e '.[test]'
-
-.venv/bin/ruff check .
-.venv/bin/mypy
-.venv/bin/pipeline --help >/dev/null
-
-# Tests run in parallel, one process per core (a file's tests stay together: they share its servers).
-jobs=(-n auto --dist loadfile)
-
-echo "== pytest on SQLite"
-.venv/bin/pytest -q "${jobs[@]}" "$@"
-
-echo "== pytest on PostgreSQL"
-pgdir=$(mktemp -d /tmp/pipeline-pg.XXXXXX)
+stamp=$(cat pyproject.toml setup.py <(python3 -VV) | sha256sum | cut -d' ' -f1)
+pip_pid=""
+if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
+  (.venv/bin/pip install -q -e '.[test]' && echo "$stamp" >.venv/.installed) >"$logs/pip.log" 2>&1 &
+  pip_pid=$!
+fi
 # shellcheck source=/dev/null
 source scripts/pg_tmp.sh
 pg_tmp_start "$pgdir"
-trap 'pg_tmp_stop "$pgdir"' EXIT
-PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q "${jobs[@]}" -m "not pure" "$@"
+if [ -n "$pip_pid" ] && ! wait "$pip_pid"; then
+  cat "$logs/pip.log" >&2; exit 1
+fi
+.venv/bin/pipeline --help >/dev/null
+
+# ruff and mypy beside the tests (at a lower priority: they fill the moments the tests wait on servers),
+# their verdicts printed after the tests'.
+(nice .venv/bin/ruff check . && nice .venv/bin/mypy) >"$logs/lint.log" 2>&1 &
+lint_pid=$!
+
+# One run, one process per core; a file's tests on one database stay together (they share its servers and
+# module fixtures), the longest files first (tests/conftest.py LONG_FILES).
+echo "== pytest on SQLite and PostgreSQL"
+status=0
+PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q -n auto --dist loadgroup \
+  --databases sqlite,postgresql "$@" || status=$?
+
+echo "== ruff and mypy"
+wait "$lint_pid" || status=1
+cat "$logs/lint.log"
+exit "$status"

@@ -16,7 +16,8 @@ on PostgreSQL when PIPELINE_TEST_DATABASE_URL is set, else on SQLite. The rule f
 - tests that ask for no database (the `pure` marker says so explicitly) run once.
 
 Work done once per run (tests/memo.py): an OCR reading of the same scan bytes, an Argon2 hash of the same
-password. The longest files start first (LONG_FILES), so that no process is left with a long file at the end.
+password. The longest files start first (LONG_FILES), so that no process is left with a long file at the end, and
+a file's tests on one database are what xdist hands a process at a time (--dist loadgroup).
 """
 
 from __future__ import annotations
@@ -61,8 +62,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "one_database: runs on the first of the chosen databases only "
-                                       "(tests/conftest.py says which tests may)")
     given = config.getoption("--databases")
     if given is None:
         chosen: tuple[str, ...] = ("postgresql",) if PG_BASE else ("sqlite",)
@@ -189,6 +188,24 @@ def migrated_template(db_templates: Templates, database_backend: str) -> str:
 
 
 @pytest.fixture
+def registry_template(db_templates: Templates, database_backend: str, reference_dir: Path,
+                      tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database at the newest schema holding the reference registry (operators, centres, users), to copy."""
+    from pipeline.adapters.db.session import open_database, unit_of_work
+    from pipeline.registry import import_registry
+
+    def build(url: str) -> None:
+        factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
+        reg = reference_dir / "registry"
+        with unit_of_work(factory) as session:
+            report = import_registry(session, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
+        assert report.ok
+        factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
+
+    return db_templates.url(database_backend, "registry", build)
+
+
+@pytest.fixture
 def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
     """A database of this test's own, already at the newest schema."""
     with Templates.copy(migrated_template, tmp_path / "test.sqlite3") as url:
@@ -213,13 +230,15 @@ def db(settings: Settings):  # type: ignore[no-untyped-def]
     factory.kw["bind"].dispose()
 
 
-# The files that take longest (tens of seconds each: a browser, OCR, thousands of mails, slow PDFs), run
-# first: the tests run in two processes a file at a time, and a long file started last leaves the other
-# process idle at the end. Order only; what runs is unchanged.
-LONG_FILES = ("web/test_browser.py", "worker/test_forms_e2e.py", "forms/test_ocr_reader.py",
-              "forms/test_robustness_pdf.py", "worker/test_crashes.py", "test_fixtures.py", "security/test_web.py",
-              "test_cli.py", "security/test_documents.py", "worker/test_imap_worker.py", "security/test_locks.py",
-              "registry/test_import_large.py")
+# The files that take longest (tens of seconds each on each database: a browser, OCR, thousands of mails,
+# logins, slow PDFs), measured with --durations, run first: the tests run in two processes a group at a time, and
+# a long group started last leaves the other process idle at the end. Order only; what runs is unchanged.
+LONG_FILES = ("worker/test_forms_e2e.py", "web/test_browser.py", "worker/test_crashes.py", "forms/test_ocr_reader.py",
+              "security/test_web.py", "security/test_documents.py", "web/test_together.py", "web/test_pages.py",
+              "registry/test_import_large.py", "forms/test_robustness_pdf.py", "security/test_guards.py",
+              "worker/test_imap_worker.py", "security/test_budget.py", "test_cli.py", "web/test_page_images.py",
+              "web/test_day.py", "web/test_auth.py", "security/test_locks.py", "security/test_sender.py",
+              "web/test_actions.py", "lifecycle/test_web.py", "worker/test_faults.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -228,3 +247,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
 
     items.sort(key=rank)  # stable: within a file, and among the rest, the collected order stays
+    # The unit xdist hands a process (--dist loadgroup): a file's tests on one database. They share the file's
+    # module fixtures and servers; the same file on the other database may go to the other process, so that a
+    # long file is not one long pole.
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_backend") if callspec else None
+        item.add_marker(pytest.mark.xdist_group(f"{path}:{backend}" if backend else path))

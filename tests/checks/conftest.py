@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import count
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +14,7 @@ from pipeline.forms.model import FormReading
 from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
 from tests.conftest import Templates
-from tests.registry.helpers import import_files, reference
+from tests.registry.helpers import reference
 
 # Nordkalotten Mottak AS (DRO1032) runs Alta, Storslett, Gratangen (two administrators already) ...
 GOOD = dict(
@@ -32,23 +30,11 @@ def form(**changes: Any) -> FormReading:
     return make_reading(**{**GOOD, **changes})
 
 
-def _with_registry(reference_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], None]:
-    def build(url: str) -> None:
-        factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))
-        assert import_files(factory, reference(reference_dir)).ok
-        factory.kw["bind"].dispose()  # SQLite: the last connection closing checkpoints the WAL into the file
-
-    return build
-
-
 @pytest.fixture
-def registry_database_url(tmp_path, tmp_path_factory, db_templates, database_backend,  # type: ignore[no-untyped-def]
-                          reference_dir):
+def registry_database_url(tmp_path, registry_template):  # type: ignore[no-untyped-def]
     """A database of the test's own holding the reference registry: a copy of one migrated and imported once
     per session and database (saves a migration and an import per test)."""
-    template = db_templates.url(database_backend, "registry",
-                                _with_registry(reference_dir, tmp_path_factory))
-    with Templates.copy(template, tmp_path / "registry.sqlite3", "r") as url:
+    with Templates.copy(registry_template, tmp_path / "registry.sqlite3", "r") as url:
         yield url
 
 

@@ -1,4 +1,5 @@
-"""Dovecot for the worker tests: one server per session, a fresh user (empty mailbox) per test."""
+"""Dovecot for the worker tests: one server per session, a fresh user (empty mailbox) per test; the reference
+registry in the test's database when it asks for `registry`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.adapters.db.session import unit_of_work
 from pipeline.settings import ImapSettings, Settings
+from tests.conftest import Templates
 from tests.servers.dovecot import Dovecot, start_dovecot
 
 
@@ -54,10 +55,14 @@ def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir:
 
 
 @pytest.fixture
-def registry(db, reference_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    """The shared registry (operators, centres, users) imported into the test database."""
-    from pipeline.registry import import_registry
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: str) -> Iterator[str]:
+    """The test's database; one that already holds the reference registry when the test asks for `registry`
+    (a copy of a template that has it: importing it costs a second or two a test)."""
+    template = request.getfixturevalue("registry_template") if "registry" in request.fixturenames else migrated_template
+    with Templates.copy(template, tmp_path / "test.sqlite3") as url:
+        yield url
 
-    reg = reference_dir / "registry"
-    with unit_of_work(db) as session:
-        import_registry(session, reg / "operators.csv", reg / "centres.csv", reg / "users.csv")
+
+@pytest.fixture
+def registry(database_url: str) -> None:
+    """The shared registry (operators, centres, users) in the test database: `database_url` copied it in."""
