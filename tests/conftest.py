@@ -192,7 +192,7 @@ def registry_template(db_templates: Templates, database_backend: str, reference_
                       tmp_path_factory: pytest.TempPathFactory) -> str:
     """The database at the newest schema holding the reference registry (operators, centres, users), to copy."""
     from pipeline.adapters.db.session import open_database, unit_of_work
-    from pipeline.registry import import_registry
+    from pipeline.adapters.registry_store import import_registry
 
     def build(url: str) -> None:
         factory = open_database(Settings(data_dir=tmp_path_factory.mktemp("registry-data"), database_url=url))

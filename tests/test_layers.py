@@ -81,3 +81,108 @@ def test_the_edges_read_and_write_only_through_queries_and_the_service(edge: str
         text = path.read_text(encoding="utf-8")
         assert ".commit()" not in text and ".rollback()" not in text, f"{name} ends a transaction itself"
         assert "unit_of_work" not in text, f"{name} opens a unit of work itself"
+
+
+_IO = ("sqlalchemy", "flask", "imapclient", "imaplib", "smtplib", "socket", "subprocess", "psycopg", "waitress",
+       "pipeline.adapters", "pipeline.usecases", "pipeline.steps", "pipeline.entrypoints", "pipeline.queries")
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module this file imports (ours and others'), at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+def test_the_pure_core_imports_no_io() -> None:
+    for path in sorted((PACKAGE / "core").glob("*.py")):
+        bad = sorted(m for m in _all_imports(path) if m.startswith(_IO))
+        assert bad == [], f"{path.relative_to(REPO)} imports {bad}"
+
+
+def _opens_a_transaction(text: str) -> bool:
+    return any(s in text for s in ("unit_of_work(", "read_only(", ".commit()", ".rollback()", ".begin()"))
+
+
+def test_steps_run_in_the_callers_transaction() -> None:
+    for path in sorted((PACKAGE / "steps").glob("*.py")):
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        assert not _opens_a_transaction(path.read_text(encoding="utf-8")), f"{name} opens or ends a transaction"
+        above = sorted(m for m in _all_imports(path) if m.startswith(("pipeline.usecases", "pipeline.entrypoints")))
+        assert above == [], f"{name} imports {above}: a step is called by use cases, never the other way"
+
+
+def test_use_cases_take_the_session_factory_not_a_session() -> None:
+    for path in sorted((PACKAGE / "usecases").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.args.args:
+                first = node.args.args[0].annotation
+                assert first is None or ast.unparse(first) != "Session", \
+                    f"{path.relative_to(REPO)}:{node.lineno} {node.name} takes a Session: it is a step"
+
+
+# Transactions are opened by the use cases; the worker loop and the mailbox adapters still keep their
+# poll position and health rows themselves (their move into use cases waits on the mailbox lease work).
+_STILL_OPENING = {"pipeline/entrypoints/worker.py", "pipeline/adapters/mail/imap.py",
+                  "pipeline/adapters/mail/mailbox_state.py", "pipeline/adapters/db/session.py"}
+
+
+def test_nothing_but_the_use_cases_opens_a_transaction() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if "migrations" in path.parts or rel.startswith("pipeline/usecases/") or rel in _STILL_OPENING:
+            continue
+        assert not _opens_a_transaction(path.read_text(encoding="utf-8")), f"{rel} opens or ends a transaction"
+
+
+# What each room may import (besides itself, pipeline.errors, pipeline.settings and pipeline.resources): the
+# README's "Layers" section draws the same table. The pure rooms (core, forms, checks, registry) import no
+# adapter; adapters import only the pure rooms and the database; queries read; steps and use cases write;
+# the entry points call use cases and queries, and never a step.
+_PURE = {"core", "forms", "checks", "registry"}
+_ADAPTERS = {"adapters.db", "adapters.mail", "adapters.outbox", "adapters.registry_store"}
+_MAY_IMPORT: dict[str, set[str]] = {
+    "core": set(),
+    "forms": {"core"},
+    "checks": {"core", "forms", "registry"},
+    "registry": {"core", "forms"},
+    "adapters.db": {"core"},
+    "adapters.mail": _PURE | {"adapters.db"},
+    "adapters.outbox": _PURE | {"adapters.db"},
+    "adapters.registry_store": _PURE | {"adapters.db"},
+    "queries": _PURE | _ADAPTERS,
+    "steps": _PURE | _ADAPTERS | {"queries"},
+    "usecases": _PURE | _ADAPTERS | {"queries", "steps"},
+    "entrypoints.worker": _PURE | _ADAPTERS | {"queries", "usecases"},
+    "entrypoints.web": _PURE | _ADAPTERS | {"queries", "usecases"},
+    "entrypoints.cli": _PURE | _ADAPTERS | {"queries", "usecases", "entrypoints.web", "entrypoints.worker"},
+}
+_EVERYWHERE = {"errors", "settings", "resources", "__main__"}
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[1:2] in (["adapters"], ["entrypoints"]):
+        return ".".join(parts[1:3]) if len(parts) > 2 else None  # the group's own __init__: a docstring
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_each_room_imports_only_what_the_floor_plan_allows() -> None:
+    known = _modules()
+    wrong = []
+    for name, path in sorted(known.items()):
+        room = _room(name)
+        if room in _EVERYWHERE or room is None:
+            continue
+        assert room in _MAY_IMPORT, f"{name}: a room the floor plan does not know ({room}); add it to the README too"
+        for target in sorted(_imports(path, known)):
+            other = _room(target)
+            if other is None or other == room or other in _EVERYWHERE:
+                continue
+            if other not in _MAY_IMPORT[room]:
+                wrong.append(f"{name} imports {target} ({room} may not import {other})")
+    assert wrong == [], "\n".join(wrong)

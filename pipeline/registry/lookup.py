@@ -1,7 +1,7 @@
 """What the checks may ask of the registry (pure): the `RegistryLookup` protocol and its value types.
 
     RegistryLookup           the read-only look-ups of one check, as a typing.Protocol
-      ├── RegistryView       pipeline.registry.view: SQL on the live registry (a session)
+      ├── RegistryView       pipeline.adapters.registry_store.view: SQL on the live registry (a session)
       └── MemoryRegistry     pipeline.registry.memory: in memory, for tests and tools without a database
 
 "The registry" as the checks see it is the live one: ACTIVE users (a removed user holds no mobile and
@@ -19,8 +19,8 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
+from pipeline.core.names import fold_text
 from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
-from pipeline.registry.names import fold_text
 
 _LEGAL_FORMS = {"as", "asa", "sa", "ba", "ans", "da", "ks", "stiftelsen", "stiftelse"}
 OPERATOR_NAME_MIN = 85.0

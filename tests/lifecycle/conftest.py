@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import AuditEvent, Task
+from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading, make_reading
 from pipeline.forms.model import FormReading
-from pipeline.registry import RegistryView
 from pipeline.settings import Settings
 from tests.checks.conftest import _memory_template, memory, registry, registry_database_url  # noqa: F401
 from tests.queue.factory import make_message
@@ -40,7 +40,7 @@ def lsettings(registry, tmp_path) -> Settings:  # type: ignore[no-untyped-def]  
 
 def open_grant(session: Session, form: FormReading, *, sender: str = SOLBAKKEN) -> Task:
     """A grant task for a form, checked against the live registry as ingest would."""
-    from pipeline.service.tasks import open_task
+    from pipeline.steps.tasks import open_task
 
     message = make_message(session, sender=sender, subject=f"Skjema {form.value('applicant.first_name')}",
                            sender_name=None)

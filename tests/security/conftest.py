@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.adapters.db.models import Reply, Task
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tests.web.conftest import app, client, logged_in  # noqa: F401  (the web fixtures, for the case page)
 from tests.worker.conftest import database_url, registry  # noqa: F401  (the registry copied in, not imported)

@@ -68,7 +68,7 @@ class ProgressBar:
 def _import(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import database_from, print_json
     from pipeline.entrypoints.cli.queue_cmd import default_actor
-    from pipeline.service.registry_import import run_import
+    from pipeline.usecases.registry_import import run_import
 
     if not (args.operators or args.centres or args.users):
         from pipeline.errors import RegistryImportError
@@ -132,8 +132,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from pipeline.adapters.db.session import open_database
+    from pipeline.adapters.registry_store import RegistryView
     from pipeline.entrypoints.cli import print_json, settings_from
-    from pipeline.registry import RegistryView
 
     factory = open_database(settings_from(args))
     out = []

@@ -28,16 +28,16 @@ from pipeline.adapters.db.models import (
     RegistryUserRole,
     Task,
 )
+from pipeline.adapters.registry_store.changes import admin_centres
 from pipeline.checks.model import Finding
 from pipeline.checks.operator import check_sender
 from pipeline.core.clock import now_utc
 from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_ACTIVE
 from pipeline.core.removal_text import Person, read_names, read_removal
-from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex
-from pipeline.service import removals, replies, reviews
-from pipeline.service.followup import find_task_for_reply
 from pipeline.settings import Settings
+from pipeline.steps import removals, replies, reviews
+from pipeline.steps.followup import find_task_for_reply
 
 
 def take(session: Session, message: Message, body: str, settings: Settings | None = None) -> str | None:
