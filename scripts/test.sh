@@ -24,9 +24,9 @@ for svc in dovecot postgresql; do
 done
 
 logs=$(mktemp -d /tmp/pipeline-test.XXXXXX)
-pgdir="$logs/pg"
+pgdir=$(mktemp -d /tmp/pipeline-pg.XXXXXX)  # its own: as root the cluster runs as 'postgres', who owns it
 cleanup() {
-  if [ -n "${PG_TMP_URL:-}" ]; then pg_tmp_stop "$pgdir"; fi
+  pg_tmp_stop "$pgdir" 2>/dev/null || rm -rf "$pgdir"
   rm -rf "$logs"
 }
 trap cleanup EXIT
