@@ -41,7 +41,7 @@ IMAGE_FORMATS = ("jpeg", "png", "tiff", "heic")
 
 def _options(limits: Limits) -> dict[str, Any]:
     return {"ocr_dpi": limits.ocr_dpi, "max_ocr_pages": limits.max_ocr_pages,
-            "max_image_pixels": limits.max_image_pixels}
+            "max_image_pixels": limits.max_image_pixels, "max_pages": limits.max_pdf_pages}
 
 
 def _run(target: str, data: bytes, filename: str | None, limits: Limits, *extra: Any,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from struct import error as struct_error
 from typing import Any
 
 from pipeline import errors
@@ -85,9 +86,7 @@ def _image_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, fl
         raise errors.CorruptFile(f"the image could not be opened ({type(exc).__name__}: {exc})"[:300]) from None
     except Image.DecompressionBombError as exc:
         raise errors.LimitExceeded(f"the image is too large ({exc})") from None
-    if image.width * image.height > max_pixels:
-        raise errors.LimitExceeded(f"the image is {image.width}x{image.height} pixels, "
-                                   f"the limit is {max_pixels}")
+    _check_frames(image, max_pixels, int(options.get("max_pages", 30)))
     try:
         for n, frame in enumerate(ImageSequence.Iterator(image)):
             if n >= int(options["max_ocr_pages"]):
@@ -103,6 +102,32 @@ def _image_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, fl
             yield grey, None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise errors.CorruptFile(f"the image could not be decoded ({type(exc).__name__}: {exc})"[:300]) from None
+
+
+def _check_frames(image: Any, max_pixels: int, max_frames: int) -> None:
+    """Every frame of a TIFF (every image of a HEIC, every frame of an animation) held to the pixel
+    limit before any is decoded: seeking reads a frame's header only. Pillow's own guard looks at
+    the first frame alone, and a TIFF whose later frames are 97 Mpx each went to OCR whole."""
+    n = 0
+    try:
+        while True:
+            try:
+                image.seek(n)
+            except EOFError:
+                break
+            width, height = image.size
+            if width * height > max_pixels:
+                raise errors.LimitExceeded(f"frame {n + 1} of the image is {width}x{height} pixels, "
+                                           f"the limit is {max_pixels}")
+            n += 1
+            if n > max_frames:
+                raise errors.LimitExceeded(f"the image has more than {max_frames} frames")
+        image.seek(0)
+    except errors.LimitExceeded:
+        raise
+    except (OSError, ValueError, SyntaxError, struct_error) as exc:
+        raise errors.CorruptFile(f"the image's frames could not be read ({type(exc).__name__}: {exc})"[:300]) \
+            from None
 
 
 def _register_heif() -> None:
@@ -123,6 +148,7 @@ def _pdf_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, floa
         raise errors.CorruptFile(f"the PDF could not be opened for rendering ({exc})") from None
     try:
         max_pixels = int(options["max_image_pixels"])
+        _check_pdf_pages(pdf, max_pixels, int(options.get("max_pages", 30)))
         for i in range(min(len(pdf), int(options["max_ocr_pages"]))):
             page = pdf[i]
             try:
@@ -139,6 +165,26 @@ def _pdf_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, floa
             yield image.convert("L"), dpi
     finally:
         pdf.close()
+
+
+def _check_pdf_pages(pdf: Any, max_pixels: int, max_pages: int) -> None:
+    """Every page of a scanned PDF held to the page and pixel limits before any is rendered: a
+    picture on any page with more pixels than the limit (pdfium decodes it whole, whatever the
+    scale it is drawn at) refuses the file."""
+    import pypdfium2.raw as pdfium_c
+
+    if len(pdf) > max_pages:
+        raise errors.LimitExceeded(f"the PDF has {len(pdf)} pages, the limit is {max_pages}")
+    for i in range(len(pdf)):
+        page = pdf[i]
+        try:
+            for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+                width, height = obj.get_px_size()
+                if width * height > max_pixels:
+                    raise errors.LimitExceeded(f"page {i + 1} holds a picture of {width}x{height} pixels, "
+                                               f"the limit is {max_pixels}")
+        finally:
+            page.close()
 
 
 def _check_scan_resolution(page: Any, number: int) -> float | None:
