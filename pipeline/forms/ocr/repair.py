@@ -43,7 +43,7 @@ def repair_email(text: str | None, *, domains: tuple[str, ...] = (), names: tupl
     s = re.sub(r"\s+", "", text).replace(",", ".").replace("..", ".").strip(".;:")
     s = s.replace("(at)", "@").replace("[at]", "@")
     if is_address(s):
-        return _tidy(_names_in_local_part(s, names))
+        return snap_domain(_tidy(_names_in_local_part(s, names)), domains)
     # (candidate, how likely this kind of repair is): a look-alike in place of "@" beats a
     # missing "@" put back somewhere.
     candidates: list[tuple[str, int]] = []
@@ -70,7 +70,31 @@ def repair_email(text: str | None, *, domains: tuple[str, ...] = (), names: tupl
     if not fitting:
         return text
     best = max(fitting, key=lambda cp: _score(cp[0], domains, names) + (cp[1],))
-    return _tidy(_names_in_local_part(best[0], names))
+    return snap_domain(_tidy(_names_in_local_part(best[0], names)), domains)
+
+
+# What is left of an "@" when OCR reads it as "@" and one letter more ("@q", "@g", "@a", "@@").
+AT_TAILS = "qg9a@©o"
+
+
+def snap_domain(address: str, domains: tuple[str, ...]) -> str:
+    """The address with its domain rebuilt from the known domains (the form's other addresses, the
+    driftsoperatør's): a domain that is a known one behind the rest of an "@" glyph
+    ("@qlyngheim.no" -> "@lyngheim.no"), or one letter away from a known one of eight or more
+    ("nordiysomsorg.no" -> "nordlysomsorg.no"); else the address as it is."""
+    from rapidfuzz.distance import Levenshtein
+
+    if not is_address(address) or not domains:
+        return address
+    local, _, domain = address.rpartition("@")
+    known = {d.lower() for d in domains if d}
+    if domain in known:
+        return address
+    for n in (1, 2):
+        if len(domain) > n and all(ch in AT_TAILS for ch in domain[:n]) and domain[n:] in known:
+            return f"{local}@{domain[n:]}"
+    near = [d for d in known if len(d) >= 8 and Levenshtein.distance(domain, d, score_cutoff=1) <= 1]
+    return f"{local}@{near[0]}" if len(near) == 1 else address
 
 
 def _names_in_local_part(address: str, names: tuple[str, ...]) -> str:
@@ -145,5 +169,6 @@ def marked(fv: FieldValue, value: str | None) -> FieldValue:
     if re.sub(r"\s+", "", value) == re.sub(r"\s+", "", fv.value).replace(",", "."):
         return FieldValue(value, fv.where)
     where = fv.where or Provenance("ocr", {})
-    detail = {**where.detail, "repaired_from": fv.value, "unsure": True}
+    detail = {**where.detail, "repaired_from": where.detail.get("repaired_from", fv.value), "unsure": True}
     return FieldValue(value, Provenance(where.kind, detail))
+

@@ -17,7 +17,7 @@ from pipeline import errors
 from pipeline.forms.definition import FormDefinition, definitions, norm_label
 from pipeline.forms.model import FieldValue, FormReading, PagePicture, Provenance, fold
 from pipeline.forms.ocr import engine, prep, repair
-from pipeline.forms.ocr.layout import ConfWord, page_data, snap_labels, to_points
+from pipeline.forms.ocr.layout import ConfWord, level_rows, page_data, snap_labels, to_points
 from pipeline.forms.pages import PAGE_DPI, png_size
 from pipeline.forms.pdf_layout import PageData, heading_kind
 from pipeline.forms.pdf_parse import MIN_LABELS, read_layout
@@ -224,6 +224,7 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
         pictures.append(_picture(page, number))
         ocr_words = engine.read_words(page.image, round(page.dpi)) if page.ink > 0.001 else []
         words = to_points(ocr_words, page.dpi)
+        level_rows(words)
         confident += " " + " ".join(w.text for w in words if w.conf >= CONFIDENT)
         found = found or next((d for d in defs if d.is_this_form(confident)), None)
         if found is not None:
@@ -246,7 +247,8 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
     if recognised < MIN_LABELS:
         raise errors.ScannedFile(f"the scan is the form, but OCR found only {recognised} of its labels",
                                  message_no=UNREADABLE_NO)
-    fields = _repaired(_second_pass(collector.fields, prepared))
+    fields = _repaired(_second_pass(collector.fields, prepared), tuple(options.get("domains") or ()))
+    fields = {path: _row_checked(fv, all_words) for path, fv in fields.items()}
     sizes = {p.number: (p.width, p.height) for p in pages}
     fields = {path: _with_confidence(fv, all_words, sizes) for path, fv in fields.items()}
     centres = [_with_confidence(fv, all_words, sizes) for fv in collector.centres]
@@ -312,7 +314,7 @@ def _marks_added(first: str, second: str) -> bool:
     return bool(changed) and all(a.isascii() and b.isalpha() and b not in NORWEGIAN_LETTERS for a, b in changed)
 
 
-def _repaired(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+def _repaired(fields: dict[str, FieldValue], known: tuple[str, ...] = ()) -> dict[str, FieldValue]:
     """Addresses and numbers rebuilt towards what they can be; a value changed by a repair is
     marked `repaired_from` (what OCR read) and unsure, for the operator confirming the reading."""
     def value(path: str) -> str | None:
@@ -324,20 +326,39 @@ def _repaired(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
     names = {"operator.email": (value("operator.manager"),),
              "applicant.email": (value("applicant.first_name"), value("applicant.last_name"))}
     own = {p: tuple(n for n in names[p] if n) for p in emails}
-    # First each address alone (with its person's name), then again knowing the other's domain:
-    # the operator and the applicant usually share one.
+    # First each address alone (with its person's name), then again knowing the other's domain
+    # (the operator and the applicant usually share one) and the driftsoperatør's known domains.
     first = {p: repair.repair_email(t, names=own[p]) for p, t in emails.items() if t}
     for path, text in emails.items():
         if text is None:
             continue
-        other = [repair.email_domain(t) for p, t in first.items() if p != path]
-        fixed = repair.repair_email(text, domains=tuple(d for d in other if d), names=own[path])
+        # The other address's domain, itself first checked against the known ones (both may share a misread).
+        other = [repair.email_domain(repair.snap_domain(t or "", known)) for p, t in first.items() if p != path]
+        fixed = repair.repair_email(text, domains=tuple(d for d in other if d) + known, names=own[path])
         out[path] = repair.marked(fields[path], fold(fixed))
     for path in ("operator.phone", "applicant.mobile"):
         fv = fields.get(path)
         if fv and fv.value:
             out[path] = repair.marked(fv, fold(repair.repair_phone(fv.value)))
     return out
+
+
+def _row_checked(fv: FieldValue, words: dict[int, list[ConfWord]]) -> FieldValue:
+    """A table value whose row holds no label beside it is marked unsure: the rows were placed by
+    the rules alone, and a photo whose rows drift can put a value one row off. (Words of one row
+    share a top after `level_rows`, so the label's words, left of the value, have the value's top.)"""
+    where = fv.where
+    if where is None or fv.value is None or where.kind != "table_cell" or not where.detail.get("bbox"):
+        return fv
+    x0, top, x1, bottom = where.detail["bbox"]
+    page = words.get(int(where.detail.get("page", 1)), [])
+    inside = [w for w in page if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom]
+    if not inside:
+        return fv
+    first = min(inside, key=lambda w: (w.top, w.x0))
+    if any(w.x1 <= x0 + 1 and abs(w.top - first.top) < 0.5 for w in page):
+        return fv
+    return FieldValue(fv.value, Provenance(where.kind, {**where.detail, "unsure": True, "row_unsure": True}))
 
 
 def _with_confidence(fv: FieldValue, words: dict[int, list[ConfWord]],
@@ -356,7 +377,7 @@ def _with_confidence(fv: FieldValue, words: dict[int, list[ConfWord]],
     chosen = chosen or inside
     detail: dict[str, Any] = {"page": page, "unit": "pt", "page_size": list(sizes.get(page, (0.0, 0.0))),
                               "found_as": where.kind}
-    for key in ("table", "row", "cell", "repaired_from", "unsure"):
+    for key in ("table", "row", "cell", "repaired_from", "unsure", "row_unsure"):
         if key in where.detail:
             detail[key] = where.detail[key]
     if chosen:
