@@ -67,7 +67,9 @@ class Limits:
     message_seconds: float = setting(45.0, "LIMIT_MESSAGE_SECONDS",
                                      "seconds all the files of one mail may take to read (PDF child included)")
     # OCR of scans and photos (a page costs 1-3 s; the form's values are on its first page).
-    ocr_dpi: int = setting(300, "LIMIT_OCR_DPI", "resolution pages are read at by OCR (150-dpi scans are scaled up)",
+    ocr_dpi: int = setting(300, "LIMIT_OCR_DPI",
+                           "finest resolution pages are read at by OCR (a page is read at its own resolution up "
+                           "to this; coarser than 200 dpi is scaled up to 200)",
                            minimum=72)
     max_ocr_pages: int = setting(4, "LIMIT_MAX_OCR_PAGES", "most pages of a scan read by OCR")
     ocr_seconds: float = setting(60.0, "LIMIT_OCR_SECONDS", "seconds OCR of one file may take")

@@ -128,7 +128,7 @@ def test_orientation_from_the_lines_of_a_page():
     img = Image.new("L", (827, 1169), 255)
     draw = ImageDraw.Draw(img)
     font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 14)
-    words = "Skjema om mottaksadministrativ bruker i IMDinett mottak Rollen er for mottaksleder eller ansatt".split()
+    words = ["Skjema", "om", "mottaksadministrativ", "bruker", "i", "IMDinett", "mottak", "Rollen", "er", "for", "mottaksleder", "eller", "ansatt"]
     for i, y in enumerate(range(80, 1100, 24)):
         line = " ".join(words[(i * 7 + k) % len(words)] for k in range(3 + i % 5))  # lines of their own
         draw.text((60 + (i % 3) * 17, y), line, font=font, fill=0)

@@ -247,7 +247,9 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
     if recognised < MIN_LABELS:
         raise errors.ScannedFile(f"the scan is the form, but OCR found only {recognised} of its labels",
                                  message_no=UNREADABLE_NO)
-    fields = _repaired(_second_pass(collector.fields, prepared), tuple(options.get("domains") or ()))
+    fields = {path: _reread_unsure(fv, prepared, all_words) for path, fv in collector.fields.items()}
+    collector.centres = [_reread_unsure(fv, prepared, all_words) for fv in collector.centres]
+    fields = _repaired(_second_pass(fields, prepared), tuple(options.get("domains") or ()))
     fields = {path: _row_checked(fv, all_words) for path, fv in fields.items()}
     sizes = {p.number: (p.width, p.height) for p in pages}
     fields = {path: _with_confidence(fv, all_words, sizes) for path, fv in fields.items()}
@@ -283,15 +285,10 @@ def _second_pass(fields: dict[str, FieldValue], pages: dict[int, prep.PreparedPa
         if fv is None or not fv.value or fv.where is None:
             continue
         page = pages.get(int(fv.where.detail.get("page", 1)))
-        bbox = fv.where.detail.get("bbox")
-        if page is None or not bbox:
+        box = _cell_box(fv, page) if page is not None else None
+        if page is None or box is None:
             continue
-        k = page.dpi / 72
-        x0, top, x1, bottom = (round(bbox[0] * k) - 4, round(bbox[1] * k) - 4, round(bbox[2] * k) + 4,
-                               round(bbox[3] * k) + 4)
-        if x1 - x0 < 8 or bottom - top < 8:
-            continue
-        text, _ = engine.read_cell(page.image.crop((max(0, x0), max(0, top), x1, bottom)), round(page.dpi), lang)
+        text, _ = engine.read_cell(page.image.crop(box), round(page.dpi), lang)
         if not text or text == fv.value:
             continue
         if path in SECOND_PASS_EMAILS:
@@ -303,6 +300,49 @@ def _second_pass(fields: dict[str, FieldValue], pages: dict[int, prep.PreparedPa
         elif _marks_added(fv.value, text):
             out[path] = FieldValue(text, fv.where)
     return out
+
+
+REREAD_BELOW = 93.0  # a value with a word Tesseract was less sure of than this is read again
+REREAD_GAIN = 1.0  # the second reading must be surer than the first (mean word confidence)
+REREAD_SIMILAR = 80.0  # and this alike (rapidfuzz ratio): a re-read corrects letters, it does not replace
+
+
+def _cell_box(fv: FieldValue, page: prep.PreparedPage) -> tuple[int, int, int, int] | None:
+    bbox = fv.where.detail.get("bbox") if fv.where is not None else None
+    if not bbox:
+        return None
+    k = page.dpi / 72
+    box = (max(0, round(bbox[0] * k) - 4), max(0, round(bbox[1] * k) - 4), round(bbox[2] * k) + 4,
+           round(bbox[3] * k) + 4)
+    return box if box[2] - box[0] >= 8 and box[3] - box[1] >= 8 else None
+
+
+def _reread_unsure(fv: FieldValue, pages: dict[int, prep.PreparedPage],
+                   words: dict[int, list[ConfWord]]) -> FieldValue:
+    """A value Tesseract was unsure of, read again from its cell in grey (Tesseract's own threshold
+    on the cell alone keeps what the page's threshold can merge: "Møttak" for "Mottak" on a fax,
+    "Ardal" for "Årdal" in a photo). Taken only when surer and close to the first reading."""
+    from rapidfuzz import fuzz
+
+    if fv.where is None or not fv.value or "@" in fv.value:
+        return fv
+    number = int(fv.where.detail.get("page", 1))
+    page = pages.get(number)
+    box = _cell_box(fv, page) if page is not None else None
+    if page is None or box is None:
+        return fv
+    x0, top, x1, bottom = (v * 72 / page.dpi for v in box)
+    tokens = set(fv.value.split())
+    inside = [w for w in words.get(number, []) if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2
+              <= bottom and w.text in tokens]
+    if not inside or min(w.conf for w in inside) >= REREAD_BELOW:
+        return fv
+    text, conf = engine.read_cell(page.straight.crop(box), round(page.dpi), engine.languages())
+    before = sum(w.conf for w in inside) / len(inside)
+    if (text and text != fv.value and conf >= before + REREAD_GAIN and len(text.split()) == len(fv.value.split())
+            and fuzz.ratio(text.casefold(), fv.value.casefold()) >= REREAD_SIMILAR):
+        return FieldValue(text, fv.where)
+    return fv
 
 
 def _marks_added(first: str, second: str) -> bool:
