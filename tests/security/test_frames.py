@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.adapters.db.models import Attachment
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tools.fixtures.cases_pdf_build import assemble
 
