@@ -84,3 +84,24 @@ def test_a_scan_with_huge_later_frames_is_refused_before_any_is_decoded(db, sett
     assert att.code == "limit.exceeded", (att.code, att.error_message)
     assert "11400x8510" in (att.error_message or "") and "page 1 " not in (att.error_message or "")
     assert msg.error is None and msg.outcome in ("unreadable", "limit.exceeded")
+
+
+def test_every_image_of_a_heic_is_held_to_the_limit_before_any_is_decoded():
+    """A HEIC holds a sequence of images; the second one over the limit refuses the file (through
+    read_form, the entry point the worker's intake uses; the limit lowered so that the file is small)."""
+    import io
+    from dataclasses import replace
+
+    import pillow_heif
+    from PIL import Image
+
+    from pipeline import errors
+    from pipeline.forms import read_form
+    from pipeline.settings import Limits
+
+    heif = pillow_heif.from_pillow(Image.new("RGB", (120, 170), "white"))
+    heif.add_from_pillow(Image.new("RGB", (400, 300), "white"))
+    buf = io.BytesIO()
+    heif.save(buf, quality=50)
+    with pytest.raises(errors.LimitExceeded, match="frame 2 of the image is 400x300"):
+        read_form(buf.getvalue(), "IMG_5120.HEIC", replace(Limits(), max_image_pixels=60_000))
