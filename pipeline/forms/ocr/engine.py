@@ -72,20 +72,22 @@ def second_pass_language() -> str | None:
     return next((lang for lang in SECOND_PASS_LANGUAGES if (d / f"{lang}.traineddata").is_file()), None)
 
 
-_APIS: dict[tuple[str, int], Any] = {}
+_APIS: dict[str, Any] = {}
 
 
 def _api(lang: str, psm: int) -> Any:
+    """The kept API for a language set, in page segmentation mode `psm` (one API a language: each
+    loads its models, about 0.3 s and tens of MB; the mode is set per call)."""
     import tesserocr
 
-    key = (lang, psm)
-    api = _APIS.get(key)
+    api = _APIS.get(lang)
     if api is None:
         try:
             api = tesserocr.PyTessBaseAPI(path=tessdata_dir(), lang=lang, psm=psm)
         except RuntimeError as exc:
             raise errors.ScannedFile(f"OCR is not available: Tesseract could not load '{lang}' ({exc})") from None
-        _APIS[key] = api
+        _APIS[lang] = api
+    api.SetPageSegMode(psm)
     return api
 
 

@@ -357,17 +357,25 @@ def upright_score(dark: np.ndarray) -> float:
     return 0.0 if total == 0 else (above - below) / total
 
 
-def _sharpest(dark: np.ndarray) -> float:
-    """The sharpest row profile of the page turned a few degrees either way (a tilted page's lines
-    smear its level profile, and its rules and left-aligned text then make the columns look sharper)."""
+def _sharpest(dark: np.ndarray) -> tuple[float, float]:
+    """The sharpest row profile of the page turned a few degrees either way, and at what angle (a
+    tilted page's lines smear its level profile, and its rules and left-aligned text then make the
+    columns look sharper)."""
     img = Image.fromarray((dark * 255).astype(np.uint8))
-    return max(_profile_score(img, float(a)) for a in np.arange(-DESKEW_RANGE, DESKEW_RANGE + 1e-9, 2.0))
+    return max((_profile_score(img, float(a)), float(a)) for a in np.arange(-DESKEW_RANGE, DESKEW_RANGE + 1e-9, 2.0))
+
+
+def lines_run(dark: np.ndarray) -> tuple[int, float]:
+    """(0 when the lines of text run across the picture, 90 when they run down it; their slant
+    within two degrees, as seen in that direction): the profile, at the angle each looks best, is
+    sharper along the lines than across them."""
+    across, down = _sharpest(dark), _sharpest(np.rot90(dark))
+    return (90, down[1]) if down[0] > 1.3 * across[0] else (0, across[1])
 
 
 def is_sideways(dark: np.ndarray) -> bool:
-    """True when the lines of text run down the picture, not across it (their profile, at the
-    angle each looks best, is sharper across the columns than across the rows)."""
-    return _sharpest(np.rot90(dark)) > 1.3 * _sharpest(dark)
+    """True when the lines of text run down the picture, not across it."""
+    return lines_run(dark)[0] == 90
 
 
 def _rotated(dark: np.ndarray, angle: float) -> np.ndarray:
@@ -445,7 +453,9 @@ def prepare(grey: Image.Image, *, dpi: float | None, target_dpi: int, photo: boo
     k = ANALYSIS_DPI / dpi
     small = grey.resize((max(1, round(grey.width * k)), max(1, round(grey.height * k))), Image.Resampling.BOX)
     small_dark = _flattened_dark(small)
-    turn = 90 if is_sideways(small_dark) else 0
+    # (The coarse angle lines_run finds is no start for the slant: the profile's peak is narrower
+    # than its two-degree steps, and a search near it missed the slant of a fax page.)
+    turn, _ = lines_run(small_dark)
     base = np.rot90(small_dark, turn // 90)
     angle = skew_angle(base)
     score = upright_score(_rotated(base, angle))

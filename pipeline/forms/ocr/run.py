@@ -247,7 +247,8 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
     if recognised < MIN_LABELS:
         raise errors.ScannedFile(f"the scan is the form, but OCR found only {recognised} of its labels",
                                  message_no=UNREADABLE_NO)
-    fields = {path: _reread_unsure(fv, prepared, all_words) for path, fv in collector.fields.items()}
+    fields = {path: fv if path in SECOND_PASS_EMAILS else _reread_unsure(fv, prepared, all_words)
+              for path, fv in collector.fields.items()}
     collector.centres = [_reread_unsure(fv, prepared, all_words) for fv in collector.centres]
     fields = _repaired(_second_pass(fields, prepared), tuple(options.get("domains") or ()))
     fields = {path: _row_checked(fv, all_words) for path, fv in fields.items()}
@@ -325,7 +326,7 @@ def _reread_unsure(fv: FieldValue, pages: dict[int, prep.PreparedPage],
     from rapidfuzz import fuzz
 
     if fv.where is None or not fv.value or "@" in fv.value:
-        return fv
+        return fv  # (addresses have a second pass of their own, with the model that knows "@")
     number = int(fv.where.detail.get("page", 1))
     page = pages.get(number)
     box = _cell_box(fv, page) if page is not None else None
