@@ -124,8 +124,9 @@ def test_accuracy_per_field(readings):
         right["centres"] += sum(1 for c in want["centres"] if c in got_centres)
     overall = sum(right.values()) / sum(total.values())
     figures = ", ".join(f"{p} {right[p]}/{total[p]}" for p in total)
-    assert overall >= 0.95, f"OCR accuracy {overall:.1%} (< 95%): {figures}"
-    assert all(right[p] / total[p] >= 0.8 for p in total), figures
+    # The targets of bench/ocr (issue 20): 99% of fields, every field 97%.
+    assert overall >= 0.99, f"OCR accuracy {overall:.1%} (< 99%): {figures}"
+    assert all(right[p] / total[p] >= 0.97 for p in total), figures
 
 
 def test_images_are_sniffed_and_dispatched():

@@ -12,9 +12,11 @@ child's kill leaves running); it gives word and symbol boxes and confidences fro
 made for adding a text layer to whole PDFs (Ghostscript, pikepdf, a process per page) and would
 then need the PDF reader again: more moving parts for the same Tesseract call.
 
-Whole reader (bench/ocr, 9 fixture pages): 2.6 s a page against 1.1 s for the CLI alone on the
-same pages (orientation detection, straightening, rule removal and layout are the difference),
-101 of 102 fields right where the CLI's text dump holds 56.
+Whole reader (bench/ocr, 12 fixture pages, best of 2 rounds on the shared 2-core machine): 4.22 s
+a page against 2.88 s for `tesseract -l nor` alone on the same pages as sent (1.47x; it was 2.5x
+before pages were read at their own resolution, orientation came from the page's lines and the
+page pass used "nor" alone with a Latin second pass over the address and name cells); 133 of 133
+fields right, where the CLI's text dump holds 76.
 
 Public functions (parent side, cheap to import):
     read_image(data, filename, limits, domains=()) -> FormReading      JPEG, PNG, TIFF, HEIC; format "image"
