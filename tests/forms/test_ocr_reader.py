@@ -222,3 +222,18 @@ def test_letters_and_punctuation_of_a_value_are_kept(readings):
     assert out["applicant"]["last_name"] == "Wiśniewska"
     assert out["applicant"]["position"] == "Programrådgiver / kontaktperson"
     assert out["centres"] == ["Egersund - mottaksnr. 1104"]
+
+
+def test_a_one_page_fax_is_a_page_however_few_bytes_it_has():
+    from PIL import Image
+
+    from pipeline.forms.ocr.images import MIN_PAGE_BYTES, looks_like_page
+
+    name, fax = _attachment(FIXTURES / "scan-tiff-fax-addresses.eml")
+    assert len(fax) < MIN_PAGE_BYTES and looks_like_page(fax)  # a CCITT group 4 page: 23 KB
+    logo = io.BytesIO()
+    Image.new("1", (300, 120), 1).save(logo, format="PNG")
+    assert not looks_like_page(logo.getvalue())  # a small black-and-white logo is still no page
+    icon = io.BytesIO()
+    Image.new("RGB", (800, 800), "white").save(icon, format="PNG")
+    assert not looks_like_page(icon.getvalue())  # nor a big picture of a few bytes in colour
