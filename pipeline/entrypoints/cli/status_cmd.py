@@ -52,4 +52,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {f['outcome']} message {f['id']} ({f['attempts']} attempts): {f['error']}")
     if data["replies"]:
         print("replies: " + ", ".join(f"{k} {v}" for k, v in sorted(data["replies"].items())))
+    for mailbox, count in sorted(data["skipped"]["counts"].items()):
+        print(f"ikke lastet ned fra {mailbox}: {count} e-poster (ingenting i dem kan gjelde et skjema, en sak "
+              "eller en driftsoperatør)")
+    for k in data["skipped"]["recent"]:
+        print(f"  UID {k['uid']} {cli_time(k['received_at'])[:16]} fra {k['sender'] or '–'}: {k['subject'] or '–'}")
     return 0 if data["healthy"] else 1
