@@ -224,8 +224,11 @@ class Worker:
         if wait is not None and config is not None and self._holds_mailbox:
             # IDLE (or a poll interval), ended at least every idle_renew_seconds by returning here.
             wait(float(config.idle_renew_seconds if config.idle else config.poll_seconds))
+        elif config is not None:
+            # A standby looks again well inside a lease, so that it takes over within one lease and a half.
+            self.stop.wait(float(min(config.poll_seconds, max(1, self.config.lease_seconds // 2))))
         else:
-            self.stop.wait(float(getattr(config, "poll_seconds", self.config.poll_seconds)))
+            self.stop.wait(float(self.config.poll_seconds))
 
     # --- health ------------------------------------------------------------------------------------
 
