@@ -193,6 +193,9 @@ class Settings:
                                        kind=str, secret=True)
     default_region: str = setting("NO", "DEFAULT_REGION", "country for phone numbers written without +")
     check_deliverability: bool = setting(False, "CHECK_DELIVERABILITY", "look e-mail domains up in DNS")
+    db_busy_seconds: float = setting(30.0, "DB_BUSY_SECONDS",
+                                     "how long a statement waits for another writer's lock before it gives up "
+                                     "(the web then says 'prøv igjen om litt', 503)", kind=float)
     reply_from: str = setting("IMDi <post@imdi.no>", "REPLY_FROM", "From of the replies")
     signature: str = setting("Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet", "SIGNATURE",
                              "signature under every reply (\\n for a line break)", shown="Med vennlig hilsen / IMDi – …")

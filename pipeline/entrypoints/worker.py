@@ -21,11 +21,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.models import MailboxState, Message
-from pipeline.adapters.db.session import prepare, session_factory, unit_of_work
+from pipeline.adapters.db.session import database_error, prepare, session_factory, unit_of_work
 from pipeline.adapters.mail.imap import ImapSource
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
-from pipeline.errors import ConfigError, DatabaseError, SourceError
+from pipeline.errors import ConfigError, DatabaseBusy, DatabaseError, DiskFull, SourceError
 from pipeline.queries.status import health_problem
 from pipeline.service import workers
 from pipeline.service.ingest import IngestResult, ingest, retry_pending
@@ -203,10 +203,14 @@ class Worker:
                     log.warning("mailbox %s: %s; retrying in %.0f s", self.source.name, exc.message, backoff)
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 300.0)
-                except Exception:  # e.g. the database went away: keep the worker alive, try again later
+                except Exception as exc:  # e.g. the database went away: keep the worker alive, try again later
                     if once:
                         raise
-                    log.exception("worker cycle failed; retrying in %.0f s", backoff)
+                    named = database_error(exc, self.settings.db_url)
+                    if isinstance(named, DiskFull | DatabaseBusy):  # say what it is, not a traceback
+                        log.error("worker cycle failed: %s; retrying in %.0f s", named.message, backoff)
+                    else:
+                        log.exception("worker cycle failed; retrying in %.0f s", backoff)
                     self.source.close()
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 300.0)
