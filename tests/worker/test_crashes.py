@@ -97,6 +97,6 @@ def test_big_mailbox_5000_ordinary_and_50_forms(dovecot, imap_user, settings, db
     worker = Worker(settings, source="imap")
     stats = worker.run(once=True)
     assert stats.outcomes["unreadable"] == 50
-    assert worker.source.scanned == 5050 and worker.source.downloaded == 50
+    assert worker.source.scanned == 5050 and worker.source.downloaded == 50 and worker.source.skipped == 5000
     with db() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 50

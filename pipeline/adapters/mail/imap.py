@@ -152,7 +152,7 @@ class ImapSource:
             self._save_position(last_uid)
 
     def _chunk(self, client: IMAPClient, uids: list[int]) -> Iterator[Incoming]:
-        meta = client.fetch(uids, ["ENVELOPE", "BODYSTRUCTURE", "INTERNALDATE", "RFC822.SIZE", REFERENCES])
+        meta = client.fetch(uids, ["ENVELOPE", "BODYSTRUCTURE", "INTERNALDATE", "RFC822.SIZE"])
         self.scanned += len(meta)
         interest = self._interest()
         wanted, rest = [], []
@@ -161,11 +161,23 @@ class ImapSource:
             if item is None:  # expunged meanwhile
                 continue
             self.bytes_seen += int(item.get(b"RFC822.SIZE") or 0)
-            references = next((v for k, v in item.items() if k.startswith(b"BODY[HEADER.FIELDS")), None)
-            if reason_to_read(item.get(b"ENVELOPE"), item.get(b"BODYSTRUCTURE"), references, interest):
+            if reason_to_read(item.get(b"ENVELOPE"), item.get(b"BODYSTRUCTURE"), None, interest):
                 wanted.append(uid)
             else:
                 rest.append(uid)
+        # An answer further down a thread names our Message-ID in References only. Those headers are asked
+        # for the replies among the rest (In-Reply-To set), not for every mail: reading them costs the
+        # server a look into each file.
+        replies = [uid for uid in rest if getattr(meta[uid].get(b"ENVELOPE"), "in_reply_to", None)]
+        if replies:
+            heads = client.fetch(replies, [REFERENCES])
+            for uid in replies:
+                references = next((v for k, v in heads.get(uid, {}).items()
+                                   if k.startswith(b"BODY[HEADER.FIELDS")), None)
+                if references and reason_to_read(meta[uid].get(b"ENVELOPE"), None, references, interest):
+                    wanted.append(uid)
+                    rest.remove(uid)
+            wanted.sort()
         if rest:
             found = set(self._body_words(client, rest))
             wanted = sorted(set(wanted) | found)
