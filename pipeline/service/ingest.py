@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pipeline.adapters.db import audit
-from pipeline.adapters.db.models import Message
+from pipeline.adapters.db.models import Message, WorkerHeartbeat
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.mail.budget import MessageBudget
 from pipeline.adapters.mail.extract import Extracted, extract_forms
@@ -100,17 +100,25 @@ def _aware(at: datetime | None) -> datetime | None:
     return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def lease_alive(holder: str | None, until: datetime | None, now: datetime | None = None) -> bool:
+def lease_alive(holder: str | None, until: datetime | None, now: datetime | None = None,
+                session: Session | None = None) -> bool:
     """Someone is reading this message now: the lease has not run out and, when the holder is a
-    process on this host, that process is still there (a killed worker's claim is taken over at once)."""
+    process on this host, that process is still there (a killed worker's claim is taken over at once).
+    With a session, a holder that is a worker whose own lease ran out (frozen, or its machine gone) is
+    no reader any more either: one lease says whether a worker is alive (pipeline.service.workers)."""
+    now = now or datetime.now(UTC)
     until = _aware(until)
-    if not holder or until is None or until <= (now or datetime.now(UTC)):
+    if not holder or until is None or until <= now:
         return False
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != _HOST or not pid_text.isdigit():
+    if not pid_text.isdigit():
         return True
     pid = int(pid_text)
+    if session is not None and _worker_lease_over(session, host, pid, now):
+        return False
+    if host != _HOST:
+        return True
     if pid == os.getpid():
         return True  # another thread of this process: it clears the lease itself
     try:
@@ -120,6 +128,17 @@ def lease_alive(holder: str | None, until: datetime | None, now: datetime | None
     except PermissionError:
         return True
     return True
+
+
+def _worker_lease_over(session: Session, host: str, pid: int, now: datetime) -> bool:
+    """The newest worker of that host and process has stopped or let its lease run out."""
+    row = session.execute(select(WorkerHeartbeat.stopped_at, WorkerHeartbeat.lease_until)
+                          .where(WorkerHeartbeat.host == host, WorkerHeartbeat.pid == pid)
+                          .order_by(WorkerHeartbeat.started_at.desc()).limit(1)).first()
+    if row is None:
+        return False  # not a worker (the CLI, a test): judged by its message lease and its process alone
+    lease_until = _aware(row.lease_until)
+    return row.stopped_at is not None or (lease_until is not None and lease_until <= now)
 
 
 def ingest_message(session_factory: sessionmaker[Session], raw: bytes, *, source: SourceRef | None,
@@ -169,7 +188,7 @@ def _claim(factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceR
         seen = _already_seen(session, sha, source)
         if seen is not None and seen.outcome is not None:
             return IngestResult(seen, False, _taken(session, seen))
-        if seen is not None and lease_alive(seen.lease_holder, seen.lease_until, now):
+        if seen is not None and lease_alive(seen.lease_holder, seen.lease_until, now, session):
             return IngestResult(seen, False)  # another worker is reading it right now
         if seen is not None and seen.lease_holder is not None:
             # The last read never finished and its reader is gone: the worker died (or froze), not the mail
@@ -410,8 +429,9 @@ def retry_pending(session_factory: sessionmaker[Session], *, settings: Settings,
                                .order_by(Message.id)).all()
     out = []
     for message_id, holder, until in rows:
-        if lease_alive(holder, until, now):
-            continue
+        with session_factory() as session:
+            if lease_alive(holder, until, now, session):
+                continue
         with session_factory() as session:
             found = session.execute(select(Message.raw, Message.mailbox, Message.uidvalidity, Message.uid,
                                            Message.received_at, Message.size, Message.headers_only)
