@@ -1,7 +1,7 @@
 """The worker loop: take in new mail (IDLE or polling), mark it after commit, draft reminders for
 requests left unanswered, send due replies; every cycle, with or without --once.
 
-One poller per mailbox: the mailbox is held by one worker's lease (pipeline.service.workers), the same
+One poller per mailbox: the mailbox is held by one worker's lease (pipeline.usecases.worker_leases), the same
 lease that holds the replies it sends, on SQLite and PostgreSQL alike. A worker that stops renewing it
 (killed, frozen) loses the mailbox as it loses its replies, and a standby takes it over at its next
 cycle. Retries of failed messages are claimed row by row, so any number of workers can share them.
@@ -27,9 +27,9 @@ from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
 from pipeline.errors import ConfigError, DatabaseBusy, DatabaseError, DiskFull, SourceError
 from pipeline.queries.status import health_problem
-from pipeline.service import workers
-from pipeline.service.ingest import IngestResult, ingest, retry_pending
 from pipeline.settings import Settings, WorkerSettings
+from pipeline.usecases import worker_leases as workers
+from pipeline.usecases.ingest import IngestResult, ingest, retry_pending
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,9 @@ class Worker:
 
     def _send_replies(self) -> None:
         from pipeline.adapters.outbox import outbox_from_settings
-        from pipeline.service.followup import remind_due
-        from pipeline.service.replies import send_due
-        from pipeline.service.reviews import send_due_reminders as send_review_reminders
+        from pipeline.steps.reviews import send_due_reminders as send_review_reminders
+        from pipeline.usecases.reminders import remind_due
+        from pipeline.usecases.reply_sending import send_due
 
         try:
             # Reminders first, so that one drafted now goes out in this very cycle.

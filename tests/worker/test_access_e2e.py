@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AccessReview, Message, Reply, SkippedMail, Task
 from pipeline.entrypoints.worker import Worker
-from pipeline.service import reviews
+from pipeline.steps import reviews
+from pipeline.usecases import review_campaigns
 from tests.conftest import FIXTURES, REPO
 from tests.mail.builders import ordinary
 from tests.worker.conftest import imap_settings
@@ -26,7 +27,7 @@ from tools.fixtures.cases_access import REVIEW_STARTED, REVIEWED_OPERATORS
 @pytest.mark.parametrize("via", ["folder", pytest.param("imap", marks=pytest.mark.imap)])
 def test_access_fixtures_give_the_expected_tasks_replies_and_reviews(via, tmp_path, settings, db, registry,
                                                                      request):
-    started = reviews.start(db, operators=REVIEWED_OPERATORS, actor="ola", settings=settings,
+    started = review_campaigns.start(db, operators=REVIEWED_OPERATORS, actor="ola", settings=settings,
                             now=datetime.fromisoformat(REVIEW_STARTED))
     assert [r["ref"] for r in started.reviews] == ["2026-G001", "2026-G002", "2026-G003"]
     expected, slugs = {}, {}

@@ -23,7 +23,7 @@ from pipeline.adapters.db.models import MailboxState, Message, Reply
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.core.clock import aware
 from pipeline.entrypoints.worker import Worker
-from pipeline.service import ingest as ingest_mod
+from pipeline.usecases import ingest as ingest_mod
 from tests.conftest import FIXTURES, REPO
 from tests.worker.conftest import env_for_subprocess
 

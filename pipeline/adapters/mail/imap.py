@@ -32,7 +32,7 @@ from pipeline.adapters.db.models import AccessReview, MailboxState, RegistryOper
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.oauth import access_token
-from pipeline.adapters.mail.skipped import Skipped, record_skipped
+from pipeline.adapters.mail.skipped import Skipped, add_skipped
 from pipeline.adapters.mail.sources import Incoming, SourceRef
 from pipeline.adapters.mail.structure import (
     BODY_WORDS,
@@ -183,8 +183,8 @@ class ImapSource:
             wanted = sorted(set(wanted) | found)
             left = [uid for uid in rest if uid not in found]
             assert self.uidvalidity is not None
-            record_skipped(self.factory, self.name, self.uidvalidity,
-                           [_skipped(uid, meta[uid]) for uid in left])
+            with unit_of_work(self.factory) as session:
+                add_skipped(session, self.name, self.uidvalidity, [_skipped(uid, meta[uid]) for uid in left])
             self.skipped += len(left)
         small = [uid for uid in wanted if self.max_bytes is None or _size(meta[uid]) <= self.max_bytes]
         for j in range(0, len(wanted), BODY_CHUNK):

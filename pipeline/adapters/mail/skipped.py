@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import SkippedMail
-from pipeline.adapters.db.session import unit_of_work
 
 # Why a mail was left: nothing about it (sender, subject, references, structure, body words) can matter.
 NOTHING_TO_READ = "nothing_to_read"
@@ -26,18 +25,18 @@ class Skipped:
     reason: str = NOTHING_TO_READ
 
 
-def record_skipped(factory: sessionmaker[Session], mailbox: str, uidvalidity: int, rows: list[Skipped]) -> None:
-    """Store the rows not stored yet (a chunk scanned again after a crash adds nothing twice)."""
+def add_skipped(session: Session, mailbox: str, uidvalidity: int, rows: list[Skipped]) -> None:
+    """Add the rows not stored yet (a chunk scanned again after a crash adds nothing twice); the caller
+    commits."""
     if not rows:
         return
-    with unit_of_work(factory) as session:
-        known = set(session.scalars(select(SkippedMail.uid).where(
-            SkippedMail.mailbox == mailbox, SkippedMail.uidvalidity == uidvalidity,
-            SkippedMail.uid.in_([r.uid for r in rows]))))
-        session.add_all(SkippedMail(mailbox=mailbox, uidvalidity=uidvalidity, uid=r.uid, received_at=r.received_at,
-                                    sender=(r.sender or "")[:320] or None, subject=(r.subject or "")[:1000] or None,
-                                    size=r.size, reason=r.reason)
-                        for r in rows if r.uid not in known)
+    known = set(session.scalars(select(SkippedMail.uid).where(
+        SkippedMail.mailbox == mailbox, SkippedMail.uidvalidity == uidvalidity,
+        SkippedMail.uid.in_([r.uid for r in rows]))))
+    session.add_all(SkippedMail(mailbox=mailbox, uidvalidity=uidvalidity, uid=r.uid, received_at=r.received_at,
+                                sender=(r.sender or "")[:320] or None, subject=(r.subject or "")[:1000] or None,
+                                size=r.size, reason=r.reason)
+                    for r in rows if r.uid not in known)
 
 
 def skipped_counts(session: Session) -> dict[str, int]:

@@ -9,11 +9,11 @@ database) everything the worker held is free at once, whatever it was:
 
 A worker on this machine whose process is gone is marked stopped at once (`reap`), without waiting for
 its lease. (A worker killed after the relay accepted a reply and before it recorded 'sent' thus repeats
-that reply sooner; it carries the same Message-ID, see pipeline.service.replies.)
+that reply sooner; it carries the same Message-ID, see pipeline.steps.replies.)
 
 A frozen worker that wakes up finds another poller named on its mailbox and stands by; it checks before
 each message it takes, so at most the message in its hands overlaps, and the claim on each message
-(pipeline.service.ingest) keeps that from being taken twice.
+(pipeline.usecases.ingest) keeps that from being taken twice.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ Copies stay copies: a claim never takes over a row of another message at the sou
 arriving while the first is still pending becomes its `duplicate`). A message taken as a form submission
 owes a mark on the server (`mark_owed`) until a worker has set it, so a mark survives any restart.
 
-What the message leads to (tasks, the reply about it) is decided in `pipeline.service.outcome`.
+What the message leads to (tasks, the reply about it) is decided in `pipeline.steps.outcome`.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ from pipeline.adapters.mail.extract import Extracted, extract_forms
 from pipeline.adapters.mail.parse import ParsedMail, parse_head, parse_message
 from pipeline.adapters.mail.sources import SourceRef
 from pipeline.errors import PipelineError
-from pipeline.service import outcome
 from pipeline.settings import Settings
+from pipeline.steps import outcome
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def lease_alive(holder: str | None, until: datetime | None, now: datetime | None
     """Someone is reading this message now: the lease has not run out and, when the holder is a
     process on this host, that process is still there (a killed worker's claim is taken over at once).
     With a session, a holder that is a worker whose own lease ran out (frozen, or its machine gone) is
-    no reader any more either: one lease says whether a worker is alive (pipeline.service.workers)."""
+    no reader any more either: one lease says whether a worker is alive (pipeline.usecases.worker_leases)."""
     now = now or datetime.now(UTC)
     until = _aware(until)
     if not holder or until is None or until <= now:
@@ -380,7 +380,7 @@ def _record_failure(factory: sessionmaker[Session], claim: _Claim, exc: BaseExce
 # --- retries -----------------------------------------------------------------------------------------
 
 
-def queue_retry(session_factory: sessionmaker[Session], message_id: int, *, actor: str) -> Message:
+def put_back(session_factory: sessionmaker[Session], message_id: int, *, actor: str) -> Message:
     """Put a stored message back for the worker to read again (a failed or unreadable one, e.g. after a
     fix); the web's "Kjør på nytt". Nothing is read here."""
     with unit_of_work(session_factory) as session:
@@ -411,7 +411,7 @@ def queue_retry(session_factory: sessionmaker[Session], message_id: int, *, acto
 def retry_message(session_factory: sessionmaker[Session], message_id: int, *, settings: Settings,
                   actor: str = audit.SYSTEM) -> Message:
     """Run a stored message through processing again, here and now (`pipeline messages retry`)."""
-    message = queue_retry(session_factory, message_id, actor=actor)
+    message = put_back(session_factory, message_id, actor=actor)
     assert message.raw is not None
     source = SourceRef(message.mailbox, message.uidvalidity, message.uid) if message.mailbox else None
     return ingest_message(session_factory, message.raw, source=source, settings=settings,
