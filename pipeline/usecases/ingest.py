@@ -56,7 +56,6 @@ from pipeline.steps import outcome
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_MAX_INTERRUPTIONS = 10
 # Outcomes of mail that the pipeline took as a form submission (marked on the server after commit).
 TAKEN = frozenset({"queued", "needs_info", "unreadable", "limit.exceeded"})
 RETRYABLE = (None, "failed", "unreadable", "no_form", "limit.exceeded")
@@ -399,6 +398,7 @@ def put_back(session_factory: sessionmaker[Session], message_id: int, *, actor: 
         before = message.outcome
         message.outcome = None
         message.attempts = 0
+        message.interruptions = 0
         message.error = None
         message.lease_holder = message.lease_until = None
         for att in list(message.attachments):
