@@ -19,9 +19,9 @@ from pipeline.adapters.db.models import Attachment, Message, Reply
 from pipeline.adapters.mail.budget import OverBudget
 from pipeline.adapters.mail.extract import Extracted, mentions_form
 from pipeline.adapters.mail.parse import ParsedMail
+from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading
 from pipeline.core.render import unreadable_reason
-from pipeline.registry import RegistryView
 from pipeline.settings import Settings
 from pipeline.steps import pictures as pages
 from pipeline.steps import removal_requests, reply_states, tasks
@@ -48,7 +48,9 @@ def take_forms(session: Session, message: Message, parsed: ParsedMail, extracted
         return "needs_info" if "needs_info" in states else "queued"
     if parsed.over_budget:
         # The mail as a whole was too much (size, archives, parts, time): say so where a reply makes sense.
-        if any(p.candidate or p.error is not None for p in parsed.parts) or mentions_form(parsed):
+        # A mail too large to download was downloaded (its header block) only because it can matter.
+        if any(p.candidate or p.error is not None for p in parsed.parts) or mentions_form(parsed) \
+                or message.headers_only:
             _reply(session, "unreadable", message, {"errors": [
                 {"filename": None, "code": OverBudget.code,
                  "message": unreadable_reason("limit.exceeded.message")}]}, settings)
