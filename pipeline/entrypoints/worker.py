@@ -26,6 +26,7 @@ from pipeline.adapters.db.session import prepare, session_factory, unit_of_work
 from pipeline.adapters.mail.imap import ImapSource
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
+from pipeline.adapters.systemd import notify
 from pipeline.errors import ConfigError, DatabaseError, SourceError
 from pipeline.queries.status import health_problem
 from pipeline.service import workers
@@ -86,6 +87,7 @@ class Worker:
                     raise
                 reason = exc.message if isinstance(exc, DatabaseError) else f"{exc.strerror or exc}"
                 log.error("cannot start: %s; trying again in %.0f s", reason, backoff)
+                notify("WATCHDOG=1")  # waiting for the database is not hanging
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 300.0)
         return False
@@ -104,6 +106,7 @@ class Worker:
                 result = ingest(self.factory, incoming.raw, source=incoming.source, settings=self.settings,
                                 max_attempts=self.config.max_attempts)
                 self._after(result, incoming.source)
+                notify("WATCHDOG=1")  # a long batch is progress, not a hang
                 if self.stop.is_set():
                     break
             self._poll_ok()
@@ -151,9 +154,13 @@ class Worker:
         try:
             if not self.start(once=once):
                 return self.stats
+            notify("READY=1")
             while not self.stop.is_set():
+                notify("WATCHDOG=1")
                 try:
                     self.cycle()
+                    # Shown by `systemctl status pipeline-worker`; also tells a test the pass is over.
+                    notify(f"STATUS=pass {self.stats.cycles} done; {self.stats.seen} messages seen since start")
                     backoff = 1.0
                     if once:
                         break
@@ -174,6 +181,7 @@ class Worker:
                     backoff = min(backoff * 2, 300.0)
                 self.check_health()
         finally:
+            notify("STOPPING=1")
             self.source.close()
             self._release_lock()
             if self._heartbeat is not None:
