@@ -8,7 +8,7 @@ import logging
 import sys
 from datetime import date
 
-from pipeline.entrypoints.cli import plural, settings_from
+from pipeline.entrypoints.cli import settings_from, words
 from pipeline.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         from prometheus_client import start_http_server
 
-        from pipeline.adapters.metrics import registry_for
+        from pipeline.entrypoints.metrics import registry_for
 
         metrics, _thread = start_http_server(args.metrics_port, args.metrics_address,
                                              registry=registry_for(worker.factory, settings))
@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "nothing new"
-        print(f"{plural(stats.seen, 'message', 'messages')} seen: {outcomes}; "
-              f"{plural(stats.replies_sent, 'reply', 'replies')} sent, "
-              f"{plural(stats.reminders, 'reminder', 'reminders')} queued")
+        outcomes = ", ".join(f"{words.outcome(k)} {v}" for k, v in sorted(stats.outcomes.items())) or "ingen nye"
+        print(f"{words.count(stats.seen, 'melding', 'meldinger')} lest: {outcomes}; "
+              f"{words.count(stats.replies_sent, 'svar', 'svar')} sendt, "
+              f"{words.count(stats.reminders, 'påminnelse', 'påminnelser')} lagt i kø")
     return 0

@@ -1,13 +1,11 @@
-"""Prometheus metrics (prometheus-client): what the database holds, read at each scrape, and how long this
-process took to read forms.
+"""Prometheus metrics (prometheus-client): what the database holds, counted at each scrape, and how long
+this process took to read forms (pipeline.adapters.timings).
 
     registry_for(factory, settings) -> CollectorRegistry   served at the web UI's /metrics and by
                                                            `pipeline worker --metrics-port`
-    observe_reading(seconds, method)                        the time one attachment took to read
 
 The database's gauges are asked for at each scrape (a handful of GROUP BY counts), so the web process and
-every worker report the same numbers whoever wrote them. The histograms are this process's own: forms are
-read by the worker, so its scrape has them. No metric carries a name, an address or a subject.
+every worker report the same numbers whoever wrote them. No metric carries a name, an address or a subject.
 """
 
 from __future__ import annotations
@@ -15,34 +13,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.adapters.timings import PROCESS
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# This process's own observations, shared by every registry built here.
-_PROCESS = CollectorRegistry(auto_describe=True)
-PARSE_SECONDS = Histogram(
-    "pipeline_parse_seconds", "Seconds one attachment took to read (Word, PDF, image), whatever the result",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 45.0), registry=_PROCESS)
-OCR_SECONDS = Histogram(
-    "pipeline_ocr_seconds", "Seconds one scan or photo took to read by OCR (part of pipeline_parse_seconds)",
-    buckets=(1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 120.0), registry=_PROCESS)
-
-
-def observe_reading(seconds: float, method: str | None) -> None:
-    PARSE_SECONDS.observe(seconds)
-    if method == "ocr":
-        OCR_SECONDS.observe(seconds)
-
 
 class _Process(Collector):
     def collect(self) -> Iterator[Metric]:
-        yield from _PROCESS.collect()
+        yield from PROCESS.collect()
 
 
 class DatabaseCollector(Collector):
