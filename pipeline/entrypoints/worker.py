@@ -87,6 +87,7 @@ class Worker:
                     raise
                 reason = exc.message if isinstance(exc, DatabaseError) else f"{exc.strerror or exc}"
                 log.error("cannot start: %s; trying again in %.0f s", reason, backoff)
+                notify(f"STATUS=waiting for the database: {reason}")
                 notify("WATCHDOG=1")  # waiting for the database is not hanging
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 300.0)
@@ -152,9 +153,11 @@ class Worker:
     def run(self, *, once: bool = False) -> WorkerStats:
         backoff = 1.0
         try:
+            # Ready as soon as it runs: waiting for a database that is not up yet is part of its work (it says
+            # so in its status), not a start that systemd should time out.
+            notify("READY=1")
             if not self.start(once=once):
                 return self.stats
-            notify("READY=1")
             while not self.stop.is_set():
                 notify("WATCHDOG=1")
                 try:
