@@ -26,8 +26,8 @@ from pipeline.adapters.db.models import MailboxState, Message, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.core.clock import now_utc
-from pipeline.service.ingest import ingest
 from pipeline.settings import Settings
+from pipeline.usecases.ingest import ingest
 from tests.conftest import FIXTURES, REPO
 from tests.web.server import free_port, serve
 
