@@ -62,7 +62,12 @@ def test_healthz_and_metrics_of_the_web_server(settings: Settings, db: sessionma
     ensure_mailbox_state(db, "imap:post@imdi.no")
     with unit_of_work(db) as s:
         s.execute(update(MailboxState).values(last_poll_ok_at=now_utc() - timedelta(minutes=2)))
-    with serve(settings.data_dir, settings.db_url) as url:
+    systemd = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    systemd.bind(str(settings.data_dir / "notify"))
+    systemd.settimeout(60)
+    with systemd, serve(settings.data_dir, settings.db_url,
+                        extra_env={"NOTIFY_SOCKET": str(settings.data_dir / "notify")}) as url:
+        assert systemd.recv(100) == b"READY=1"  # Type=notify: it listens
         status, body = _get(url + "/healthz")  # no login
         health = json.loads(body)
         assert status == 200 and health["status"] == "ok" and health["database"] == "ok", health
