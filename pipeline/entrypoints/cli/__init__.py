@@ -160,13 +160,10 @@ class OsloFormatter(logging.Formatter):
 
 
 def _log_to_stderr(verbose: bool) -> None:
+    # As logging.basicConfig: only where nothing handles the logs yet (a host such as pytest keeps its own).
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(OsloFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
