@@ -4,7 +4,8 @@ Each line of the block under "## Production install" runs in bash with /opt/imdi
 /var/lib/imdi-pipeline and /etc/systemd/system moved under a temporary folder and the user `pipeline` renamed.
 Three things differ from a real server, each said where it happens: the Debian packages are checked as installed
 rather than installed (no network), the wheel is installed without its dependencies (borrowed from the test
-environment, as in test_install.py) and the password comes from stdin. systemd is not running here: its
+environment through a .pth line) and the password comes from stdin. It also shows that the wheel carries
+the templates and static files (what tests/test_install.py checked before). systemd is not running here: its
 units are checked by `systemd-analyze verify`, and their ExecStart= lines are run as systemd would run
 them: as User=, with the environment read from EnvironmentFile= by systemd's rules.
 """
@@ -134,8 +135,9 @@ def test_the_production_steps_work_as_written(prefix: Path, system_user: str, da
                 status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True)
                 assert status.stdout == "install ok installed", package
         elif step.startswith(("$", "nano", "vi")) or "EDITOR" in step:
+            # No relay here (and no traffic beyond loopback): an empty value is the default, the outbox folder.
             _edit_env(env_file, {"PIPELINE_DATA_DIR": str(data), "PIPELINE_DATABASE_URL": url,
-                                 "PIPELINE_WEB_SECRET_KEY": secrets.token_hex(32)})
+                                 "PIPELINE_WEB_SECRET_KEY": secrets.token_hex(32), "PIPELINE_SMTP_HOST": ""})
         elif "/pip install" in step:
             assert '[m365]"' in step  # msal, for XOAUTH2 to Microsoft 365
             # Without its dependencies, which the test environment lends (a .pth line), and nothing fetched.
@@ -164,6 +166,12 @@ def test_the_production_steps_work_as_written(prefix: Path, system_user: str, da
     assert "mode 0640, owner root, group pipeline" in " ".join((REPO / "deploy/pipeline.env.example").read_text().split()).lower()
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert (venv / "bin/pipeline").is_file()
+    # The package and its templates come from the wheel, not from a checkout (test_install.py before).
+    where = subprocess.run([str(venv / "bin/python"), "-c", "import pipeline, pipeline.resources as r; "
+                            "print(pipeline.__file__); print(r.templates_dir())"],
+                           cwd=prefix, check=True, capture_output=True, text=True, env=ROOT_SHELL).stdout.split()
+    assert all(line.startswith(str(venv)) for line in where), where
+    assert (Path(where[1]) / "email" / "receipt.txt").is_file() and (Path(where[1]) / "web" / "static").is_dir()
 
     # The units as installed, pointing into the prefix: systemd's own checker has nothing to say.
     units = prefix / "etc/systemd/system"
@@ -189,6 +197,8 @@ def test_the_production_steps_work_as_written(prefix: Path, system_user: str, da
     done = subprocess.run([*as_user, *exec_worker[:2], "--once", "--source", f"dir:{inbox}"], capture_output=True,
                           text=True, timeout=300, cwd=prefix)
     assert done.returncode == 0 and done.stdout.startswith("1 melding lest"), done.stderr
+    [receipt] = (data / "outbox").glob("*.eml")  # rendered from the wheel's templates
+    assert b"IMDi" in receipt.read_bytes()
     port = free_port()
     exec_web = [a.replace("8000", str(port)) for a in shlex.split(web["ExecStart"])]
     proc = subprocess.Popen([*as_user, *exec_web], cwd=prefix, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -203,6 +213,8 @@ def test_the_production_steps_work_as_written(prefix: Path, system_user: str, da
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()  # type: ignore[union-attr]
                 time.sleep(0.2)
         assert health["status"] == "ok" and health["database"] == "ok" and health["seconds_since_last_poll"] >= 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/style.css", timeout=10) as css:
+            assert css.status == 200 and b"{" in css.read()  # the wheel's static files
     finally:
         proc.terminate()
         proc.wait(timeout=30)
