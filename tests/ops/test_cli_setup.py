@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.entrypoints.cli import exit_code
 from pipeline.entrypoints.cli.text import table
-from pipeline.envfile import parse_env, read_env_file
 from pipeline.errors import ConfigError
+from pipeline.settings import parse_env, read_env_file
 from tests.conftest import FIXTURES, REPO
 
 EXAMPLE = REPO / "deploy" / "pipeline.env.example"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.envfile import read_env_file
+from pipeline.settings import read_env_file
 from tests.conftest import FIXTURES, REPO
 from tests.web.server import free_port
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.adapters.mail.budget import MessageBudget
 from pipeline.adapters.mail.parse import MailPart, ParsedMail
-from pipeline.adapters.timings import observe_reading
+from pipeline.adapters.mail.timings import observe_reading
 from pipeline.checks.model import Finding
 from pipeline.errors import FormError, LimitExceeded, NotAForm
 from pipeline.forms import read_form

@@ -171,7 +171,7 @@ def load_env_file(args: argparse.Namespace) -> str | None:
     """The env file named by --env-file or $PIPELINE_ENV_FILE, put into the environment (its values win)."""
     import os
 
-    from pipeline.envfile import read_env_file
+    from pipeline.settings import read_env_file
 
     path = getattr(args, "env_file", None) or os.environ.get("PIPELINE_ENV_FILE") or None
     if path:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.metrics_port is not None:
         from prometheus_client import start_http_server
 
-        from pipeline.entrypoints.metrics import registry_for
+        from pipeline.entrypoints.web.metrics import registry_for
 
         metrics, _thread = start_http_server(args.metrics_port, args.metrics_address,
                                              registry=registry_for(worker.factory, settings))

@@ -20,7 +20,7 @@ from typing import Any
 from prometheus_client import make_wsgi_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.entrypoints.metrics import registry_for
+from pipeline.entrypoints.web.metrics import registry_for
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """Prometheus metrics (prometheus-client): what the database holds, counted at each scrape, and how long
-this process took to read forms (pipeline.adapters.timings).
+this process took to read forms (pipeline.adapters.mail.timings).
 
     registry_for(factory, settings) -> CollectorRegistry   served at the web UI's /metrics and by
                                                            `pipeline worker --metrics-port`
@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.adapters.timings import PROCESS
+from pipeline.adapters.mail.timings import PROCESS
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
-"""How long this process took to read forms, as Prometheus histograms (prometheus-client).
+"""How long this process took to read the attachments of mail, as Prometheus histograms (prometheus-client).
 
     observe_reading(seconds, method)   one attachment read (method "ocr": a scan or photo, counted in both)
-    PROCESS                            the registry holding them; pipeline.entrypoints.metrics serves it
+    PROCESS                            the registry holding them; pipeline.entrypoints.web.metrics serves it
 
 Forms are read by the worker, so its scrape (`--metrics-port`) has them; the web process's stay at 0.
 """
