@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.adapters.db.session import FULL_BELOW, disk_free
     from pipeline.queries.status import status
 
     settings, factory = database_from(args)
@@ -33,10 +34,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.forget} er glemt.")
     with factory() as session:
         data = status(session, settings.worker.health_minutes)
+    free = disk_free(settings.db_url)
+    data["disk"] = {"free_bytes": free, "full": free is not None and free < FULL_BELOW}
+    if data["disk"]["full"]:
+        data["healthy"] = False
     if args.json:
         print_json(data)
         return 0 if data["healthy"] else 1
     minutes = settings.worker.health_minutes
+    if data["disk"]["full"]:
+        print(f"PROBLEM: disken med databasen er full ({free} byte ledig): ingenting nytt kan lagres")
     for m in data["mailboxes"]:
         error = f" ({m['last_error']})" if m["last_error"] else ""
         if m["login_failed"]:
@@ -61,4 +68,9 @@ def run(args: argparse.Namespace) -> int:
               f" {f['error']}")
     if data["replies"]:
         print("Svar: " + ", ".join(f"{words.reply_state(k)} {v}" for k, v in sorted(data["replies"].items())))
+    for mailbox, count in sorted(data["skipped"]["counts"].items()):
+        print(f"ikke lastet ned fra {mailbox}: {count} e-poster (ingenting i dem kan gjelde et skjema, en sak "
+              "eller en driftsoperatør)")
+    for k in data["skipped"]["recent"]:
+        print(f"  UID {k['uid']} {cli_time(k['received_at'])[:16]} fra {k['sender'] or '–'}: {k['subject'] or '–'}")
     return 0 if data["healthy"] else 1
