@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.adapters.mail.budget import MessageBudget
 from pipeline.adapters.mail.parse import MailPart, ParsedMail
+from pipeline.adapters.mail.timings import observe_reading
 from pipeline.checks.model import Finding
 from pipeline.errors import FormError, LimitExceeded, NotAForm
 from pipeline.forms import read_form
@@ -98,14 +100,18 @@ def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | No
         try:
             budget.check_time(part.filename or "an attachment")
             left = budget.seconds_left()
+            started, method = time.monotonic(), None
             try:
                 reading = read_form(part.data, part.filename, limits, seconds=left, domains=domains)
+                method = reading.method
             except LimitExceeded as exc:
                 if left < limits.parse_seconds and budget.seconds_left() <= 0:
                     # Stopped by what the mail had left, not by this file's own limit.
                     raise budget.over(f"{part.filename or 'an attachment'}: the mail's reading time ran out") \
                         from exc
                 raise
+            finally:
+                observe_reading(time.monotonic() - started, method)
         except FormError as exc:
             out.results.append(PartResult(part, exc.code, exc.message, exc.message_no))
             continue
