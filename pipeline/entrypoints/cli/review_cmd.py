@@ -67,8 +67,9 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         tasks = ",".join(t.case_ref for t in r.tasks) or "-"
+        untrusted = f"  untrusted answers {len(r.untrusted)}" if r.untrusted else ""
         print(f"{r.ref} {r.operator_id} {r.state:<9} sent {cli_time(r.sent_at)}  due {cli_time(r.due_at)}  "
-              f"answered {cli_time(r.answered_at)}  tasks {tasks}")
+              f"answered {cli_time(r.answered_at)}  tasks {tasks}{untrusted}")
     if not rows:
         print("no reviews")
     return 0

@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.checks.texts import APPROVAL_QUESTION
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
 from pipeline.resources import templates_dir
@@ -82,7 +83,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
                                  CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
                                  ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
                                  USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
-                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES)
+                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES,
+                                 APPROVAL_QUESTION=APPROVAL_QUESTION)
     if session_factory is None:
         from pipeline.adapters.db.session import open_database
 
