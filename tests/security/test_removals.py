@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import ProposedChange, RegistryUser, Reply, Task
 from pipeline.entrypoints.cli import main
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tests.web.conftest import csrf_token
 
@@ -135,9 +135,9 @@ def test_a_case_raised_by_an_answer_inherits_the_distrust_of_a_forged_request(db
 
 @pytest.fixture
 def review(db, settings, registry):  # type: ignore[no-untyped-def]
-    from pipeline.service import reviews
+    from pipeline.usecases import review_campaigns
 
-    started = reviews.start(db, operators=["DRO1048"], actor="kari.saksbehandler", settings=settings)
+    started = review_campaigns.start(db, operators=["DRO1048"], actor="kari.saksbehandler", settings=settings)
     [row] = started.reviews
     assert row["to"] == hostile.CASE_SENDER
     return row["ref"]
@@ -157,7 +157,7 @@ def test_a_forged_alt_stemmer_leaves_the_review_waiting(db, settings, review, lo
     from pipeline.adapters.db.models import AccessReview
     from pipeline.adapters.db.session import unit_of_work
     from pipeline.core.clock import now_utc
-    from pipeline.service import reviews
+    from pipeline.steps import reviews
 
     subject = f"SV: Gjennomgang [IMDi-gjennomgang {review}]"
     raw = (hostile.message(from_header=hostile.ATTACKER, subject=subject, body="Alt stemmer.\n",
@@ -222,7 +222,7 @@ def test_the_cli_approves_an_unverified_removal_only_with_override(db, settings,
 def test_the_approve_form_asks_a_reason_for_an_unverified_sender_and_a_colleagues_case(db, settings, registry,
                                                                                        logged_in):
     """What the `a` key opens is the approve form's own question: it is there whenever the policy asks."""
-    from pipeline.service import cases
+    from pipeline.usecases import case_decisions as cases
 
     task = _spoofed_removals(db, settings)[0]
     page = logged_in.get(f"/oppgave/{task.id}").get_data(as_text=True)
