@@ -42,6 +42,7 @@ from pipeline.adapters.db.models import (
     Reply,
     Task,
 )
+from pipeline.adapters.registry_store.changes import admin_centres
 from pipeline.checks.operator import check_sender
 from pipeline.checks.texts import finding
 from pipeline.core import policy
@@ -61,7 +62,6 @@ from pipeline.core.domain import (
 from pipeline.core.removal_text import Person, read_review_answer
 from pipeline.core.render import render
 from pipeline.core.workdays import add_working_days
-from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo
 from pipeline.settings import Settings
 from pipeline.steps import removals

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from pipeline.adapters.registry_store.import_users import FileUsers, Registry, plan_users
 from pipeline.core.domain import SOURCE_GRANT, SOURCE_IMPORT, USER_ACTIVE, USER_REMOVED
-from pipeline.registry.import_users import FileUsers, Registry, plan_users
 from pipeline.registry.report import FileReport
 
 pytestmark = pytest.mark.pure
