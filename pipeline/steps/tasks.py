@@ -150,9 +150,13 @@ def _recheck_without(session: Session, task: Task, reading: FormReading, message
 
 def may_change_by_mail(task: Task, message: Message) -> bool:
     """An answer changes a case by itself only when its sender is verified (IMDi's mail host vouched
-    for the From address) and is the case's sender; anything else is a proposal for an operator."""
+    for the From address) and is the case's sender (pipeline.core.policy.may_answer); anything else is a
+    proposal for an operator."""
+    from pipeline.core import policy
+
     sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
-    return bool(message.sender_verified) and sender is not None and task.sender == sender
+    return policy.may_answer(task.kind or GRANT, policy.Sender(sender, bool(message.sender_verified)),
+                             case_sender=task.sender)
 
 
 def open_task(session: Session, *, message: Message, attachment: Attachment | None, reading: FormReading,
