@@ -49,8 +49,11 @@ def last_admin_centres(session: Session, *, task_id: int | None, user_id: str | 
     return tuple(n for n in centres if not held.get(n))
 
 
-def facts_for(session: Session, tasks: Iterable[Any]) -> dict[int, CaseFacts]:
-    """CaseFacts per case for rows with id, kind, state, message_pk, owner and user_id (ORM rows or views)."""
+def facts_for(session: Session, tasks: Iterable[Any], *, for_bulk: bool = False) -> dict[int, CaseFacts]:
+    """CaseFacts per case for rows with id, kind, state, message_pk, owner and user_id (ORM rows or views).
+    `for_bulk`: only whether bulk approval may take each case is asked, so a removal that something else
+    already keeps out of bulk (a finding, an unverified sender, a proposal) is not also asked whether it
+    leaves a centre without an administrator (a query per removal)."""
     rows = {t.id: t for t in tasks}
     if not rows:
         return {}
@@ -71,8 +74,10 @@ def facts_for(session: Session, tasks: Iterable[Any]) -> dict[int, CaseFacts]:
                                     .where(Message.id.in_(message_ids))).all()) if message_ids else {}
     out = {}
     for task_id, t in rows.items():
+        settled = for_bulk and (codes[task_id] or pending.get(task_id)
+                                or (t.message_pk and not verified.get(t.message_pk)))
         last = (last_admin_centres(session, task_id=task_id, user_id=t.user_id, centres=centres[task_id])
-                if t.kind == REMOVAL and t.state in ("needs_info", "review") else ())
+                if t.kind == REMOVAL and t.state in ("needs_info", "review") and not settled else ())
         out[task_id] = CaseFacts(
             kind=t.kind or "grant", state=t.state, findings=tuple(codes[task_id]), from_mail=bool(t.message_pk),
             sender_verified=bool(verified.get(t.message_pk)), pending_proposals=int(pending.get(task_id, 0)),

@@ -253,7 +253,7 @@ def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: i
         received = {t.id: (by_message.get(t.message_pk) if t.message_pk else None) or t.created_at for t in tasks}
     views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
     reviewing = [t for t in tasks if t.state == REVIEW]
-    bulk = frozenset(i for i, f in approval.facts_for(session, reviewing).items() if policy.bulk_may_take(f, actor))
+    bulk = frozenset(i for i, f in approval.facts_for(session, reviewing, for_bulk=True).items() if policy.bulk_may_take(f, actor))
     return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received, bulk)
 
 
