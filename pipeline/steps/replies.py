@@ -187,8 +187,7 @@ def entitled_to_facts(session: Session, task: Task | None, to_addr: str, verifie
 
 
 def _message_id(settings: Settings) -> str:
-    domain = parseaddr(settings.reply_from)[1].rpartition("@")[2] or "imdi.no"
-    return f"<reply-{uuid.uuid4().hex}@{domain}>"
+    return f"<reply-{uuid.uuid4().hex}@{settings.reply_domain}>"
 
 
 def draft_reply(session: Session, *, kind: str, task: Task | None = None, message: Message | None = None,

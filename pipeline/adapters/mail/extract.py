@@ -84,6 +84,9 @@ def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | No
     seconds the mail has left, and once they are used up the rest are not read)."""
     budget = budget or MessageBudget(limits)
     out = Extracted()
+    # The verified sender's domain is one the driftsoperatør is known by: OCR rebuilds an address
+    # it read a letter off that domain (and marks it unsure for the confirming operator).
+    domains = (parsed.sender.rpartition("@")[2].lower(),) if parsed.verified and parsed.sender else ()
     seen: dict[str, int] = {}
     for part in parsed.parts:
         if part.error is not None:
@@ -96,7 +99,7 @@ def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | No
             budget.check_time(part.filename or "an attachment")
             left = budget.seconds_left()
             try:
-                reading = read_form(part.data, part.filename, limits, seconds=left)
+                reading = read_form(part.data, part.filename, limits, seconds=left, domains=domains)
             except LimitExceeded as exc:
                 if left < limits.parse_seconds and budget.seconds_left() <= 0:
                     # Stopped by what the mail had left, not by this file's own limit.
