@@ -24,8 +24,9 @@ from pipeline.adapters.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.checks.model import blocks_approval, needs_sender, overridable
-from pipeline.checks.texts import operator_text
+from pipeline.checks.model import blocks_approval, needs_sender
+from pipeline.checks.texts import approval_reason, operator_text
+from pipeline.core import policy
 from pipeline.core.domain import (
     FIELD_PATHS,
     GRANT,
@@ -38,7 +39,7 @@ from pipeline.core.domain import (
 )
 from pipeline.errors import PipelineError
 from pipeline.forms.pages import LOW_CONFIDENCE
-from pipeline.queries import registry_users
+from pipeline.queries import approval, registry_users
 from pipeline.queries.registry_users import RegistryUserView
 from pipeline.queries.rows import (
     AttachmentView,
@@ -153,10 +154,18 @@ class TaskPage:
     centre_operators: dict[str, str] = field(default_factory=dict)
     operator_name: str | None = None  # the driftsoperatør the form was matched to
 
+    # Why approval asks for a reason (pipeline.core.policy.reasons_needed), in the operator's words.
+    approval_reasons: tuple[str, ...] = ()
+
     @property
     def warnings(self) -> list[FindingView]:
         """The findings that ask for a look without stopping approval."""
         return [f for f in self.task.findings if not blocks_approval(f.code)]
+
+    @property
+    def person_to_choose(self) -> bool:
+        """A removal that names nobody yet: approval waits until an operator has chosen the person."""
+        return any(f.code == "removal.person_unknown" for f in self.task.findings)
 
     @property
     def blocking(self) -> list[FindingView]:
@@ -186,10 +195,12 @@ class HolderView:
     email: str
 
 
-def load(session: Session, task_id: int) -> TaskPage | None:
+def load(session: Session, task_id: int, actor: str | None = None) -> TaskPage | None:
+    """The case page for `actor` (the operator looking: another's ownership is a reason approval asks for)."""
     row = session.get(Task, task_id)
     if row is None:
         return None
+    rule = approval.facts(session, row)
     task = task_view(row)
     msg = session.scalar(select(Message).options(defer(Message.raw)).where(Message.id == task.message_pk))
     message = message_view(msg) if msg is not None else None
@@ -259,8 +270,11 @@ def load(session: Session, task_id: int) -> TaskPage | None:
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
                     actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
-                    # The same rules as the task service's approve.
-                    needs_override=any(blocks_approval(f.code) and overridable(f.code) for f in task.findings),
+                    # The same rule as the task service's approve (pipeline.core.policy): every reason it
+                    # would ask for is asked here, on the `a` key and by the button alike.
+                    needs_override=bool(policy.reasons_needed(rule, actor)),
+                    approval_reasons=tuple(approval_reason(code, task.owner)
+                                           for code in policy.reasons_needed(rule, actor)),
                     reading_to_confirm=to_confirm, low_confidence=low_confidence(task), operator_texts=texts,
                     centre_operators=centre_operators, operator_name=operators.get(task.operator_id or ""),
                     removal=removal_info(session, task, message) if task.kind == REMOVAL else None)

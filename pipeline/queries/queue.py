@@ -26,8 +26,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, defer
 
 from pipeline.adapters.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
+from pipeline.core import policy
 from pipeline.core.domain import PENDING, REVIEW, TASK_STATES
 from pipeline.core.search import PREFIX, terms, word_grams
+from pipeline.queries import approval
 from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
@@ -225,13 +227,16 @@ class QueuePage:
     total: int  # matches, counted up to the cap
     counts: dict[str, int]  # cases per state, all of them
     received: dict[int, datetime | None]  # case id -> when its mail was received
+    bulk: frozenset[int] = frozenset()  # the cases bulk approval may take for the operator looking
 
     def clean(self, task: TaskView) -> bool:
-        """May be approved in bulk: waiting for review and without a blocking finding."""
-        return task.state == REVIEW and not self.errors.get(task.id)
+        """May be approved in bulk (pipeline.core.policy.bulk_may_take): waiting for review, no finding,
+        a verified sender, no pending proposal, unowned or the operator's own. The service asks again."""
+        return task.id in self.bulk
 
 
-def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> QueuePage:
+def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001,
+               actor: str | None = None) -> QueuePage:
     tasks, total = _page(session, query, page_size, max_count)
     ids = [t.id for t in tasks]
     errors: dict[int, int] = {}
@@ -247,7 +252,9 @@ def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: i
             Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
         received = {t.id: (by_message.get(t.message_pk) if t.message_pk else None) or t.created_at for t in tasks}
     views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
-    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received)
+    reviewing = [t for t in tasks if t.state == REVIEW]
+    bulk = frozenset(i for i, f in approval.facts_for(session, reviewing, for_bulk=True).items() if policy.bulk_may_take(f, actor))
+    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received, bulk)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import AccessCampaign, AccessReview, Message, RegistryOperator, Task
 from pipeline.core.clock import aware, in_oslo
-from pipeline.core.domain import REVIEW_STATES
+from pipeline.core.domain import REVIEW_STATES, REVIEW_WAITING
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,19 @@ class ReviewRow:
     def admins(self) -> int:
         return sum(len(c["admins"]) for c in self.listing)
 
+    @property
+    def untrusted(self) -> list[dict[str, Any]]:
+        """Answers from senders who may not answer the review ("ubekreftet svar"): kept, never acted on."""
+        return list(self.answer.get("untrusted") or [])
+
+    @property
+    def answer_trusted(self) -> bool | None:
+        """Whether the review's answer was trusted: True once the driftsoperatør answered, False while only
+        untrusted answers came, None before any answer."""
+        if self.answer.get("verdict") is not None:
+            return bool(self.answer.get("trusted", self.answer.get("verified")))
+        return False if self.untrusted else None
+
     def to_json(self) -> dict[str, Any]:
         """The `pipeline review list --json` contract, plus what a script may want beside it."""
         def when(value: datetime | None) -> str | None:
@@ -63,7 +76,8 @@ class ReviewRow:
                 "removal_task_ids": self.removal_task_ids, "campaign_id": self.campaign_id,
                 "operator": self.operator_name, "to": self.to_addr, "due_at": when(self.due_at),
                 "reminder_sent_at": when(self.reminder_sent_at), "verdict": self.answer.get("verdict"),
-                "named": self.answer.get("named", []), "administrators": self.admins}
+                "named": self.answer.get("named", []), "administrators": self.admins,
+                "answer_trusted": self.answer_trusted, "untrusted_answers": len(self.untrusted)}
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class CampaignRow:
     started_by: str
     due_days: int
     counts: dict[str, int]  # state → reviews
+    untrusted: int = 0  # reviews still waiting that got only an untrusted answer ("ubekreftet svar")
 
     @property
     def total(self) -> int:
@@ -107,10 +122,15 @@ def reviews(session: Session, *, state: str | None = None, campaign_id: int | No
 
 def campaigns(session: Session) -> list[CampaignRow]:
     counts: dict[int, Counter[str]] = {}
-    for campaign_id, state in session.execute(select(AccessReview.campaign_id, AccessReview.state)):
+    untrusted: Counter[int] = Counter()
+    for campaign_id, state, answer in session.execute(select(AccessReview.campaign_id, AccessReview.state,
+                                                             AccessReview.answer)):
         counts.setdefault(campaign_id, Counter())[state] += 1
+        # Counted apart: an untrusted answer leaves the review waiting; it is neither answered nor confirmed.
+        if state in REVIEW_WAITING and (answer or {}).get("untrusted"):
+            untrusted[campaign_id] += 1
     return [CampaignRow(c.id, aware(c.started_at), c.started_by, c.due_days,  # type: ignore[arg-type]
-                        dict(counts.get(c.id, Counter())))
+                        dict(counts.get(c.id, Counter())), untrusted[c.id])
             for c in session.scalars(select(AccessCampaign).order_by(AccessCampaign.id.desc()))]
 
 

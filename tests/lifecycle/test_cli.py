@@ -59,7 +59,10 @@ def test_remove_assign_and_the_removal_contract(registry, lsettings, capsys):
     assert {r["kind"] for r in json.loads(out)} == {"removal"}
     code, out, _ = run(lsettings, capsys, "queue", "show", row["case_ref"])
     assert re.search(r"Bruker: +U10231 Jon Dahl", out) and re.search(r"Bedt om av: +IMDi-støtte", out)
-    run(lsettings, capsys, "queue", "approve", row["case_ref"])
+    # Jon Dahl is Gol's only administrator: approval asks a reason (centre.last_admin).
+    code, _, err = run(lsettings, capsys, "queue", "approve", row["case_ref"])
+    assert code == 1 and "centre.last_admin" in err and "--override" in err
+    run(lsettings, capsys, "queue", "approve", row["case_ref"], "--override", "Ny administrator er bestilt")
     code, out, _ = run(lsettings, capsys, "queue", "export")
     [line] = list(csv.DictReader(io.StringIO(out)))
     assert (line["action"], line["user_id"], line["mottaksnummer"]) == ("fjern", "U10231", "0603")

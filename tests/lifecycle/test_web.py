@@ -57,7 +57,10 @@ def test_a_user_shows_centres_source_and_status_and_fjern_tilgang_makes_a_case(w
     with registry() as s:
         task = s.scalars(select(Task).where(Task.kind == "removal")).one()
     page = f"/oppgave/{task.id}"
-    _post(web, page, f"{page}/godkjenn", version=task.version)  # the UI walks on to the next case ...
+    # Sigrid is Flisa's only administrator: the case page asks why before it approves.
+    assert "ingen mottaksadministrator" in _html(web, page) and 'name="override_reason"' in _html(web, page)
+    _post(web, page, f"{page}/godkjenn", version=task.version,
+          override_reason="Ny administrator er meldt inn")  # the UI walks on to the next case ...
     assert "Merk som fjernet i IMDinett" in _html(web, page)  # ... and this one now offers the removal
     with registry() as s:
         version = s.get(Task, task.id).version

@@ -45,7 +45,7 @@ def registry(db, reference_dir):  # type: ignore[no-untyped-def]
 def _open(db, reading: FormReading) -> int:  # type: ignore[no-untyped-def]
     with unit_of_work(db) as s:
         message = make_message(s, sender="ase.berge@vardenomsorg.no")
-        result = check_reading(reading, RegistryView(s), sender=message.sender)
+        result = check_reading(reading, RegistryView(s), sender=message.sender, auth=message.auth_results)
         return tasks.open_task(s, message=message, attachment=None, reading=reading, result=result,
                                settings=SETTINGS).id
 

@@ -149,10 +149,15 @@ def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, 
         choice = page.locator("form.choice", has_text="Bruk Dale asylmottak (1103)")
         assert "drives av" in choice.inner_text()
         choice.locator("button").click()
-        assert "Ingen feil hindrer godkjenning" in page.locator(".flash").inner_text()
-        assert "Til vurdering" in page.locator("h1").inner_text()  # nothing blocks any more
+        assert "Ingen feil gjenstår" in page.locator(".flash").inner_text()
+        assert "Til vurdering" in page.locator("h1").inner_text()  # no error blocks any more
         assert page.locator("table.centres").get_by_text("Dale asylmottak (1103)").count() == 1
-        page.click("form.approve button.primary")
+        # Dale is run by another driftsoperatør (centre.other_operator): approval asks why.
+        approve = page.locator("form.approve")
+        approve.locator("summary").click()
+        assert "mottaket drives av en annen driftsoperatør" in approve.inner_text()
+        approve.locator("#override_reason").fill("Avklart med begge driftsoperatørene")
+        approve.locator("button:has-text('Godkjenn med overstyring')").click()
         # The last case of the view: back to the view, which keeps its filter.
         page.wait_for_url(f"{url}/?status=needs_info")
         assert "Sak 2026-00003 er godkjent." in page.content()
@@ -489,8 +494,17 @@ def test_remove_a_users_access_and_start_a_review(page, settings, db, reference_
         assert "Fjern tilgang for Sigrid Hagen" in page.locator("h1").inner_text()
         assert page.locator("section.removal").get_by_text("Flisa asylmottak").count() >= 1
         case_url = page.url
+        # Sigrid is Flisa's only administrator: `a` opens the same reason question as the button, and
+        # approves nothing by itself.
+        _blur(page)
+        page.keyboard.press("a")
+        reason = page.locator("#override_reason")
+        assert reason.is_visible() and page.evaluate("document.activeElement.id") == "override_reason"
+        assert page.url == case_url and "Til vurdering" in page.locator("h1").inner_text()
+        assert "mottaket blir uten mottaksadministrator" in page.locator("form.approve").inner_text()
+        page.keyboard.type("Ny administrator er meldt inn")
         with page.expect_navigation():
-            page.click("form.approve button.primary:has-text('Godkjenn')")
+            page.click("form.approve button:has-text('Godkjenn med overstyring')")
         page.goto(case_url)
         with page.expect_navigation():
             page.click("button:has-text('Merk som fjernet')")

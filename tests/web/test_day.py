@@ -107,7 +107,8 @@ def test_status_texts_agree_with_the_findings(logged_in, db):
         clean = seed.task(s, 7).id
         blocked = seed.task(s, 8, state="needs_info", findings=[BLOCKING]).id
     html = logged_in.get(f"/oppgave/{warned}").get_data(as_text=True)
-    assert "Alle krav er oppfylt" not in html and "Ingen feil hindrer godkjenning, men se merknaden" in html
+    assert "Alle krav er oppfylt" not in html and "Se merknaden: saken godkjennes bare med en begrunnelse" in html
+    assert 'name="override_reason"' in html and "mottaket får flere enn to mottaksadministratorer" in html
     assert "Kontrollene fant ingen feil eller merknader." in logged_in.get(f"/oppgave/{clean}").get_data(as_text=True)
     # An override reason of only spaces: a clear answer, nothing approved.
     resp = logged_in.post(f"/oppgave/{blocked}/godkjenn", data={"csrf_token": _token(logged_in),
@@ -146,18 +147,19 @@ def test_mark_done_asks_for_imdinett_user_id_and_keeps_what_was_typed(logged_in,
 
 def test_bulk_approval_takes_only_clean_cases_each_audited(logged_in, db):
     with unit_of_work(db) as s:
-        ok = [seed.task(s, n, last=f"Ren{n}", findings=[WARNING] if n == 12 else []).id for n in (11, 12)]
+        ok = [seed.task(s, n, last=f"Ren{n}").id for n in (11, 12)]
+        warned = seed.task(s, 14, last="Merknad", findings=[WARNING]).id
         bad = seed.task(s, 13, last="Feil", findings=[BLOCKING]).id
     html = logged_in.get("/?status=review").get_data(as_text=True)
     boxes = re.findall(r'name="sak" value="(\d+):\d+"', html)
-    assert sorted(int(b) for b in boxes) == sorted(ok)  # a case with an error cannot be ticked
-    picked = re.findall(r'name="sak" value="(\d+:\d+)"', html) + [f"{bad}:1"]
+    assert sorted(int(b) for b in boxes) == sorted(ok)  # a case with any finding cannot be ticked
+    picked = re.findall(r'name="sak" value="(\d+:\d+)"', html) + [f"{bad}:1", f"{warned}:1"]
     resp = logged_in.post("/godkjenn-valgte?status=review", data={"csrf_token": csrf_token(html), "sak": picked},
                           follow_redirects=True)
     text = resp.get_data(as_text=True)
-    assert "2 saker er godkjent" in text and "har feil som må løses først" in text
+    assert "2 saker er godkjent" in text and "kan ikke godkjennes sammen med andre" in text
     with db() as s:
-        assert [s.get(Task, i).state for i in (*ok, bad)] == ["approved", "approved", "review"]
+        assert [s.get(Task, i).state for i in (*ok, bad, warned)] == ["approved", "approved", "review", "review"]
         events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "task.approve")))
     assert len(events) == 2 and all(e.details.get("bulk") for e in events)
 

@@ -43,10 +43,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--kind", choices=TASK_KINDS, help="only grants or only removals")
     add("show", _show, "one case with its findings, replies and audit trail")
     add("confirm", _confirm, "confirm a reading made by OCR after comparing it with the page (clears form.ocr)")
-    p = add("approve", _approve, "approve a case (findings the sender was asked about need --override; "
-                                 "an OCR reading must be confirmed first)")
-    p.add_argument("--override", metavar="REASON", help="approve despite findings the sender was asked about, "
-                                                        "with this reason")
+    p = add("approve", _approve, "approve a case (any finding, an unverified sender, a pending proposal, a "
+                                 "removal leaving a centre with no administrator or another operator's "
+                                 "ownership needs --override; an OCR reading must be confirmed first, and a "
+                                 "removal's person chosen)")
+    p.add_argument("--override", metavar="REASON", help="approve despite what the approval rule asks a reason "
+                                                        "for, with this reason (audited)")
     p = add("reject", _reject, "reject a case and queue the rejection reply to the sender")
     p.add_argument("--reason", required=True, help="why, in Norwegian: the sender reads it")
     p = add("request-info", _request_info, "ask the sender for information (queues a reply)")

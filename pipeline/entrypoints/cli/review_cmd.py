@@ -83,9 +83,11 @@ def _list(args: argparse.Namespace) -> int:
         print_json([r.to_json() for r in rows])
         return 0
     lines = [[r.ref, r.operator_id, words.review_state(r.state), cli_time(r.sent_at)[:16], cli_time(r.due_at)[:16],
-              cli_time(r.answered_at)[:16], ", ".join(t.case_ref for t in r.tasks) or "–"] for r in rows]
-    for line in table(lines, widths=(0, 0, 0, 16, 16, 16, None),
-                      header=("Gjennomgang", "Driftsoperatør", "Status", "Sendt", "Frist", "Besvart", "Saker")):
+              cli_time(r.answered_at)[:16], str(len(r.untrusted)) if r.untrusted else "–",
+              ", ".join(t.case_ref for t in r.tasks) or "–"] for r in rows]
+    for line in table(lines, widths=(0, 0, 0, 16, 16, 16, 0, None),
+                      header=("Gjennomgang", "Driftsoperatør", "Status", "Sendt", "Frist", "Besvart",
+                              "Ubekreftede svar", "Saker")):
         print(line)
     if not rows:
         print("Ingen gjennomganger.")

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.session import database_error
+from pipeline.checks.texts import APPROVAL_QUESTION
 from pipeline.core.second_try import RETRIED_CODES
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
@@ -88,7 +89,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
                                  CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
                                  ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
                                  USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
-                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES)
+                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES,
+                                 APPROVAL_QUESTION=APPROVAL_QUESTION)
     if session_factory is None:
         from pipeline.adapters.db.session import open_database
 

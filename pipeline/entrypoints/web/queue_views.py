@@ -84,7 +84,7 @@ def index() -> str:
     # A search counts its hits only some pages past the one shown: a common word matches thousands of
     # cases, and "over 550" says as much to the operator as the exact number.
     limit = min(cap, (query.page + 10) * cfg.page_size) if query.q else cap
-    page = queue.queue_page(reads(), query, cfg.page_size, max_count=limit + 1)
+    page = queue.queue_page(reads(), query, cfg.page_size, max_count=limit + 1, actor=operator())
     counts = page.counts
     more = page.total > limit
     pages = min(max(1, math.ceil(min(page.total, limit) / cfg.page_size)), cfg.max_page)
@@ -111,7 +111,8 @@ def pulse() -> Response:
 
 @bp.route("/godkjenn-valgte", methods=["POST"])
 def approve_selected() -> Response:
-    """Approve the ticked clean cases, each in its own unit of work and audited on its own."""
+    """Approve the ticked clean cases, each in its own unit of work and audited on its own. The service
+    asks the policy for each id posted (a case that is not clean is refused, whatever the form said)."""
     refs: list[tuple[int | str, int | None]] = []
     for raw in request.form.getlist("sak")[:500]:
         task_id, _, version = raw.partition(":")

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from pipeline.core.domain import action_label
 from pipeline.entrypoints.web import documents
+from pipeline.entrypoints.web.auth import operator
 from pipeline.entrypoints.web.page_views import draw_pages
 from pipeline.entrypoints.web.queue_views import view_args, view_query
 from pipeline.entrypoints.web.request_session import reads
@@ -25,7 +26,7 @@ bp = Blueprint("task", __name__)
 def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, int]:
     """The case page as it is now (also after a refused action, with what the operator typed)."""
     draw_pages(task_id)
-    page = case.load(reads(), task_id)
+    page = case.load(reads(), task_id, operator())
     if page is None:
         abort(404)
     view = view_args(request.args)
