@@ -15,9 +15,10 @@ shorter than a trigram).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +26,18 @@ from sqlalchemy import ColumnElement, Integer, Select, any_, bindparam, exists, 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, defer
 
-from pipeline.adapters.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
+from pipeline.adapters.db.models import (
+    CaseCounter,
+    FindingRow,
+    Message,
+    Task,
+    TaskCentre,
+    TaskGram,
+    TaskSearch,
+)
 from pipeline.core.domain import PENDING, REVIEW, TASK_STATES
-from pipeline.core.search import PREFIX, terms, word_grams
+from pipeline.core.search import PREFIX, fold, phone_forms, terms, word_grams
+from pipeline.queries import waiting as waiting_on
 from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
@@ -50,6 +60,7 @@ class QueueQuery:
     page: int = 1
     owner: str | None = None  # only the cases this operator has taken
     unowned: bool = False  # only the cases nobody has taken
+    waiting: str | None = None  # only the open cases where this waits unseen (pipeline.queries.waiting)
 
 
 def clean_query(text: str | None, limit: int = 200) -> str:
@@ -98,7 +109,34 @@ class _Plan:
     gram: str | None = None
 
 
+# A case number as people write it: 24, 0024, 2026-0024 (a year, then the number with or without zeros).
+_CASE_NUMBER = re.compile(r"^(?:(\d{4})-)?0*(\d{1,6})$")
+
+
+def case_refs(session: Session, text: str) -> list[str]:
+    """The case references a search for a case number means: the number in every year the counter has
+    (a handful), or in the year written. Empty when the text is not a case number."""
+    match = _CASE_NUMBER.match(text.strip())
+    if not match or int(match.group(2)) == 0:
+        return []
+    year, number = match.group(1), int(match.group(2))
+    years = [int(year)] if year else list(session.scalars(select(CaseCounter.year)))
+    return [f"{y}-{number:04d}" for y in years]
+
+
 def _plan(session: Session, query: QueueQuery) -> _Plan:
+    plan = _text_plan(session, query)
+    refs = case_refs(session, query.q)
+    if not refs:
+        return plan
+    # A case number finds its case (by the unique index) besides what its digits find in the texts.
+    found = set(session.scalars(select(Task.id).where(Task.case_ref.in_(refs))))
+    if plan.ids is not None:
+        return replace(plan, ids=plan.ids | found)
+    return replace(plan, ids=found) if found else plan
+
+
+def _text_plan(session: Session, query: QueueQuery) -> _Plan:
     sqlite = session.get_bind().dialect.name == "sqlite"
     words = tuple(terms(query.q))
     candidates = [g for w in words for g in word_grams(w)]
@@ -152,6 +190,9 @@ def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ign
         stmt = stmt.where(Task.owner == query.owner)
     elif query.unowned:
         stmt = stmt.where(Task.owner.is_(None))
+    cond = waiting_on.condition(query.waiting or "")
+    if cond is not None:
+        stmt = stmt.where(cond)
     if not plan.words:
         return stmt
     if plan.ids is not None:
@@ -225,6 +266,9 @@ class QueuePage:
     total: int  # matches, counted up to the cap
     counts: dict[str, int]  # cases per state, all of them
     received: dict[int, datetime | None]  # case id -> when its mail was received
+    waiting: dict[int, list[str]] = field(default_factory=dict)  # case id -> what waits on it unseen
+    held: dict[int, waiting_on.Held] = field(default_factory=dict)  # case id -> its held reply
+    matched: dict[int, list[str]] = field(default_factory=dict)  # case id -> where the search found it
 
     def clean(self, task: TaskView) -> bool:
         """May be approved in bulk: waiting for review and without a blocking finding."""
@@ -247,7 +291,11 @@ def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: i
             Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
         received = {t.id: (by_message.get(t.message_pk) if t.message_pk else None) or t.created_at for t in tasks}
     views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
-    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received)
+    flags = waiting_on.flags(session, ((t.id, t.state, t.reminder_sent_at, t.review_id) for t in tasks))
+    held = waiting_on.held_replies(session, [i for i, f in flags.items() if waiting_on.HELD in f])
+    centres = centres_for(session, ids)
+    return QueuePage(views, centres, errors, warnings, total, counts(session), received, flags, held,
+                     matched_in(session, query, views, centres))
 
 
 @dataclass(frozen=True)
@@ -267,3 +315,29 @@ def pulse(session: Session, operator: str | None, known: dict[str, int] | None =
         mine = session.scalar(select(func.count()).select_from(Task).where(
             Task.owner == operator, Task.state.in_(OPEN_STATES))) or 0
     return Pulse(known if known is not None else counts(session), int(newest), int(mine))
+
+
+def matched_in(session: Session, query: QueueQuery, tasks: list[TaskView],
+               centres: dict[int, list[CentreView]]) -> dict[int, list[str]]:
+    """Where a search found each case on the page, in the operator's words ("Saksnummer", "E-post", ...)."""
+    words = terms(query.q)
+    if not words or not tasks:
+        return {}
+    refs = set(case_refs(session, query.q))
+    subjects = dict(session.execute(select(Message.id, Message.subject).where(
+        Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
+    out: dict[int, list[str]] = {}
+    for t in tasks:
+        places: dict[str, list[Any]] = {
+            "Saksnummer": [t.case_ref], "Navn": [t.first_name, t.last_name], "E-post": [t.email],
+            "Mobil": list(phone_forms(t.mobile)),
+            "Mottak": [v for c in centres.get(t.id, []) for v in (c.written, c.mottaksnummer, c.name)],
+            "Driftsoperatør": [(t.operator or {}).get("organisation")], "Avsender": [t.sender],
+            "Emne": [subjects.get(t.message_pk) if t.message_pk else None]}
+        folded = {label: [fold(v) for v in values if v] for label, values in places.items()}
+        found = [label for label, values in folded.items()
+                 if any(w in v for w in words for v in values)]
+        if t.case_ref in refs and "Saksnummer" not in found:
+            found.insert(0, "Saksnummer")
+        out[t.id] = found
+    return out

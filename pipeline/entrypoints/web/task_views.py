@@ -17,7 +17,7 @@ from pipeline.entrypoints.web.page_views import draw_pages
 from pipeline.entrypoints.web.queue_views import view_args, view_query
 from pipeline.entrypoints.web.request_session import reads
 from pipeline.forms.word_view import DocBlock, DocumentTextError
-from pipeline.queries import case, pages, queue
+from pipeline.queries import case, pages, queue, waiting
 
 bp = Blueprint("task", __name__)
 
@@ -38,8 +38,12 @@ def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, 
             docx_blocks = documents.word_form(task_id)  # rendered once, then read
         except DocumentTextError as exc:
             docx_error = exc
+    t = page.task
+    waits = waiting.flags(reads(), [(t.id, t.state, t.reminder_sent_at, t.review_id)])[t.id]
+    held = waiting.held_replies(reads(), [t.id]).get(t.id) if waiting.HELD in waits else None
     return render_template(
-        "task.html", p=page, t=page.task, docx_blocks=docx_blocks, docx_error=docx_error,
+        "task.html", p=page, t=page.task, waits=waits, held=held, WAITING=waiting.LABELS,
+        WAITING_HINTS=waiting.HINTS, docx_blocks=docx_blocks, docx_error=docx_error,
         pages=pages.case_pages(reads(), task_id), box_key=documents.box_key, editable=case.EDITABLE,
         centres_text="\n".join(case.current_centres(page.task)), centre_choices=case.centre_choices,
         view=view, prev_id=prev_id, next_id=next_id, action_label=action_label, typed=extra.pop("typed", {}),

@@ -138,7 +138,7 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          var values = Object.assign({}, data.counts, { open: data.open, all: data.all, mine: data.mine });
+          var values = Object.assign({}, data.counts, data.waiting || {}, { open: data.open, all: data.all, mine: data.mine });
           $$("[data-count]").forEach(function (el) {
             var name = el.getAttribute("data-count");
             var value = String(values[name] === undefined ? 0 : values[name]);
