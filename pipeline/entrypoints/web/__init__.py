@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.core import auth_words
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
 from pipeline.resources import templates_dir
@@ -72,7 +73,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
-        audit=labels.audit_label, short=labels.short, detail_key=detail_labels.key,
+        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words, detail_key=detail_labels.key,
         detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
     )
     app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)

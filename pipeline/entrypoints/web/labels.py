@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -145,6 +146,7 @@ def outcome_label(outcome: str | None) -> str:
 
 
 COUNTED_FROM_ONE = frozenset({"page", "line"})
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9]*[_.][A-Za-z0-9_.]*$|^[a-z]+[A-Z][A-Za-z]*$")
 
 
 def provenance_text(where: Any) -> str:
@@ -162,8 +164,9 @@ def provenance_text(where: Any) -> str:
             parts.append(f"{word} {value if key in COUNTED_FROM_ONE else value + 1}")
     # A PDF form field's name is the form maker's internal one ("operator_name"): for "Tekniske detaljer",
     # not for the operator's line; a Word control's alias or tag is what its author called it.
-    for key in () if where.get("kind") == "acroform" else ("field", "name", "tag", "alias"):
-        if where.get(key):
+    # A tag written like a code ("first_name", "op_email") is the form maker's too: only words are shown.
+    for key in () if where.get("kind") == "acroform" else ("alias", "field", "name", "tag"):
+        if where.get(key) and not _CODE_LIKE.match(str(where[key])):
             parts.append(f"felt «{where[key]}»")
             break
     kind = {"table_cell": "tabellcelle", "paragraph": "avsnitt", "content_control": "innholdskontroll",
