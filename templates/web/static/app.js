@@ -108,6 +108,7 @@
   }
   function light(row, on) {
     targets(row).forEach(function (el) {
+      if (!on && el.classList.contains("pinned")) return;  /* a link's place stays lit */
       el.classList.toggle("lit", on);
       if (on && row === doc.activeElement && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
     });
