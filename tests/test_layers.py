@@ -81,3 +81,59 @@ def test_the_edges_read_and_write_only_through_queries_and_the_service(edge: str
         text = path.read_text(encoding="utf-8")
         assert ".commit()" not in text and ".rollback()" not in text, f"{name} ends a transaction itself"
         assert "unit_of_work" not in text, f"{name} opens a unit of work itself"
+
+
+_IO = ("sqlalchemy", "flask", "imapclient", "imaplib", "smtplib", "socket", "subprocess", "psycopg", "waitress",
+       "pipeline.adapters", "pipeline.usecases", "pipeline.steps", "pipeline.entrypoints", "pipeline.queries")
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module this file imports (ours and others'), at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return found
+
+
+def test_the_pure_core_imports_no_io() -> None:
+    for path in sorted((PACKAGE / "core").glob("*.py")):
+        bad = sorted(m for m in _all_imports(path) if m.startswith(_IO))
+        assert bad == [], f"{path.relative_to(REPO)} imports {bad}"
+
+
+def _opens_a_transaction(text: str) -> bool:
+    return any(s in text for s in ("unit_of_work(", "read_only(", ".commit()", ".rollback()", ".begin()"))
+
+
+def test_steps_run_in_the_callers_transaction() -> None:
+    for path in sorted((PACKAGE / "steps").glob("*.py")):
+        name = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        assert not _opens_a_transaction(path.read_text(encoding="utf-8")), f"{name} opens or ends a transaction"
+        above = sorted(m for m in _all_imports(path) if m.startswith(("pipeline.usecases", "pipeline.entrypoints")))
+        assert above == [], f"{name} imports {above}: a step is called by use cases, never the other way"
+
+
+def test_use_cases_take_the_session_factory_not_a_session() -> None:
+    for path in sorted((PACKAGE / "usecases").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_") and node.args.args:
+                first = node.args.args[0].annotation
+                assert first is None or ast.unparse(first) != "Session", \
+                    f"{path.relative_to(REPO)}:{node.lineno} {node.name} takes a Session: it is a step"
+
+
+# Transactions are opened by the use cases; the worker loop and the mailbox adapters still keep their
+# poll position and health rows themselves (their move into use cases waits on the mailbox lease work).
+_STILL_OPENING = {"pipeline/entrypoints/worker.py", "pipeline/adapters/mail/imap.py",
+                  "pipeline/adapters/mail/mailbox_state.py", "pipeline/adapters/db/session.py"}
+
+
+def test_nothing_but_the_use_cases_opens_a_transaction() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if "migrations" in path.parts or rel.startswith("pipeline/usecases/") or rel in _STILL_OPENING:
+            continue
+        assert not _opens_a_transaction(path.read_text(encoding="utf-8")), f"{rel} opens or ends a transaction"

@@ -72,7 +72,7 @@ def test_every_variable_is_in_the_readme_table():
 def test_settings_passed_in_win_over_the_environment(monkeypatch):
     """Code below the entry points never reads PIPELINE_*: drafting a reply signs with the settings given."""
     from pipeline.core.render import render
-    from pipeline.service.task_data import reply_context
+    from pipeline.steps.task_data import reply_context
 
     monkeypatch.setenv("PIPELINE_SIGNATURE", "Fra miljøet")
     ctx = reply_context(None, replace(Settings(), signature="Hilsen fra innstillingene"))

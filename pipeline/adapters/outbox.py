@@ -6,7 +6,7 @@
 
 Both raise only pipeline.errors.OutboxError (with `permanent` set when retrying cannot help, e.g. the
 relay refused the recipient with a 5xx). Sending with state written before and after, retries and crash
-recovery are in pipeline.service.replies.send_due.
+recovery are in pipeline.usecases.reply_sending.send_due.
 
 Header safety: values that come from outside (the sender's address, the original subject, threading ids)
 are folded to one line and any "=?" is broken up before it reaches a header, because the email package

@@ -10,8 +10,8 @@ from phonenumbers import PhoneNumberType
 
 from pipeline.checks.model import Finding
 from pipeline.checks.texts import finding
+from pipeline.core.names import same_person
 from pipeline.registry.lookup import RegistryLookup
-from pipeline.registry.names import same_person
 from pipeline.registry.validate import MOBILE_TYPES, e164
 
 __all__ = ["Mobile", "check_duplicate", "parse_mobile", "same_person"]

@@ -26,7 +26,7 @@ def make_reading(*, organisation: str | None = None, manager: str | None = None,
                  op_phone: str | None = None, first_name: str | None = None, last_name: str | None = None,
                  email: str | None = None, mobile: str | None = None, position: str | None = None,
                  centres: tuple[str, ...] | list[str] = ()) -> FormReading:
-    """A reading built from keyword values (the names of tools/fixtures/common.reading)."""
+    """A reading built from keyword values (the names of `reading` in tools/fixtures/common.py)."""
     return reading_from_json({
         "operator": {"organisation": organisation, "manager": manager, "email": op_email, "phone": op_phone},
         "applicant": {"first_name": first_name, "last_name": last_name, "email": email, "mobile": mobile,

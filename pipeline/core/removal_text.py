@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.registry.names import fold_text
+from pipeline.core.names import fold_text
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
 from pipeline.errors import ConfigError, DatabaseError, SourceError
 from pipeline.queries.status import health_problem
-from pipeline.service import workers
-from pipeline.service.ingest import ingest, retry_pending
 from pipeline.settings import Settings, WorkerSettings
+from pipeline.usecases import worker_leases as workers
+from pipeline.usecases.ingest import ingest, retry_pending
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +122,9 @@ class Worker:
 
     def _send_replies(self) -> None:
         from pipeline.adapters.outbox import outbox_from_settings
-        from pipeline.service.followup import remind_due
-        from pipeline.service.replies import send_due
-        from pipeline.service.reviews import send_due_reminders as send_review_reminders
+        from pipeline.steps.reviews import send_due_reminders as send_review_reminders
+        from pipeline.usecases.reminders import remind_due
+        from pipeline.usecases.reply_sending import send_due
 
         try:
             # Reminders first, so that one drafted now goes out in this very cycle.

@@ -4,7 +4,7 @@
     page_png(session, task_id, number) -> bytes | None   one picture, for /oppgave/<id>/side/<n>.png
     to_draw(session, task_id) -> Drawable | None         a form file whose pages are not drawn yet
 
-The pictures are made once per attachment (pipeline.service.pages) and stored in page_image; the boxes
+The pictures are made once per attachment (pipeline.steps.pictures) and stored in page_image; the boxes
 come from the reading's provenance (pipeline.forms.pages.field_boxes), in the page's points, which
 the template uses as the SVG's coordinates.
 """
@@ -82,7 +82,7 @@ class Drawable:
     attachment_id: int
     filename: str | None
     method: str
-    # A failure stored for the file (page 0): drawn again only when pipeline.service.second_try says so.
+    # A failure stored for the file (page 0): drawn again only when pipeline.core.second_try says so.
     failure_id: int | None = None
     failure: str | None = None
     failed_at: datetime | None = None

@@ -2,7 +2,7 @@
 
     stored(session, task_id, renderer) -> Stored | None   the stored rendering, or what to render from
 
-Made by pipeline.service.renderings; purged with the file by retention.
+Made by pipeline.usecases.word_renderings; purged with the file by retention.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ registry (`RegistryView`) or in memory (`MemoryRegistry`, for tests and tools wi
 
 from typing import Any
 
+from pipeline.core.names import NameParts, name_parts, normalise_centre_name
 from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, RegistryLookup, TaskHolder, UserInfo
 from pipeline.registry.memory import MemoryRegistry
-from pipeline.registry.names import NameParts, name_parts, normalise_centre_name
 from pipeline.registry.report import FileReport, ImportReport, Rejection
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from pipeline.registry.names import GENERIC_AKUTT, NameParts, name_parts, normalise_centre_name
+from pipeline.core.names import GENERIC_AKUTT, NameParts, name_parts, normalise_centre_name
 
 FUZZY_MIN = 80.0  # similarity of the place (0-100): 100 * (1 - edits / length), a swap is one edit
 FUZZY_LEAD = 8.0  # points ahead of the next place

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import RegistryUser, RegistryUserRole
 from pipeline.core.domain import ROLE, SOURCE_GRANT, USER_ACTIVE, USER_ID_HINT, USER_REMOVED
+from pipeline.core.names import same_person
 from pipeline.errors import RegistryChangeError
-from pipeline.registry.names import same_person
 from pipeline.registry.rows import valid_user_id
 from pipeline.registry.validate import email_key
 

@@ -2,7 +2,7 @@
 
 For tests of the checks and of services that only read the registry, and for tools that check forms
 against a set of CSV files. It answers exactly as RegistryView does on the same data (a shared test,
-tests/registry/test_lookup_contract.py, holds the two to that).
+tests/checks/test_lookup_contract.py, holds the two to that).
 
     reg = MemoryRegistry.from_files(operators=..., centres=..., users=...)   the CSV contract's files
     reg.add_user(...); reg.remove_user("U10011")                             the registry changes
@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.core.domain import GRANT, PENDING, ROLE, USER_ACTIVE, USER_REMOVED
+from pipeline.core.names import name_parts
 from pipeline.registry import rows as R
 from pipeline.registry.centres import CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo
-from pipeline.registry.names import name_parts
 from pipeline.registry.validate import email_key
 
 

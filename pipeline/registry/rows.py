@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core.domain import ROLE
+from pipeline.core.names import normalise_centre_name
 from pipeline.forms.model import fold
-from pipeline.registry.names import normalise_centre_name
 from pipeline.registry.validate import (
     domain_valid,
     email_key,

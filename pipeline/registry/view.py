@@ -23,9 +23,9 @@ from pipeline.adapters.db.models import (
     Task,
 )
 from pipeline.core.domain import GRANT, PENDING, USER_ACTIVE
+from pipeline.core.names import name_parts
 from pipeline.registry.centres import CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo
-from pipeline.registry.names import name_parts
 from pipeline.registry.rows import ADMIN_ROLE
 from pipeline.registry.validate import email_key
 

@@ -40,7 +40,7 @@ def lsettings(registry, tmp_path) -> Settings:  # type: ignore[no-untyped-def]  
 
 def open_grant(session: Session, form: FormReading, *, sender: str = SOLBAKKEN) -> Task:
     """A grant task for a form, checked against the live registry as ingest would."""
-    from pipeline.service.tasks import open_task
+    from pipeline.steps.tasks import open_task
 
     message = make_message(session, sender=sender, subject=f"Skjema {form.value('applicant.first_name')}",
                            sender_name=None)

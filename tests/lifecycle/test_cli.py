@@ -12,7 +12,7 @@ from sqlalchemy import select
 from pipeline.adapters.db.models import RegistryUser
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.entrypoints.cli import main
-from pipeline.service import tasks
+from pipeline.steps import tasks
 from tests.lifecycle.conftest import open_grant, reading
 from tests.registry.helpers import edited, line_of, reference
 
@@ -70,7 +70,7 @@ def test_remove_assign_and_the_removal_contract(registry, lsettings, capsys):
 
 def test_assign_names_the_user_of_a_removal_nobody_could_tell(registry, lsettings, capsys):
     from pipeline.core.domain import ORIGIN_REVIEW
-    from pipeline.service.removals import open_removal
+    from pipeline.steps.removals import open_removal
 
     with unit_of_work(registry) as s:
         task = open_removal(s, user_id=None, centres=None, origin=ORIGIN_REVIEW, reason="uklart svar",

@@ -10,7 +10,7 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import check_reading
 from pipeline.errors import IllegalTransition, RegistryChangeError
 from pipeline.registry import RegistryView
-from pipeline.service import tasks
+from pipeline.steps import tasks
 from tests.lifecycle.conftest import SOLBAKKEN, audit_actions, open_grant, reading
 
 

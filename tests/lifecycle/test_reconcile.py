@@ -13,8 +13,8 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import check_reading
 from pipeline.errors import RegistryImportError
 from pipeline.registry import RegistryView
-from pipeline.service import tasks
-from pipeline.service.registry_import import run_import
+from pipeline.steps import tasks
+from pipeline.usecases.registry_import import run_import
 from tests.lifecycle.conftest import SOLBAKKEN, audit_actions, open_grant, reading
 from tests.registry.helpers import edited, line_of, reference
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import Message, RegistryUser, RegistryUserRole, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.service import tasks
-from pipeline.service.ingest import ingest_message
+from pipeline.steps import tasks
+from pipeline.usecases.ingest import ingest_message
 from tests.lifecycle.conftest import audit_actions
 from tests.mail.builders import mail, raw
 
@@ -120,7 +120,7 @@ def test_a_form_from_the_same_sender_never_supersedes_or_answers_a_removal(regis
         # Same sender, same person (her e-mail), threaded to the removal's receipt: a grant case of its own.
         from pipeline.checks import check_reading
         from pipeline.registry import RegistryView
-        from pipeline.service.tasks import open_task
+        from pipeline.steps.tasks import open_task
         from tests.queue.factory import make_message
 
         form = reading(first_name="Sigrid", last_name="Hagen", email="sigrid.hagen@solbakken-drift.no",

@@ -12,9 +12,10 @@ from pipeline.adapters.db.models import AccessReview, AuditEvent, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.outbox import FolderOutbox
 from pipeline.errors import PipelineError
-from pipeline.service import reviews
-from pipeline.service.ingest import ingest_message
-from pipeline.service.replies import send_due
+from pipeline.steps import reviews
+from pipeline.usecases import review_campaigns
+from pipeline.usecases.ingest import ingest_message
+from pipeline.usecases.reply_sending import send_due
 from tests.mail.builders import mail, raw
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
@@ -22,7 +23,7 @@ GORIL = "Gøril Strand <goril.strand@solbakken-drift.no>"
 
 
 def _start(registry, lsettings, *operators: str, **kw):  # type: ignore[no-untyped-def]
-    return reviews.start(registry, operators=operators, actor="ola", settings=lsettings, now=NOW, **kw)
+    return review_campaigns.start(registry, operators=operators, actor="ola", settings=lsettings, now=NOW, **kw)
 
 
 def _review(registry, ref: str) -> AccessReview:  # type: ignore[no-untyped-def]

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from pipeline.adapters.db.models import RegistryUser, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.entrypoints.web import create_app
-from pipeline.service import tasks
-from pipeline.service.ingest import ingest_message
+from pipeline.steps import tasks
+from pipeline.usecases.ingest import ingest_message
 from tests.lifecycle.conftest import open_grant, reading
 from tests.mail.builders import mail, raw
 from tests.registry.helpers import line_of, reference

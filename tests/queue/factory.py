@@ -64,7 +64,7 @@ def make_result(findings: list[Finding] | None = None, **applicant: Any) -> Chec
 
 def open_one(session: Session, *, findings: list[Finding] | None = None, message: Message | None = None,
              reading: FormReading | None = None, extra: list[Finding] | None = None, **applicant: Any):  # type: ignore[no-untyped-def]
-    from pipeline.service.tasks import open_task
+    from pipeline.steps.tasks import open_task
 
     message = message or make_message(session)
     return open_task(session, message=message, attachment=None, reading=reading or make_reading(),

@@ -14,8 +14,9 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.outbox import FolderOutbox
 from pipeline.entrypoints.cli import main
 from pipeline.errors import IllegalTransition
-from pipeline.service import tasks
-from pipeline.service.replies import draft_reply, send_due, update_draft
+from pipeline.steps import tasks
+from pipeline.steps.replies import draft_reply, update_draft
+from pipeline.usecases.reply_sending import send_due
 from tests.queue.factory import SETTINGS, finding, make_message, make_reading, make_result, open_one
 from tests.queue.test_flows import BLOCK, checker
 

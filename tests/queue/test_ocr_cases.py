@@ -14,8 +14,9 @@ from pipeline.checks import blocks_approval, check_reading, needs_sender, overri
 from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FieldValue, FormReading, Provenance
 from pipeline.registry import RegistryView, import_registry
-from pipeline.service import cases, tasks
-from pipeline.service.cases import StaleCase
+from pipeline.steps import tasks
+from pipeline.steps.case_guard import StaleCase
+from pipeline.usecases import case_decisions as cases
 from tests.queue.factory import SETTINGS, make_message
 
 VALUES = {"operator.organisation": "Varden Omsorg AS", "operator.manager": "Åse Berge",

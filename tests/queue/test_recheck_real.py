@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks import check_reading
 from pipeline.registry import RegistryView, import_registry
-from pipeline.service import tasks
+from pipeline.steps import tasks
 from tests.queue.factory import SETTINGS, make_message, make_reading
 
 VARDEN = {"operator.organisation": "Varden Omsorg AS", "operator.manager": "Åse Berge",

@@ -12,8 +12,8 @@ from pipeline.adapters.db.models import Attachment, AuditEvent, Message, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.entrypoints.cli import main
 from pipeline.errors import ConfigError
-from pipeline.service import tasks
-from pipeline.service.retention import purge
+from pipeline.steps import tasks
+from pipeline.usecases.retention import purge
 from tests.queue.factory import SETTINGS, finding, make_message, make_reading, make_result
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -181,7 +181,7 @@ def test_purge_command(db, mailbox, settings, capsys, monkeypatch):
 def test_the_pictures_of_a_purged_form_go_with_it(db):
     from pipeline.adapters.db.models import PageImage
     from pipeline.forms.model import PagePicture
-    from pipeline.service.pages import store_pictures
+    from pipeline.steps.pictures import store_pictures
 
     picture = PagePicture(1, b"\x89PNG picture", 10, 14, 595.0, 842.0)
     with unit_of_work(db) as s:

@@ -11,7 +11,7 @@ from pipeline.adapters.db.models import AuditEvent, FindingRow, Reply, Task, Tas
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.core import domain
 from pipeline.errors import IllegalTransition
-from pipeline.service import tasks
+from pipeline.steps import tasks
 from tests.queue.factory import SETTINGS, finding, make_message, open_one
 
 BLOCK = [finding("mobile.invalid", "applicant.mobile", message_no="Mobilnummeret er ikke gyldig.")]

@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.service.replies import send_due
+from pipeline.usecases.reply_sending import send_due
 from tests.queue.factory import make_message, open_one
 
 

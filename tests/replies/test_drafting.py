@@ -12,7 +12,7 @@ from pipeline.adapters.db.models import AuditEvent, Reply
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.outbox import build_message
 from pipeline.errors import IllegalTransition
-from pipeline.service.replies import draft_reply, reply_subject, update_draft
+from pipeline.steps.replies import draft_reply, reply_subject, update_draft
 from tests.queue.factory import SETTINGS, make_message, open_one
 
 HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "Auto-Submitted",
@@ -175,7 +175,7 @@ def test_update_draft_only_before_sending_and_audited(db):
 
 @pytest.mark.pure
 def test_plain_address():
-    from pipeline.service.replies import plain_address
+    from pipeline.steps.replies import plain_address
 
     assert plain_address("kari@x.no") == "kari@x.no"
     assert plain_address("Kari Fjelltun <kari@x.no>") == "kari@x.no"

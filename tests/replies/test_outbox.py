@@ -13,9 +13,9 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.outbox import FolderOutbox, SmtpOutbox, build_message, outbox_from_settings
 from pipeline.core.clock import aware, now_utc
 from pipeline.errors import OutboxError
-from pipeline.service import replies
-from pipeline.service.replies import send_due
 from pipeline.settings import SmtpSettings
+from pipeline.usecases import reply_sending
+from pipeline.usecases.reply_sending import send_due
 from tests.queue.factory import SETTINGS, make_message, open_one
 from tests.servers.smtp import smtp_server  # noqa: F401  (fixture)
 
@@ -119,7 +119,7 @@ def test_no_double_send_after_a_crash_before_the_relay_accepted(db, smtp_server)
     reply_id = _reply(db)
     now = now_utc()
     # The worker claimed it (state 'sending' committed) and died before talking to the relay.
-    assert replies._claim(db, now, timedelta(minutes=10)) == reply_id
+    assert reply_sending._claim(db, now, timedelta(minutes=10)) == reply_id
     assert _state(db, reply_id).state == "sending"
     # A second worker, or the restarted one, leaves it alone while the lease runs ...
     assert send_due(db, _outbox(smtp_server), now=now + timedelta(minutes=5)) == 0
@@ -136,7 +136,7 @@ def test_a_crash_after_the_relay_accepted_resends_with_the_same_message_id(db, s
     """The documented window: the relay said 250, the worker died before writing 'sent'."""
     reply_id = _reply(db)
     now = now_utc()
-    assert replies._claim(db, now, timedelta(minutes=10)) == reply_id
+    assert reply_sending._claim(db, now, timedelta(minutes=10)) == reply_id
     with db() as s:
         _outbox(smtp_server).send(build_message(s.get(Reply, reply_id), SETTINGS.reply_from), reply_id)
     assert send_due(db, _outbox(smtp_server), now=now + timedelta(minutes=11)) == 1

@@ -9,7 +9,7 @@ import pytest
 from pipeline.adapters.outbox import SmtpOutbox
 from pipeline.core.clock import aware
 from pipeline.errors import OutboxError
-from pipeline.service.replies import send_due
+from pipeline.usecases.reply_sending import send_due
 from tests.replies.test_outbox import _reply, _state
 from tests.servers.smtp import SmtpServer, make_cert
 

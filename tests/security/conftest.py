@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import Reply, Task
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tests.web.conftest import app, client, logged_in  # noqa: F401  (the web fixtures, for the case page)
 

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pipeline.adapters.db.models import Attachment, AuditEvent, Message, Reply
-from pipeline.service import ingest as ingest_mod
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases import ingest as ingest_mod
+from pipeline.usecases.ingest import ingest_message
 from tests.conftest import REPO
 from tests.mail.builders import PNG
 from tests.security import hostile

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from pipeline.adapters.db.models import Attachment, Rendering, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.forms import word_view
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.mail.builders import DOCX_TYPE
 from tests.security import hostile
 
@@ -102,7 +102,7 @@ def test_a_word_form_that_cannot_be_read_costs_one_attempt(logged_in, db, settin
 
 
 def test_retention_purges_the_rendering_with_the_file(logged_in, db, settings, registry):
-    from pipeline.service import retention
+    from pipeline.usecases import retention
 
     task_id = _word_case(db, settings)
     assert word_view.WORD_CUT in logged_in.get(f"/oppgave/{task_id}").get_data(as_text=True)
@@ -121,7 +121,7 @@ def test_a_word_form_cut_short_for_time_is_read_again_later(app, logged_in, db, 
     from dataclasses import replace
 
     from pipeline.core.clock import now_utc
-    from pipeline.service.second_try import RETRY_AFTER
+    from pipeline.core.second_try import RETRY_AFTER
 
     task_id = _word_case(db, settings)
     shown = app.config["PIPELINE_SETTINGS"]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.adapters.db.models import Attachment, Reply, Task
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.forms.pdf_samples import many_pages
 from tests.forms.test_robustness_docx import BILLION_LAUGHS, _with_document
 from tests.mail.builders import DOCX_TYPE
@@ -76,7 +76,7 @@ def test_a_line_break_in_the_subject_adds_no_header_to_the_reply(db, settings, t
     from email import message_from_bytes, policy
 
     from pipeline.adapters.outbox import FolderOutbox
-    from pipeline.service.replies import send_due
+    from pipeline.usecases.reply_sending import send_due
     from tests.mail.builders import OLE_DOC
 
     raw = hostile.message(from_header=hostile.CASE_SENDER, subject="=?utf-8?q?Skjema=0D=0ABcc=3A_x=40evil=2Eexample?=",

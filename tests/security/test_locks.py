@@ -10,7 +10,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from pipeline.adapters.db.models import Attachment, Message
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tests.web.conftest import login
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, ProposedChange, Reply, Task
 from pipeline.errors import PipelineError
-from pipeline.service import proposals
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases import proposals
+from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tests.web.conftest import csrf_token
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.service.ingest import ingest_message
-from pipeline.service.replies import recipient
+from pipeline.steps.replies import recipient
+from pipeline.usecases.ingest import ingest_message
 from tests.mail.builders import DOCX_TYPE, OLE_DOC
 from tests.security import hostile
 
@@ -75,7 +75,7 @@ def test_a_taken_mobile_is_said_only_to_a_verified_sender_and_only_as_in_use(db,
 
 
 def test_an_operators_request_to_an_unverified_sender_quotes_nothing(db, settings, registry):
-    from pipeline.service import cases
+    from pipeline.usecases import case_decisions as cases
 
     raw = hostile.good_form_mail("Per", mobile="937 61 406", verified=False)
     ingest_message(db, raw, source=None, settings=settings)
@@ -113,7 +113,7 @@ def test_reply_texts(db, settings, registry):
 
 
 def test_the_confirmation_speaks_to_the_operator_with_the_mobile_as_people_write_it(db, settings, registry):
-    from pipeline.service import cases
+    from pipeline.usecases import case_decisions as cases
 
     ingest_message(db, hostile.good_form_mail(mobile="984 02 571"), source=None, settings=settings)
     with db() as s:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, Message, ProposedChange, Reply, Task
 from pipeline.adapters.mail.parse import parse_message
-from pipeline.service.ingest import ingest_message
+from pipeline.usecases.ingest import ingest_message
 from tests.mail.builders import AUTHSERV_ID
 from tests.security import hostile
 
@@ -109,7 +109,7 @@ def test_two_from_addresses_verify_nobody():
 def test_a_non_ascii_address_is_stored_and_answered_as_utf8(db, settings, tmp_path):
     """The first version wrote replies to =?utf-8?q?...?=@domain, which is no address at all."""
     from pipeline.adapters.outbox import FolderOutbox
-    from pipeline.service.replies import send_due
+    from pipeline.usecases.reply_sending import send_due
     from tests.mail.builders import OLE_DOC
 
     raw = hostile.message(from_header="=?utf-8?q?K=C3=A5ri?= <kåri@fjellbu.no>", subject="Skjema",

@@ -13,8 +13,8 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.entrypoints.web import create_app
 from pipeline.entrypoints.web.clients import trusted_networks
 from pipeline.errors import ConfigError
-from pipeline.service.accounts import LoginPolicy
 from pipeline.settings import Settings, WebSettings
+from pipeline.steps.credentials import LoginPolicy
 from tests.web import seed
 from tests.web.conftest import csrf_token, from_address, login
 

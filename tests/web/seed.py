@@ -17,7 +17,7 @@ from pipeline.adapters.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.service.accounts import add_operator
+from pipeline.steps.credentials import add_operator
 
 PASSWORD = "riktig-passord-123"
 
@@ -107,7 +107,7 @@ def read_task(session: Session, n: int, slug: str, **kw: Any) -> Task:
     """A task whose attachment and reading are a real fixture's, read by the real reader (pictures stored
     as ingest stores them)."""
     from pipeline.forms import read_form
-    from pipeline.service.pages import store_pictures
+    from pipeline.steps.pictures import store_pictures
 
     filename, data = fixture_file(slug)
     reading = read_form(data, filename)

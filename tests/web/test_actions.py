@@ -110,7 +110,7 @@ def test_a_held_draft_is_sent_from_the_task_page(logged_in, db):
 
 
 def test_an_unexpected_failure_saves_nothing_and_says_so(logged_in, db, monkeypatch):
-    from pipeline.service import tasks
+    from pipeline.steps import tasks
 
     with unit_of_work(db) as s:
         task_id = seed.task(s, 6, state="review").id

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, OperatorAccount
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.service.accounts import unlock
+from pipeline.steps.credentials import unlock
 from tests.web.conftest import csrf_token, from_address, login
 
 

@@ -128,7 +128,7 @@ def test_login_escapes_names_and_logs_out(page, settings, db, reference_dir):  #
 
 def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, reference_dir):  # type: ignore[no-untyped-def]
     from pipeline.adapters import outbox
-    from pipeline.service import replies
+    from pipeline.usecases import reply_sending
 
     with unit_of_work(db) as s:
         seed.operator(s)
@@ -169,7 +169,7 @@ def test_correct_a_centre_approve_and_find_the_confirmation(page, settings, db, 
         body.fill(body.input_value() + "\n\nHilsen Kari i IMDi-støtte")
         reply.locator("button:has-text('Lagre')").click()
         assert "Svarutkastet er lagret" in page.locator(".flash").inner_text()
-    assert replies.send_due(db, outbox.FolderOutbox(settings.outbox_dir)) >= 1
+    assert reply_sending.send_due(db, outbox.FolderOutbox(settings.outbox_dir)) >= 1
     mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
              for p in sorted(settings.outbox_dir.glob("*.eml"))]
     texts = [(m, m.get_body(preferencelist=("plain",)).get_content()) for m in mails]

@@ -114,7 +114,7 @@ def _aged(db, model) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import update
 
     from pipeline.core.clock import now_utc
-    from pipeline.service.second_try import RETRY_AFTER
+    from pipeline.core.second_try import RETRY_AFTER
 
     with unit_of_work(db) as s:
         s.execute(update(model).values(created_at=now_utc() - RETRY_AFTER - timedelta(minutes=1)))

@@ -274,7 +274,7 @@ def test_run_again_queues_the_mail_for_the_worker_and_logs_who_asked(logged_in, 
         assert (queued.outcome, queued.attempts, queued.error) == (None, 0, None)
         events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "message.retry_queued")))
     assert [e.actor for e in events] == ["kari.saksbehandler"]
-    from pipeline.service.ingest import retry_pending
+    from pipeline.usecases.ingest import retry_pending
 
     assert [r.message.outcome for r in retry_pending(db, settings=settings)] == ["no_form"]
 

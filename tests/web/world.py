@@ -47,8 +47,8 @@ def _task_of(session, slug: str) -> Task:  # type: ignore[no-untyped-def]
 def build(settings: Settings, db) -> World:  # type: ignore[no-untyped-def]
     from pipeline.entrypoints.worker import Worker
     from pipeline.registry import import_registry
-    from pipeline.service import cases
-    from pipeline.service.ingest import ingest_message
+    from pipeline.usecases import case_decisions as cases
+    from pipeline.usecases.ingest import ingest_message
     from tests.security import hostile
 
     reg = REFERENCE / "registry"

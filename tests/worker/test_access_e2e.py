@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AccessReview, Message, Reply, Task
 from pipeline.entrypoints.worker import Worker
-from pipeline.service import reviews
+from pipeline.steps import reviews
+from pipeline.usecases import review_campaigns
 from tests.conftest import FIXTURES
 from tools.fixtures.cases_access import REVIEW_STARTED, REVIEWED_OPERATORS
 
@@ -21,7 +22,7 @@ def _slug(message: Message) -> str:
 
 
 def test_access_fixtures_give_the_expected_tasks_replies_and_reviews(tmp_path, settings, db, registry):
-    started = reviews.start(db, operators=REVIEWED_OPERATORS, actor="ola", settings=settings,
+    started = review_campaigns.start(db, operators=REVIEWED_OPERATORS, actor="ola", settings=settings,
                             now=datetime.fromisoformat(REVIEW_STARTED))
     assert [r["ref"] for r in started.reviews] == ["2026-G001", "2026-G002", "2026-G003"]
     inbox = tmp_path / "inbox"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, Reply, Task
-from pipeline.service.ingest import ingest_message, retry_message
+from pipeline.usecases.ingest import ingest_message, retry_message
 from tests.conftest import FIXTURES
 from tests.mail.builders import DOCX_TYPE, doc_form, mail, raw
 

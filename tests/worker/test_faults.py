@@ -20,8 +20,8 @@ from pipeline.adapters.db.models import Message, Reply, WorkerHeartbeat
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.outbox import SmtpOutbox
 from pipeline.core.clock import now_utc
-from pipeline.service import workers
-from pipeline.service.replies import _claim, send_due
+from pipeline.usecases import worker_leases as workers
+from pipeline.usecases.reply_sending import _claim, send_due
 from tests.conftest import FIXTURES, REPO
 from tests.queue.factory import make_message, open_one
 from tests.servers.smtp import smtp_server  # noqa: F401  (fixture)

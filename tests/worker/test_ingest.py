@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from pipeline.adapters.db.models import Attachment, AuditEvent, Message
 from pipeline.adapters.mail.sources import SourceRef
 from pipeline.entrypoints.worker import Worker
-from pipeline.service import ingest as ingest_mod
-from pipeline.service.ingest import ingest, ingest_message, retry_message
+from pipeline.usecases import ingest as ingest_mod
+from pipeline.usecases.ingest import ingest, ingest_message, retry_message
 from tests.conftest import REPO
 from tests.mail.builders import PNG, doc_form, mail, ordinary, raw, zipped
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from pipeline.adapters.db.models import Message, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.entrypoints.worker import Worker
-from pipeline.service import ingest as ingest_mod
-from pipeline.service.ingest import ingest_message
 from pipeline.settings import WorkerSettings
+from pipeline.usecases import ingest as ingest_mod
+from pipeline.usecases.ingest import ingest_message
 from tests.mail.builders import DOCX_TYPE, doc_form, mail, raw
 
 
@@ -31,7 +31,7 @@ def _wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-unty
 def _old_needs_info_task(db, settings) -> int:  # type: ignore[no-untyped-def]
     """A request for information that went out two weeks ago and was never answered."""
     from pipeline.adapters.outbox import outbox_from_settings
-    from pipeline.service.replies import send_due
+    from pipeline.usecases.reply_sending import send_due
     from tools.fixtures.docx_variants import Applicant, filled
 
     a = Applicant("Fjellbu Mottak AS", "Kari Berg", "kari.berg@fjellbu.no", "61 26 24 35", "Jonas", "Lunde",

@@ -52,7 +52,7 @@ def list_messages(args: argparse.Namespace) -> int:
 
 def retry(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli.queue_cmd import default_actor
-    from pipeline.service import messages
+    from pipeline.usecases import message_retries as messages
 
     settings, factory = database_from(args)
     message = messages.retry(factory, args.id, settings=settings, actor=args.actor or default_actor())

@@ -21,7 +21,7 @@ def _purge(args: argparse.Namespace) -> int:
     from pipeline.adapters.db.session import open_database
     from pipeline.core.clock import cli_time
     from pipeline.entrypoints.cli import print_json, settings_from
-    from pipeline.service.retention import purge
+    from pipeline.usecases.retention import purge
 
     settings = settings_from(args)
     days = settings.retention_days if args.older_than_days is None else args.older_than_days

@@ -146,37 +146,37 @@ def _decide(args: argparse.Namespace, decide: Any, **kwargs: Any) -> int:
 
 
 def _confirm(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import confirm_reading
+    from pipeline.usecases.case_decisions import confirm_reading
 
     return _decide(args, confirm_reading)
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import approve
+    from pipeline.usecases.case_decisions import approve
 
     return _decide(args, approve, override_reason=args.override)
 
 
 def _reject(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import reject
+    from pipeline.usecases.case_decisions import reject
 
     return _decide(args, reject, reason=args.reason)
 
 
 def _request_info(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import request_info
+    from pipeline.usecases.case_decisions import request_info
 
     return _decide(args, request_info, note=args.note)
 
 
 def _done(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import mark_done
+    from pipeline.usecases.case_decisions import mark_done
 
     return _decide(args, mark_done, user_id=args.user_id)
 
 
 def _take(args: argparse.Namespace) -> int:
-    from pipeline.service import cases
+    from pipeline.usecases import case_decisions as cases
 
     _, factory = database_from(args)
     decided = cases.take(factory, args.id, actor=args.actor or default_actor())
@@ -186,7 +186,7 @@ def _take(args: argparse.Namespace) -> int:
 
 def _remove(args: argparse.Namespace) -> int:
     from pipeline.queries.case import case_detail
-    from pipeline.service.removals import request_removal
+    from pipeline.usecases.removal_orders import request_removal
 
     _, factory = database_from(args)
     asked = request_removal(factory, user_id=args.user_id, centres=args.centre, reason=args.reason,
@@ -202,13 +202,13 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _assign(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import assign
+    from pipeline.usecases.case_decisions import assign
 
     return _decide(args, assign, user_id=args.user_id, centres=args.centre)
 
 
 def _correct(args: argparse.Namespace) -> int:
-    from pipeline.service.cases import correct
+    from pipeline.usecases.case_decisions import correct
 
     changes: dict[str, Any] = {}
     for item in args.sets:

@@ -68,7 +68,7 @@ class ProgressBar:
 def _import(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import database_from, print_json
     from pipeline.entrypoints.cli.queue_cmd import default_actor
-    from pipeline.service.registry_import import run_import
+    from pipeline.usecases.registry_import import run_import
 
     if not (args.operators or args.centres or args.users):
         from pipeline.errors import RegistryImportError

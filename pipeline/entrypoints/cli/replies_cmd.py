@@ -79,7 +79,7 @@ def _show(args: argparse.Namespace) -> int:
 def _edit(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli.queue_cmd import default_actor
     from pipeline.queries.replies import reply_json
-    from pipeline.service import drafts
+    from pipeline.usecases import reply_drafts as drafts
 
     body = None
     if args.body_file:
@@ -95,7 +95,7 @@ def _edit(args: argparse.Namespace) -> int:
 def _release(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli.queue_cmd import default_actor
     from pipeline.queries.replies import reply_json
-    from pipeline.service import drafts
+    from pipeline.usecases import reply_drafts as drafts
 
     _, factory = database_from(args)
     data = reply_json(drafts.release(factory, args.id, actor=args.actor or default_actor()))
@@ -105,7 +105,7 @@ def _release(args: argparse.Namespace) -> int:
 
 def _send(args: argparse.Namespace) -> int:
     from pipeline.adapters.outbox import outbox_from_settings
-    from pipeline.service.replies import send_due
+    from pipeline.usecases.reply_sending import send_due
 
     settings, factory = database_from(args)
     sent = send_due(factory, outbox_from_settings(settings))
@@ -114,7 +114,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _reminders(args: argparse.Namespace) -> int:
-    from pipeline.service.followup import remind_due
+    from pipeline.usecases.reminders import remind_due
 
     settings, factory = database_from(args)
     count = remind_due(factory, settings=settings, working_days=args.working_days)

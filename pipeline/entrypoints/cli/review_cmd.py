@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 def _start(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import database_from, print_json
     from pipeline.entrypoints.cli.queue_cmd import default_actor
-    from pipeline.service.reviews import start
+    from pipeline.usecases.review_campaigns import start
 
     settings, factory = database_from(args)
     started = start(factory, operators=args.operator, all_operators=args.all, due_days=args.due_days,

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     settings, factory = database_from(args)
     if args.forget:
         from pipeline.entrypoints.cli.queue_cmd import default_actor
-        from pipeline.service.mailboxes import forget
+        from pipeline.usecases.mailboxes import forget
 
         forget(factory, args.forget, actor=default_actor())
         if not args.json:

@@ -69,7 +69,7 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from pipeline.service import accounts
+    from pipeline.usecases import accounts
 
     password = _read_password(args)
     accounts.add(database_from(args)[1], args.name, password, actor="cli")
@@ -78,7 +78,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _password(args: argparse.Namespace) -> int:
-    from pipeline.service import accounts
+    from pipeline.usecases import accounts
 
     password = _read_password(args)
     accounts.change_password(database_from(args)[1], args.name, password, actor="cli")
@@ -104,7 +104,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    from pipeline.service import accounts
+    from pipeline.usecases import accounts
 
     accounts.unlock_account(database_from(args)[1], args.name, actor="cli")
     print(f"operator {args.name} unlocked")

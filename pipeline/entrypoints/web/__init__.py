@@ -13,10 +13,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.core import auth_words
+from pipeline.core.second_try import RETRIED_CODES
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
 from pipeline.resources import templates_dir
-from pipeline.service.second_try import RETRIED_CODES
 from pipeline.settings import Settings
 
 # Pages are HTML, CSS and one script file from this site: no inline scripts or styles, no eval, no

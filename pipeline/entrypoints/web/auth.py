@@ -51,7 +51,7 @@ from werkzeug.wrappers import Response
 from pipeline.entrypoints.web import clients
 from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.queries.accounts import signed_in
-from pipeline.service import accounts
+from pipeline.usecases import accounts
 
 bp = Blueprint("auth", __name__)
 

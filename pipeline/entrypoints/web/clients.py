@@ -88,7 +88,7 @@ def client_key(address: str | None) -> str:
 
 
 class ForwardedFor:
-    """REMOTE_ADDR as the client's address (the connecting one kept as pipeline.peer)."""
+    """REMOTE_ADDR as the client's address (the connecting one kept in the WSGI environ as "pipeline.peer")."""
 
     def __init__(self, app: WSGIApplication, networks: tuple[Network, ...]) -> None:
         self.app = app

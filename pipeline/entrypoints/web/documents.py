@@ -2,24 +2,19 @@
 values were read from (to highlight them), and a safe file name.
 
 word_form(task_id) is what the case page shows: the blocks (pipeline.forms.word_view) rendered once per
-attachment, in the sandbox child (a 16 MB document.xml takes the parser most of a second and hundreds of
-megabytes, which must not land in the web process, nor on every view), and kept
-(pipeline.service.renderings).
+attachment in the sandbox child and kept, by the use case pipeline.usecases.word_renderings.word_blocks.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from flask import current_app
 
+from pipeline.core import second_try
 from pipeline.entrypoints.web.request_session import factory
-from pipeline.errors import FormError
-from pipeline.forms.sandbox import run_limited
-from pipeline.forms.word_view import WORD_BLOCKS, DocBlock, DocumentTextError, blocks_from_data
-from pipeline.service import renderings, second_try
-from pipeline.settings import Limits
+from pipeline.forms.word_view import DocBlock, DocumentTextError, blocks_from_data
+from pipeline.usecases import word_renderings as renderings
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -38,19 +33,11 @@ def box_key(where: Any) -> str | None:
     return None
 
 
-def render_word(data: bytes, limits: Limits) -> dict[str, Any]:
-    try:
-        return run_limited("pipeline.forms.word_view:word_blocks_data", data, asdict(limits), limits=limits)  # type: ignore[no-any-return]
-    except FormError as exc:  # killed (time, memory) or crashed
-        return {"error": exc.code, "message": exc.message}
-
-
 def word_form(task_id: int) -> list[DocBlock] | None:
     """The case's Word form as its blocks (None: no file, or purged); DocumentTextError when the file
     could not be read (found out once and remembered; a try cut short for time or memory is made
-    again later, see pipeline.service.renderings)."""
-    limits = current_app.config["PIPELINE_SETTINGS"].limits
-    content = renderings.rendered(factory(), task_id, WORD_BLOCKS, lambda data: render_word(data, limits))
+    again later, see pipeline.usecases.word_renderings)."""
+    content = renderings.word_blocks(factory(), task_id, current_app.config["PIPELINE_SETTINGS"].limits)
     if content is None:
         return None
     if "blocks" not in content:

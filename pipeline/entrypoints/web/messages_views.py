@@ -13,7 +13,7 @@ from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.errors import PipelineError
 from pipeline.queries import messages as message_reads
 from pipeline.queries.queue import clean_query
-from pipeline.service import messages
+from pipeline.usecases import message_retries as messages
 
 bp = Blueprint("messages", __name__)
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.queries import pages
-from pipeline.service.pages import ensure_drawn
+from pipeline.usecases.page_pictures import ensure_drawn
 
 bp = Blueprint("pages", __name__)
 

@@ -16,7 +16,7 @@ from pipeline.entrypoints.web.auth import operator
 from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.errors import PipelineError
 from pipeline.queries import proposals as proposal_reads
-from pipeline.service import proposals
+from pipeline.usecases import proposals
 
 log = logging.getLogger(__name__)
 

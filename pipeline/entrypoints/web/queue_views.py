@@ -31,7 +31,8 @@ from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.errors import PipelineError
 from pipeline.queries import export, queue, saved_views, waiting
 from pipeline.queries.queue import OPEN_STATES, clean_query
-from pipeline.service import cases, views
+from pipeline.usecases import case_decisions as cases
+from pipeline.usecases import saved_view_edits as views
 
 bp = Blueprint("queue", __name__)
 

@@ -18,8 +18,8 @@ from pipeline.queries.queue import clean_query
 from pipeline.queries.registry import registry_page
 from pipeline.queries.registry_users import FILTERS, users
 from pipeline.registry.report import ImportReport
-from pipeline.service.registry_import import run_import
-from pipeline.service.removals import request_removal
+from pipeline.usecases.registry_import import run_import
+from pipeline.usecases.removal_orders import request_removal
 
 bp = Blueprint("registry", __name__)
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.errors import PipelineError
 from pipeline.queries.registry import registry_page
 from pipeline.queries.reviews import answer_texts, campaigns, reviews
-from pipeline.service import reviews as review_service
+from pipeline.usecases import review_campaigns
 
 bp = Blueprint("reviews", __name__)
 
@@ -41,7 +41,7 @@ def start() -> Response:
     everyone = request.form.get("all") == "ja"
     days = request.form.get("due_days") or ""
     try:
-        started = review_service.start(factory(), operators=chosen, all_operators=everyone,
+        started = review_campaigns.start(factory(), operators=chosen, all_operators=everyone,
                                        due_days=int(days) if days.isdigit() else None, actor=operator(),
                                        settings=_settings())
     except PipelineError as exc:

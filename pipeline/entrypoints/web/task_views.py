@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
-from sqlalchemy import select
 
-from pipeline.adapters.db.models import OperatorAccount
 from pipeline.core.domain import action_label
 from pipeline.entrypoints.web import documents, history
 from pipeline.entrypoints.web.page_views import draw_pages
 from pipeline.entrypoints.web.queue_views import view_args, view_query
 from pipeline.entrypoints.web.request_session import reads
 from pipeline.forms.word_view import DocBlock, DocumentTextError
-from pipeline.queries import case, pages, queue, waiting
+from pipeline.queries import accounts, case, pages, queue, waiting
 
 bp = Blueprint("task", __name__)
 
@@ -41,7 +39,7 @@ def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, 
         except DocumentTextError as exc:
             docx_error = exc
     t = page.task
-    operators = reads().scalars(select(OperatorAccount.username)).all()
+    operators = accounts.usernames(reads())
     waits = waiting.flags(reads(), [(t.id, t.state, t.reminder_sent_at, t.review_id)])[t.id]
     held = waiting.held_replies(reads(), [t.id]).get(t.id) if waiting.HELD in waits else None
     return render_template(

@@ -1,6 +1,6 @@
 """Tesseract through tesserocr: words with boxes and confidences, and page orientation.
 
-Runs only inside the sandbox child (see `pipeline.forms.ocr.reader`). One `PyTessBaseAPI` per
+Runs only inside the sandbox child (see `pipeline.forms.ocr` and its `run` module). One `PyTessBaseAPI` per
 language set is kept for the child's life: loading the models costs about 0.1 s, and a kept API
 keeps them (`Clear()` between pages drops only the page's results).
 """

@@ -4,7 +4,7 @@ A reply a worker claimed for sending carries that worker's id (Reply.claimed_by)
 gone — it stopped, its heartbeat is older than STALE, or it ran on this machine and its process no
 longer exists — its 'sending' replies are claimed again at the next cycle of any worker, instead of
 after the ten-minute lease. (A worker killed after the relay accepted a reply and before it recorded
-'sent' thus repeats that reply sooner; it carries the same Message-ID, see pipeline.service.replies.)
+'sent' thus repeats that reply sooner; it carries the same Message-ID, see pipeline.steps.replies.)
 """
 
 from __future__ import annotations

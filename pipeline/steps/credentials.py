@@ -1,9 +1,9 @@
 """Operator accounts: argon2 password hashes, failed logins counted per client and per account, audit
 of every login.
 
-The use cases (`add`, `change_password`, `unlock_account`, `login`, `logout`) each own their
-transaction, so the account change and its audit event commit together; the login view and
-`pipeline operators ...` call them. The session-level functions below them are their building blocks.
+The use cases (`add`, `change_password`, `unlock_account`, `login`, `logout`, in pipeline.usecases.accounts)
+each own their transaction, so the account change and its audit event commit together; the login view and
+`pipeline operators ...` call them. The session-level functions here are their building blocks.
 
 What failed logins do (the rule, and why, is in pipeline/entrypoints/web/auth.py): a client that failed
 `client_name_failures` times for one name, or `client_failures` times in all, within the window is
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,14 +24,13 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import LoginFailure, OperatorAccount
-from pipeline.adapters.db.session import unit_of_work
 from pipeline.core.clock import aware
 from pipeline.errors import ConfigError
-from pipeline.queries.accounts import AccountView, is_locked, view
+from pipeline.queries.accounts import is_locked
 from pipeline.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -217,58 +215,3 @@ def refused_until(session: Session, client: str, username: str, *, policy: Login
 
 
 # --- use cases ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Login:
-    ok: bool
-    reason: str  # ok, invalid, locked, inactive, throttled
-    account: AccountView | None = None
-    retry_after: int = 0  # throttled: seconds until this client may try the name again
-
-
-def add(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
-    with unit_of_work(db) as session:
-        return view(add_operator(session, username, password, actor=actor))
-
-
-def change_password(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
-    with unit_of_work(db) as session:
-        return view(set_password(session, username, password, actor=actor))
-
-
-def unlock_account(db: sessionmaker[Session], username: str, *, actor: str) -> AccountView:
-    with unit_of_work(db) as session:
-        return view(unlock(session, username, actor=actor))
-
-
-def login(db: sessionmaker[Session], username: str, password: str, *, client: str,
-          policy: LoginPolicy | None = None, now: datetime | None = None) -> Login:
-    """A login from `client` (its address, as the web's client_key gives it)."""
-    policy = policy or LoginPolicy()
-    now = now or datetime.now(UTC)
-    with unit_of_work(db) as session:
-        # The first statement writes, and the account's row is locked: attempts at the same moment are
-        # counted one after another (on SQLite the write lock, on PostgreSQL the row lock for the name),
-        # so a burst in parallel cannot slip past the limits.
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= now - policy.window))
-        session.scalar(select(OperatorAccount.id).where(OperatorAccount.username == username).with_for_update())
-        until = refused_until(session, client, username, policy=policy, now=now)
-        if until is not None:
-            # Refused without a check and not counted: a client that keeps trying is not locked out for
-            # longer, and it cannot push the account towards its lockout. Logged, not audited, so that a
-            # flood of refusals does not fill the audit trail.
-            log.warning("login refused: client %s has used up its failed logins (name %r)", client, username[:100])
-            return Login(False, "throttled", retry_after=max(1, math.ceil((until - now).total_seconds())))
-        result = authenticate(session, username, password, client=client, policy=policy, now=now)
-        return Login(result.ok, result.reason, view(result.account) if result.account else None)
-
-
-def logout(db: sessionmaker[Session], account_id: int, *, actor: str) -> None:
-    """Revoked in the database, not only forgotten by the browser: a copy of the cookie dies too (and the
-    operator's sessions in other browsers end as well)."""
-    with unit_of_work(db) as session:
-        account = session.get(OperatorAccount, account_id)
-        if account is not None:
-            revoke_sessions(account)
-        audit.record(session, actor, "logout", "operator", account_id)

@@ -1,7 +1,7 @@
 """What a stored message leads to: its attachments recorded, a task per form (or the answered task
 brought up to date), the reply about the message itself, and replies held or cancelled.
 
-Called by `pipeline.service.ingest` inside the short transaction that records the message's outcome
+Called by `pipeline.usecases.ingest` inside the short transaction that records the message's outcome
 (the forms were read before it), so that the outcome, the tasks and the replies commit together or
 not at all.
 """
@@ -22,9 +22,10 @@ from pipeline.adapters.mail.parse import ParsedMail
 from pipeline.checks import check_reading
 from pipeline.core.render import unreadable_reason
 from pipeline.registry import RegistryView
-from pipeline.service import pages, removal_requests, reply_states, tasks
-from pipeline.service.replies import UNSENT, draft_reply
 from pipeline.settings import Settings
+from pipeline.steps import pictures as pages
+from pipeline.steps import removal_requests, reply_states, tasks
+from pipeline.steps.replies import UNSENT, draft_reply
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 def take_forms(session: Session, message: Message, parsed: ParsedMail, extracted: Extracted,
                settings: Settings) -> str:
     """Record the attachments, open (or update) a task per form, draft the reply; the outcome.
-    `extracted` was read before the transaction (pipeline.service.ingest)."""
+    `extracted` was read before the transaction (pipeline.usecases.ingest)."""
     rows = _store_attachments(session, message, extracted)
     states = []
     if extracted.forms:

@@ -19,7 +19,7 @@ attempt is counted at the claim, a mail that kills the worker (out of memory, a 
 a poison mail never stops the mail behind it. A lease whose holder died (same host, the process is
 gone) or ran out is taken over; the outcome is written once whoever finishes first.
 
-What the message leads to (tasks, the reply about it) is decided in `pipeline.service.outcome`.
+What the message leads to (tasks, the reply about it) is decided in `pipeline.steps.outcome`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from pipeline.adapters.mail.extract import Extracted, extract_forms
 from pipeline.adapters.mail.parse import ParsedMail, parse_head, parse_message
 from pipeline.adapters.mail.sources import SourceRef
 from pipeline.errors import PipelineError
-from pipeline.service import outcome
 from pipeline.settings import Settings
+from pipeline.steps import outcome
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ def _record_failure(factory: sessionmaker[Session], claim: _Claim, exc: BaseExce
 # --- retries -----------------------------------------------------------------------------------------
 
 
-def queue_retry(session_factory: sessionmaker[Session], message_id: int, *, actor: str) -> Message:
+def put_back(session_factory: sessionmaker[Session], message_id: int, *, actor: str) -> Message:
     """Put a stored message back for the worker to read again (a failed or unreadable one, e.g. after a
     fix); the web's "Kjør på nytt". Nothing is read here."""
     with unit_of_work(session_factory) as session:
@@ -340,7 +340,7 @@ def queue_retry(session_factory: sessionmaker[Session], message_id: int, *, acto
 def retry_message(session_factory: sessionmaker[Session], message_id: int, *, settings: Settings,
                   actor: str = audit.SYSTEM) -> Message:
     """Run a stored message through processing again, here and now (`pipeline messages retry`)."""
-    message = queue_retry(session_factory, message_id, actor=actor)
+    message = put_back(session_factory, message_id, actor=actor)
     assert message.raw is not None
     source = SourceRef(message.mailbox, message.uidvalidity, message.uid) if message.mailbox else None
     return ingest_message(session_factory, message.raw, source=source, settings=settings)

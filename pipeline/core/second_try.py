@@ -1,6 +1,6 @@
 """When a stored failure to draw or render a case's file is tried again.
 
-The case page's pictures (pipeline.service.pages) and Word text (pipeline.service.renderings) are made
+The case page's pictures (pipeline.steps.pictures) and Word text (pipeline.usecases.word_renderings) are made
 once and kept, failures included, so that a hostile file costs the sandbox's time once, not on every
 view. A failure for want of time or memory (limit.exceeded: the child was killed, or did not start in
 time) may be the machine's, busy for a moment, rather than the file's: it is tried again once it is

@@ -13,19 +13,16 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db import audit
-from pipeline.adapters.db.models import RegistryUser, RegistryUserRole
-from pipeline.core.domain import ORIGIN_CENTRE_CLOSED, ROLE, USER_ACTIVE
 from pipeline.errors import RegistryImportError
 from pipeline.registry.bulk import Progress
 from pipeline.registry.importer import import_registry
 from pipeline.registry.report import ImportReport
-from pipeline.service import removals
 from pipeline.settings import Settings
+from pipeline.steps import closures
 
 
 class _DryRun(Exception):
@@ -54,7 +51,7 @@ def run_import(factory: sessionmaker[Session], *, operators: Path | None = None,
             report = import_registry(session, operators, centres, users, all_or_nothing=not partial,
                                      progress=progress, actor=actor, complete=complete, grace_days=grace, now=now)
             report.dry_run = dry_run
-            raise_closure_removals(session, report, actor=actor)
+            closures.raise_closure_removals(session, report, actor=actor)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -63,22 +60,3 @@ def run_import(factory: sessionmaker[Session], *, operators: Path | None = None,
         # Another import or worker wrote a clashing row between our reading and writing.
         raise RegistryImportError(f"the database refused a row (changed meanwhile?): {exc.orig}") from exc
     return report
-
-
-def raise_closure_removals(session: Session, report: ImportReport, *, actor: str) -> None:
-    """One removal task per administrator of each centre the import closed, for that centre only."""
-    centres = report.file("centres")
-    for centre in centres.closed if centres else []:
-        admins = session.scalars(
-            select(RegistryUser.user_id).join(RegistryUserRole, RegistryUserRole.user_id == RegistryUser.user_id)
-            .where(RegistryUserRole.mottaksnummer == centre["mottaksnummer"], RegistryUserRole.role == ROLE,
-                   RegistryUser.status == USER_ACTIVE).order_by(RegistryUser.user_id)).all()
-        for user_id in admins:
-            opened = removals.open_removal(
-                session, user_id=user_id, centres=[centre["mottaksnummer"]], origin=ORIGIN_CENTRE_CLOSED,
-                reason=f"{centre['name']} ({centre['mottaksnummer']}) er lagt ned (active=false i importen).",
-                actor=actor, details={"import": True})
-            report.removal_tasks.append({
-                "task_id": opened.task.id, "case_ref": opened.task.case_ref, "user_id": user_id,
-                "name": f"{opened.task.first_name} {opened.task.last_name}", "mottaksnummer": centre["mottaksnummer"],
-                "centre": centre["name"], "new": opened.new})

@@ -7,15 +7,14 @@ import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import Message, Reply, Task
-from pipeline.adapters.db.session import unit_of_work
 from pipeline.core.clock import aware
 from pipeline.core.workdays import add_working_days
-from pipeline.service import replies
 from pipeline.settings import Settings
+from pipeline.steps import replies
 
 __all__ = ["add_working_days", "find_task_for_reply", "send_reminders"]
 
@@ -79,10 +78,3 @@ def _was_asked(session: Session, task: Task) -> bool:
     suppressed by the loop guard or a no-reply address, or cancelled)."""
     return session.scalar(select(Reply.id).where(Reply.task_id == task.id, Reply.kind == "needs_info",
                                                  Reply.state.not_in(("draft", "cancelled"))).limit(1)) is not None
-
-
-def remind_due(db: sessionmaker[Session], *, settings: Settings | None = None, working_days: int | None = None,
-               now: datetime | None = None) -> int:
-    """Draft the due reminders in one unit of work (the worker's cycle and `pipeline reminders`)."""
-    with unit_of_work(db) as session:
-        return send_reminders(session, now, working_days, settings=settings)

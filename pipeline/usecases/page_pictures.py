@@ -1,24 +1,9 @@
-"""Pictures of a case's form pages, made once per attachment and kept (the case page's page images).
-
-    store_pictures(session, attachment_id, pictures)   the OCR reader's pictures, stored at ingest
-    ensure_drawn(db, task_id, settings) -> None         draw the form file's pages if they are not stored yet
-
-Why a table (page_image) and not files in the data folder: several web instances and workers share one
-PostgreSQL but not a folder, so a page is drawn once for all of them; the pictures are the attachment's
-content (personal data) and go with it, purged by retention in the same transaction that drops the
-file; and backups, the read models and the tests see one store. A page costs 100-300 kB.
-
-OCR readings come with their pictures (made while the page was straightened: no second pass, which
-costs 2-5 s a page); PDFs are drawn on the first view of the case (well under a second), in the
-sandbox child. A file that cannot be drawn is recorded as such (page 0 with the error code), so a
-hostile file costs the sandbox's time once, not on every view; a try cut short for time or memory is
-made again later (pipeline.service.second_try).
-"""
+"""A PDF or scanned case's page pictures, drawn on first view in the sandbox and kept (the storing step:
+pipeline.steps.pictures)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -26,21 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.models import PageImage
 from pipeline.adapters.db.session import unit_of_work
+from pipeline.core import second_try
 from pipeline.errors import FormError
 from pipeline.forms.model import PagePicture
 from pipeline.forms.pages import render_pages
 from pipeline.queries import pages as page_reads
-from pipeline.service import second_try
 from pipeline.settings import Settings
+from pipeline.steps.pictures import store_pictures
 
 log = logging.getLogger(__name__)
-
-
-def store_pictures(session: Session, attachment_id: int, pictures: Sequence[PagePicture]) -> None:
-    for p in pictures:
-        session.add(PageImage(attachment_id=attachment_id, page=p.number, png=p.png, width_px=p.width_px,
-                              height_px=p.height_px, width_pt=p.width_pt, height_pt=p.height_pt, x0_pt=p.x0_pt,
-                              top_pt=p.top_pt))
 
 
 def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings | None = None) -> None:

@@ -5,7 +5,7 @@
         │  └────────────────┼──┼── reject ───────┴──▶ rejected
         └──── request_info ─┘  └── supersede ───────▶ superseded   (from needs_info too)
 
-`ACTIONS` is the whole state machine as data; `_transition` enforces it, stamps state_changed_at and
+`ACTIONS` is the whole state machine as data; `task_gate.transition` enforces it, stamps state_changed_at and
 records an audit event (who, what, before/after) for every change. Each function here runs inside the
 caller's transaction (pipeline.adapters.db.session.unit_of_work) and drafts the reply that goes with the step.
 
@@ -13,7 +13,7 @@ An answer (found by the case reference in the subject, or by In-Reply-To/Referen
 corrected form or values in its body updates the task it answers instead of opening a new one -- when
 it comes from the case's own sender and that sender is verified (`may_change_by_mail`). From anyone
 else, or unverified, its values become a proposed change that an operator accepts or refuses
-(`pipeline.service.proposals`), and its sender gets an acknowledgement that says nothing about the case.
+(`pipeline.usecases.proposals`), and its sender gets an acknowledgement that says nothing about the case.
 A resent form from the same verified sender for the same person without threading supersedes the open
 task. Either way the automatic replies about the old form that have not gone out yet are cancelled
 (replies.cancel_pending).
@@ -37,19 +37,19 @@ from pipeline.core.render import EMPTY
 from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
 from pipeline.registry.view import RegistryView
-from pipeline.service import replies
+from pipeline.settings import Settings
+from pipeline.steps import replies
 
-# Re-exported: part of this module's interface (pipeline.service.tasks.find_task_for_reply, ...).
-from pipeline.service.followup import add_working_days, find_task_for_reply, send_reminders
-from pipeline.service.task_data import (
+# Re-exported: part of this module's interface (pipeline.steps.tasks.find_task_for_reply, ...).
+from pipeline.steps.followup import add_working_days, find_task_for_reply, send_reminders
+from pipeline.steps.task_data import (
     approval_blockers,
     asks_sender,
     effective_reading,
     split_centres,
     written_values,
 )
-from pipeline.service.task_gate import get_for_update, next_case_ref, transition
-from pipeline.settings import Settings
+from pipeline.steps.task_gate import get_for_update, next_case_ref, transition
 
 __all__ = ["ACTIONS", "TRANSITIONS", "add_working_days", "approve", "confirm_reading", "correct",
            "find_task_for_reply", "mark_provisioned", "open_task", "record_answer", "reject", "request_info",
@@ -320,7 +320,7 @@ def record_answer(session: Session, task: Task, message: Message, *, actor: str 
 def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None,
             bulk: bool = False) -> Task:
     task = get_for_update(session, task_id)
-    from pipeline.service.removals import check_approvable
+    from pipeline.steps.removals import check_approvable
 
     check_approvable(task)
     blocking = approval_blockers(task)
@@ -389,7 +389,7 @@ def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str
     task = get_for_update(session, task_id)
     transition(session, task, "provision", actor=actor, details={"user_id": user_id})
     if task.kind == REMOVAL:
-        from pipeline.service.removals import complete
+        from pipeline.steps.removals import complete
 
         complete(session, task, actor=actor, user_id=user_id, settings=settings)
         return task

@@ -21,7 +21,7 @@ from pipeline.adapters.db.models import Reply, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
 from pipeline.queries.rows import ReplyView, reply_view
-from pipeline.service import cases, replies, tasks
+from pipeline.steps import case_guard, replies, tasks
 
 
 def _check_case(session: Session, reply_id: int, task_id: int | None, expect_version: int | None) -> Task | None:
@@ -32,7 +32,7 @@ def _check_case(session: Session, reply_id: int, task_id: int | None, expect_ver
                             code="reply.not_found", message_no="Fant ikke svaret i denne saken.")
     if row.task_id is None:
         return None
-    return cases.guarded(session, row.task_id, expect_version)
+    return case_guard.guarded(session, row.task_id, expect_version)
 
 
 def _touched(task: Task | None, before: tuple[str, str, str], reply: Reply, actor: str) -> None:

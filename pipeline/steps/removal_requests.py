@@ -35,9 +35,9 @@ from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_A
 from pipeline.core.removal_text import Person, read_names, read_removal
 from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex
-from pipeline.service import removals, replies, reviews
-from pipeline.service.followup import find_task_for_reply
 from pipeline.settings import Settings
+from pipeline.steps import removals, replies, reviews
+from pipeline.steps.followup import find_task_for_reply
 
 
 def take(session: Session, message: Message, body: str, settings: Settings | None = None) -> str | None:

@@ -21,7 +21,7 @@ from pipeline.settings import Settings
 
 def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, actor: str) -> MessageView:
     """Process a stored message again, and record who asked for it (also when it fails)."""
-    from pipeline.service.ingest import retry_message
+    from pipeline.usecases.ingest import retry_message
 
     _recording_failure(db, message_id, actor, lambda: retry_message(db, message_id, settings=settings))
     with unit_of_work(db) as session:
@@ -34,7 +34,7 @@ def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, act
 
 def queue_retry(db: sessionmaker[Session], message_id: int, *, actor: str) -> MessageView:
     """Put a stored message back for the worker to read again; audited (also when refused)."""
-    from pipeline.service.ingest import queue_retry as put_back
+    from pipeline.usecases.ingest import put_back
 
     _recording_failure(db, message_id, actor, lambda: put_back(db, message_id, actor=actor))
     with unit_of_work(db) as session:

@@ -1,7 +1,7 @@
 """Periodic access reviews (certification): each driftsoperatør confirms who holds Mottaksadministrator
 at its centres, or names who should not.
 
-    start(factory, operators=[...] | all_operators=True, due_days=N) -> Started    `pipeline review start`
+    review_campaigns.start(factory, operators=[...] | all_operators=True, ...)     `pipeline review start`
     send_due_reminders(session, now=...) -> int                                    the worker's cycle
     find_review(session, message) -> AccessReview | None                           an answer, by ref or thread
     take_answer(session, review, message, body) -> outcome                         ingest (removal_requests)
@@ -21,13 +21,12 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import (
@@ -41,7 +40,6 @@ from pipeline.adapters.db.models import (
     Reply,
     Task,
 )
-from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks.operator import check_sender
 from pipeline.core.clock import OSLO, now_utc
 from pipeline.core.domain import (
@@ -52,7 +50,6 @@ from pipeline.core.domain import (
     REVIEW_OVERDUE,
     REVIEW_SENT,
     REVIEW_UNCLEAR,
-    REVIEW_WAITING,
     ROLE,
     USER_ACTIVE,
     review_after_answer,
@@ -60,12 +57,11 @@ from pipeline.core.domain import (
 from pipeline.core.removal_text import Person, read_review_answer
 from pipeline.core.render import render
 from pipeline.core.workdays import add_working_days
-from pipeline.errors import PipelineError
 from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo
-from pipeline.service import removals
-from pipeline.service.replies import plain_address, refused_because
 from pipeline.settings import Settings
+from pipeline.steps import removals
+from pipeline.steps.replies import plain_address
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +73,6 @@ _MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august"
            "november", "desember")
 
 
-@dataclass
-class Started:
-    campaign_id: int | None = None
-    reviews: list[dict[str, Any]] = field(default_factory=list)  # {"id", "ref", "operator_id", "to", "admins"}
-    skipped: list[dict[str, str]] = field(default_factory=list)  # {"operator_id", "reason"}
 
 
 def norwegian_date(at: datetime) -> str:
@@ -112,55 +103,6 @@ def _next_ref(session: Session, year: int) -> str:
     return f"{year}-G{last + 1:03d}"
 
 
-def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_operators: bool = False,
-          due_days: int | None = None, actor: str = audit.SYSTEM, settings: Settings | None = None,
-          now: datetime | None = None) -> Started:
-    """A campaign: one review per driftsoperatør asked for (or all) that has administrators and no review
-    still waiting for an answer. The mails are queued for the next send."""
-    settings = settings or Settings()
-    wanted = [o.strip().upper() for o in operators if o.strip()]
-    if not wanted and not all_operators:
-        raise PipelineError("name the driftsoperatører (--operator DRO1032 ...) or give --all", code="review.usage",
-                            message_no="Velg driftsoperatører, eller alle.")
-    days = due_days if due_days is not None else settings.review_due_working_days
-    if days < 1:
-        raise PipelineError("--due-days must be at least 1", code="review.usage",
-                            message_no="Svarfristen må være minst én arbeidsdag.")
-    now = now or now_utc()
-    out = Started()
-    with unit_of_work(factory) as session:
-        known = {o.operator_id: o for o in session.scalars(select(RegistryOperator).order_by(RegistryOperator.operator_id))}
-        for operator_id in wanted:
-            if operator_id not in known:
-                out.skipped.append({"operator_id": operator_id, "reason": "no such driftsoperatør in the registry"})
-        chosen = [known[o] for o in (known if all_operators else dict.fromkeys(wanted)) if o in known]
-        waiting = dict(session.execute(select(AccessReview.operator_id, AccessReview.ref)
-                                       .where(AccessReview.state.in_(REVIEW_WAITING))).all())
-        campaign: AccessCampaign | None = None
-        for operator in chosen:
-            listing = listing_of(session, operator.operator_id)
-            why = ("no administrators" if not listing
-                   else f"review {waiting[operator.operator_id]} still waits for an answer"
-                   if operator.operator_id in waiting
-                   else "no e-mail address in the registry" if not operator.email
-                   else refused_because(operator.email, None))
-            if why:
-                out.skipped.append({"operator_id": operator.operator_id, "reason": why})
-                continue
-            if campaign is None:
-                campaign = AccessCampaign(started_at=now, started_by=actor, due_days=days)
-                session.add(campaign)
-                session.flush()
-                out.campaign_id = campaign.id
-            review = _send(session, campaign, operator, listing, now=now, due_days=days, actor=actor,
-                           settings=settings)
-            out.reviews.append({"id": review.id, "ref": review.ref, "operator_id": review.operator_id,
-                                "to": review.to_addr, "admins": sum(len(c["admins"]) for c in listing)})
-        if campaign is not None:
-            audit.record(session, actor, "review.campaign_started", ENTITY, None, {
-                "campaign": campaign.id, "due_days": days, "reviews": [r["ref"] for r in out.reviews],
-                "skipped": out.skipped})
-    return out
 
 
 def _send(session: Session, campaign: AccessCampaign, operator: RegistryOperator, listing: list[dict[str, Any]],

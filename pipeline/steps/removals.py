@@ -3,7 +3,7 @@
 They go through the same queue as grants (review → approved → done, or rejected) and the same gate
 (task_gate.transition). What asks for one (domain.ORIGINS):
 
-    IMDi support          request_removal(factory, user_id, centres, reason)      `pipeline queue remove`
+    IMDi support          removal_orders.request_removal(factory, user_id, ...)   `pipeline queue remove`
     a centre that closes  open_removal(..., origin=centre_closed)                 the registry import
     a driftsoperatør      open_removal(..., origin=email, message=...)            removal_requests (ingest)
     an access review      open_removal(..., origin=review, review_id=...)         reviews (ingest)
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import (
@@ -35,11 +35,9 @@ from pipeline.adapters.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.adapters.db.session import unit_of_work
 from pipeline.checks.model import Finding
 from pipeline.core.domain import (
     NEEDS_INFO,
-    ORIGIN_SUPPORT,
     ORIGINS,
     PENDING,
     REMOVAL,
@@ -49,9 +47,9 @@ from pipeline.core.domain import (
 )
 from pipeline.errors import IllegalTransition, PipelineError, RegistryChangeError
 from pipeline.registry import changes
-from pipeline.service import replies
-from pipeline.service.task_gate import get_for_update, next_case_ref, transition
 from pipeline.settings import Settings
+from pipeline.steps import replies
+from pipeline.steps.task_gate import get_for_update, next_case_ref, transition
 
 
 @dataclass(frozen=True)
@@ -163,26 +161,8 @@ def _operator_json(operator: RegistryOperator | None) -> dict[str, Any]:
             "phone": operator.phone}
 
 
-@dataclass(frozen=True)
-class Requested:
-    id: int
-    case_ref: str
-    user_id: str
-    centres: tuple[tuple[str, str], ...]  # (mottaksnummer, name) where the role ends
-    new: bool  # False: a pending removal already covered it (that case is returned)
 
 
-def request_removal(factory: sessionmaker[Session], *, user_id: str, centres: Sequence[str] | None, reason: str,
-                    actor: str) -> Requested:
-    """IMDi support asks that a user's role end (the CLI's `queue remove`, the registry page's button)."""
-    if not (reason or "").strip():
-        raise IllegalTransition("a removal needs a reason", message_no="Oppgi hvorfor tilgangen skal fjernes.")
-    with unit_of_work(factory) as session:
-        opened = open_removal(session, user_id=user_id.strip(), centres=centres, origin=ORIGIN_SUPPORT,
-                              reason=reason, actor=actor)
-        task = opened.task
-        return Requested(task.id, task.case_ref, task.user_id or "",
-                         tuple((c.mottaksnummer or "", c.name or c.written) for c in task.centres), opened.new)
 
 
 def check_approvable(task: Task) -> None:

@@ -21,9 +21,10 @@ from pipeline.core.clock import now_utc
 from pipeline.core.domain import PROPOSED, UNDECIDED
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import task_json
-from pipeline.service import tasks
-from pipeline.service.cases import Decided, StaleCase
 from pipeline.settings import Settings
+from pipeline.steps import tasks
+from pipeline.steps.case_guard import StaleCase
+from pipeline.usecases.case_decisions import Decided
 
 Database = sessionmaker[Session]
 

@@ -1,4 +1,5 @@
-"""Reply use cases: draft a reply (with the loop guards), edit a draft, and send what is due.
+"""Reply steps: draft a reply (with the loop guards), edit a draft, move it on; sending what is due is the
+use case pipeline.usecases.reply_sending.
 
 Reply states: draft → queued → sending → sent, or failed (retried with backoff while next_attempt_at
 is set; after `max_attempts`, or on a permanent refusal, next_attempt_at is cleared and an operator
@@ -17,7 +18,7 @@ What remains is the span between the relay's 250 and that commit: one local data
 the message while its answer is lost). A worker killed there leaves the reply in 'sending'; it is sent
 again, with the same Message-ID, which receivers and mail clients use to drop the duplicate — at the
 next cycle of any worker when the claimer is known to be gone (its heartbeat stopped, or its process
-on this machine no longer exists: pipeline.service.workers), else when the lease expires. We chose a
+on this machine no longer exists: pipeline.usecases.worker_leases), else when the lease expires. We chose a
 possible duplicate over leaving it for an operator, because a lost request for information stalls a
 case for days while a duplicate with the same Message-ID is harmless. A crash before the relay
 accepted (the common case: the commit precedes the network) gives exactly one copy. The folder
@@ -30,25 +31,23 @@ import html
 import logging
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import Message, Reply, Task
-from pipeline.adapters.db.session import unit_of_work
-from pipeline.adapters.outbox import Outbox, build_message, header_text
+from pipeline.adapters.outbox import header_text
 from pipeline.core import domain
 from pipeline.core.clock import now_utc
 from pipeline.core.render import render
 from pipeline.errors import IllegalTransition, PipelineError
-from pipeline.service import reply_states, workers
-from pipeline.service.task_data import reply_context
 from pipeline.settings import Settings
+from pipeline.steps import reply_states
+from pipeline.steps.task_data import reply_context
 
 log = logging.getLogger(__name__)
 
@@ -326,95 +325,3 @@ def update_draft(session: Session, reply_id: int, *, actor: str, subject: str | 
     if changes:
         audit.record(session, actor, "reply.edited", "reply", reply.id, changes)
     return reply
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 5, 25 minutes, ... capped at 6 hours."""
-    return timedelta(seconds=min(60 * 5 ** max(attempts - 1, 0), 6 * 3600))
-
-
-def _claim(factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None = None) -> int | None:
-    """Mark one due reply 'sending' and commit; its id, -1 when another worker took it first, None: none due."""
-    try:
-        return _claim_one(factory, now, lease, holder)
-    except OperationalError as exc:  # SQLite: another writer got in between our read and our write
-        log.info("claiming a reply lost a race: %s", exc.orig)
-        return -1
-
-
-def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None) -> int | None:
-    with unit_of_work(factory) as session:
-        due = or_(
-            (Reply.state == "queued") & (or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now)),
-            (Reply.state == "failed") & (Reply.next_attempt_at <= now),
-            # A sender that crashed mid-send: its lease expired, or it is known to be gone.
-            (Reply.state == "sending") & or_(Reply.next_attempt_at <= now, workers.holder_gone(now)),
-        )
-        q = select(Reply).where(due).order_by(Reply.id).limit(1)
-        if session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        reply = session.scalars(q).first()
-        if reply is None:
-            return None
-        if reply.state == "sending":
-            log.warning("reply %s was left in 'sending' (crash?): sending again with the same Message-ID", reply.id)
-            audit.record(session, audit.SYSTEM, "reply.resend_after_crash", "reply", reply.id, {})
-        # Compare-and-set (state and attempts) so that two workers on SQLite (no SKIP LOCKED) cannot both
-        # claim it, not even a reply left in 'sending' whose lease both see expired.
-        left = reply_states.move(session, reply.id, "sending", only_from=(reply.state,),
-                                 also=Reply.attempts == reply.attempts,
-                                 attempts=reply.attempts + 1, next_attempt_at=now + lease, claimed_by=holder)
-        return reply.id if left is not None else -1
-
-
-def send_due(session_factory: sessionmaker[Session], outbox: Outbox, *, now: datetime | None = None,
-             max_attempts: int = 6, lease: timedelta = timedelta(minutes=10), limit: int = 100,
-             holder: str | None = None) -> int:
-    """Send every reply that is due; returns how many were sent. `holder`: the worker's id (its
-    heartbeat), written on each claim so that another worker can tell when the claimer is gone."""
-    sent = 0
-    for _ in range(limit):
-        at = now or now_utc()
-        reply_id = _claim(session_factory, at, lease, holder)
-        if reply_id is None:
-            break
-        if reply_id >= 0 and _send_one(session_factory, outbox, reply_id, at, max_attempts):
-            sent += 1
-    return sent
-
-
-def _send_one(factory: sessionmaker[Session], outbox: Outbox, reply_id: int, at: datetime, max_attempts: int) -> bool:
-    """Send one claimed reply; True when the relay took it."""
-    with factory() as session:
-        reply = session.get(Reply, reply_id)
-        assert reply is not None
-        attempts = reply.attempts
-        message = build_message(reply, outbox.sender)
-    recorded: list[bool] = []
-
-    def accepted() -> None:
-        # The relay has the message: nothing happens before this commit that could lose the fact.
-        with unit_of_work(factory) as session:
-            reply_states.move(session, reply_id, "sent", only_from=("sending",), sent_at=now_utc(),
-                              next_attempt_at=None, last_error=None)
-            audit.record(session, audit.SYSTEM, "reply.sent", "reply", reply_id, {"attempts": attempts})
-        recorded.append(True)
-
-    try:
-        outbox.send(message, reply_id, accepted)
-    except PipelineError as exc:
-        if recorded:
-            # Accepted and recorded; only the goodbye (QUIT) failed.
-            log.info("reply %s sent; the relay's connection ended badly afterwards: %s", reply_id, exc.message)
-            return True
-        permanent = bool(getattr(exc, "permanent", False)) or attempts >= max_attempts
-        with unit_of_work(factory) as session:
-            reply_states.move(session, reply_id, "failed", only_from=("sending",), last_error=exc.message[:2000],
-                              next_attempt_at=None if permanent else at + backoff(attempts))
-            audit.record(session, audit.SYSTEM, "reply.failed", "reply", reply_id,
-                         {"error": exc.message[:500], "attempts": attempts, "gave_up": permanent})
-        log.warning("reply %s not sent (attempt %s): %s", reply_id, attempts, exc.message)
-        return False
-    if not recorded:  # an outbox that does not call back: record it now
-        accepted()
-    return True

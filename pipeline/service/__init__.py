@@ -1,1 +1,0 @@
-"""Use cases, one transaction each: ingest a message, decide a task, send replies."""
