@@ -107,6 +107,7 @@ class _Plan:
     words: tuple[str, ...]
     ids: set[int] | None = None
     gram: str | None = None
+    waiting: set[int] | None = None  # only these cases (a waiting filter: pipeline.queries.waiting)
 
 
 # A case number as people write it: 24, 0024, 2026-0024 (a year, then the number with or without zeros).
@@ -125,7 +126,11 @@ def case_refs(session: Session, text: str) -> list[str]:
 
 
 def _plan(session: Session, query: QueueQuery) -> _Plan:
-    plan = _text_plan(session, query)
+    plan = _with_refs(session, query, _text_plan(session, query))
+    return replace(plan, waiting=waiting_on.case_ids(session, query.waiting)) if query.waiting else plan
+
+
+def _with_refs(session: Session, query: QueueQuery, plan: _Plan) -> _Plan:
     refs = case_refs(session, query.q)
     if not refs:
         return plan
@@ -190,9 +195,8 @@ def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ign
         stmt = stmt.where(Task.owner == query.owner)
     elif query.unowned:
         stmt = stmt.where(Task.owner.is_(None))
-    cond = waiting_on.condition(query.waiting or "")
-    if cond is not None:
-        stmt = stmt.where(cond)
+    if plan.waiting is not None:
+        stmt = stmt.where(_among(Task.id, plan.waiting, plan.sqlite))
     if not plan.words:
         return stmt
     if plan.ids is not None:
@@ -214,7 +218,7 @@ def _order(query: QueueQuery) -> tuple[Any, ...]:
 def _page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> tuple[list[Task], int]:
     """One page of tasks (oldest first by default) and the number of matches, counted up to max_count."""
     plan = _plan(session, query)
-    if plan.ids is not None and not plan.ids:
+    if (plan.ids is not None and not plan.ids) or (plan.waiting is not None and not plan.waiting):
         return [], 0
     counted = _where(select(Task.id), query, plan).limit(max_count).subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
@@ -235,7 +239,7 @@ def neighbours(session: Session, query: QueueQuery, task_id: int) -> tuple[int |
     if here is None:
         return None, None
     plan = _plan(session, replace(query, page=1))
-    if plan.ids is not None and not plan.ids:
+    if (plan.ids is not None and not plan.ids) or (plan.waiting is not None and not plan.waiting):
         return None, None
     # Row values, so that both databases read the (created_at, id) index from this case on.
     position = tuple_(Task.created_at, Task.id)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from pipeline.adapters.db.models import FindingRow, ProposedChange, Reply, Task
+from pipeline.adapters.db.models import AccessReview, FindingRow, ProposedChange, Reply, Task
 from pipeline.core.domain import NEEDS_INFO, PENDING, PROPOSED, UNDECIDED
 
 HELD = "holdt"
@@ -40,37 +40,48 @@ _OPEN = tuple(sorted(PENDING))
 _UNDECIDED = tuple(sorted(UNDECIDED))
 
 
-def condition(key: str) -> ColumnElement[bool] | None:
-    """The filter `key` as a condition on Task (None: not a filter). Held replies, proposals and
-    unverified answers are few: each is asked from its own side (an index on the reply's state, the
-    proposals, the cases a review raised), never by probing every open case."""
+def _open(session: Session, ids: set[int], states: tuple[str, ...]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(Task.id).where(Task.id.in_(sorted(ids)), Task.state.in_(states))))
+
+
+def case_ids(session: Session, key: str) -> set[int] | None:
+    """The open cases where `key` waits (None: not a filter). Each is asked from its small side, which
+    an index holds (drafts by the reply's state, proposals, reminded cases in a partial index, the cases
+    a review raised), never by reading every open case: without statistics SQLite would start from the
+    state index and read thousands."""
     if key == HELD:
-        return and_(Task.state.in_(_OPEN),
-                    Task.id.in_(select(Reply.task_id).where(Reply.state == "draft", Reply.task_id.is_not(None))))
+        drafts = set(session.scalars(select(Reply.task_id).where(Reply.state == "draft", Reply.task_id.is_not(None))))
+        return _open(session, {i for i in drafts if i is not None}, _OPEN)
     if key == PROPOSAL:
-        return and_(Task.state.in_(_UNDECIDED),
-                    Task.id.in_(select(ProposedChange.task_id).where(ProposedChange.state == PROPOSED)))
+        return _open(session, set(session.scalars(select(ProposedChange.task_id).where(
+            ProposedChange.state == PROPOSED))), _UNDECIDED)
     if key == REMINDED:
-        return and_(Task.state == NEEDS_INFO, Task.reminder_sent_at.is_not(None))
+        return {i for i, state in session.execute(select(Task.id, Task.state).where(
+            Task.reminder_sent_at.is_not(None))) if state == NEEDS_INFO}
     if key == UNTRUSTED:
-        return and_(Task.state.in_(_UNDECIDED), Task.review_id.is_not(None),
-                    exists().where(FindingRow.task_id == Task.id, FindingRow.code == "sender.unverified"))
+        reviews = list(session.scalars(select(AccessReview.id)))
+        if not reviews:
+            return set()
+        raised = {i for i, state in session.execute(select(Task.id, Task.state).where(Task.review_id.in_(reviews)))
+                  if state in UNDECIDED}
+        if not raised:
+            return set()
+        return set(session.scalars(select(FindingRow.task_id).where(
+            FindingRow.task_id.in_(sorted(raised)), FindingRow.code == "sender.unverified")))
     return None
 
 
+def condition(session: Session, key: str) -> ColumnElement[bool] | None:
+    """The filter `key` as a condition on Task (None: not a filter)."""
+    ids = case_ids(session, key)
+    return None if ids is None else Task.id.in_(sorted(ids))
+
+
 def counts(session: Session) -> dict[str, int]:
-    """Open cases per kind of waiting, each counted from its small side."""
-    held = select(func.count(func.distinct(Reply.task_id))).join(Task, Task.id == Reply.task_id).where(
-        Reply.state == "draft", Task.state.in_(_OPEN))
-    proposed = select(func.count(func.distinct(ProposedChange.task_id))).join(
-        Task, Task.id == ProposedChange.task_id).where(ProposedChange.state == PROPOSED, Task.state.in_(_UNDECIDED))
-    reminded = select(func.count()).select_from(Task).where(Task.state == NEEDS_INFO,
-                                                           Task.reminder_sent_at.is_not(None))
-    untrusted = select(func.count()).select_from(Task).where(Task.review_id.is_not(None),
-                                                            Task.state.in_(_UNDECIDED), exists().where(
-        FindingRow.task_id == Task.id, FindingRow.code == "sender.unverified"))
-    return {key: session.scalar(stmt) or 0 for key, stmt in
-            ((HELD, held), (PROPOSAL, proposed), (REMINDED, reminded), (UNTRUSTED, untrusted))}
+    """Open cases per kind of waiting."""
+    return {key: len(case_ids(session, key) or ()) for key in LABELS}
 
 
 @dataclass(frozen=True)

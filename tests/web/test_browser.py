@@ -393,7 +393,7 @@ def test_an_operators_day(browser, settings, db, reference_dir, tmp_path, device
             page.goto(url + "/?status=approved")
             approved = page.locator("table.queue tbody tr").count()
             with page.expect_download() as download:
-                page.click("a:has-text('Eksporter CSV')")
+                page.click("a:has-text('CSV for skript')")
             text = Path(download.value.path()).read_text(encoding="utf-8")
             exported = list(csv.DictReader(text.splitlines()))
             assert tuple(exported[0]) == EXPORT_COLUMNS and len(exported) == approved

@@ -165,6 +165,18 @@ def test_reviews_mark_whose_removal_is_pending_or_done(day, client):  # type: ig
         removal = s.get(Task, world.refs["removal"])
         states = removal_states(s, {removal.user_id, "U99999"})
     assert states[removal.user_id].state == "provisioned" and "U99999" not in states
+    html = client.get("/gjennomganger?kampanje=" + str(_campaign(db))).get_data(as_text=True)
+    listing = visible_text(html[html.index('id="gjennomgang-2026-G900"'):])
+    assert "fjernet" in listing.split("Jon Dahl")[1].split("\n")[1]
+    assert "fjerning venter" in listing.split("Bente Sørensen")[1].split("\n")[1]
+    assert "fjern" not in listing.split("Siri Stayer")[1].split("\n")[1]
+
+
+def _campaign(db) -> int:  # type: ignore[no-untyped-def]
+    from pipeline.adapters.db.models import AccessReview
+
+    with db() as s:
+        return s.scalars(select(AccessReview.campaign_id).where(AccessReview.ref == "2026-G900")).one()
 
 
 def test_a_case_number_in_any_form_finds_the_case_and_says_where(day, client):  # type: ignore[no-untyped-def]
@@ -280,6 +292,7 @@ def test_phone_first(day, server, sessions):  # type: ignore[no-untyped-def]
     page.goto(server + "/?status=alle")
     first = page.locator("table.queue tbody tr").first.bounding_box()
     assert first is not None and first["y"] + 120 < 844, first  # a case (its number and name) on the first screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     _shot(page, "phone-ko-forste-skjerm")
     # Hint text 14 px or more.
     sizes = page.evaluate("""() => Array.from(document.querySelectorAll('.hint, .meta, .small, .where, .badge'))
@@ -338,6 +351,7 @@ def test_the_email_column_is_readable_at_1280(day, server, sessions):  # type: i
     widths = page.evaluate("""() => Array.from(document.querySelectorAll('table.queue td.email'))
         .map(td => td.getBoundingClientRect().width)""")
     assert widths and min(widths) >= 180, min(widths)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # and the page still fits
     page.goto(server + "/?status=alle&q=0024")
     assert page.locator("table.queue .matched").first.inner_text().startswith("Treff i")
     _shot(page, "desktop-sok-0024")

@@ -82,6 +82,7 @@ def build(settings: Settings, db) -> World:  # type: ignore[no-untyped-def]
         world.refs["ocr"] = _task_of(s, "scan-pdf-300dpi").id
         removals = {t.first_name: t.id for t in s.scalars(select(Task).where(Task.kind == "removal"))}
         world.refs["removal"] = removals["Jon"]
+        world.refs["removal_pending"] = removals["Bente"]
         world.refs["removal_nobody"] = next(t.id for t in s.scalars(select(Task).where(
             Task.kind == "removal", Task.user_id.is_(None))))
         needs_info = [t.id for t in s.scalars(select(Task).where(Task.state == "needs_info", Task.kind == "grant")
@@ -102,11 +103,19 @@ def build(settings: Settings, db) -> World:  # type: ignore[no-untyped-def]
         reply.automatic = True
         s.get(Task, reminded).reminder_sent_at = datetime.now(UTC) - timedelta(days=1)
         # A review answered by a sender nobody could verify: its removal waits with sender.unverified.
+        done, pending = s.get(Task, world.refs["removal"]), s.get(Task, world.refs["removal_pending"])
         campaign = AccessCampaign(started_at=datetime.now(UTC), started_by=OPERATOR, due_days=10)
         s.add(campaign)
         s.flush()
         review = AccessReview(ref="2026-G900", campaign_id=campaign.id, operator_id="DRO1048",
-                              to_addr="kari.berg@fjellbu.no", state="changes", listing=[],
+                              to_addr="kari.berg@fjellbu.no", state="changes", listing=[
+                                  {"mottaksnummer": "0504", "name": "Gol asylmottak", "admins": [
+                                      {"user_id": done.user_id, "first_name": done.first_name,
+                                       "last_name": done.last_name, "email": done.email},
+                                      {"user_id": pending.user_id, "first_name": pending.first_name,
+                                       "last_name": pending.last_name, "email": pending.email},
+                                      {"user_id": "U19999", "first_name": "Siri", "last_name": "Stayer",
+                                       "email": "siri@fjellbu.no"}]}],
                               sent_at=datetime.now(UTC), due_at=datetime.now(UTC) + timedelta(days=14),
                               answer={"verdict": "changes", "verified": False, "sender": "kari.berg@fjellbu.no"})
         s.add(review)
