@@ -351,7 +351,9 @@ def test_the_email_column_is_readable_at_1280(day, server, sessions):  # type: i
     widths = page.evaluate("""() => Array.from(document.querySelectorAll('table.queue td.email'))
         .map(td => td.getBoundingClientRect().width)""")
     assert widths and min(widths) >= 180, min(widths)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # and the page still fits
+    columns = page.evaluate("""() => Array.from(document.querySelectorAll('table.queue thead th'))
+        .map(th => th.textContent + ':' + Math.round(th.getBoundingClientRect().width))""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280, columns  # and the page still fits
     page.goto(server + "/?status=alle&q=0024")
     assert page.locator("table.queue .matched").first.inner_text().startswith("Treff i")
     _shot(page, "desktop-sok-0024")

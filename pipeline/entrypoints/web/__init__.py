@@ -73,7 +73,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
-        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words, detail_key=detail_labels.key,
+        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words,
+        address=labels.breakable_address, detail_key=detail_labels.key,
         detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
     )
     app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 from pipeline.core.domain import (
     FIELD_LABELS,
     PENDING,
@@ -197,3 +199,12 @@ def age_text(value: datetime | None, now: datetime | None = None) -> str:
     if hours >= 1:
         return "1 time" if hours == 1 else f"{hours} timer"
     return "under 1 time"
+
+
+def breakable_address(address: str | None) -> Markup:
+    """An e-mail address that may break before its @ and dots when the column is narrow (never inside a
+    name): escaped, with <wbr> at those places."""
+    if not address:
+        return Markup("–")
+    text = str(escape(address))
+    return Markup(re.sub(r"([@.])", r"<wbr>\1", text))
