@@ -137,3 +137,52 @@ def test_nothing_but_the_use_cases_opens_a_transaction() -> None:
         if "migrations" in path.parts or rel.startswith("pipeline/usecases/") or rel in _STILL_OPENING:
             continue
         assert not _opens_a_transaction(path.read_text(encoding="utf-8")), f"{rel} opens or ends a transaction"
+
+
+# What each room may import (besides itself, pipeline.errors, pipeline.settings and pipeline.resources): the
+# README's "Layers" section draws the same table. The pure rooms (core, forms, checks, registry) import no
+# adapter; adapters import only the pure rooms and the database; queries read; steps and use cases write;
+# the entry points call use cases and queries, and never a step.
+_PURE = {"core", "forms", "checks", "registry"}
+_ADAPTERS = {"adapters.db", "adapters.mail", "adapters.outbox", "adapters.registry_store"}
+_MAY_IMPORT: dict[str, set[str]] = {
+    "core": set(),
+    "forms": {"core"},
+    "checks": {"core", "forms", "registry"},
+    "registry": {"core", "forms"},
+    "adapters.db": {"core"},
+    "adapters.mail": _PURE | {"adapters.db"},
+    "adapters.outbox": _PURE | {"adapters.db"},
+    "adapters.registry_store": _PURE | {"adapters.db"},
+    "queries": _PURE | _ADAPTERS,
+    "steps": _PURE | _ADAPTERS | {"queries"},
+    "usecases": _PURE | _ADAPTERS | {"queries", "steps"},
+    "entrypoints.worker": _PURE | _ADAPTERS | {"queries", "usecases"},
+    "entrypoints.web": _PURE | _ADAPTERS | {"queries", "usecases"},
+    "entrypoints.cli": _PURE | _ADAPTERS | {"queries", "usecases", "entrypoints.web", "entrypoints.worker"},
+}
+_EVERYWHERE = {"errors", "settings", "resources", "__main__"}
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[1:2] in (["adapters"], ["entrypoints"]):
+        return ".".join(parts[1:3]) if len(parts) > 2 else None  # the group's own __init__: a docstring
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_each_room_imports_only_what_the_floor_plan_allows() -> None:
+    known = _modules()
+    wrong = []
+    for name, path in sorted(known.items()):
+        room = _room(name)
+        if room in _EVERYWHERE or room is None:
+            continue
+        assert room in _MAY_IMPORT, f"{name}: a room the floor plan does not know ({room}); add it to the README too"
+        for target in sorted(_imports(path, known)):
+            other = _room(target)
+            if other is None or other == room or other in _EVERYWHERE:
+                continue
+            if other not in _MAY_IMPORT[room]:
+                wrong.append(f"{name} imports {target} ({room} may not import {other})")
+    assert wrong == [], "\n".join(wrong)

@@ -122,9 +122,9 @@ class Worker:
 
     def _send_replies(self) -> None:
         from pipeline.adapters.outbox import outbox_from_settings
-        from pipeline.steps.reviews import send_due_reminders as send_review_reminders
         from pipeline.usecases.reminders import remind_due
         from pipeline.usecases.reply_sending import send_due
+        from pipeline.usecases.review_campaigns import remind_overdue
 
         try:
             # Reminders first, so that one drafted now goes out in this very cycle.
@@ -132,9 +132,7 @@ class Worker:
         except Exception:  # noqa: BLE001 - a failed reminder pass must not stop the intake
             log.exception("drafting reminders failed")
         try:
-            # Access reviews past their due date: one reminder each, and the review is overdue.
-            with unit_of_work(self.factory) as session:
-                self.stats.review_reminders += send_review_reminders(session, settings=self.settings)
+            self.stats.review_reminders += remind_overdue(self.factory, settings=self.settings)
         except Exception:  # noqa: BLE001 - likewise
             log.exception("drafting review reminders failed")
         try:

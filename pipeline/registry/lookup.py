@@ -1,7 +1,7 @@
 """What the checks may ask of the registry (pure): the `RegistryLookup` protocol and its value types.
 
     RegistryLookup           the read-only look-ups of one check, as a typing.Protocol
-      ├── RegistryView       pipeline.registry.view: SQL on the live registry (a session)
+      ├── RegistryView       pipeline.adapters.registry_store.view: SQL on the live registry (a session)
       └── MemoryRegistry     pipeline.registry.memory: in memory, for tests and tools without a database
 
 "The registry" as the checks see it is the live one: ACTIVE users (a removed user holds no mobile and

@@ -19,9 +19,9 @@ from pipeline.adapters.db.models import Attachment, Message, Reply
 from pipeline.adapters.mail.budget import OverBudget
 from pipeline.adapters.mail.extract import Extracted, mentions_form
 from pipeline.adapters.mail.parse import ParsedMail
+from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading
 from pipeline.core.render import unreadable_reason
-from pipeline.registry import RegistryView
 from pipeline.settings import Settings
 from pipeline.steps import pictures as pages
 from pipeline.steps import removal_requests, reply_states, tasks

@@ -28,12 +28,12 @@ from pipeline.adapters.db.models import (
     RegistryUserRole,
     Task,
 )
+from pipeline.adapters.registry_store.changes import admin_centres
 from pipeline.checks.model import Finding
 from pipeline.checks.operator import check_sender
 from pipeline.core.clock import now_utc
 from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_ACTIVE
 from pipeline.core.removal_text import Person, read_names, read_removal
-from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex
 from pipeline.settings import Settings
 from pipeline.steps import removals, replies, reviews

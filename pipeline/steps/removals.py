@@ -35,6 +35,7 @@ from pipeline.adapters.db.models import (
     Task,
     TaskCentre,
 )
+from pipeline.adapters.registry_store import changes
 from pipeline.checks.model import Finding
 from pipeline.core.domain import (
     NEEDS_INFO,
@@ -46,7 +47,6 @@ from pipeline.core.domain import (
     USER_ACTIVE,
 )
 from pipeline.errors import IllegalTransition, PipelineError, RegistryChangeError
-from pipeline.registry import changes
 from pipeline.settings import Settings
 from pipeline.steps import replies
 from pipeline.steps.task_gate import get_for_update, next_case_ref, transition

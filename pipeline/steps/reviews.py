@@ -40,6 +40,7 @@ from pipeline.adapters.db.models import (
     Reply,
     Task,
 )
+from pipeline.adapters.registry_store.changes import admin_centres
 from pipeline.checks.operator import check_sender
 from pipeline.core.clock import OSLO, now_utc
 from pipeline.core.domain import (
@@ -57,7 +58,6 @@ from pipeline.core.domain import (
 from pipeline.core.removal_text import Person, read_review_answer
 from pipeline.core.render import render
 from pipeline.core.workdays import add_working_days
-from pipeline.registry.changes import admin_centres
 from pipeline.registry.lookup import OperatorInfo
 from pipeline.settings import Settings
 from pipeline.steps import removals

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
+from pipeline.adapters.registry_store.view import RegistryView
 from pipeline.checks.check import check_reading
 from pipeline.checks.model import CheckResult, Finding, overridable
 from pipeline.core.clock import now_utc
@@ -36,7 +37,6 @@ from pipeline.core.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS,
 from pipeline.core.render import EMPTY
 from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
-from pipeline.registry.view import RegistryView
 from pipeline.settings import Settings
 from pipeline.steps import replies
 
@@ -281,9 +281,9 @@ def apply_proposal(session: Session, task: Task, proposal: ProposedChange, *, ac
                    settings: Settings | None = None) -> Task:
     """An operator accepted a proposed change: its values become the case's, checked again as an answer
     from the case's sender would be; the reply (receipt or request) goes to the case's own sender."""
+    from pipeline.adapters.registry_store import RegistryView
     from pipeline.checks import check_reading
     from pipeline.checks.readings import reading_from_json
-    from pipeline.registry import RegistryView
 
     reading = reading_from_json(proposal.reading)
     original = session.get(Message, task.message_pk)
@@ -393,7 +393,7 @@ def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str
 
         complete(session, task, actor=actor, user_id=user_id, settings=settings)
         return task
-    from pipeline.registry.changes import Person, grant
+    from pipeline.adapters.registry_store.changes import Person, grant
 
     task.provisioned_user_id = grant(
         session, user_id=user_id, extends=task.extends_user_id, task_id=task.id, case_ref=task.case_ref,

@@ -30,6 +30,7 @@ from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import find_task, task_json
 from pipeline.settings import Settings
 from pipeline.steps import replies, tasks
+from pipeline.steps.case_guard import StaleCase as StaleCase  # the edges catch it from here
 from pipeline.steps.case_guard import guard
 from pipeline.steps.task_data import approval_blockers
 

@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db import audit
+from pipeline.adapters.registry_store.bulk import Progress
+from pipeline.adapters.registry_store.importer import import_registry
 from pipeline.errors import RegistryImportError
-from pipeline.registry.bulk import Progress
-from pipeline.registry.importer import import_registry
 from pipeline.registry.report import ImportReport
 from pipeline.settings import Settings
 from pipeline.steps import closures

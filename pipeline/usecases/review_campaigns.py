@@ -88,3 +88,9 @@ def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_
                 "campaign": campaign.id, "due_days": days, "reviews": [r["ref"] for r in out.reviews],
                 "skipped": out.skipped})
     return out
+
+
+def remind_overdue(db: sessionmaker[Session], *, settings: Settings) -> int:
+    """Access reviews past their due date: one reminder each, and the review is overdue (the worker's cycle)."""
+    with unit_of_work(db) as session:
+        return reviews.send_due_reminders(session, settings=settings)

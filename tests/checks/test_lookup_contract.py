@@ -15,7 +15,8 @@ from sqlalchemy import delete
 
 from pipeline.adapters.db.models import RegistryUser, RegistryUserRole, Task, TaskCentre
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.registry import MemoryRegistry, RegistryLookup, RegistryView
+from pipeline.adapters.registry_store import RegistryView
+from pipeline.registry import MemoryRegistry, RegistryLookup
 from tests.checks.conftest import add_open_task
 
 # (first, last, email, mobile, centres, state, extends)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import AuditEvent, Task
+from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading, make_reading
 from pipeline.forms.model import FormReading
-from pipeline.registry import RegistryView
 from pipeline.settings import Settings
 from tests.checks.conftest import _memory_template, _registry_template, memory, registry  # noqa: F401
 from tests.queue.factory import make_message

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import RegistryUser, RegistryUserRole, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading
 from pipeline.errors import IllegalTransition, RegistryChangeError
-from pipeline.registry import RegistryView
 from pipeline.steps import tasks
 from tests.lifecycle.conftest import SOLBAKKEN, audit_actions, open_grant, reading
 
@@ -119,7 +119,7 @@ def test_marking_done_is_still_refused_before_approval(registry):
 def test_two_grants_of_one_mobile_at_the_same_moment_the_database_keeps_one(registry, monkeypatch):
     """Both decisions looked the mobile up before either committed: the partial unique index refuses the
     second, and the operator gets a clear error instead of a database traceback."""
-    from pipeline.registry import changes
+    from pipeline.adapters.registry_store import changes
 
     with unit_of_work(registry) as s:
         first = open_grant(s, reading()).id

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from pipeline.adapters.db.models import AuditEvent, RegistryUser, RegistryUserRole, Task
 from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading
 from pipeline.errors import RegistryImportError
-from pipeline.registry import RegistryView
 from pipeline.steps import tasks
 from pipeline.usecases.registry_import import run_import
 from tests.lifecycle.conftest import SOLBAKKEN, audit_actions, open_grant, reading

@@ -118,8 +118,8 @@ def test_a_form_from_the_same_sender_never_supersedes_or_answers_a_removal(regis
     receipt = _replies(registry, removal.id)[0]
     with unit_of_work(registry) as s:
         # Same sender, same person (her e-mail), threaded to the removal's receipt: a grant case of its own.
+        from pipeline.adapters.registry_store import RegistryView
         from pipeline.checks import check_reading
-        from pipeline.registry import RegistryView
         from pipeline.steps.tasks import open_task
         from tests.queue.factory import make_message
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pipeline.adapters.db.session import unit_of_work
+from pipeline.adapters.registry_store import RegistryView, import_registry
 from pipeline.checks import check_reading
-from pipeline.registry import RegistryView, import_registry
 from pipeline.steps import tasks
 from tests.queue.factory import SETTINGS, make_message, make_reading
 

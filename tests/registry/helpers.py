@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.registry import ImportReport, import_registry
+from pipeline.adapters.registry_store import import_registry
+from pipeline.registry import ImportReport
 
 KINDS = ("operators", "centres", "users")
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.adapters.db.models import RegistryCentre, RegistryOperator, RegistryUser, RegistryUserRole
-from pipeline.registry import RegistryView
+from pipeline.adapters.registry_store import RegistryView
 from tests.registry.helpers import counts, edited, import_files, line_of, reference
 
 

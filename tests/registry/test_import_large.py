@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pipeline.adapters.db.models import RegistryCentre, RegistryUser
-from pipeline.registry import RegistryView
+from pipeline.adapters.registry_store import RegistryView
 from tests.registry.generate import write_registry
 from tests.registry.helpers import counts, import_files
 

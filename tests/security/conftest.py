@@ -16,7 +16,7 @@ from tests.web.conftest import app, client, logged_in  # noqa: F401  (the web fi
 
 @pytest.fixture
 def registry(db, reference_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from pipeline.registry import import_registry
+    from pipeline.adapters.registry_store import import_registry
 
     reg = reference_dir / "registry"
     with unit_of_work(db) as session:

@@ -130,9 +130,9 @@ def test_the_confirmation_speaks_to_the_operator_with_the_mobile_as_people_write
 
 def test_suggestions_for_an_unknown_centre_are_the_operators_own_first_and_none_when_nothing_is_close(
         db, registry):
+    from pipeline.adapters.registry_store import RegistryView
     from pipeline.checks import check_reading
     from pipeline.checks.readings import make_reading
-    from pipeline.registry import RegistryView
 
     def suggested(organisation: str, email: str) -> list[str]:
         reading = make_reading(organisation=organisation, first_name="Jonas", last_name="Lunde",

@@ -410,8 +410,8 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
     corrected, the reading confirmed, the case approved: all in Chromium."""
     import shutil
 
+    from pipeline.adapters.registry_store import import_registry
     from pipeline.entrypoints.worker import Worker
-    from pipeline.registry import import_registry
     from tests.conftest import FIXTURES
 
     reg = reference_dir / "registry"

@@ -56,7 +56,7 @@ def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir:
 @pytest.fixture
 def registry(db, reference_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """The shared registry (operators, centres, users) imported into the test database."""
-    from pipeline.registry import import_registry
+    from pipeline.adapters.registry_store import import_registry
 
     reg = reference_dir / "registry"
     with unit_of_work(db) as session:

@@ -46,9 +46,9 @@ def _read(path: Path, settings) -> dict[str, Any]:  # type: ignore[no-untyped-de
 def check_files(paths: list[Path], settings, *, sender: str | None = None  # type: ignore[no-untyped-def]
                 ) -> tuple[list[dict[str, Any]], bool]:
     from pipeline.adapters.db.session import open_database
+    from pipeline.adapters.registry_store import RegistryView
     from pipeline.checks import check_reading, reading_from_json
     from pipeline.errors import PipelineError
-    from pipeline.registry import RegistryView
 
     factory = open_database(settings)
     results: list[dict[str, Any]] = []

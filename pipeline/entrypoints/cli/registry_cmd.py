@@ -132,8 +132,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from pipeline.adapters.db.session import open_database
+    from pipeline.adapters.registry_store import RegistryView
     from pipeline.entrypoints.cli import print_json, settings_from
-    from pipeline.registry import RegistryView
 
     factory = open_database(settings_from(args))
     out = []

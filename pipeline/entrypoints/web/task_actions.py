@@ -26,9 +26,9 @@ from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.entrypoints.web.task_views import bp, render_case
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries import case, queue
-from pipeline.steps.case_guard import StaleCase
 from pipeline.usecases import case_decisions as cases
 from pipeline.usecases import reply_drafts as drafts
+from pipeline.usecases.case_decisions import StaleCase
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import RegistryCentre, RegistryOperator
+from pipeline.adapters.registry_store.bulk import Progress, chunks, load
 from pipeline.registry import rows as R
-from pipeline.registry.bulk import Progress, chunks, load
 from pipeline.registry.report import FileReport, ImportReport
 
 
@@ -55,7 +55,7 @@ def import_registry(session: Session, operators: Path | None = None, centres: Pa
                 .order_by(RegistryCentre.mottaksnummer)) if was_active.get(n) and not active]
         report.files.append(rep)
     if users is not None:
-        from pipeline.registry.import_users import import_users
+        from pipeline.adapters.registry_store.import_users import import_users
 
         report.files.append(import_users(session, users, all_or_nothing=all_or_nothing, tick=tick,
                                          complete=complete, grace_days=grace_days, now=now, actor=actor))

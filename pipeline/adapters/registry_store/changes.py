@@ -68,6 +68,38 @@ def grant(session: Session, *, user_id: str | None, person: Person, centres: Ite
     """Write the granted user: new, extended (centres added, contact details brought up to date) or
     taken back after a removal. The user id: `user_id`, else the user the task extends. Refused when no id
     is known, when the id belongs to another active person, or when the mobile is another active user's."""
+    uid = _granted_user_id(user_id, extends, case_ref)
+    holder = active_user_by_mobile(session, person.mobile)
+    if holder is not None and holder.user_id != uid:
+        raise RegistryChangeError(
+            f"mobile {person.mobile} belongs to active registry user {holder.user_id} "
+            f"({holder.first_name} {holder.last_name})", code="registry.mobile_taken",
+            message_no=f"Mobilnummeret tilhører allerede en aktiv bruker i registeret ({holder.user_id}).")
+    fields = {"first_name": person.first_name, "last_name": person.last_name, "email": email_key(person.email),
+              "mobile": person.mobile}
+    user = session.get(RegistryUser, uid, with_for_update=True)
+    if user is None:
+        session.add(RegistryUser(user_id=uid, status=USER_ACTIVE, source=SOURCE_GRANT, source_task_id=task_id,
+                                 added_at=_now(), **fields))
+        _flush(session, person.mobile, uid)
+        audit.record(session, actor, "registry.user_granted", ENTITY, uid, {"task": task_id, **fields})
+    elif user.status != USER_ACTIVE:
+        _take_back(session, user, fields, task_id, actor)
+    else:
+        if uid != extends and not same_person(person.first_name, person.last_name, person.email,
+                                              user.first_name, user.last_name, user.email):
+            raise RegistryChangeError(
+                f"user id {uid} belongs to {user.first_name} {user.last_name}, not to "
+                f"{person.first_name} {person.last_name}", code="registry.user_id_taken",
+                message_no=f"Bruker-id-en {uid} tilhører en annen person i registeret.")
+        _bring_up_to_date(session, user, fields, task_id, actor)
+    _add_roles(session, uid, centres, task_id, actor)
+    _flush(session, person.mobile, uid)
+    return uid
+
+
+def _granted_user_id(user_id: str | None, extends: str | None, case_ref: str) -> str:
+    """The user id a grant writes: the one given, else the user the task extends; never a third."""
     wanted = (user_id or "").strip() or None
     if wanted and extends and wanted != extends:
         raise RegistryChangeError(
@@ -84,43 +116,29 @@ def grant(session: Session, *, user_id: str | None, person: Person, centres: Ite
         raise RegistryChangeError(
             f"user id {uid!r} has characters other than letters, digits, _ . - (IMDinett writes e.g. U10612)",
             code="registry.user_id_invalid", message_no=f"Ugyldig bruker-id «{uid}» ({USER_ID_HINT}).")
-    holder = active_user_by_mobile(session, person.mobile)
-    if holder is not None and holder.user_id != uid:
-        raise RegistryChangeError(
-            f"mobile {person.mobile} belongs to active registry user {holder.user_id} "
-            f"({holder.first_name} {holder.last_name})", code="registry.mobile_taken",
-            message_no=f"Mobilnummeret tilhører allerede en aktiv bruker i registeret ({holder.user_id}).")
-    now = _now()
-    fields = {"first_name": person.first_name, "last_name": person.last_name, "email": email_key(person.email),
-              "mobile": person.mobile}
-    user = session.get(RegistryUser, uid, with_for_update=True)
-    if user is None:
-        user = RegistryUser(user_id=uid, status=USER_ACTIVE, source=SOURCE_GRANT, source_task_id=task_id,
-                            added_at=now, **fields)
-        session.add(user)
-        _flush(session, person.mobile, uid)
-        audit.record(session, actor, "registry.user_granted", ENTITY, uid, {"task": task_id, **fields})
-    elif user.status != USER_ACTIVE:
-        before = _fields(user)
-        for key, value in fields.items():
-            setattr(user, key, value)
-        # Back through a grant: "not yet in IMDinett" again until an export lists it.
-        user.status, user.source, user.source_task_id, user.added_at = USER_ACTIVE, SOURCE_GRANT, task_id, now
-        user.first_imported_at, user.removed_at, user.removed_reason = None, None, None
-        audit.record(session, actor, "registry.user_reactivated", ENTITY, uid,
-                     {"task": task_id, "before": before, "after": fields})
-    else:
-        if uid != extends and not same_person(person.first_name, person.last_name, person.email,
-                                              user.first_name, user.last_name, user.email):
-            raise RegistryChangeError(
-                f"user id {uid} belongs to {user.first_name} {user.last_name}, not to "
-                f"{person.first_name} {person.last_name}", code="registry.user_id_taken",
-                message_no=f"Bruker-id-en {uid} tilhører en annen person i registeret.")
-        changed = {k: {"before": getattr(user, k), "after": v} for k, v in fields.items() if getattr(user, k) != v}
-        for key, change in changed.items():
-            setattr(user, key, change["after"])
-        if changed:
-            audit.record(session, actor, "registry.user_updated", ENTITY, uid, {"task": task_id, "changes": changed})
+    return uid
+
+
+def _take_back(session: Session, user: RegistryUser, fields: dict[str, str], task_id: int, actor: str) -> None:
+    before = _fields(user)
+    for key, value in fields.items():
+        setattr(user, key, value)
+    # Back through a grant: "not yet in IMDinett" again until an export lists it.
+    user.status, user.source, user.source_task_id, user.added_at = USER_ACTIVE, SOURCE_GRANT, task_id, _now()
+    user.first_imported_at, user.removed_at, user.removed_reason = None, None, None
+    audit.record(session, actor, "registry.user_reactivated", ENTITY, user.user_id,
+                 {"task": task_id, "before": before, "after": fields})
+
+
+def _bring_up_to_date(session: Session, user: RegistryUser, fields: dict[str, str], task_id: int, actor: str) -> None:
+    changed = {k: {"before": getattr(user, k), "after": v} for k, v in fields.items() if getattr(user, k) != v}
+    for key, change in changed.items():
+        setattr(user, key, change["after"])
+    if changed:
+        audit.record(session, actor, "registry.user_updated", ENTITY, user.user_id, {"task": task_id, "changes": changed})
+
+
+def _add_roles(session: Session, uid: str, centres: Iterable[str], task_id: int, actor: str) -> None:
     held = set(admin_centres(session, uid))
     added = [n for n in dict.fromkeys(centres) if n and n not in held]
     for number in added:
@@ -128,8 +146,6 @@ def grant(session: Session, *, user_id: str | None, person: Person, centres: Ite
     if added:
         audit.record(session, actor, "registry.roles_added", ENTITY, uid,
                      {"task": task_id, "role": ROLE, "centres": added})
-    _flush(session, person.mobile, uid)
-    return uid
 
 
 def _flush(session: Session, mobile: str, user_id: str) -> None:
