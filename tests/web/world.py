@@ -45,8 +45,8 @@ def _task_of(session, slug: str) -> Task:  # type: ignore[no-untyped-def]
 
 
 def build(settings: Settings, db) -> World:  # type: ignore[no-untyped-def]
-    from pipeline.entrypoints.worker import Worker
     from pipeline.adapters.registry_store import import_registry
+    from pipeline.entrypoints.worker import Worker
     from pipeline.usecases import case_decisions as cases
     from pipeline.usecases.ingest import ingest_message
     from tests.security import hostile
