@@ -145,6 +145,15 @@ class WorkerSettings:
     poll_seconds: int = setting(10, "WORKER_POLL_SECONDS", "how often a folder source is looked at again", minimum=1)
     health_minutes: int = setting(30, "HEALTH_MINUTES",
                                   "no successful poll for this long is an error in the log and `pipeline status`")
+    beat_seconds: int = setting(10, "WORKER_BEAT_SECONDS",
+                                "how often a worker renews its lease (its heartbeat, which holds the mailbox "
+                                "and the replies it sends)", minimum=1)
+    lease_seconds: int = setting(40, "WORKER_LEASE_SECONDS",
+                                 "a worker silent for this long has lost its mailbox and its replies: a standby "
+                                 "takes them over", minimum=2)
+    max_interruptions: int = setting(10, "WORKER_MAX_INTERRUPTIONS",
+                                     "reads of one message ended by a worker's death (not counted as the mail's "
+                                     "fault) before it is parked anyway", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,9 @@ class Settings:
                                        kind=str, secret=True)
     default_region: str = setting("NO", "DEFAULT_REGION", "country for phone numbers written without +")
     check_deliverability: bool = setting(False, "CHECK_DELIVERABILITY", "look e-mail domains up in DNS")
+    db_busy_seconds: float = setting(30.0, "DB_BUSY_SECONDS",
+                                     "how long a statement waits for another writer's lock before it gives up "
+                                     "(the web then says 'prøv igjen om litt', 503)", kind=float)
     reply_from: str = setting("IMDi <post@imdi.no>", "REPLY_FROM", "From of the replies")
     signature: str = setting("Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet", "SIGNATURE",
                              "signature under every reply (\\n for a line break)", shown="Med vennlig hilsen / IMDi – …")
@@ -217,6 +229,13 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pipeline.sqlite3').resolve()}"
+
+    @property
+    def reply_domain(self) -> str:
+        """The domain of our own Message-IDs (<reply-…@domain>): that of the replies' From."""
+        from email.utils import parseaddr
+
+        return parseaddr(self.reply_from)[1].rpartition("@")[2].lower() or "imdi.no"
 
     @property
     def outbox_dir(self) -> Path:

@@ -165,8 +165,7 @@ def _is_auto_reply(message: Message) -> bool:
 
 
 def _message_id(settings: Settings) -> str:
-    domain = parseaddr(settings.reply_from)[1].rpartition("@")[2] or "imdi.no"
-    return f"<reply-{uuid.uuid4().hex}@{domain}>"
+    return f"<reply-{uuid.uuid4().hex}@{settings.reply_domain}>"
 
 
 def draft_reply(session: Session, *, kind: str, task: Task | None = None, message: Message | None = None,

@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipeline.adapters.db.session import FULL_BELOW, disk_free
     from pipeline.queries.status import status
 
     settings, factory = database_from(args)
@@ -33,9 +34,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"forgot {args.forget}")
     with factory() as session:
         data = status(session, settings.worker.health_minutes)
+    free = disk_free(settings.db_url)
+    data["disk"] = {"free_bytes": free, "full": free is not None and free < FULL_BELOW}
+    if data["disk"]["full"]:
+        data["healthy"] = False
     if args.json:
         print_json(data)
         return 0 if data["healthy"] else 1
+    if data["disk"]["full"]:
+        print(f"PROBLEM: disken med databasen er full ({free} byte ledig): ingenting nytt kan lagres")
     for m in data["mailboxes"]:
         if m["problem"]:
             line = f"PROBLEM: {m['problem']}"
@@ -52,4 +59,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {f['outcome']} message {f['id']} ({f['attempts']} attempts): {f['error']}")
     if data["replies"]:
         print("replies: " + ", ".join(f"{k} {v}" for k, v in sorted(data["replies"].items())))
+    for mailbox, count in sorted(data["skipped"]["counts"].items()):
+        print(f"ikke lastet ned fra {mailbox}: {count} e-poster (ingenting i dem kan gjelde et skjema, en sak "
+              "eller en driftsoperatør)")
+    for k in data["skipped"]["recent"]:
+        print(f"  UID {k['uid']} {cli_time(k['received_at'])[:16]} fra {k['sender'] or '–'}: {k['subject'] or '–'}")
     return 0 if data["healthy"] else 1

@@ -8,14 +8,19 @@ the registry (/register). Templates live in templates/web/, Norwegian bokmål th
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.adapters.db.session import database_error
 from pipeline.core import auth_words
 from pipeline.core.second_try import RETRIED_CODES
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
+from pipeline.errors import DatabaseBusy, DatabaseError, DiskFull
 from pipeline.resources import templates_dir
 from pipeline.settings import Settings
 
@@ -117,6 +122,24 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     def _not_found(_exc: Exception) -> tuple[str, int]:
         return render_template("error.html", title="Fant ikke siden",
                                text="Siden eller oppføringen finnes ikke."), 404
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DatabaseError)
+    def _database_unavailable(exc: Exception) -> tuple[str, int, dict[str, str]]:
+        # A database that is locked by another writer, full or away is not a fault of the page: say so in
+        # Norwegian and ask the browser to come back (503 with Retry-After), never a 500.
+        err = exc if isinstance(exc, DatabaseError) else database_error(exc, settings.db_url)
+        if err is None:
+            raise exc
+        logging.getLogger(__name__).warning("web: %s (%s)", err.message, err.code)
+        if isinstance(err, DatabaseBusy):
+            title, text = "Prøv igjen om litt", "Databasen er opptatt akkurat nå. Prøv igjen om litt."
+        elif isinstance(err, DiskFull):
+            title, text = "Prøv igjen om litt", ("Disken med databasen er full, så ingenting kan lagres nå. "
+                                                  "Meld fra til IMDi-støtte, og prøv igjen om litt.")
+        else:
+            title, text = "Prøv igjen om litt", "Databasen svarer ikke akkurat nå. Prøv igjen om litt."
+        return render_template("error.html", title=title, text=text), 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def _server_error(_exc: Exception) -> tuple[str, int]:
