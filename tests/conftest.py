@@ -104,10 +104,11 @@ def db(settings: Settings):  # type: ignore[no-untyped-def]
 # The files that take longest (tens of seconds each: a browser, OCR, thousands of mails, slow PDFs), run
 # first: the tests run in two processes a file at a time, and a long file started last leaves the other
 # process idle at the end. Order only; what runs is unchanged.
-LONG_FILES = ("web/test_browser.py", "worker/test_forms_e2e.py", "forms/test_ocr_reader.py",
-              "forms/test_robustness_pdf.py", "worker/test_crashes.py", "worker/test_chaos.py", "worker/test_intake_faults.py", "test_fixtures.py", "security/test_web.py",
+LONG_FILES = ("ops/test_fresh_clone.py", "web/test_browser.py", "worker/test_forms_e2e.py", "forms/test_ocr_reader.py",
+              "forms/test_robustness_pdf.py", "worker/test_crashes.py", "worker/test_chaos.py",
+              "worker/test_intake_faults.py", "test_fixtures.py", "security/test_web.py",
               "test_cli.py", "security/test_documents.py", "worker/test_imap_worker.py", "security/test_locks.py",
-              "registry/test_import_large.py")
+              "registry/test_import_large.py", "ops/test_production_install.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -133,7 +133,7 @@ _OPERATOR: dict[str, str] = {
     "form.in_body": "Opplysningene stod i selve e-posten; skjemaet var ikke vedlagt.",
     "form.duplicate": "Det samme skjemaet var vedlagt flere ganger (for eksempel som Word og PDF); "
                       "det er bare laget én sak.",
-    "unreadable.scanned": "Skjemaet er et skannet bilde uten tekst.",
+    "unreadable.scanned": "Skjemaet er et skannet bilde eller et bilde der feltene ikke kunne leses maskinelt.",
     "form.ocr": "Verdiene er lest fra et bilde med tekstgjenkjenning. Sammenlign dem med originalen før "
                 "du godkjenner.",
 }

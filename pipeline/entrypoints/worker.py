@@ -25,6 +25,7 @@ from pipeline.adapters.db.session import database_error, prepare, session_factor
 from pipeline.adapters.mail.imap import ImapSource
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
+from pipeline.adapters.systemd import notify
 from pipeline.errors import ConfigError, DatabaseBusy, DatabaseError, DiskFull, SourceError
 from pipeline.queries.status import health_problem
 from pipeline.settings import Settings, WorkerSettings
@@ -88,6 +89,8 @@ class Worker:
                     raise
                 reason = exc.message if isinstance(exc, DatabaseError) else f"{exc.strerror or exc}"
                 log.error("cannot start: %s; trying again in %.0f s", reason, backoff)
+                notify(f"STATUS=waiting for the database: {reason}")
+                notify("WATCHDOG=1")  # waiting for the database is not hanging
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 300.0)
         return False
@@ -113,6 +116,7 @@ class Worker:
                 result = ingest(self.factory, incoming.raw, source=incoming.source, settings=self.settings,
                                 max_attempts=self.config.max_attempts, size=incoming.size)
                 self._after(result, incoming.source)
+                notify("WATCHDOG=1")  # a long batch is progress, not a hang
                 if self.stop.is_set():
                     break
             if self._holds_mailbox:
@@ -185,11 +189,17 @@ class Worker:
     def run(self, *, once: bool = False) -> WorkerStats:
         backoff = 1.0
         try:
+            # Ready as soon as it runs: waiting for a database that is not up yet is part of its work (it says
+            # so in its status), not a start that systemd should time out.
+            notify("READY=1")
             if not self.start(once=once):
                 return self.stats
             while not self.stop.is_set():
+                notify("WATCHDOG=1")
                 try:
                     self.cycle()
+                    # Shown by `systemctl status pipeline-worker`; also tells a test the pass is over.
+                    notify(f"STATUS=pass {self.stats.cycles} done; {self.stats.seen} messages seen since start")
                     backoff = 1.0
                     if once:
                         break
@@ -214,6 +224,7 @@ class Worker:
                     backoff = min(backoff * 2, 300.0)
                 self.check_health()
         finally:
+            notify("STOPPING=1")
             self.source.close()
             self._release_lock()
             if self._heartbeat is not None:

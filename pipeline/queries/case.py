@@ -271,11 +271,13 @@ def load(session: Session, task_id: int) -> TaskPage | None:
 
 
 def low_confidence(task: TaskView) -> frozenset[str]:
-    """The values OCR read with little confidence (a word under LOW_CONFIDENCE): field paths, and
+    """The values OCR read with little confidence (a word under LOW_CONFIDENCE) or repaired: field paths, and
     centres.<n> for the nth centre of the reading (from 0)."""
     provenance = ((task.reading or {}).get("source") or {}).get("provenance") or {}
 
     def low(where: Any) -> bool:
+        if isinstance(where, dict) and where.get("unsure") is True:
+            return True  # a value the reader repaired (an address rebuilt): never a silent guess
         value = where.get("min_confidence") if isinstance(where, dict) else None
         return isinstance(value, int | float) and value < LOW_CONFIDENCE
 

@@ -47,7 +47,7 @@ def test_list_json_contract(settings, capsys, two_tasks):
 def test_every_decision_from_the_command_line(settings, capsys, two_tasks):
     a, ref, b = two_tasks
     code, out = run(settings, capsys, "queue", "approve", str(b), "--json", "--actor", "kari")
-    assert code == 2 and json.loads(out)["error"]["code"] == "task.illegal_transition"
+    assert code == 1 and json.loads(out)["error"]["code"] == "task.illegal_transition"  # a refusal
     code, out = run(settings, capsys, "queue", "request-info", str(a), "--note", "Hvilken stilling?", "--json")
     assert code == 0 and json.loads(out)["state"] == "needs_info"
     code, out = run(settings, capsys, "queue", "approve", ref, "--override", "Stilling bekreftet på telefon",
@@ -122,6 +122,6 @@ def test_replies_edit_before_sending(settings, capsys, two_tasks, tmp_path):
     assert json.loads(out)["body_text"] == "Hei,\n\nVi trenger stillingstittel.\n"
     run(settings, capsys, "replies", "send")
     code, out = run(settings, capsys, "replies", "edit", "2", "--subject", "x", "--json")
-    assert code == 2 and json.loads(out)["error"]["code"] == "task.illegal_transition"
+    assert code == 1 and json.loads(out)["error"]["code"] == "task.illegal_transition"
     _, out = run(settings, capsys, "replies", "list", "--state", "sent", "--json")
     assert [r["id"] for r in json.loads(out)] == [1, 2]

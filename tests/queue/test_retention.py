@@ -172,7 +172,7 @@ def test_purge_command(db, mailbox, settings, capsys, monkeypatch):
     assert code == 0 and (data["messages"], data["dry_run"], data["kept_open"]) == (4, True, 2)
     monkeypatch.setenv("PIPELINE_RETENTION_DAYS", str(old_days - 1))  # the default comes from the setting
     code, out = run(settings, capsys, "purge")
-    assert code == 0 and "4 messages" in out
+    assert code == 0 and "4 meldinger" in out
     assert sum(not raw for raw, _ in _held(db).values()) == 4
     code, out = run(settings, capsys, "purge", "--older-than-days", "-3", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "config.invalid"

@@ -3,7 +3,7 @@
     create_app(settings) -> Flask
 
 Pages (all behind a login): the queue (/), a case (/oppgave/<id>), messages (/meldinger),
-the registry (/register). Templates live in templates/web/, Norwegian bokmål throughout.
+the registry (/register). For operations, without a login: /healthz and /metrics (web/health.py). Templates live in templates/web/, Norwegian bokmål throughout.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.core import domain
     from pipeline.entrypoints.web import (
         auth,
+        health,
         messages_views,
         page_views,
         proposal_views,
@@ -105,6 +106,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
 
     CSRFProtect(app)
     auth.init_app(app)
+    # /healthz and /metrics for operations: in front of Flask, so no login, cookie or CSRF applies to them.
+    app.wsgi_app = health.mount(app.wsgi_app, session_factory, settings)  # type: ignore[method-assign,assignment]
     # task_actions adds the case page's decisions to task_views' blueprint.
     for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views,
                    proposal_views):

@@ -19,49 +19,30 @@ from pipeline.core.domain import (
     field_label,
 )
 from pipeline.core.domain import state_label as domain_state_label
+from pipeline.core.labels import (
+    ATTACHMENT_CODES,
+    AUDIT_ACTIONS,
+    CENTRE_KINDS,
+    OUTCOMES,
+    audit_label,
+    outcome_label,
+)
 
-__all__ = ["REPLY_KINDS", "REPLY_STATES", "field_label"]
+__all__ = ["ATTACHMENT_CODES", "AUDIT_ACTIONS", "CENTRE_KINDS", "OUTCOMES", "REPLY_KINDS", "REPLY_STATES",
+           "audit_label", "field_label", "outcome_label"]
 
 OSLO = ZoneInfo("Europe/Oslo")
 
 STATES: dict[str, str] = dict(STATE_LABELS)
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 
-OUTCOMES: dict[str, str] = {
-    "queued": "Lagt i kø",
-    "needs_info": "Mangler opplysninger",
-    "no_form": "Uten skjema",
-    "unreadable": "Kunne ikke leses",
-    "duplicate": "Duplikat",
-    "auto_reply": "Automatisk svar",
-    "limit.exceeded": "For stor eller sammensatt",
-    "failed": "Feilet",
-}
 
-CENTRE_KINDS: dict[str, str] = {
-    "ordinaer": "Ordinært mottak",
-    "em": "Enslige mindreårige",
-    "transitt": "Transittmottak",
-    "fa": "Tilrettelagt avdeling",
-    "akutt": "Akuttmottak",
-    "akuttinnkvartering": "Akuttinnkvartering",
-}
 
 # Outcomes that processing again can change (the mail part's retry_message refuses the others).
 RETRYABLE_OUTCOMES: tuple[str | None, ...] = (None, "failed", "unreadable", "no_form", "limit.exceeded")
 
 FIELDS: dict[str, str] = dict(FIELD_LABELS)
 
-ATTACHMENT_CODES: dict[str, str] = {
-    "read": "Lest",
-    "body": "Skjema i e-postteksten",
-    "unreadable.corrupt": "Skadet fil",
-    "unreadable.encrypted": "Passordbeskyttet",
-    "unreadable.scanned": "Skannet bilde uten tekst",
-    "unsupported.format": "Filformat støttes ikke",
-    "not_a_form": "Ikke skjemaet",
-    "limit.exceeded": "For stor eller kompleks",
-}
 
 # What an attachment's outcome means, for the person at the support desk. The stored error_message is the
 # reader's English text for the logs; the page shows it too, marked as technical.
@@ -75,60 +56,8 @@ ATTACHMENT_HELP: dict[str, str] = {
 }
 
 
-AUDIT_ACTIONS: dict[str, str] = {
-    "task.open": "Sak opprettet",
-    "task.correct": "Felt rettet",
-    "task.rechecked": "Kontrollert på nytt",
-    "task.clear": "Klar til vurdering",
-    "task.block": "Mangler opplysninger",
-    "task.request_info": "Ba om opplysninger",
-    "task.answer": "Svar fra avsender",
-    "task.answered_without_form": "Svar fra avsender uten skjema",
-    "task.approve": "Godkjent",
-    "task.reject": "Avslått",
-    "task.provision": "Utført i IMDinett",
-    "task.take": "Saken tatt",
-    "task.confirm_reading": "Opplesningen bekreftet",
-    "reply.released": "Svar lagt i utboksen av saksbehandler",
-    "reply.not_repeated": "Svar ikke sendt igjen",
-    "registry.user_granted": "Bruker lagt inn i registeret",
-    "registry.roles_added": "Roller lagt til i registeret",
-    "registry.user_updated": "Brukeren oppdatert i registeret",
-    "registry.user_reactivated": "Brukeren aktiv igjen i registeret",
-    "registry.roles_removed": "Roller fjernet i registeret",
-    "registry.user_removed": "Brukeren fjernet fra registeret",
-    "task.supersede": "Erstattet av ny sak",
-    "task.assign": "Bruker og mottak valgt",
-    "task.removal_already_pending": "Fjerning allerede under behandling",
-    "reply.drafted": "Svar laget",
-    "reply.edited": "Svar redigert",
-    "reply.sent": "Svar sendt",
-    "reply.failed": "Sending feilet",
-    "reply.suppressed": "Svar ikke sendt",
-    "task.reminded": "Påminnelse sendt",
-    "task.supersedes": "Erstatter eldre sak",
-    "reply.cancelled": "Svar avbrutt",
-    "reply.held": "Svar holdt tilbake",
-    "reply.resend_after_crash": "Svar sendt på nytt etter avbrudd",
-    "message.ingested": "E-post tatt inn",
-    "message.failed": "Behandling feilet",
-    "message.retried": "Kjørt på nytt",
-    "operator.password_changed": "Nytt passord",
-    "message.retry_failed": "Ny kjøring feilet",
-    "message.retry_queued": "Lagt i kø for ny kjøring",
-    "message.parked": "Gitt opp etter flere forsøk",
-    "task.change_proposed": "Svar fra ubekreftet avsender (forslag)",
-    "task.answer_not_trusted": "Svar fra ubekreftet avsender",
-    "task.accept_change": "Forslag godtatt",
-    "proposal.accepted": "Forslag godtatt",
-    "proposal.refused": "Forslag avvist",
-    "message.purged": "E-post slettet (oppbevaringstid)",
-}
 
 
-def audit_label(action: str) -> str:
-    # An action this table does not know yet still shows, as its code (the history keeps it in a title too).
-    return AUDIT_ACTIONS.get(action, action)
 
 
 def short(value: object, limit: int = 160) -> str:
@@ -141,8 +70,6 @@ def state_label(state: str | None, kind: str | None = None) -> str:
     return domain_state_label(state, kind)
 
 
-def outcome_label(outcome: str | None) -> str:
-    return OUTCOMES.get(outcome or "", outcome or "Under behandling")
 
 
 
