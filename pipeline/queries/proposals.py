@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.adapters.db.models import ProposedChange, Task
+from pipeline.adapters.db.models import Message, ProposedChange, Task
+from pipeline.core.auth_words import why_proposal
 from pipeline.core.domain import (
     CENTRES,
     FIELD_PATHS,
@@ -42,6 +43,7 @@ class ProposalView:
     decided_by: str | None
     open: bool  # may still be accepted or refused
     rows: tuple[ProposalRow, ...]  # only the fields whose value would change
+    why: str = ""  # why the answer did not change the case itself, in the operator's words
 
 
 def _text(value: Any) -> str | None:
@@ -57,8 +59,11 @@ def for_task(session: Session, task_id: int) -> list[ProposalView]:
         return []
     current = written_values(task.reading, task.corrections)
     out = []
-    for p in session.scalars(select(ProposedChange).where(ProposedChange.task_id == task_id)
-                             .order_by(ProposedChange.id.desc())):
+    proposals = list(session.scalars(select(ProposedChange).where(ProposedChange.task_id == task_id)
+                                     .order_by(ProposedChange.id.desc())))
+    auth: dict[int, Any] = dict(session.execute(select(Message.id, Message.auth_results).where(
+        Message.id.in_({p.message_pk for p in proposals}))).all()) if proposals else {}
+    for p in proposals:
         if PERSON in (p.changes or {}):
             # A removal: the registry user an untrusted answer named, beside whom the case is about now.
             person = p.changes[PERSON]
@@ -73,5 +78,6 @@ def for_task(session: Session, task_id: int) -> list[ProposalView]:
                          if proposed.get(path) not in (None, "", []) and proposed.get(path) != current.get(path))
         out.append(ProposalView(p.id, p.task_id, p.sender, bool(p.sender_verified), p.state,
                                 PROPOSAL_STATES.get(p.state, p.state), p.created_at, p.decided_by,
-                                p.state == PROPOSED and task.state in UNDECIDED, rows))
+                                p.state == PROPOSED and task.state in UNDECIDED, rows,
+                                why_proposal(p.sender, task.sender, auth.get(p.message_pk))))
     return out

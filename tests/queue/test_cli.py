@@ -82,6 +82,23 @@ def test_export_csv_and_json(settings, capsys, two_tasks):
     assert (rec["mottaksnummer"], rec["centres"], rec["case_ref"]) == ("0101", "Askim asylmottak", ref)
 
 
+def test_export_for_norwegian_excel(settings, capsys, two_tasks, tmp_path):
+    import openpyxl
+
+    a, ref, _ = two_tasks
+    run(settings, capsys, "queue", "approve", str(a))
+    target = tmp_path / "godkjente.xlsx"
+    code, _ = run(settings, capsys, "queue", "export", "--format", "xlsx", "--output", str(target))
+    sheet = openpyxl.load_workbook(target).active
+    head, row = [[c.value for c in r] for r in sheet.iter_rows()]
+    got = dict(zip(head, row, strict=True))
+    assert code == 0 and (got["Saksnummer"], got["Mottaksnummer"], got["Mobil"]) == (ref, "0101", "+4791234567")
+    assert sheet["I2"].data_type == "s" and sheet["I2"].number_format == "@"
+    code, _ = run(settings, capsys, "queue", "export", "--format", "excel-csv", "--output", str(tmp_path / "e.csv"))
+    text = (tmp_path / "e.csv").read_bytes()
+    assert text.startswith("\ufeffSaksnummer;Handling;".encode()) and ';="0101";' in text.decode("utf-8")
+
+
 def test_replies_send_to_the_outbox_folder_and_reminders(settings, capsys, two_tasks):
     code, out = run(settings, capsys, "replies", "list", "--json")
     assert [r["state"] for r in json.loads(out)] == ["queued", "queued"]

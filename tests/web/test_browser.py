@@ -312,10 +312,11 @@ def test_an_operators_day(browser, settings, db, reference_dir, tmp_path, device
                 page.keyboard.press("a")
                 page.wait_for_url(lambda u: u != here)
                 assert "status=needs_info" in page.url and "er godkjent" in page.locator(".flash").inner_text()
-            # The sticky decision bar stays at the top when the case is scrolled.
+            # The sticky decision bar stays at the top when the case is scrolled on a desktop; on a phone
+            # it stays where it is and leaves the small screen to the case (issue 17: it took a fifth).
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
             bar = page.locator("section.decision").bounding_box()
-            assert bar is not None and abs(bar["y"]) <= 1
+            assert bar is not None and (bar["y"] + bar["height"] <= 0 if phone else abs(bar["y"]) <= 1)
             _no_sideways_scroll(page, size["width"])
 
             # The invalid e-mail: corrected by hand (the inputs are usable at phone width) ...
@@ -362,7 +363,7 @@ def test_an_operators_day(browser, settings, db, reference_dir, tmp_path, device
             box = page.locator(".pages rect[data-field='applicant.first_name']")
             assert box.count() == 1 and "lit" not in (box.get_attribute("class") or "")
             if phone:
-                row.focus()
+                row.locator(".where a").focus()  # the row's one Tab stop (issue 17: one a field)
             else:
                 row.hover()
             expect(box).to_have_class(re.compile(r"\blit\b"))
@@ -398,7 +399,7 @@ def test_an_operators_day(browser, settings, db, reference_dir, tmp_path, device
             page.goto(url + "/?status=approved")
             approved = page.locator("table.queue tbody tr").count()
             with page.expect_download() as download:
-                page.click("a:has-text('Eksporter CSV')")
+                page.click("a:has-text('CSV for skript')")
             text = Path(download.value.path()).read_text(encoding="utf-8")
             exported = list(csv.DictReader(text.splitlines()))
             assert tuple(exported[0]) == EXPORT_COLUMNS and len(exported) == approved
@@ -458,7 +459,7 @@ def test_an_operator_confirms_a_scanned_form_in_the_browser(page, settings, db, 
         assert page.locator("button:has-text('Godkjenn')").is_disabled()  # still to be confirmed
         page.click("form.confirm-reading button:has-text('Bekreft opplesningen')")
         assert "Opplesningen er bekreftet" in page.locator(".flash").inner_text()
-        assert page.get_by_text("Opplesningen bekreftet av kari.saksbehandler").count() == 1
+        assert page.get_by_text("Opplesningen bekreftet av Kari Saksbehandler").count() == 1
         with page.expect_navigation():
             page.click("form.approve button.primary:has-text('Godkjenn')")
         # The last case of the view: back to the queue, saying so.

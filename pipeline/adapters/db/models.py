@@ -276,7 +276,11 @@ class Task(Base):
     __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
                       Index("ix_task_created", "created_at", "id"),
                       Index("ix_task_kind_state", "kind", "state"),
-                      Index("ix_task_owner_state", "owner", "state"))  # "mine" in the queue
+                      Index("ix_task_owner_state", "owner", "state"),  # "mine" in the queue
+                      # "Purret, ikke besvart" (pipeline.queries.waiting): only reminded cases are in it.
+                      Index("ix_task_reminded", "reminder_sent_at",
+                            sqlite_where=text("reminder_sent_at IS NOT NULL"),
+                            postgresql_where=text("reminder_sent_at IS NOT NULL")))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="grant", server_default="grant")  # grant | removal

@@ -74,7 +74,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                    help="e.g. applicant.mobile=+4791234567 or centres='Askim asylmottak; Mysen asylmottak'")
     p = add("export", _export, "approved cases as rows for IMDinett", task=False)
     p.add_argument("--state", choices=(APPROVED, DONE), default=APPROVED, help="which cases (default approved)")
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
+    p.add_argument("--format", choices=("csv", "excel-csv", "xlsx", "json"), default="csv",
+                   help="csv (default: the scripts' columns), excel-csv (for Norwegian Excel: BOM, ';', Norwegian "
+                        "headers), xlsx (an Excel workbook, numbers kept as text) or json")
+    p.add_argument("--output", "-o", default=None, metavar="FILE",
+                   help="write to FILE instead of standard output (xlsx needs it unless output is redirected)")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -229,13 +233,33 @@ def _correct(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pipeline.queries.export import export_csv, export_rows
+    from pipeline.core.clock import now_utc
+    from pipeline.queries.export import export_csv, export_excel_csv, export_rows, export_xlsx
 
     _, factory = database_from(args)
     with factory() as session:
         rows = export_rows(session, (args.state,))
     if args.json or args.format == "json":
         print_json(rows)
+        return 0
+    if args.format == "csv" and not args.output:
+        sys.stdout.write(export_csv(rows))  # the scripts' contract, as it always was
+        return 0
+    data: bytes
+    if args.format == "xlsx":
+        data = export_xlsx(rows, title="Godkjente" if args.state == APPROVED else "Utførte", when=now_utc())
+    elif args.format == "excel-csv":
+        data = export_excel_csv(rows)
     else:
-        sys.stdout.write(export_csv(rows))
+        data = export_csv(rows).encode("utf-8")
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+        return 0
+    if args.format == "xlsx" and sys.stdout.isatty():
+        raise PipelineError("an xlsx file is binary: give --output FILE or redirect standard output",
+                            code="cli.usage")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
     return 0

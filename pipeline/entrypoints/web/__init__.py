@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.session import database_error
 from pipeline.checks.texts import APPROVAL_QUESTION
+from pipeline.core import auth_words
 from pipeline.core.second_try import RETRIED_CODES
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
@@ -79,7 +80,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
-        audit=labels.audit_label, short=labels.short, detail_key=detail_labels.key,
+        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words,
+        address=labels.breakable_address, detail_key=detail_labels.key,
         detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
     )
     app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)

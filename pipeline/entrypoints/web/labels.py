@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
 
 from pipeline.core.domain import (
     FIELD_LABELS,
@@ -72,6 +75,7 @@ def state_label(state: str | None, kind: str | None = None) -> str:
 
 
 COUNTED_FROM_ONE = frozenset({"page", "line"})
+_CODE_LIKE = re.compile(r"^[A-Za-z0-9]*[_.][A-Za-z0-9_.]*$|^[a-z]+[A-Z][A-Za-z]*$")
 
 
 def provenance_text(where: Any) -> str:
@@ -89,8 +93,9 @@ def provenance_text(where: Any) -> str:
             parts.append(f"{word} {value if key in COUNTED_FROM_ONE else value + 1}")
     # A PDF form field's name is the form maker's internal one ("operator_name"): for "Tekniske detaljer",
     # not for the operator's line; a Word control's alias or tag is what its author called it.
-    for key in () if where.get("kind") == "acroform" else ("field", "name", "tag", "alias"):
-        if where.get(key):
+    # A tag written like a code ("first_name", "op_email") is the form maker's too: only words are shown.
+    for key in () if where.get("kind") == "acroform" else ("alias", "field", "name", "tag"):
+        if where.get(key) and not _CODE_LIKE.match(str(where[key])):
             parts.append(f"felt «{where[key]}»")
             break
     kind = {"table_cell": "tabellcelle", "paragraph": "avsnitt", "content_control": "innholdskontroll",
@@ -121,3 +126,12 @@ def age_text(value: datetime | None, now: datetime | None = None) -> str:
     if hours >= 1:
         return "1 time" if hours == 1 else f"{hours} timer"
     return "under 1 time"
+
+
+def breakable_address(address: str | None) -> Markup:
+    """An e-mail address that may break before its @ and dots when the column is narrow (never inside a
+    name): escaped, with <wbr> at those places."""
+    if not address:
+        return Markup("–")
+    text = str(escape(address))
+    return Markup(re.sub(r"([@.])", r"<wbr>\1", text))

@@ -1,6 +1,6 @@
 """intake: mail left unread is listed, a lease on the mailbox, interrupted reads, marks owed, headers-only mail
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
