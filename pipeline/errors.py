@@ -13,6 +13,8 @@
     │   ├── SourceError                mail.source
     │   └── OutboxError                mail.outbox
     ├── DatabaseError                  db.url, db.driver, db.unreachable, db.error
+    │   ├── DiskFull                   db.disk_full  (its disk is full)
+    │   └── DatabaseBusy               db.busy       (locked by another writer: try again)
     ├── RegistryImportError            registry.invalid
     ├── RegistryChangeError            registry.*  (a grant or removal the registry cannot take)
     ├── IllegalTransition              task.illegal_transition
@@ -112,6 +114,21 @@ class OutboxError(MailError):
 class DatabaseError(PipelineError):
     code = "db.error"
     message_no = "Databasen svarer ikke. Prøv igjen om litt, eller meld fra til IMDi-støtte."
+
+
+class DiskFull(DatabaseError):
+    """The database cannot write: its disk is full (named as such, not as an unreachable database)."""
+
+    code = "db.disk_full"
+    message_no = "Disken med databasen er full. Frigjør plass på disken; arbeidet fortsetter av seg selv."
+
+
+class DatabaseBusy(DatabaseError):
+    """The database is locked by another writer for longer than we wait (SQLite's 'database is locked',
+    PostgreSQL's lock_timeout): nothing is wrong, try again in a moment."""
+
+    code = "db.busy"
+    message_no = "Databasen er opptatt akkurat nå. Prøv igjen om litt."
 
 
 class RegistryImportError(PipelineError):

@@ -15,6 +15,7 @@ that is handed no settings uses `Settings()`, the documented defaults.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
@@ -67,7 +68,9 @@ class Limits:
     message_seconds: float = setting(45.0, "LIMIT_MESSAGE_SECONDS",
                                      "seconds all the files of one mail may take to read (PDF child included)")
     # OCR of scans and photos (a page costs 1-3 s; the form's values are on its first page).
-    ocr_dpi: int = setting(300, "LIMIT_OCR_DPI", "resolution pages are read at by OCR (150-dpi scans are scaled up)",
+    ocr_dpi: int = setting(300, "LIMIT_OCR_DPI",
+                           "finest resolution pages are read at by OCR (a page is read at its own resolution up "
+                           "to this; coarser than 200 dpi is scaled up to 200)",
                            minimum=72)
     max_ocr_pages: int = setting(4, "LIMIT_MAX_OCR_PAGES", "most pages of a scan read by OCR")
     ocr_seconds: float = setting(60.0, "LIMIT_OCR_SECONDS", "seconds OCR of one file may take")
@@ -145,6 +148,15 @@ class WorkerSettings:
     poll_seconds: int = setting(10, "WORKER_POLL_SECONDS", "how often a folder source is looked at again", minimum=1)
     health_minutes: int = setting(30, "HEALTH_MINUTES",
                                   "no successful poll for this long is an error in the log and `pipeline status`")
+    beat_seconds: int = setting(10, "WORKER_BEAT_SECONDS",
+                                "how often a worker renews its lease (its heartbeat, which holds the mailbox "
+                                "and the replies it sends)", minimum=1)
+    lease_seconds: int = setting(40, "WORKER_LEASE_SECONDS",
+                                 "a worker silent for this long has lost its mailbox and its replies: a standby "
+                                 "takes them over", minimum=2)
+    max_interruptions: int = setting(10, "WORKER_MAX_INTERRUPTIONS",
+                                     "reads of one message ended by a worker's death (not counted as the mail's "
+                                     "fault) before it is parked anyway", minimum=1)
 
 
 @dataclass(frozen=True)
@@ -184,6 +196,9 @@ class Settings:
                                        kind=str, secret=True)
     default_region: str = setting("NO", "DEFAULT_REGION", "country for phone numbers written without +")
     check_deliverability: bool = setting(False, "CHECK_DELIVERABILITY", "look e-mail domains up in DNS")
+    db_busy_seconds: float = setting(30.0, "DB_BUSY_SECONDS",
+                                     "how long a statement waits for another writer's lock before it gives up "
+                                     "(the web then says 'prøv igjen om litt', 503)", kind=float)
     reply_from: str = setting("IMDi <post@imdi.no>", "REPLY_FROM", "From of the replies")
     signature: str = setting("Med vennlig hilsen\nIMDi – Integrerings- og mangfoldsdirektoratet", "SIGNATURE",
                              "signature under every reply (\\n for a line break)", shown="Med vennlig hilsen / IMDi – …")
@@ -217,6 +232,13 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'pipeline.sqlite3').resolve()}"
+
+    @property
+    def reply_domain(self) -> str:
+        """The domain of our own Message-IDs (<reply-…@domain>): that of the replies' From."""
+        from email.utils import parseaddr
+
+        return parseaddr(self.reply_from)[1].rpartition("@")[2].lower() or "imdi.no"
 
     @property
     def outbox_dir(self) -> Path:
@@ -339,3 +361,65 @@ __all__: list[str] = ["Entry", "ImapSettings", "Limits", "Settings", "SmtpSettin
 
 if __name__ == "__main__":
     print(markdown_table(), end="")
+
+
+# --- the env file: /etc/imdi-pipeline/pipeline.env, in systemd's EnvironmentFile= format ---------------------
+#
+# systemd's rules (systemd.exec(5), "EnvironmentFile="), so that `pipeline --env-file F` (or PIPELINE_ENV_FILE=F)
+# sees exactly what the units see: blank lines and lines starting with # or ; are ignored; KEY=VALUE, with spaces
+# around both trimmed; a value in double quotes keeps its spaces and takes backslash escapes, one in single quotes
+# is taken as written; a backslash at the end of a line joins the next one. Nothing is expanded ($VAR stays as
+# written). Where systemd would warn and skip a line (no '=', a name that is not a variable name), this stops
+# with the file and line, which is what an operator wants to know before the service runs without the setting.
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "$": "$", "`": "`", "\n": ""}
+
+
+def _unquote(value: str, where: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1]
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        out, chars = [], iter(value[1:-1])
+        for ch in chars:
+            if ch == "\\":
+                nxt = next(chars, "")
+                out.append(_ESCAPES.get(nxt, "\\" + nxt))
+            else:
+                out.append(ch)
+        return "".join(out)
+    if value[:1] in ("'", '"'):
+        raise ConfigError(f"{where}: the value's quote is not closed")
+    return value
+
+
+def parse_env(text: str, name: str = "env file") -> dict[str, str]:
+    values: dict[str, str] = {}
+    lines = text.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(lines):
+        start, line = i + 1, lines[i]
+        i += 1
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        while line.endswith("\\") and i < len(lines):  # a continued line
+            line = line[:-1] + lines[i]
+            i += 1
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        where = f"{name}:{start}"
+        if not sep or not _NAME.fullmatch(key):
+            raise ConfigError(f"{where}: not a KEY=VALUE line: {line.strip()[:60]!r}")
+        values[key] = _unquote(value.strip(), where)
+    return values
+
+
+def read_env_file(path: str | Path) -> dict[str, str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the env file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the env file {path} is not UTF-8 text") from exc
+    return parse_env(text, str(path))

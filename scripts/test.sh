@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 # Tesseract's models for OCR: Norwegian, the Latin script (also "@" and letters such as ś and č),
 # English (the fallback for "@") and orientation detection; the tesseract CLI for bench/ocr.
-for pkg in dovecot-imapd postgresql chromium tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng tesseract-ocr-osd \
+for pkg in dovecot-imapd postgresql chromium python3-venv tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng tesseract-ocr-osd \
     tesseract-ocr-script-latn; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done

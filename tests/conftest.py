@@ -43,7 +43,10 @@ REFERENCE = REPO / "reference"
 FIXTURES = REPO / "inbox_fixtures"
 
 ENV = "PIPELINE_TEST_DATABASE_URL"
-PG_BASE = os.environ.get(ENV)  # read once: each test then sets or clears the variable for its own database
+# Read once: each test then sets or clears the variable for its own database, and outside a test it names the
+# first database given; the server's URL stays in _PG_ENV for the xdist workers, which start with that environment.
+_PG_ENV = "PIPELINE_TEST_POSTGRESQL"
+PG_BASE = os.environ.get(ENV) or os.environ.get(_PG_ENV)
 BACKENDS = ("sqlite", "postgresql")
 _CHOSEN = pytest.StashKey[tuple[str, ...]]()
 
@@ -72,6 +75,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if "postgresql" in chosen and not PG_BASE:
             raise pytest.UsageError(f"--databases {given!r}: PostgreSQL needs {ENV}")
     config.stash[_CHOSEN] = chosen
+    # Outside a test (module and session fixtures, collection) the variable names the first database given.
+    if PG_BASE:
+        os.environ[_PG_ENV] = PG_BASE
+    if chosen[0] == "postgresql":
+        assert PG_BASE
+        os.environ[ENV] = PG_BASE
+    else:
+        os.environ.pop(ENV, None)
 
 
 def _one_database(definition: pytest.Item) -> bool:
@@ -181,10 +192,16 @@ def _migrate(url: str) -> None:
     upgrade(url)
 
 
-@pytest.fixture
-def migrated_template(db_templates: Templates, database_backend: str) -> str:
-    """The database at the newest schema that this test's database is copied from."""
-    return db_templates.url(database_backend, "migrated", _migrate)
+@pytest.fixture(scope="session")
+def migrated_template(db_templates: Templates, request: pytest.FixtureRequest) -> str:
+    """A database at the newest schema on the first database given (the one PIPELINE_TEST_DATABASE_URL
+    names outside a test), for a module's or session's own copy; each test's database_url is copied from the
+    template of the test's own database."""
+    return db_templates.url(request.config.stash[_CHOSEN][0], "migrated", _migrate)
+
+
+def migrated_copy_source(db_templates: Templates, backend: str) -> str:
+    return db_templates.url(backend, "migrated", _migrate)
 
 
 @pytest.fixture
@@ -206,9 +223,9 @@ def registry_template(db_templates: Templates, database_backend: str, reference_
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, migrated_template: str) -> Iterator[str]:
+def database_url(tmp_path: Path, db_templates: Templates, database_backend: str) -> Iterator[str]:
     """A database of this test's own, already at the newest schema."""
-    with Templates.copy(migrated_template, tmp_path / "test.sqlite3") as url:
+    with Templates.copy(migrated_copy_source(db_templates, database_backend), tmp_path / "test.sqlite3") as url:
         yield url
 
 
@@ -230,15 +247,17 @@ def db(settings: Settings):  # type: ignore[no-untyped-def]
     factory.kw["bind"].dispose()
 
 
-# The files that take longest (tens of seconds each on each database: a browser, OCR, thousands of mails,
-# logins, slow PDFs), measured with --durations, run first: the tests run in two processes a group at a time, and
-# a long group started last leaves the other process idle at the end. Order only; what runs is unchanged.
-LONG_FILES = ("worker/test_forms_e2e.py", "web/test_browser.py", "worker/test_crashes.py", "forms/test_ocr_reader.py",
+# The files that take longest (tens of seconds each on each database: a fresh clone, a browser, OCR, thousands
+# of mails, logins, slow PDFs), measured with --durations, run first: the tests run in two processes a group at a
+# time, and a long group started last leaves the other process idle at the end. Order only; what runs is unchanged.
+LONG_FILES = ("ops/test_fresh_clone.py", "worker/test_forms_e2e.py", "web/test_browser.py", "worker/test_crashes.py",
+              "forms/test_ocr_reader.py", "worker/test_chaos.py", "worker/test_intake_faults.py",
               "security/test_web.py", "security/test_documents.py", "web/test_together.py", "web/test_pages.py",
               "registry/test_import_large.py", "forms/test_robustness_pdf.py", "security/test_guards.py",
               "worker/test_imap_worker.py", "security/test_budget.py", "test_cli.py", "web/test_page_images.py",
               "web/test_day.py", "web/test_auth.py", "security/test_locks.py", "security/test_sender.py",
-              "web/test_actions.py", "lifecycle/test_web.py", "worker/test_faults.py")
+              "web/test_actions.py", "lifecycle/test_web.py", "worker/test_faults.py", "ops/test_production_install.py",
+              "test_fixtures.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -59,7 +59,7 @@ def test_a_mistyped_source_is_never_polled_and_can_be_forgotten(settings, tmp_pa
     done = run("worker", "--once", "--source", "dir:/nonexistent/inbox", *args)
     _one_line_error(done, "mail.source")
     status = run("status", *args)
-    assert "source dir:/nonexistent/inbox: never polled" in status.stdout and "PROBLEM" not in status.stdout
+    assert "Kilde dir:/nonexistent/inbox: aldri hentet" in status.stdout and "PROBLEM" not in status.stdout
     assert run("status", "--forget", "dir:/nonexistent/inbox", *args).returncode == 0
     assert "/nonexistent/inbox" not in run("status", *args).stdout
     _one_line_error(run("status", "--forget", "dir:/never/seen", *args), "status.unknown_source")
@@ -71,9 +71,11 @@ def test_the_worker_summary_is_on_stdout_and_times_are_oslo_with_offset(settings
     (inbox / "a.eml").write_bytes((FIXTURES / "docx-plain.eml").read_bytes())
     args = ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]
     done = run("worker", "--once", "--source", f"dir:{inbox}", *args)
-    assert done.returncode == 0 and done.stdout.startswith("1 message seen: ") and "1 reply sent" in done.stdout
+    assert done.returncode == 0 and done.stdout.startswith("1 melding lest: ") and "1 svar sendt" in done.stdout
     shown = run(*args, "queue", "show", "1").stdout  # the options before the command work as well
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d system: task\.open", shown), shown
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d system: Sak opprettet", shown), shown
+    # The log lines on stderr carry the same clock.
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d INFO ", done.stderr, re.MULTILINE), done.stderr
 
 
 @pytest.mark.pure

@@ -169,6 +169,9 @@ def _run(args: argparse.Namespace, tmp: Path) -> int:
         "queue: search sender 'fjordtun'": "/?q=fjordtun",
         "queue: search rare 'zq'": "/?status=alle&q=zq",
         "queue: mine": "/?eier=meg",
+        "queue: search case number '1234'": "/?status=alle&q=1234",
+        "queue: waiting 'svar holdt tilbake'": "/?status=alle&venter=holdt",
+        "queue: waiting 'purret'": "/?venter=purret",
     }
     with serve(tmp, settings.db_url) as url:
         opener = login(url)

@@ -95,6 +95,10 @@ def build_message(reply: Reply, sender: str = DEFAULT_SENDER) -> EmailMessage:
     if reply.body_html:
         msg.add_alternative(reply.body_html, subtype="html")
     expected += ["Content-Type", "MIME-Version"]
+    # Headers are written on one line up to RFC 5322's limit of 998: at 78 the email package moves a subject
+    # that is a little too long whole onto a continuation line ("Subject:" alone, then the text), which
+    # some clients show as an empty subject. The body was encoded above and keeps its 76-character lines.
+    msg.policy = msg.policy.clone(max_line_length=998)
     got = Counter(message_from_bytes(msg.as_bytes(), policy=policy.default).keys())
     if got != Counter(expected):
         raise OutboxError(f"reply {reply.id}: unexpected headers {sorted(got - Counter(expected))}",

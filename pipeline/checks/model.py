@@ -20,7 +20,8 @@ SENDER_CODES = frozenset({
     "centre.unknown", "centre.ambiguous", "centre.inactive", "form.in_body", "unreadable.scanned",
 })
 # form.ocr: the values were read by OCR from a scan or photo; an operator confirms them against the page.
-OPERATOR_CODES = frozenset({"form.ocr"})
+# removal.person_unknown: a removal that names nobody with confidence; an operator chooses the person.
+OPERATOR_CODES = frozenset({"form.ocr", "removal.person_unknown"})
 
 
 def needs_sender(code: str) -> bool:

@@ -76,6 +76,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "henvendelsen manuelt.",
         "Sender {sender} is not verified: {reason}.",
     ),
+    # The two findings of a removal are for IMDi's operators only; a sender is never told them.
+    "removal.person_unknown": (
+        "IMDi kontrollerer hvem henvendelsen gjelder før noen tilgang fjernes.",
+        "The removal names nobody with confidence: an operator chooses the registry user before approval.",
+    ),
+    "centre.last_admin": (
+        "IMDi kontrollerer at mottaket fortsatt har en mottaksadministrator.",
+        "Removing the role at {names} would leave no Mottaksadministrator there: the centre could then "
+        "create no users.",
+    ),
 }
 
 
@@ -133,9 +143,13 @@ _OPERATOR: dict[str, str] = {
     "form.in_body": "Opplysningene stod i selve e-posten; skjemaet var ikke vedlagt.",
     "form.duplicate": "Det samme skjemaet var vedlagt flere ganger (for eksempel som Word og PDF); "
                       "det er bare laget én sak.",
-    "unreadable.scanned": "Skjemaet er et skannet bilde uten tekst.",
+    "unreadable.scanned": "Skjemaet er et skannet bilde eller et bilde der feltene ikke kunne leses maskinelt.",
     "form.ocr": "Verdiene er lest fra et bilde med tekstgjenkjenning. Sammenlign dem med originalen før "
                 "du godkjenner.",
+    "removal.person_unknown": "Det er ikke valgt hvem som skal miste tilgangen: henvendelsen navnga ingen sikkert. "
+                              "Velg brukeren før saken kan godkjennes.",
+    "centre.last_admin": "Etter fjerningen har {names} ingen mottaksadministrator, og mottaket kan da ikke "
+                         "opprette brukere. Godkjenn bare med en begrunnelse.",
 }
 # Shorter versions where a value above is unknown.
 _OPERATOR_FALLBACK: dict[str, str] = {
@@ -148,6 +162,8 @@ _OPERATOR_FALLBACK: dict[str, str] = {
     "sender.unverified": "Vi kan ikke bekrefte avsenderen {sender}: {reasons}.",
 }
 _OPERATOR_LAST: dict[str, str] = {
+    "centre.last_admin": "Etter fjerningen har mottaket ingen mottaksadministrator, og kan da ikke opprette "
+                         "brukere. Godkjenn bare med en begrunnelse.",
     "sender.unverified": "Vi kan ikke bekrefte at avsenderen skriver på vegne av driftsoperatøren.",
 }
 
@@ -212,3 +228,43 @@ def names_and(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " og " + names[-1]
+
+
+# --- the question approval asks ----------------------------------------------------------------------------
+# What approval passes only with an operator's reason (pipeline.core.policy.reasons_needed), in the
+# operator's words: the same list on the case page, on the `a` key, in the CLI's refusal and in bulk's.
+_REASONS: dict[str, str] = {
+    "sender.unverified": "avsenderen er ikke bekreftet som driftsoperatøren",
+    "proposal.pending": "et forslag fra et svar venter på vurdering",
+    "centre.last_admin": "mottaket blir uten mottaksadministrator",
+    "owner.other": "en annen saksbehandler har tatt saken",
+    "centre.admin_limit": "mottaket får flere enn to mottaksadministratorer",
+    "centre.other_operator": "mottaket drives av en annen driftsoperatør",
+    "form.duplicate": "det samme skjemaet var vedlagt flere ganger",
+    "form.in_body": "opplysningene stod i selve e-posten",
+    "mobile.invalid": "mobilnummeret er ugyldig",
+    "mobile.not_mobile": "nummeret er ikke et mobilnummer",
+    "mobile.duplicate": "mobilnummeret er allerede i bruk",
+    "email.invalid": "en e-postadresse er ugyldig",
+    "centre.unknown": "et mottak finnes ikke i registeret",
+    "centre.ambiguous": "et mottak kan være flere",
+    "centre.inactive": "et mottak er nedlagt",
+    "centre.duplicate": "et mottak står flere ganger",
+    "unreadable.scanned": "skjemaet er et skannet bilde uten tekst",
+}
+
+
+def approval_reason(code: str, owner: str | None = None) -> str:
+    """Why approval asks for a reason, in a few words (a finding the sender must answer: 'feil i …')."""
+    if code == "owner.other" and owner:
+        return f"{owner} har tatt saken"
+    base = code.split(":", 1)[0]
+    if base in _REASONS:
+        return _REASONS[base]
+    if base == "field.missing":
+        path = code.split(":", 1)[1] if ":" in code else ""
+        return f"«{FIELD_LABELS.get(path, path)}» mangler"
+    return f"funnet {code} står"
+
+
+APPROVAL_QUESTION = "Godkjenning krever en begrunnelse fordi"

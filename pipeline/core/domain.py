@@ -240,6 +240,8 @@ def reply_sources(after: str) -> tuple[str, ...]:
 # Values an answer carried from a sender who may not change the case by mail (not verified, or not the
 # case's sender): an operator accepts or refuses them; a proposal left when the case ends is moot.
 PROPOSED: Final = "proposed"
+# A proposal on a removal case names the registry user it would be about (under this key of `changes`).
+PERSON: Final = "removal.user_id"
 PROPOSAL_STATES: Final[dict[str, str]] = {
     PROPOSED: "Venter på vurdering",
     "accepted": "Godtatt",

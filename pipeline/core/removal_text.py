@@ -100,7 +100,9 @@ _SELF = re.compile(r"\b(?:meg|min tilgang|min bruker|mine tilganger|jeg har slut
 # Pointing back at someone named before ("Kan dere fjerne tilgangen hans?").
 _PRONOUN = re.compile(r"\b(?:han|ham|hans|hun|henne|hennes|de|dem|deres|disse|begge|vedkommende)\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+# A sentence ends at . ! ? ; and a space, but not after a day of the month ("fra 30. november", an
+# ordinal in Norwegian): the reason quotes the sentence whole.
+_SENTENCE = re.compile(r"(?<=[.!?;])(?<!\b\d\.)(?<!\b\d\d\.)\s+")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ EMPTY = "(ikke fylt ut)"
 UNREADABLE_REASONS: dict[str, str] = {
     "unreadable.corrupt": "filen er skadet og kunne ikke åpnes",
     "unreadable.encrypted": "filen er passordbeskyttet",
-    "unreadable.scanned": "filen er et skannet bilde uten tekst, så feltene kan ikke leses",
+    "unreadable.scanned": "filen er et skannet bilde eller et bilde der feltene ikke kunne leses maskinelt (uskarpt, skjevt eller bare en del av siden)",
     "unsupported.format": "filformatet kan vi ikke lese",
     "unsupported.format.doc": "filen er i det eldre Word-formatet (.doc), som vi ikke kan lese",
     "limit.exceeded": "filen er for stor eller for sammensatt til å behandles automatisk",

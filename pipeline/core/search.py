@@ -101,7 +101,8 @@ def terms(query: str, limit: int = 5) -> list[str]:
     query = " ".join(query.split())
     if _DIGITS.match(query):
         digits = query.replace(" ", "")
-        return [("+" + digits[2:]) if digits.startswith("00") else digits]
+        # 0047 91234567 is +47 91234567; 0024 is a case number's digits, not a country code.
+        return [("+" + digits[2:]) if digits.startswith("00") and len(digits) >= 10 else digits]
     words = [w for w in (fold(w) for w in query.split()) if w]
     # Longest first: usually the most selective.
     return sorted(dict.fromkeys(words), key=len, reverse=True)[:limit]

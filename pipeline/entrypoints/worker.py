@@ -1,36 +1,36 @@
 """The worker loop: take in new mail (IDLE or polling), mark it after commit, draft reminders for
 requests left unanswered, send due replies; every cycle, with or without --once.
 
-One poller per mailbox: on PostgreSQL the worker holds an advisory lock on the mailbox's name for as
-long as it polls, so several workers against one database never take the same mailbox twice at once
-(on SQLite, a single-machine set-up, there is no lock: run one worker). Retries of failed messages
-are claimed row by row (FOR UPDATE SKIP LOCKED on PostgreSQL), so any number of workers can share them.
+One poller per mailbox: the mailbox is held by one worker's lease (pipeline.usecases.worker_leases), the same
+lease that holds the replies it sends, on SQLite and PostgreSQL alike. A worker that stops renewing it
+(killed, frozen) loses the mailbox as it loses its replies, and a standby takes it over at its next
+cycle. Retries of failed messages are claimed row by row, so any number of workers can share them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import signal
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.adapters.db.models import MailboxState
-from pipeline.adapters.db.session import prepare, session_factory, unit_of_work
+from pipeline.adapters.db.models import MailboxState, Message
+from pipeline.adapters.db.session import database_error, prepare, session_factory, unit_of_work
 from pipeline.adapters.mail.imap import ImapSource
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
-from pipeline.errors import ConfigError, DatabaseError, SourceError
+from pipeline.adapters.systemd import notify
+from pipeline.errors import ConfigError, DatabaseBusy, DatabaseError, DiskFull, SourceError
 from pipeline.queries.status import health_problem
 from pipeline.settings import Settings, WorkerSettings
 from pipeline.usecases import worker_leases as workers
-from pipeline.usecases.ingest import ingest, retry_pending
+from pipeline.usecases.ingest import IngestResult, ingest, retry_pending
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,11 @@ class WorkerStats:
 
 def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *,
                 since: date | None = None) -> DirSource | ImapSource:
+    limit = settings.limits.max_message_bytes
     if spec.startswith("dir:"):
-        return DirSource(spec[4:])
+        return DirSource(spec[4:], max_bytes=limit)
     if spec == "imap":
-        return ImapSource(settings.imap, factory, since=since)
+        return ImapSource(settings.imap, factory, since=since, max_bytes=limit, reply_domain=settings.reply_domain)
     raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
 
 
@@ -67,7 +68,7 @@ class Worker:
         self.stop = threading.Event()
         self.worker_id = workers.new_worker_id()
         self._heartbeat: workers.Heartbeat | None = None
-        self._lock_conn: Connection | None = None
+        self._holds_mailbox = False
 
     def start(self, *, once: bool = False) -> bool:
         """Bring the database up to date and register this worker's heartbeat. A database that cannot be
@@ -78,7 +79,9 @@ class Worker:
             try:
                 prepare(self.settings, self.factory)
                 workers.reap(self.factory)
-                self._heartbeat = workers.Heartbeat(self.factory, self.worker_id)
+                self._heartbeat = workers.Heartbeat(self.factory, self.worker_id,
+                                                    beat_seconds=float(self.config.beat_seconds),
+                                                    lease=timedelta(seconds=self.config.lease_seconds))
                 self._heartbeat.start()
                 return True
             except (DatabaseError, OSError) as exc:
@@ -86,6 +89,8 @@ class Worker:
                     raise
                 reason = exc.message if isinstance(exc, DatabaseError) else f"{exc.strerror or exc}"
                 log.error("cannot start: %s; trying again in %.0f s", reason, backoff)
+                notify(f"STATUS=waiting for the database: {reason}")
+                notify("WATCHDOG=1")  # waiting for the database is not hanging
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 300.0)
         return False
@@ -96,29 +101,66 @@ class Worker:
         """Retry failed messages, take in new mail, draft due reminders (requests and access reviews), send
         due replies."""
         self.stats.cycles += 1
+        self._holds_mailbox = self._have_mailbox()
         for result in retry_pending(self.factory, settings=self.settings, max_attempts=self.config.max_attempts):
             self._after(result)
-        if self._have_mailbox():
+        if self._holds_mailbox:
+            self._settle_marks()
             for incoming in self.source.fetch_new():
+                if not self._have_mailbox():
+                    # Our lease ran out (we were frozen) and a standby polls now: leave the rest to it.
+                    self._holds_mailbox = False
+                    self.source.close()
+                    break
                 self.stats.seen += 1
                 result = ingest(self.factory, incoming.raw, source=incoming.source, settings=self.settings,
-                                max_attempts=self.config.max_attempts)
+                                max_attempts=self.config.max_attempts, size=incoming.size)
                 self._after(result, incoming.source)
+                notify("WATCHDOG=1")  # a long batch is progress, not a hang
                 if self.stop.is_set():
                     break
-            self._poll_ok()
+            if self._holds_mailbox:
+                self._poll_ok()
         self._send_replies()
 
-    def _after(self, result, where: SourceRef | None = None) -> None:  # type: ignore[no-untyped-def]
+    def _after(self, result: IngestResult, where: SourceRef | None = None) -> None:
         """Count, and mark taken mail on the server (after its commit). `where` is where the source
-        found it now, which differs from the stored reference after a UIDVALIDITY change."""
+        found it now, which differs from the stored reference after a UIDVALIDITY change. A mark not
+        made now (a standby, a connection lost) stays owed (Message.mark_owed) for the poller."""
         message = result.message
         if result.new and message.outcome:
             self.stats.outcomes[message.outcome] += 1
-        if where is None and message.mailbox == getattr(self.source, "name", None):
+        if not result.taken or not self._holds_mailbox or not hasattr(self.source, "uidvalidity"):
+            return
+        if where is None and message.mailbox == self.source.name:
             where = SourceRef(message.mailbox, message.uidvalidity, message.uid)
-        if result.taken and where is not None and self.source.mark_taken(where):
+        if where is not None and self.source.mark_taken(where):
             self.stats.marked += 1
+            self._marked([message.id])
+
+    def _settle_marks(self) -> None:
+        """Mark on the server what was taken and not marked yet (a worker killed between the commit and the
+        mark, a retry of another worker, a copy whose first was pending)."""
+        if not hasattr(self.source, "uidvalidity"):
+            return  # a folder is never marked
+        with self.factory() as session:
+            owed = session.execute(select(Message.id, Message.uidvalidity, Message.uid).where(
+                Message.mailbox == self.source.name, Message.mark_owed.is_(True)).order_by(Message.id)).all()
+        done: list[int] = []
+        for message_id, uidvalidity, uid in owed:
+            if self.source.mark_taken(SourceRef(self.source.name, uidvalidity, uid)):
+                self.stats.marked += 1
+                done.append(message_id)
+            elif uidvalidity != self.source.uidvalidity:
+                log.warning("message %s: taken under UIDVALIDITY %s, now %s: cannot be marked", message_id,
+                            uidvalidity, self.source.uidvalidity)
+                done.append(message_id)
+        self._marked(done)
+
+    def _marked(self, ids: list[int]) -> None:
+        if ids:
+            with unit_of_work(self.factory) as session:
+                session.execute(update(Message).where(Message.id.in_(ids)).values(mark_owed=False))
 
     def _send_replies(self) -> None:
         from pipeline.adapters.outbox import outbox_from_settings
@@ -147,11 +189,17 @@ class Worker:
     def run(self, *, once: bool = False) -> WorkerStats:
         backoff = 1.0
         try:
+            # Ready as soon as it runs: waiting for a database that is not up yet is part of its work (it says
+            # so in its status), not a start that systemd should time out.
+            notify("READY=1")
             if not self.start(once=once):
                 return self.stats
             while not self.stop.is_set():
+                notify("WATCHDOG=1")
                 try:
                     self.cycle()
+                    # Shown by `systemctl status pipeline-worker`; also tells a test the pass is over.
+                    notify(f"STATUS=pass {self.stats.cycles} done; {self.stats.seen} messages seen since start")
                     backoff = 1.0
                     if once:
                         break
@@ -163,15 +211,20 @@ class Worker:
                     log.warning("mailbox %s: %s; retrying in %.0f s", self.source.name, exc.message, backoff)
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 300.0)
-                except Exception:  # e.g. the database went away: keep the worker alive, try again later
+                except Exception as exc:  # e.g. the database went away: keep the worker alive, try again later
                     if once:
                         raise
-                    log.exception("worker cycle failed; retrying in %.0f s", backoff)
+                    named = database_error(exc, self.settings.db_url)
+                    if isinstance(named, DiskFull | DatabaseBusy):  # say what it is, not a traceback
+                        log.error("worker cycle failed: %s; retrying in %.0f s", named.message, backoff)
+                    else:
+                        log.exception("worker cycle failed; retrying in %.0f s", backoff)
                     self.source.close()
                     self.stop.wait(backoff)
                     backoff = min(backoff * 2, 300.0)
                 self.check_health()
         finally:
+            notify("STOPPING=1")
             self.source.close()
             self._release_lock()
             if self._heartbeat is not None:
@@ -181,11 +234,14 @@ class Worker:
     def _wait(self) -> None:
         config = getattr(self.source, "config", None)
         wait = getattr(self.source, "wait", None)
-        if wait is not None and config is not None and (self._lock_conn is not None or not self._is_pg()):
+        if wait is not None and config is not None and self._holds_mailbox:
             # IDLE (or a poll interval), ended at least every idle_renew_seconds by returning here.
             wait(float(config.idle_renew_seconds if config.idle else config.poll_seconds))
+        elif config is not None:
+            # A standby looks again well inside a lease, so that it takes over within one lease and a half.
+            self.stop.wait(float(min(config.poll_seconds, max(1, self.config.lease_seconds // 2))))
         else:
-            self.stop.wait(float(getattr(config, "poll_seconds", self.config.poll_seconds)))
+            self.stop.wait(float(self.config.poll_seconds))
 
     # --- health ------------------------------------------------------------------------------------
 
@@ -217,36 +273,19 @@ class Worker:
 
     # --- one poller per mailbox --------------------------------------------------------------------
 
-    def _is_pg(self) -> bool:
-        return self.settings.db_url.startswith("postgresql")
-
     def _have_mailbox(self) -> bool:
-        if not self._is_pg():
-            return True
-        if self._lock_conn is not None:
-            return True
-        key = self._lock_key()
-        conn = self.factory.kw["bind"].connect()
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
-        conn.commit()
-        if got:
-            self._lock_conn = conn
-            return True
-        conn.close()
-        log.info("another worker polls %s", self.source.name)
-        return False
-
-    def _lock_key(self) -> int:
-        return int.from_bytes(hashlib.sha256(self.source.name.encode()).digest()[:8], "big", signed=True)
+        if self._heartbeat is None:
+            return False  # not started: no lease to hold it with
+        got = workers.hold_mailbox(self.factory, self.source.name, self.worker_id)
+        if not got and (self._holds_mailbox or self.stats.cycles <= 1):
+            log.info("another worker polls %s: standing by", self.source.name)
+        return got
 
     def _release_lock(self) -> None:
-        if self._lock_conn is not None:
-            # Unlock explicitly: close() only returns the connection to the pool, lock and all.
-            with contextlib.suppress(Exception):
-                self._lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._lock_key()})
-                self._lock_conn.commit()
-            self._lock_conn.close()
-            self._lock_conn = None
+        if self._heartbeat is not None:
+            with contextlib.suppress(Exception):  # the database may be gone: the lease runs out by itself
+                workers.release_mailbox(self.factory, self.source.name, self.worker_id)
+        self._holds_mailbox = False
 
 
 def install_signal_handlers(worker: Worker) -> None:

@@ -38,8 +38,9 @@ def sniff_format(data: bytes, filename: str | None = None) -> str:
 
 
 def read_form(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
-              seconds: float | None = None) -> FormReading:
-    """`seconds`: the most a sandboxed parse may take (what the mail has left), under limits.parse_seconds."""
+              seconds: float | None = None, domains: tuple[str, ...] = ()) -> FormReading:
+    """`seconds`: the most a sandboxed parse may take (what the mail has left), under limits.parse_seconds.
+    `domains`: e-mail domains the driftsoperatør is known by (OCR rebuilds addresses towards them)."""
     limits = limits or Limits()
     if len(data) > limits.max_file_bytes:
         raise LimitExceeded(f"file is {len(data)} bytes, the limit is {limits.max_file_bytes}")
@@ -51,11 +52,11 @@ def read_form(data: bytes, filename: str | None = None, limits: Limits | None = 
     if kind == "pdf":
         from pipeline.forms.pdf_reader import read_pdf
 
-        return read_pdf(data, filename, limits, seconds=seconds)
+        return read_pdf(data, filename, limits, seconds=seconds, domains=domains)
     if kind == "image":
         from pipeline.forms.ocr import read_image
 
-        return read_image(data, filename, limits, seconds=seconds)
+        return read_image(data, filename, limits, seconds=seconds, domains=domains)
     if kind == "doc":
         if _ENCRYPTED_PACKAGE in data:
             # Word saves a password-protected .docx as an OLE file holding an EncryptedPackage stream.

@@ -71,10 +71,11 @@ class Box:
     height: float
     confidence: float | None  # OCR: Tesseract's mean confidence over the value's words (0-100)
     min_confidence: float | None  # OCR: its least sure word
+    unsure: bool = False  # OCR: the reader repaired the value (an address rebuilt, digits for letters)
 
     @property
     def low(self) -> bool:
-        return self.min_confidence is not None and self.min_confidence < LOW_CONFIDENCE
+        return self.unsure or (self.min_confidence is not None and self.min_confidence < LOW_CONFIDENCE)
 
 
 # -- rendering (parent side) ------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def _box(path: str, index: int | None, where: Any, geometry: Mapping[int, PageGe
     x0, top = max(0.0, x0 - pad), max(0.0, top - pad)
     x1, bottom = min(picture.width_pt, x1 + pad), min(picture.height_pt, bottom + pad)
     return Box(path, index, page, round(x0, 1), round(top, 1), round(x1 - x0, 1), round(bottom - top, 1),
-               _number(where.get("confidence")), _number(where.get("min_confidence")))
+               _number(where.get("confidence")), _number(where.get("min_confidence")), where.get("unsure") is True)
 
 
 def _numbers(value: Any, n: int) -> list[float] | None:

@@ -22,7 +22,7 @@ PRELOAD = ("pdfplumber", "pipeline.forms.pdf_parse")
 
 
 def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = None, *,
-             seconds: float | None = None) -> FormReading:
+             seconds: float | None = None, domains: tuple[str, ...] = ()) -> FormReading:
     limits = limits or Limits()
     started = time.monotonic()
     try:
@@ -33,7 +33,7 @@ def read_pdf(data: bytes, filename: str | None = None, limits: Limits | None = N
         from pipeline.forms.ocr import read_scanned_pdf
 
         left = None if seconds is None else max(0.0, seconds - (time.monotonic() - started))
-        return read_scanned_pdf(data, filename, limits, seconds=left)
+        return read_scanned_pdf(data, filename, limits, seconds=left, domains=domains)
     reading: FormReading = reading_from_data(result)
     return reading
 

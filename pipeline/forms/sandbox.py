@@ -4,6 +4,9 @@ PDF parsing (and anything else whose worst case takes seconds per page or gigaby
 `run_limited(target, *args, limits=...)`:
 
 - the child is a fresh interpreter (no inherited locks, threads or state) with `resource.RLIMIT_AS` set to `Limits.parse_memory_mb`;
+- the child dies with its parent: on Linux it asks the kernel for SIGKILL when the thread that started it
+  ends (prctl PR_SET_PDEATHSIG), and leaves at once if that parent was already gone, so a worker killed
+  with kill -9 leaves no parser running on under a bare supervisor (the worker reads on its main thread);
 - the caller waits at most `Limits.parse_seconds` for the answer, then kills the child;
 - arguments and results cross the pipe as plain data (bytes, str, numbers, dicts, lists);
 - a `PipelineError` raised in the child comes back as (code, message, message_no) and is re-raised
@@ -81,8 +84,26 @@ def _call(target: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
         return ("err", errors.CorruptFile.code, f"could not read the file ({type(exc).__name__}: {exc})"[:500], None)
 
 
+PR_SET_PDEATHSIG = 1
+PARENT_ENV = "PIPELINE_SANDBOX_PARENT"
+
+
+def die_with_parent(parent: int | None) -> None:
+    """SIGKILL for this process when its parent ends (Linux); exit now if the parent is already gone."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(0)  # the parent died before the death signal was set: nobody is waiting for us
+
+
 def _child_main(fd: int, memory_mb: int, preload: tuple[str, ...]) -> None:
     """The worker loop: set the memory limit, import the parsers, then answer tasks until EOF."""
+    parent = os.environ.get(PARENT_ENV, "")
+    die_with_parent(int(parent) if parent.isdigit() else None)
     conn = Connection(fd)
     try:
         import resource
@@ -130,6 +151,7 @@ class Sandbox:
         root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        env[PARENT_ENV] = str(os.getpid())
         cmd = [sys.executable, "-m", "pipeline.forms.sandbox", str(theirs.fileno()), str(self.memory_mb),
                *self.preload]
         try:

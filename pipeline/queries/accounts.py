@@ -46,3 +46,8 @@ def signed_in(session: Session, account_id: int | None, username: str | None, ep
 
 def accounts(session: Session) -> list[AccountView]:
     return [view(a) for a in session.scalars(select(OperatorAccount).order_by(OperatorAccount.username))]
+
+
+def usernames(session: Session) -> list[str]:
+    """Every operator account's name (to tell an operator from the command line's $USER in the history)."""
+    return list(session.scalars(select(OperatorAccount.username)))

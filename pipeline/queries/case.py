@@ -24,8 +24,9 @@ from pipeline.adapters.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.checks.model import blocks_approval, needs_sender, overridable
-from pipeline.checks.texts import operator_text
+from pipeline.checks.model import blocks_approval, needs_sender
+from pipeline.checks.texts import approval_reason, operator_text
+from pipeline.core import policy
 from pipeline.core.domain import (
     FIELD_PATHS,
     GRANT,
@@ -38,7 +39,7 @@ from pipeline.core.domain import (
 )
 from pipeline.errors import PipelineError
 from pipeline.forms.pages import LOW_CONFIDENCE
-from pipeline.queries import registry_users
+from pipeline.queries import approval, registry_users
 from pipeline.queries.registry_users import RegistryUserView
 from pipeline.queries.rows import (
     AttachmentView,
@@ -153,10 +154,18 @@ class TaskPage:
     centre_operators: dict[str, str] = field(default_factory=dict)
     operator_name: str | None = None  # the driftsoperatør the form was matched to
 
+    # Why approval asks for a reason (pipeline.core.policy.reasons_needed), in the operator's words.
+    approval_reasons: tuple[str, ...] = ()
+
     @property
     def warnings(self) -> list[FindingView]:
         """The findings that ask for a look without stopping approval."""
         return [f for f in self.task.findings if not blocks_approval(f.code)]
+
+    @property
+    def person_to_choose(self) -> bool:
+        """A removal that names nobody yet: approval waits until an operator has chosen the person."""
+        return any(f.code == "removal.person_unknown" for f in self.task.findings)
 
     @property
     def blocking(self) -> list[FindingView]:
@@ -186,10 +195,12 @@ class HolderView:
     email: str
 
 
-def load(session: Session, task_id: int) -> TaskPage | None:
+def load(session: Session, task_id: int, actor: str | None = None) -> TaskPage | None:
+    """The case page for `actor` (the operator looking: another's ownership is a reason approval asks for)."""
     row = session.get(Task, task_id)
     if row is None:
         return None
+    rule = approval.facts(session, row)
     task = task_view(row)
     msg = session.scalar(select(Message).options(defer(Message.raw)).where(Message.id == task.message_pk))
     message = message_view(msg) if msg is not None else None
@@ -245,9 +256,13 @@ def load(session: Session, task_id: int) -> TaskPage | None:
         holders = [HolderView(u.user_id, u.first_name, u.last_name, u.email)
                    for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile,
                                                                        RegistryUser.status == USER_ACTIVE))]
+        # The cases with this mobile first (a handful, by its index), then their kind and state: asked in
+        # one WHERE, SQLite without statistics starts from (kind, state) and reads every pending grant.
+        with_mobile = select(Task.id).where(Task.mobile == mobile).scalar_subquery()
         same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
             select(Task).options(defer(Task.reading)).where(
-                Task.mobile == mobile, Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING)).limit(10))]
+                Task.id.in_(with_mobile), Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING))
+            .limit(10))]
     operators = _operator_names(session, task)
     centre_operators = _centre_operators(session, task)
     texts = {}
@@ -259,19 +274,24 @@ def load(session: Session, task_id: int) -> TaskPage | None:
                     centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
                     replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
                     actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
-                    # The same rules as the task service's approve.
-                    needs_override=any(blocks_approval(f.code) and overridable(f.code) for f in task.findings),
+                    # The same rule as the task service's approve (pipeline.core.policy): every reason it
+                    # would ask for is asked here, on the `a` key and by the button alike.
+                    needs_override=bool(policy.reasons_needed(rule, actor)),
+                    approval_reasons=tuple(approval_reason(code, task.owner)
+                                           for code in policy.reasons_needed(rule, actor)),
                     reading_to_confirm=to_confirm, low_confidence=low_confidence(task), operator_texts=texts,
                     centre_operators=centre_operators, operator_name=operators.get(task.operator_id or ""),
                     removal=removal_info(session, task, message) if task.kind == REMOVAL else None)
 
 
 def low_confidence(task: TaskView) -> frozenset[str]:
-    """The values OCR read with little confidence (a word under LOW_CONFIDENCE): field paths, and
+    """The values OCR read with little confidence (a word under LOW_CONFIDENCE) or repaired: field paths, and
     centres.<n> for the nth centre of the reading (from 0)."""
     provenance = ((task.reading or {}).get("source") or {}).get("provenance") or {}
 
     def low(where: Any) -> bool:
+        if isinstance(where, dict) and where.get("unsure") is True:
+            return True  # a value the reader repaired (an address rebuilt): never a silent guess
         value = where.get("min_confidence") if isinstance(where, dict) else None
         return isinstance(value, int | float) and value < LOW_CONFIDENCE
 

@@ -15,9 +15,10 @@ shorter than a trigram).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +26,20 @@ from sqlalchemy import ColumnElement, Integer, Select, any_, bindparam, exists, 
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, defer
 
-from pipeline.adapters.db.models import FindingRow, Message, Task, TaskCentre, TaskGram, TaskSearch
+from pipeline.adapters.db.models import (
+    CaseCounter,
+    FindingRow,
+    Message,
+    Task,
+    TaskCentre,
+    TaskGram,
+    TaskSearch,
+)
+from pipeline.core import policy
 from pipeline.core.domain import PENDING, REVIEW, TASK_STATES
-from pipeline.core.search import PREFIX, terms, word_grams
+from pipeline.core.search import PREFIX, fold, phone_forms, terms, word_grams
+from pipeline.queries import approval
+from pipeline.queries import waiting as waiting_on
 from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
@@ -50,6 +62,7 @@ class QueueQuery:
     page: int = 1
     owner: str | None = None  # only the cases this operator has taken
     unowned: bool = False  # only the cases nobody has taken
+    waiting: str | None = None  # only the open cases where this waits unseen (pipeline.queries.waiting)
 
 
 def clean_query(text: str | None, limit: int = 200) -> str:
@@ -96,9 +109,41 @@ class _Plan:
     words: tuple[str, ...]
     ids: set[int] | None = None
     gram: str | None = None
+    waiting: set[int] | None = None  # only these cases (a waiting filter: pipeline.queries.waiting)
+
+
+# A case number as people write it: 24, 0024, 2026-0024 (a year, then the number with or without zeros).
+_CASE_NUMBER = re.compile(r"^(?:(\d{4})-)?0*(\d{1,6})$")
+
+
+def case_refs(session: Session, text: str) -> list[str]:
+    """The case references a search for a case number means: the number in every year the counter has
+    (a handful), or in the year written. Empty when the text is not a case number."""
+    match = _CASE_NUMBER.match(text.strip())
+    if not match or int(match.group(2)) == 0:
+        return []
+    year, number = match.group(1), int(match.group(2))
+    years = [int(year)] if year else list(session.scalars(select(CaseCounter.year)))
+    return [f"{y}-{number:04d}" for y in years]
 
 
 def _plan(session: Session, query: QueueQuery) -> _Plan:
+    plan = _with_refs(session, query, _text_plan(session, query))
+    return replace(plan, waiting=waiting_on.case_ids(session, query.waiting)) if query.waiting else plan
+
+
+def _with_refs(session: Session, query: QueueQuery, plan: _Plan) -> _Plan:
+    refs = case_refs(session, query.q)
+    if not refs:
+        return plan
+    # A case number finds its case (by the unique index) besides what its digits find in the texts.
+    found = set(session.scalars(select(Task.id).where(Task.case_ref.in_(refs))))
+    if plan.ids is not None:
+        return replace(plan, ids=plan.ids | found)
+    return replace(plan, ids=found) if found else plan
+
+
+def _text_plan(session: Session, query: QueueQuery) -> _Plan:
     sqlite = session.get_bind().dialect.name == "sqlite"
     words = tuple(terms(query.q))
     candidates = [g for w in words for g in word_grams(w)]
@@ -152,6 +197,8 @@ def _where(stmt: Select, query: QueueQuery, plan: _Plan) -> Select:  # type: ign
         stmt = stmt.where(Task.owner == query.owner)
     elif query.unowned:
         stmt = stmt.where(Task.owner.is_(None))
+    if plan.waiting is not None:
+        stmt = stmt.where(_among(Task.id, plan.waiting, plan.sqlite))
     if not plan.words:
         return stmt
     if plan.ids is not None:
@@ -173,7 +220,7 @@ def _order(query: QueueQuery) -> tuple[Any, ...]:
 def _page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> tuple[list[Task], int]:
     """One page of tasks (oldest first by default) and the number of matches, counted up to max_count."""
     plan = _plan(session, query)
-    if plan.ids is not None and not plan.ids:
+    if (plan.ids is not None and not plan.ids) or (plan.waiting is not None and not plan.waiting):
         return [], 0
     counted = _where(select(Task.id), query, plan).limit(max_count).subquery()
     total = session.scalar(select(func.count()).select_from(counted)) or 0
@@ -194,7 +241,7 @@ def neighbours(session: Session, query: QueueQuery, task_id: int) -> tuple[int |
     if here is None:
         return None, None
     plan = _plan(session, replace(query, page=1))
-    if plan.ids is not None and not plan.ids:
+    if (plan.ids is not None and not plan.ids) or (plan.waiting is not None and not plan.waiting):
         return None, None
     # Row values, so that both databases read the (created_at, id) index from this case on.
     position = tuple_(Task.created_at, Task.id)
@@ -225,13 +272,19 @@ class QueuePage:
     total: int  # matches, counted up to the cap
     counts: dict[str, int]  # cases per state, all of them
     received: dict[int, datetime | None]  # case id -> when its mail was received
+    waiting: dict[int, list[str]] = field(default_factory=dict)  # case id -> what waits on it unseen
+    held: dict[int, waiting_on.Held] = field(default_factory=dict)  # case id -> its held reply
+    matched: dict[int, list[str]] = field(default_factory=dict)  # case id -> where the search found it
+    bulk: frozenset[int] = frozenset()  # the cases bulk approval may take for the operator looking
 
     def clean(self, task: TaskView) -> bool:
-        """May be approved in bulk: waiting for review and without a blocking finding."""
-        return task.state == REVIEW and not self.errors.get(task.id)
+        """May be approved in bulk (pipeline.core.policy.bulk_may_take): waiting for review, no finding,
+        a verified sender, no pending proposal, unowned or the operator's own. The service asks again."""
+        return task.id in self.bulk
 
 
-def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001) -> QueuePage:
+def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: int = 10_001,
+               actor: str | None = None) -> QueuePage:
     tasks, total = _page(session, query, page_size, max_count)
     ids = [t.id for t in tasks]
     errors: dict[int, int] = {}
@@ -247,7 +300,14 @@ def queue_page(session: Session, query: QueueQuery, page_size: int, max_count: i
             Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
         received = {t.id: (by_message.get(t.message_pk) if t.message_pk else None) or t.created_at for t in tasks}
     views = [task_view(t, with_reading=False, centres=[], findings=[]) for t in tasks]
-    return QueuePage(views, centres_for(session, ids), errors, warnings, total, counts(session), received)
+    reviewing = [t for t in tasks if t.state == REVIEW]
+    bulk = frozenset(i for i, f in approval.facts_for(session, reviewing, for_bulk=True).items()
+                     if policy.bulk_may_take(f, actor))
+    flags = waiting_on.flags(session, ((t.id, t.state, t.reminder_sent_at, t.review_id) for t in tasks))
+    held = waiting_on.held_replies(session, [i for i, f in flags.items() if waiting_on.HELD in f])
+    centres = centres_for(session, ids)
+    return QueuePage(views, centres, errors, warnings, total, counts(session), received, flags, held,
+                     matched_in(session, query, views, centres), bulk)
 
 
 @dataclass(frozen=True)
@@ -267,3 +327,29 @@ def pulse(session: Session, operator: str | None, known: dict[str, int] | None =
         mine = session.scalar(select(func.count()).select_from(Task).where(
             Task.owner == operator, Task.state.in_(OPEN_STATES))) or 0
     return Pulse(known if known is not None else counts(session), int(newest), int(mine))
+
+
+def matched_in(session: Session, query: QueueQuery, tasks: list[TaskView],
+               centres: dict[int, list[CentreView]]) -> dict[int, list[str]]:
+    """Where a search found each case on the page, in the operator's words ("Saksnummer", "E-post", ...)."""
+    words = terms(query.q)
+    if not words or not tasks:
+        return {}
+    refs = set(case_refs(session, query.q))
+    subjects = dict(session.execute(select(Message.id, Message.subject).where(
+        Message.id.in_({t.message_pk for t in tasks if t.message_pk}))).all())
+    out: dict[int, list[str]] = {}
+    for t in tasks:
+        places: dict[str, list[Any]] = {
+            "Saksnummer": [t.case_ref], "Navn": [t.first_name, t.last_name], "E-post": [t.email],
+            "Mobil": list(phone_forms(t.mobile)),
+            "Mottak": [v for c in centres.get(t.id, []) for v in (c.written, c.mottaksnummer, c.name)],
+            "Driftsoperatør": [(t.operator or {}).get("organisation")], "Avsender": [t.sender],
+            "Emne": [subjects.get(t.message_pk) if t.message_pk else None]}
+        folded = {label: [fold(v) for v in values if v] for label, values in places.items()}
+        found = [label for label, values in folded.items()
+                 if any(w in v for w in words for v in values)]
+        if t.case_ref in refs and "Saksnummer" not in found:
+            found.insert(0, "Saksnummer")
+        out[t.id] = found
+    return out

@@ -1,4 +1,5 @@
-"""`pipeline status`: each mailbox's health and last poll, failed messages, counts by outcome, the reply queue."""
+"""`pipeline status`: each mailbox's health, last poll and poller, failed messages, counts by outcome, the reply
+queue, and the mail the worker left unread (counted per mailbox, the latest listed)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from pipeline.adapters.db.models import MailboxState, Message, Reply
+from pipeline.adapters.mail.skipped import recent_skipped, skipped_counts
 from pipeline.core.clock import aware, now_utc
 
 
@@ -36,14 +38,18 @@ def status(session: Session, health_minutes: int) -> dict[str, Any]:
         "mailbox": s.mailbox, "uidvalidity": s.uidvalidity, "last_uid": s.last_uid,
         "last_poll_ok_at": s.last_poll_ok_at, "last_attempt_at": s.last_attempt_at,
         "never_polled": s.last_poll_ok_at is None, "login_failed": bool(s.login_failed),
-        "last_error": s.last_error, "problem": health_problem(s, health_minutes),
+        "last_error": s.last_error, "problem": health_problem(s, health_minutes), "poller": s.poller,
     } for s in session.scalars(select(MailboxState).order_by(MailboxState.mailbox))]
     outcomes = {k or "retrying": v for k, v in session.execute(
         select(Message.outcome, func.count()).group_by(Message.outcome)).all()}
     failed = [{"id": m.id, "message_id": m.message_id, "sender": m.sender, "subject": m.subject,
-               "attempts": m.attempts, "error": m.error, "outcome": m.outcome or "retrying"}
+               "attempts": m.attempts, "interruptions": m.interruptions, "error": m.error,
+               "outcome": m.outcome or "retrying"}
               for m in session.scalars(select(Message).options(defer(Message.raw)).where(
                   (Message.outcome == "failed") | (Message.outcome.is_(None))).order_by(Message.id))]
     replies = {k: v for k, v in session.execute(select(Reply.state, func.count()).group_by(Reply.state)).all()}
+    skipped = {"counts": skipped_counts(session), "recent": [
+        {"mailbox": k.mailbox, "uid": k.uid, "received_at": k.received_at, "sender": k.sender, "subject": k.subject,
+         "size": k.size, "reason": k.reason} for k in recent_skipped(session)]}
     return {"healthy": not any(m["problem"] for m in mailboxes) and not failed, "mailboxes": mailboxes,
-            "messages": outcomes, "failed": failed, "replies": replies}
+            "messages": outcomes, "failed": failed, "replies": replies, "skipped": skipped}

@@ -73,7 +73,10 @@ def read_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[
     with fh:
         reader = csv.reader(fh)
         try:
-            header = [h.strip() for h in next(reader, [])]
+            first = next(reader, None)
+            if first is None:
+                raise FileError(1, f"the file is empty: not even the header line ({','.join(columns)})")
+            header = [h.strip() for h in first]
             missing = [c for c in columns if c not in header]
             if missing:
                 raise FileError(1, f"header lacks column(s) {', '.join(missing)} (expected {','.join(columns)})")

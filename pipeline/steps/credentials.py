@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import LoginFailure, OperatorAccount
 from pipeline.core.clock import aware
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, PipelineError
 from pipeline.queries.accounts import is_locked
 from pipeline.settings import WebSettings
 
@@ -53,11 +53,13 @@ def _spend_a_check(password: str) -> None:
 
 def add_operator(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
     if not _USERNAME.match(username):
-        raise ConfigError(f"invalid operator name {username!r}: letters, digits, . _ @ - (max 100)")
+        raise PipelineError(f"invalid operator name {username!r}: letters, digits, . _ @ - (max 100)",
+                            code="operator.invalid")
     if len(password) < MIN_PASSWORD:
-        raise ConfigError(f"password too short: at least {MIN_PASSWORD} characters")
+        raise PipelineError(f"password too short: at least {MIN_PASSWORD} characters", code="operator.invalid")
     if session.scalar(select(OperatorAccount.id).where(OperatorAccount.username == username)) is not None:
-        raise ConfigError(f"operator {username!r} already exists")
+        raise PipelineError(f"operator {username!r} already exists: `pipeline operators password {username}` sets a "
+                            "new password", code="operator.exists")
     account = OperatorAccount(username=username, password_hash=_HASHER.hash(password), active=True,
                               failed_logins=0, session_epoch=0)
     session.add(account)
@@ -69,10 +71,11 @@ def add_operator(session: Session, username: str, password: str, *, actor: str =
 def set_password(session: Session, username: str, password: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
     """A new password (forgotten, or feared known to someone else): ends the account's open sessions too."""
     if len(password) < MIN_PASSWORD:
-        raise ConfigError(f"password too short: at least {MIN_PASSWORD} characters")
+        raise PipelineError(f"password too short: at least {MIN_PASSWORD} characters", code="operator.invalid")
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:
-        raise ConfigError(f"no operator {username!r}")
+        raise PipelineError(f"no operator {username!r}: `pipeline operators list` shows them",
+                            code="operator.not_found")
     account.password_hash = _HASHER.hash(password)
     _forget_failures(session, account)
     revoke_sessions(account)
@@ -83,7 +86,8 @@ def set_password(session: Session, username: str, password: str, *, actor: str =
 def unlock(session: Session, username: str, *, actor: str = audit.SYSTEM) -> OperatorAccount:
     account = session.scalar(select(OperatorAccount).where(OperatorAccount.username == username))
     if account is None:
-        raise ConfigError(f"no operator {username!r}")
+        raise PipelineError(f"no operator {username!r}: `pipeline operators list` shows them",
+                            code="operator.not_found")
     _forget_failures(session, account)
     audit.record(session, actor, "operator.unlocked", "operator", account.id, {"username": username})
     return account

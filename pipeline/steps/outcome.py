@@ -48,7 +48,9 @@ def take_forms(session: Session, message: Message, parsed: ParsedMail, extracted
         return "needs_info" if "needs_info" in states else "queued"
     if parsed.over_budget:
         # The mail as a whole was too much (size, archives, parts, time): say so where a reply makes sense.
-        if any(p.candidate or p.error is not None for p in parsed.parts) or mentions_form(parsed):
+        # A mail too large to download was downloaded (its header block) only because it can matter.
+        if any(p.candidate or p.error is not None for p in parsed.parts) or mentions_form(parsed) \
+                or message.headers_only:
             _reply(session, "unreadable", message, {"errors": [
                 {"filename": None, "code": OverBudget.code,
                  "message": unreadable_reason("limit.exceeded.message")}]}, settings)

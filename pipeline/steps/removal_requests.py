@@ -11,10 +11,15 @@ e-mail domain, or the sender being the operator's or one of its users' address).
 confidence gets a removal task in review, for the centres of that operator where they hold the role, and
 the sender a receipt. When no one can be told with confidence, one task in needs_info asks the sender who
 is meant: nothing is guessed. Requests are read whatever the sender's verification says; the task carries
-`sender.unverified` for the person who decides, and a reply to an unverified sender names nobody.
+`sender.unverified` for the person who decides, and a reply to anyone but the driftsoperatør names nobody.
+The answer to "who is meant?" chooses the person only when pipeline.core.policy.may_answer says so (a
+verified mail from the case's sender or the operator's registered address); anything else is a proposal,
+and every case an answer raises carries the distrust of the request it answers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import (
     Message,
+    ProposedChange,
     RegistryCentre,
     RegistryOperator,
     RegistryUser,
@@ -31,8 +37,9 @@ from pipeline.adapters.db.models import (
 from pipeline.adapters.registry_store.changes import admin_centres
 from pipeline.checks.model import Finding
 from pipeline.checks.operator import check_sender
+from pipeline.core import policy
 from pipeline.core.clock import now_utc
-from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, REMOVAL, ROLE, USER_ACTIVE
+from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, PERSON, PROPOSED, REMOVAL, ROLE, USER_ACTIVE
 from pipeline.core.removal_text import Person, read_names, read_removal
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex
 from pipeline.settings import Settings
@@ -78,9 +85,15 @@ def take(session: Session, message: Message, body: str, settings: Settings | Non
 
 
 def _who_is_meant(session: Session, task: Task, message: Message, body: str, settings: Settings | None) -> str:
-    """The sender's answer to "who is meant?": the people it names in full or by e-mail."""
+    """An answer to "who is meant?": the people it names in full or by e-mail. Only a verified mail from
+    the case's sender or the driftsoperatør's registered address may choose them (pipeline.core.policy);
+    from anyone else each person named is a proposal for an operator, and nothing else changes."""
     operator = session.get(RegistryOperator, task.operator_id) if task.operator_id else None
     reading = read_names(body, _people(session, task.operator_id) if task.operator_id else [])
+    sender = (replies.plain_address(message.sender or "") or "").lower()
+    if not policy.may_answer(REMOVAL, policy.Sender(sender, bool(message.sender_verified)), case_sender=task.sender,
+                             operator_email=operator.email if operator else None):
+        return _propose_people(session, task, message, reading.named, settings)
     task.answered_at = now_utc()
     if not reading.named or not reading.certain:
         audit.record(session, audit.SYSTEM, "task.answered_without_form", "task", task.id,
@@ -89,14 +102,47 @@ def _who_is_meant(session: Session, task: Task, message: Message, body: str, set
     first, *others = reading.named
     removals.assign(session, task.id, user_id=first, centres=_centres_at(session, first, operator),
                     actor=audit.SYSTEM, settings=settings)
+    # The cases the answer raises carry the distrust of the request it answers, and the answer's own.
+    findings = inherited_distrust(task) or _verdict(sender, message, operator)
     for user_id in others:
         opened = removals.open_removal(session, user_id=user_id, centres=_centres_at(session, user_id, operator),
                                        origin=ORIGIN_EMAIL, message=message, reason=task.reason,
-                                       findings=[], details={"answer_to": task.case_ref})
+                                       findings=findings, details={"answer_to": task.case_ref})
         if opened.new:
             replies.draft_reply(session, kind="removal_receipt", task=opened.task, message=message,
                                 automatic=True, settings=settings)
     return "queued"
+
+
+def inherited_distrust(task: Task) -> list[Finding]:
+    """The sender.unverified of the case an answer belongs to, for a case that answer raises."""
+    return [Finding(f.code, f.severity, f.field, f.message_no, f.message_en,  # type: ignore[arg-type]
+                    {k: v for k, v in (f.details or {}).items() if k != "extra"})
+            for f in task.findings if f.code == "sender.unverified"]
+
+
+def _propose_people(session: Session, task: Task, message: Message, named: Sequence[str],
+                    settings: Settings | None) -> str:
+    """An answer that may not choose the person: each registry user it names becomes a proposed change for
+    an operator (accepting it assigns the user, or opens a case of its own that carries the distrust); its
+    sender gets the same short acknowledgement as every stranger."""
+    proposals = []
+    for user_id in named:
+        user = session.get(RegistryUser, user_id)
+        name = " ".join(p for p in (user.first_name, user.last_name) if p) if user else user_id
+        proposal = ProposedChange(task_id=task.id, message_pk=message.id, sender=message.sender,
+                                  sender_verified=bool(message.sender_verified), reading={},
+                                  changes={PERSON: {"before": task.user_id, "after": user_id, "name": name}},
+                                  state=PROPOSED, created_at=now_utc())
+        session.add(proposal)
+        session.flush()
+        proposals.append(proposal.id)
+    audit.record(session, audit.SYSTEM, "task.answer_not_trusted", "task", task.id, {
+        "message": message.id, "sender": message.sender, "sender_verified": bool(message.sender_verified),
+        "proposals": proposals, "named": list(named)})
+    replies.draft_reply(session, kind="acknowledgement", task=task, message=message, automatic=True,
+                        settings=settings)
+    return "no_form"
 
 
 def operator_of(session: Session, sender: str) -> RegistryOperator | None:

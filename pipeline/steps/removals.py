@@ -29,6 +29,7 @@ from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import (
     FindingRow,
     Message,
+    ProposedChange,
     RegistryCentre,
     RegistryOperator,
     RegistryUser,
@@ -39,10 +40,11 @@ from pipeline.adapters.registry_store import changes
 from pipeline.checks.model import Finding
 from pipeline.core.domain import (
     NEEDS_INFO,
+    ORIGIN_EMAIL,
     ORIGINS,
     PENDING,
+    PERSON,
     REMOVAL,
-    REMOVAL_NEEDS_USER,
     REVIEW,
     USER_ACTIVE,
 )
@@ -144,14 +146,45 @@ def open_removal(session: Session, *, user_id: str | None, centres: Sequence[str
                 message_pk=message.id if message else None, sender=sender, review_id=review_id, reading={},
                 corrections={}, created_at=now, updated_at=now)
     task.centres = _centre_rows(session, numbers)
-    task.findings = [FindingRow(code=f.code, severity=f.severity, field=f.field, message_no=f.message_no,
-                                message_en=f.message_en, details={**f.details, "extra": True}) for f in findings]
+    task.findings = [_row(f) for f in findings]
     session.add(task)
     session.flush()
+    _removal_findings(session, task)
     transition(session, task, "open", actor=actor, to=state, details={
         "kind": REMOVAL, "origin": origin, "reason": task.reason, "user_id": task.user_id, "centres": numbers,
         "message": task.message_pk, "review": review_id, **(details or {})})
     return Opened(task, True)
+
+
+def _row(f: Finding) -> FindingRow:
+    return FindingRow(code=f.code, severity=f.severity, field=f.field, message_no=f.message_no,
+                      message_en=f.message_en, details={**f.details, "extra": True})
+
+
+# The findings a removal's own facts make (whom it names, what it leaves behind), kept up to date by
+# open_removal and assign; the others (sender.unverified, ...) came with the request and stay.
+_OWN = ("removal.person_unknown", "centre.last_admin")
+
+
+def _removal_findings(session: Session, task: Task) -> None:
+    """removal.person_unknown while nobody is chosen; centre.last_admin when the removal would leave a
+    centre with no administrator (the centre could then create no users)."""
+    from pipeline.checks.texts import finding
+    from pipeline.queries.approval import last_admin_centres
+
+    kept = [f for f in task.findings if f.code not in _OWN]
+    own: list[Finding] = []
+    numbers = [c.mottaksnummer for c in task.centres if c.mottaksnummer]
+    if task.user_id is None or not numbers:
+        own.append(finding("removal.person_unknown", None))
+    else:
+        last = last_admin_centres(session, task_id=task.id, user_id=task.user_id, centres=numbers)
+        if last:
+            names = ", ".join(f"{c.name or c.written} ({c.mottaksnummer})" for c in task.centres
+                              if c.mottaksnummer in last)
+            own.append(finding("centre.last_admin", None, {"centres": list(last), "names": names}, names=names))
+    task.findings = [*kept, *(_row(f) for f in own)]
+    session.flush()
 
 
 def _operator_json(operator: RegistryOperator | None) -> dict[str, Any]:
@@ -163,13 +196,6 @@ def _operator_json(operator: RegistryOperator | None) -> dict[str, Any]:
 
 
 
-
-
-def check_approvable(task: Task) -> None:
-    """A removal is decided on a named user and centres, never on a guess."""
-    if task.kind == REMOVAL and (task.user_id is None or not task.centres):
-        raise IllegalTransition(f"removal task {task.case_ref} names no registry user yet: assign one first",
-                                message_no=REMOVAL_NEEDS_USER)
 
 
 def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[str] | None, actor: str,
@@ -194,6 +220,8 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
     task.user_id, task.first_name, task.last_name = user.user_id, user.first_name, user.last_name
     task.email, task.mobile = user.email, user.mobile
     task.centres = _centre_rows(session, numbers)
+    session.flush()
+    _removal_findings(session, task)
     if not task.operator_id:
         operator = _operator(session, None, numbers)
         task.operator, task.operator_id = _operator_json(operator), operator.operator_id if operator else None
@@ -204,6 +232,36 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
             replies.draft_reply(session, kind="removal_receipt", task=task, automatic=True, settings=settings,
                                 actor=actor)
     return task
+
+
+def accept_person(session: Session, task: Task, proposal: ProposedChange, *, actor: str,
+                  settings: Settings | None = None) -> Task:
+    """An operator accepted a person an untrusted answer named: the case is about them when it names
+    nobody yet, else they get a case of their own, which carries the answer's distrust."""
+    from pipeline.checks.texts import finding
+
+    user_id = str((proposal.changes.get(PERSON) or {}).get("after") or "")
+    if not user_id:
+        raise IllegalTransition(f"proposed change {proposal.id} names nobody",
+                                message_no="Forslaget navngir ingen bruker.")
+    theirs = None
+    if task.operator_id:
+        mine = set(session.scalars(select(RegistryCentre.mottaksnummer)
+                                   .where(RegistryCentre.operator_id == task.operator_id)))
+        theirs = [n for n in changes.admin_centres(session, user_id) if n in mine] or None
+    if task.user_id is None:
+        return assign(session, task.id, user_id=user_id, centres=theirs, actor=actor, settings=settings)
+    answer = session.get(Message, proposal.message_pk)
+    distrust = [f for f in task.findings if f.code == "sender.unverified"]
+    carried = [Finding(f.code, f.severity, f.field, f.message_no, f.message_en,  # type: ignore[arg-type]
+                       {k: v for k, v in (f.details or {}).items() if k != "extra"}) for f in distrust] or [
+        finding("sender.unverified", None, {"sender": proposal.sender, "reasons": ["named in an untrusted answer"]},
+                sender=proposal.sender, reason="named in an answer from a sender who may not answer the case")]
+    opened = open_removal(session, user_id=user_id, centres=theirs, origin=task.origin or ORIGIN_EMAIL,
+                          reason=task.reason, actor=actor, message=answer, review_id=task.review_id,
+                          operator_id=task.operator_id, findings=carried,
+                          details={"answer_to": task.case_ref, "proposal": proposal.id})
+    return opened.task
 
 
 def complete(session: Session, task: Task, *, actor: str, user_id: str | None = None,

@@ -39,9 +39,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.adapters.db import audit
-from pipeline.adapters.db.models import Message, Reply, Task
+from pipeline.adapters.db.models import Message, RegistryOperator, Reply, Task
 from pipeline.adapters.outbox import header_text
-from pipeline.core import domain
+from pipeline.core import domain, policy
 from pipeline.core.clock import now_utc
 from pipeline.core.render import render
 from pipeline.errors import IllegalTransition, PipelineError
@@ -164,9 +164,30 @@ def _is_auto_reply(message: Message) -> bool:
     return auto_reply_reason(headers, message.sender) is not None
 
 
+# Automatic replies about a case that tell its state (received, something missing, who is meant): to
+# anyone but the driftsoperatør each is the one short acknowledgement, so that none is an oracle.
+ABOUT_THE_CASE = frozenset({"receipt", "needs_info", "removal_receipt", "removal_needs_info"})
+
+
+def entitled_to_facts(session: Session, task: Task | None, to_addr: str, verified: bool) -> bool:
+    """May a reply about `task` to `to_addr` name registry facts (pipeline.core.policy): the case's
+    driftsoperatør at its registered address or domain, verified, and the case not marked unverified.
+    Without a case: whether the sender is verified (such replies name no registry fact anyway)."""
+    if task is None:
+        return verified
+    if not verified or any(f.code == "sender.unverified" for f in task.findings):
+        return False
+    operator = session.get(RegistryOperator, task.operator_id) if task.operator_id else None
+    if operator is None:
+        # The check matched an operator the registry does not list (any more): its verdict on the sender
+        # (no sender.unverified) stands. No operator at all: nobody is entitled.
+        return task.operator_id is not None
+    return policy.entitled_to_registry_facts(policy.Sender(to_addr, verified), operator_email=operator.email,
+                                             operator_domain=operator.email_domain)
+
+
 def _message_id(settings: Settings) -> str:
-    domain = parseaddr(settings.reply_from)[1].rpartition("@")[2] or "imdi.no"
-    return f"<reply-{uuid.uuid4().hex}@{domain}>"
+    return f"<reply-{uuid.uuid4().hex}@{settings.reply_domain}>"
 
 
 def draft_reply(session: Session, *, kind: str, task: Task | None = None, message: Message | None = None,
@@ -196,9 +217,11 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
         return None
     to_addr = recipient(plain_address(message.sender or "") or "") or ""
     verified = bool(message.sender_verified)
-    if not verified and automatic and kind in ("receipt", "needs_info"):
-        # Whoever wrote an unverified mail gets a receipt that tells nothing: not the values they sent
-        # (which may be someone else's), not whether a mobile is taken, not even the case.
+    entitled = entitled_to_facts(session, task, to_addr, verified)
+    if not entitled and automatic and kind in ABOUT_THE_CASE:
+        # Whoever is not the driftsoperatør (unverified, or verified for a domain of their own) gets the
+        # same short receipt whatever the registry holds: not the values they sent (which may be someone
+        # else's), not whether a mobile, a name or a centre is known, not even the case.
         kind = "acknowledgement"
     held = reply_caps(session, to_addr, settings) if automatic else None
     if held:
@@ -209,10 +232,12 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
         audit.record(session, actor, "reply.held", "task" if task else "message",
                      task.id if task else message.id, {"kind": kind, "reason": held, "message": message.id})
         log.info("%s reply for message %s held as a draft: %s", kind, message.id, held)
-    context = reply_context(task, settings, verified=verified)
+    context = reply_context(task, settings, verified=entitled if task is not None else verified)
     # A display name is the sender's own text: greeted by it only when the sender is verified.
     context["sender_name"] = (header_text(message.sender_name) or None) if verified else None
     context.update(extra or {})
+    if kind == "acknowledgement":
+        context["verified"] = verified  # it says only whether the From address could be verified
     if not verified:
         # File names are the sender's text too: the reply says what was wrong, not what they called it.
         context["errors"] = [{**e, "filename": None} for e in context.get("errors") or []]
@@ -252,8 +277,11 @@ def preview_reply(session: Session, *, kind: str, task: Task, extra: dict[str, A
     message = session.get(Message, task.message_pk)
     if message is None or refused_because(message.sender, message):
         return None
-    context = reply_context(task, settings)
-    context["sender_name"] = header_text(message.sender_name) or None
+    to = recipient(plain_address(message.sender or "") or "") or ""
+    verified = bool(message.sender_verified)
+    # What the operator sees is what draft_reply will write: registry facts only to the driftsoperatør.
+    context = reply_context(task, settings, verified=entitled_to_facts(session, task, to, verified))
+    context["sender_name"] = (header_text(message.sender_name) or None) if verified else None
     context.update(extra or {})
     rendered = render(kind, context)
     to_addr = (plain_address(message.sender or "") or "").lower()

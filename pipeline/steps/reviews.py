@@ -9,9 +9,11 @@ at its centres, or names who should not.
 One campaign (`review start`) sends one review per driftsoperatør that has administrators, to the operator's
 address in the registry, listing per centre who holds the role; the mail is queued in the outbox like every
 reply and goes out with the next send. Its subject carries the review's own reference
-([IMDi-gjennomgang 2026-G001]). An answer is read whatever the sender's verification says (each removal it
-raises is a proposal that a person decides; the verdict is on the task): "alt stemmer" confirms the review,
-people named as leaving get a removal task each, and anything else becomes a task for a person to read.
+([IMDi-gjennomgang 2026-G001]). Only a trusted answer (verified, from the driftsoperatør's address:
+pipeline.core.policy.may_confirm_review) moves the review: "alt stemmer" confirms it, people named as leaving
+get a removal task each, and anything else becomes a task for a person to read. Any other answer is kept
+as an untrusted answer beside the review, which stays waiting (its reminder still falls due); removals it
+names are cases that carry sender.unverified.
 Unanswered after N working days: one reminder, and the review is `overdue` (a late answer still counts).
 """
 
@@ -42,6 +44,8 @@ from pipeline.adapters.db.models import (
 )
 from pipeline.adapters.registry_store.changes import admin_centres
 from pipeline.checks.operator import check_sender
+from pipeline.checks.texts import finding
+from pipeline.core import policy
 from pipeline.core.clock import OSLO, now_utc
 from pipeline.core.domain import (
     ORIGIN_REVIEW,
@@ -192,13 +196,27 @@ def _centres_listed(review: AccessReview, user_id: str) -> list[str]:
 
 def take_answer(session: Session, review: AccessReview, message: Message, body: str, *,
                 settings: Settings | None = None) -> str:
-    """Read an answer to `review` and act on it; the message's outcome (queued when it raised a task)."""
+    """Read an answer to `review` and act on it; the message's outcome (queued when it raised a task).
+
+    Only a trusted answer (pipeline.core.policy.may_confirm_review: verified, from the address the review
+    went to or the driftsoperatør's registered address) moves the review: confirmed, changes or unclear.
+    Any other answer is kept beside it as an untrusted answer ("ubekreftet svar"): the review stays
+    waiting and its reminder still falls due. Every removal an answer names is a case a person decides;
+    one raised by an untrusted answer carries sender.unverified, so it never looks clean."""
     sender = (plain_address(message.sender or "") or "").lower()
     reading = read_review_answer(body, _listed(review), sender=sender)
     operator = session.get(RegistryOperator, review.operator_id)
     info = OperatorInfo(operator.operator_id, operator.name, operator.orgnr, operator.email_domain,
                         operator.email) if operator else None
+    trusted = policy.may_confirm_review(policy.Sender(sender, bool(message.sender_verified)),
+                                        review_to=review.to_addr, operator_email=operator.email if operator else None)
     unverified = check_sender(sender or None, message.auth_results, info)
+    if unverified is None and not trusted:
+        # Verified, and at the operator's domain, but not the address the review is for: still not theirs.
+        why = f"{sender or 'the sender'} is not the address the review was sent to ({review.to_addr})"
+        unverified = finding("sender.unverified", None, {"sender": sender, "reasons": [why],
+                                                         "operator_id": review.operator_id},
+                             sender=sender, reason=why)
     findings = [unverified] if unverified else []
     task_ids: list[int] = []
     notes: list[str] = []
@@ -224,16 +242,26 @@ def take_answer(session: Session, review: AccessReview, message: Message, body: 
     verdict = (REVIEW_UNCLEAR if not reading.certain else REVIEW_CHANGES if reading.named
                else REVIEW_CONFIRMED if reading.confirms else REVIEW_UNCLEAR)
     before = review.state
-    review.state = review_after_answer(before, verdict)
-    review.answered_at = now_utc()
-    review.answer_message_pk = message.id
-    review.answer = {"verdict": verdict, "named": list(reading.named), "unclear": list(reading.unclear),
-                     "evidence": list(reading.evidence), "sender": sender, "verified": unverified is None,
-                     "notes": notes, "tasks": task_ids, "message": message.id}
-    audit.record(session, audit.SYSTEM, "review.answered", ENTITY, review.id, {
-        "ref": review.ref, "message": message.id, "verdict": verdict, "named": list(reading.named),
-        "tasks": task_ids, "verified": unverified is None, "state": {"before": before, "after": review.state}})
-    log.info("review %s answered: %s", review.ref, verdict)
+    record = {"verdict": verdict, "named": list(reading.named), "unclear": list(reading.unclear),
+              "evidence": list(reading.evidence), "sender": sender, "verified": bool(message.sender_verified),
+              "trusted": trusted, "notes": notes, "tasks": task_ids, "message": message.id,
+              "at": now_utc().isoformat()}
+    kept = dict(review.answer or {})
+    untrusted = list(kept.get("untrusted") or [])
+    if trusted:
+        review.state = review_after_answer(before, verdict)
+        review.answered_at = now_utc()
+        review.answer_message_pk = message.id
+        review.answer = {**record, "untrusted": untrusted}
+    else:
+        # Kept and shown, never acted on: the review waits for the driftsoperatør's own answer.
+        untrusted.append(record)
+        review.answer = {**kept, "untrusted": untrusted}
+    audit.record(session, audit.SYSTEM, "review.answered" if trusted else "review.answer_not_trusted", ENTITY,
+                 review.id, {"ref": review.ref, "message": message.id, "verdict": verdict,
+                             "named": list(reading.named), "tasks": task_ids, "verified": bool(message.sender_verified),
+                             "trusted": trusted, "state": {"before": before, "after": review.state}})
+    log.info("review %s answered (%s): %s", review.ref, "trusted" if trusted else "untrusted", verdict)
     return "queued" if task_ids else "no_form"
 
 

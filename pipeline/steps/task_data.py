@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.adapters.db.models import Task
-from pipeline.checks.model import blocks_approval, needs_sender
+from pipeline.checks.model import needs_sender
 from pipeline.core.domain import CENTRES, FIELD_LABELS, field_label
 from pipeline.core.render import fields_as_read
 from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
@@ -48,11 +48,6 @@ def split_centres(value: Any) -> list[str]:
 def asks_sender(task: Task) -> bool:
     """A finding stands that only the sender can answer: the case belongs in needs_info."""
     return any(needs_sender(f.code) for f in task.findings)
-
-
-def approval_blockers(task: Task) -> list[str]:
-    """The codes of the findings that stop approval, sorted."""
-    return sorted({f.code for f in task.findings if blocks_approval(f.code)})
 
 
 # Findings whose text tells a registry fact (a mobile is taken, a centre's administrators, who runs a

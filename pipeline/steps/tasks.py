@@ -31,9 +31,18 @@ from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
 from pipeline.adapters.registry_store.view import RegistryView
 from pipeline.checks.check import check_reading
-from pipeline.checks.model import CheckResult, Finding, overridable
+from pipeline.checks.model import CheckResult, Finding
 from pipeline.core.clock import now_utc
-from pipeline.core.domain import ACTIONS, GRANT, PROPOSED, REMOVAL, TRANSITIONS, UNDECIDED, next_state
+from pipeline.core.domain import (
+    ACTIONS,
+    GRANT,
+    PROPOSED,
+    REMOVAL,
+    REMOVAL_NEEDS_USER,
+    TRANSITIONS,
+    UNDECIDED,
+    next_state,
+)
 from pipeline.core.render import EMPTY
 from pipeline.errors import IllegalTransition
 from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
@@ -43,7 +52,6 @@ from pipeline.steps import replies
 # Re-exported: part of this module's interface (pipeline.steps.tasks.find_task_for_reply, ...).
 from pipeline.steps.followup import add_working_days, find_task_for_reply, send_reminders
 from pipeline.steps.task_data import (
-    approval_blockers,
     asks_sender,
     effective_reading,
     split_centres,
@@ -142,9 +150,13 @@ def _recheck_without(session: Session, task: Task, reading: FormReading, message
 
 def may_change_by_mail(task: Task, message: Message) -> bool:
     """An answer changes a case by itself only when its sender is verified (IMDi's mail host vouched
-    for the From address) and is the case's sender; anything else is a proposal for an operator."""
+    for the From address) and is the case's sender (pipeline.core.policy.may_answer); anything else is a
+    proposal for an operator."""
+    from pipeline.core import policy
+
     sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
-    return bool(message.sender_verified) and sender is not None and task.sender == sender
+    return policy.may_answer(task.kind or GRANT, policy.Sender(sender, bool(message.sender_verified)),
+                             case_sender=task.sender)
 
 
 def open_task(session: Session, *, message: Message, attachment: Attachment | None, reading: FormReading,
@@ -319,13 +331,16 @@ def record_answer(session: Session, task: Task, message: Message, *, actor: str 
 
 def approve(session: Session, task_id: int, *, actor: str, override_reason: str | None = None,
             bulk: bool = False) -> Task:
-    task = get_for_update(session, task_id)
-    from pipeline.steps.removals import check_approvable
+    """Approve as `actor`, asking pipeline.core.policy: what no reason passes is refused; what needs a reason
+    (any finding, an unverified sender, a pending proposal, a centre left without an administrator,
+    another operator's ownership) passes only with `override_reason`; bulk takes only clean cases."""
+    from pipeline.checks.texts import APPROVAL_QUESTION, approval_reason
+    from pipeline.core import policy
+    from pipeline.queries.approval import facts
 
-    check_approvable(task)
-    blocking = approval_blockers(task)
-    override = (override_reason or "").strip() or None
-    firm = [code for code in blocking if not overridable(code)]
+    task = get_for_update(session, task_id)
+    case = facts(session, task)
+    firm = policy.firm_blockers(case)
     if "form.ocr" in firm:
         # No override: what IMDi must do itself comes first (the operator confirms, then approves).
         raise IllegalTransition(
@@ -333,14 +348,26 @@ def approve(session: Session, task_id: int, *, actor: str, override_reason: str 
             "(pipeline queue confirm)",
             message_no="Skjemaet er lest maskinelt (OCR), og opplesningen må bekreftes før saken kan godkjennes: "
                        "sammenlign feltene med siden, rett det som er feil, og trykk «Bekreft opplesningen».")
+    if "removal.person_unknown" in firm:
+        raise IllegalTransition(f"removal task {task.case_ref} names no registry user yet: assign one first "
+                                "(pipeline queue assign)", message_no=REMOVAL_NEEDS_USER)
     if firm:
         raise IllegalTransition(f"task {task.case_ref} has findings an operator must clear first ({', '.join(firm)})",
                                 message_no="Saken har funn som må ryddes før den kan godkjennes.")
-    if blocking and not override:
+    reasons = policy.reasons_needed(case, actor)
+    override = (override_reason or "").strip() or None
+    why_no = ", ".join(approval_reason(code, task.owner) for code in reasons)
+    if bulk and not policy.bulk_may_take(case, actor):
+        raise IllegalTransition(f"task {task.case_ref} is not clean ({', '.join(reasons) or case.state}): "
+                                "open it and approve it on its own",
+                                message_no=f"{task.case_ref} kan ikke godkjennes sammen med andre: "
+                                           + (f"{why_no}." if why_no else "den venter ikke på vurdering."))
+    if reasons and not override:
         raise IllegalTransition(
-            f"task {task.case_ref} has blocking findings ({', '.join(blocking)}): approve with an override reason",
-            message_no="Saken har feil som hindrer godkjenning. Godkjenn med en begrunnelse for overstyring.")
-    details: dict[str, Any] = {"override_reason": override, "blocking": blocking} if override else {}
+            f"task {task.case_ref} needs a reason to be approved ({', '.join(reasons)}): "
+            "approve with --override REASON",
+            message_no=f"{APPROVAL_QUESTION} {why_no}. Skriv begrunnelsen og godkjenn på nytt.")
+    details: dict[str, Any] = {"override_reason": override, "blocking": reasons} if override else {}
     transition(session, task, "approve", actor=actor, details={**details, **({"bulk": True} if bulk else {})})
     task.override_reason = override
     return task

@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.models import Message, Task
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.errors import IllegalTransition, PipelineError
+from pipeline.errors import PipelineError
 from pipeline.queries.case import find_task, task_json
 from pipeline.settings import Settings
 from pipeline.steps import replies, tasks
 from pipeline.steps.case_guard import StaleCase as StaleCase  # the edges catch it from here
 from pipeline.steps.case_guard import guard
-from pipeline.steps.task_data import approval_blockers
 
 Database = sessionmaker[Session]
 
@@ -169,17 +168,16 @@ def take(db: Database, ref: int | str, *, actor: str, expect_version: int | None
 
 
 def approve_clean(db: Database, refs: Sequence[tuple[int | str, int | None]], *, actor: str) -> list[BulkResult]:
-    """Approve several cases at once, each in its own unit of work and audited on its own; a case with a
-    blocking finding, or one that changed since the list was shown, is left as it is and said why."""
+    """Approve several cases at once, each in its own unit of work and audited on its own. Whatever ids
+    are posted, only a case the policy lets bulk approval take (clean, from a verified sender, no pending
+    proposal, unowned or the actor's own: pipeline.core.policy.bulk_may_take) is approved; any other,
+    or one that changed since the list was shown, is left as it is and said why."""
     results = []
     for ref, version in refs:
         try:
             with unit_of_work(db) as session:
                 task = find(session, ref, lock=True)
                 guard(session, task, version, None)
-                if approval_blockers(task):
-                    raise IllegalTransition(f"task {task.case_ref} has blocking findings",
-                                            message_no=f"{task.case_ref} har feil som må løses først.")
                 tasks.approve(session, task.id, actor=actor, bulk=True)
                 results.append(BulkResult(task.case_ref, True, f"{task.case_ref} er godkjent."))
         except PipelineError as exc:

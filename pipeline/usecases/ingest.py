@@ -14,10 +14,16 @@ Three steps, so that a slow or hostile mail never holds a lock the web UI or ano
    the attachments (the forms' bytes only), the tasks, the replies and the outcome commit together.
 
 A failure in 2 or 3 is recorded from what is in memory (no second parse) with the error; the mail is
-tried again (`retry_pending`) while it has attempts left and then parked as `failed`. Because the
-attempt is counted at the claim, a mail that kills the worker (out of memory, a crash) is parked too:
-a poison mail never stops the mail behind it. A lease whose holder died (same host, the process is
-gone) or ran out is taken over; the outcome is written once whoever finishes first.
+tried again (`retry_pending`) while it has attempts left and then parked as `failed`: a mail is parked
+for what it did itself. A read ended by the worker's own death (kill -9, a restart, a frozen worker whose
+lease ran out) is an *interruption*, not an attempt: the next claim finds the dead holder's lease and
+counts it apart; only a mail interrupted `max_interruptions` times (a mail that kills the very worker
+reading it, outside the sandbox's limits) is parked for it. A lease whose holder died (same host, the
+process is gone) or ran out is taken over; the outcome is written once whoever finishes first.
+
+Copies stay copies: a claim never takes over a row of another message at the source (an identical copy
+arriving while the first is still pending becomes its `duplicate`). A message taken as a form submission
+owes a mark on the server (`mark_owed`) until a worker has set it, so a mark survives any restart.
 
 What the message leads to (tasks, the reply about it) is decided in `pipeline.steps.outcome`.
 """
@@ -32,12 +38,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from pipeline.adapters.db import audit
-from pipeline.adapters.db.models import Message
+from pipeline.adapters.db.models import Message, WorkerHeartbeat
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.mail.budget import MessageBudget
 from pipeline.adapters.mail.extract import Extracted, extract_forms
@@ -68,6 +74,13 @@ class _Claim:
     message_pk: int
     holder: str
     was_pending: bool  # an earlier attempt (or `messages retry`) left it unfinished
+    size: int | None  # the whole mail's size when only its header block was downloaded
+
+
+@dataclass(frozen=True)
+class _Limits:
+    attempts: int  # reads that ended in the mail's own failure
+    interruptions: int  # reads ended by the worker's death (the backstop for a mail that kills its reader)
 
 
 def _taken(session: Session, message: Message) -> bool:
@@ -86,17 +99,25 @@ def _aware(at: datetime | None) -> datetime | None:
     return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def lease_alive(holder: str | None, until: datetime | None, now: datetime | None = None) -> bool:
+def lease_alive(holder: str | None, until: datetime | None, now: datetime | None = None,
+                session: Session | None = None) -> bool:
     """Someone is reading this message now: the lease has not run out and, when the holder is a
-    process on this host, that process is still there (a killed worker's claim is taken over at once)."""
+    process on this host, that process is still there (a killed worker's claim is taken over at once).
+    With a session, a holder that is a worker whose own lease ran out (frozen, or its machine gone) is
+    no reader any more either: one lease says whether a worker is alive (pipeline.usecases.worker_leases)."""
+    now = now or datetime.now(UTC)
     until = _aware(until)
-    if not holder or until is None or until <= (now or datetime.now(UTC)):
+    if not holder or until is None or until <= now:
         return False
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != _HOST or not pid_text.isdigit():
+    if not pid_text.isdigit():
         return True
     pid = int(pid_text)
+    if session is not None and _worker_lease_over(session, host, pid, now):
+        return False
+    if host != _HOST:
+        return True
     if pid == os.getpid():
         return True  # another thread of this process: it clears the lease itself
     try:
@@ -108,19 +129,34 @@ def lease_alive(holder: str | None, until: datetime | None, now: datetime | None
     return True
 
 
+def _worker_lease_over(session: Session, host: str, pid: int, now: datetime) -> bool:
+    """The newest worker of that host and process has stopped or let its lease run out."""
+    row = session.execute(select(WorkerHeartbeat.stopped_at, WorkerHeartbeat.lease_until)
+                          .where(WorkerHeartbeat.host == host, WorkerHeartbeat.pid == pid)
+                          .order_by(WorkerHeartbeat.started_at.desc()).limit(1)).first()
+    if row is None:
+        return False  # not a worker (the CLI, a test): judged by its message lease and its process alone
+    lease_until = _aware(row.lease_until)
+    return row.stopped_at is not None or (lease_until is not None and lease_until <= now)
+
+
 def ingest_message(session_factory: sessionmaker[Session], raw: bytes, *, source: SourceRef | None,
-                   settings: Settings, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Message:
-    return ingest(session_factory, raw, source=source, settings=settings, max_attempts=max_attempts).message
+                   settings: Settings, max_attempts: int = DEFAULT_MAX_ATTEMPTS, size: int | None = None) -> Message:
+    return ingest(session_factory, raw, source=source, settings=settings, max_attempts=max_attempts,
+                  size=size).message
 
 
 def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: SourceRef | None,
-           settings: Settings, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> IngestResult:
+           settings: Settings, max_attempts: int = DEFAULT_MAX_ATTEMPTS, size: int | None = None,
+           max_interruptions: int | None = None) -> IngestResult:
+    """`size` set: `raw` is only the header block of a mail of that many bytes, too large to download."""
     sha = hashlib.sha256(raw).hexdigest()
     head = parse_head(raw, authserv_id=settings.authserv_id)
+    limits = _Limits(max_attempts, max_interruptions or settings.worker.max_interruptions)
     claim: _Claim | IngestResult | None = None
     for attempt in range(3):
         try:
-            claim = _claim(session_factory, raw, sha, source, head, settings, max_attempts)
+            claim = _claim(session_factory, raw, sha, source, head, settings, limits, size)
             break
         except IntegrityError:
             # Another worker stored the same bytes between our look-up and our insert: look again.
@@ -130,7 +166,7 @@ def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: Source
         return claim
     assert claim is not None
     try:
-        parsed, extracted = _read(raw, head, settings)
+        parsed, extracted = _read(raw, head, settings, claim.size)
     except Exception as exc:  # noqa: BLE001 - MemoryError, RecursionError, a reader's bug: record it
         log.exception("message %s failed while being read", sha[:12])
         return IngestResult(_record_failure(session_factory, claim, exc, max_attempts), True)
@@ -145,18 +181,30 @@ def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: Source
 
 
 def _claim(factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None, head: ParsedMail,
-           settings: Settings, max_attempts: int) -> _Claim | IngestResult:
+           settings: Settings, limits: _Limits, size: int | None) -> _Claim | IngestResult:
     now = datetime.now(UTC)
     with unit_of_work(factory) as session:
         seen = _already_seen(session, sha, source)
         if seen is not None and seen.outcome is not None:
             return IngestResult(seen, False, _taken(session, seen))
-        if seen is not None and lease_alive(seen.lease_holder, seen.lease_until, now):
+        if seen is not None and lease_alive(seen.lease_holder, seen.lease_until, now, session):
             return IngestResult(seen, False)  # another worker is reading it right now
-        if seen is not None and seen.attempts >= max_attempts:
+        if seen is not None and seen.lease_holder is not None:
+            # The last read never finished and its reader is gone: the worker died (or froze), not the mail
+            # failing. That read is an interruption, and no longer one of the mail's attempts.
+            seen.attempts = max(0, (seen.attempts or 0) - 1)
+            seen.interruptions = (seen.interruptions or 0) + 1
+            seen.lease_holder = seen.lease_until = None
+            log.warning("message %s: its last read was interrupted (%s so far); not counted against it",
+                        seen.id, seen.interruptions)
+        if seen is not None and (seen.attempts >= limits.attempts or seen.interruptions >= limits.interruptions):
             seen.outcome, seen.lease_holder, seen.lease_until = "failed", None, None
+            own = seen.attempts >= limits.attempts
+            error = seen.error if own and seen.error else \
+                f"the worker stopped {seen.interruptions} times while reading it"
+            seen.error = error
             audit.record(session, audit.SYSTEM, "message.parked", "message", seen.id,
-                         {"attempts": seen.attempts, "error": (seen.error or "stopped while being read")[:500]})
+                         {"attempts": seen.attempts, "interruptions": seen.interruptions, "error": error[:500]})
             return IngestResult(seen, False)
         message = seen
         if message is None:
@@ -165,25 +213,28 @@ def _claim(factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceR
                 if source is not None and (first.mailbox, first.uidvalidity, first.uid) == (
                         source.mailbox, source.uidvalidity, source.uid):
                     return IngestResult(first, False, _taken(session, first))  # taken a moment ago
-                return IngestResult(_duplicate(session, first, raw, sha, source, head), True,
+                return IngestResult(_duplicate(session, first, raw, sha, source, head, size), True,
                                     _taken(session, first))
-            message = Message(sha256=sha, attempts=0)
+            message = Message(sha256=sha, attempts=0, interruptions=0)
             session.add(message)
-        _fill(message, head, raw, source)
+        _fill(message, head, raw, source, size)
         message.attempts = (message.attempts or 0) + 1
         message.lease_holder = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         message.lease_until = now + timedelta(seconds=lease_seconds(settings))
         session.flush()
-        return _Claim(message.id, message.lease_holder, seen is not None)
+        return _Claim(message.id, message.lease_holder, seen is not None,
+                      message.size if message.headers_only else None)
 
 
 def _duplicate(session: Session, first: Message, raw: bytes, sha: str, source: SourceRef | None,
-               head: ParsedMail) -> Message:
-    message = Message(sha256=_duplicate_key(sha, source), attempts=1)
-    _fill(message, head, raw, source)
+               head: ParsedMail, size: int | None) -> Message:
+    message = Message(sha256=_duplicate_key(sha, source), attempts=1, interruptions=0)
+    _fill(message, head, raw, source, size)
     message.raw = None  # the first row holds these very bytes
     message.outcome = "duplicate"
     message.duplicate_of_id = first.id
+    # Owed a mark when its first is taken; a first still pending passes it on when it is recorded.
+    message.mark_owed = message.uid is not None and _taken(session, first)
     session.add(message)
     session.flush()
     audit.record(session, audit.SYSTEM, "message.ingested", "message", message.id,
@@ -203,10 +254,12 @@ def _already_seen(session: Session, sha: str, source: SourceRef | None) -> Messa
     first = session.scalars(select(Message).where(Message.sha256 == sha).with_for_update()).first()
     if first is None:
         return None
-    if first.outcome is None:
-        return first  # stored by an attempt that did not finish: read it now
     if source is not None and first.mailbox == source.mailbox and first.uidvalidity != source.uidvalidity:
-        return first  # the same mail renumbered by a UIDVALIDITY change: already taken
+        return first  # the same mail renumbered by a UIDVALIDITY change: already taken, or pending
+    if first.outcome is None and (source is None or first.mailbox is None):
+        return first  # stored by an attempt that did not finish: read it now
+    # Another message at the source with the same bytes (a copy, pending or not): it stays a copy, and
+    # the first keeps its own reference.
     return None
 
 
@@ -224,9 +277,10 @@ def _duplicate_key(sha: str, source: SourceRef | None) -> str:
     return hashlib.sha256(f"{sha}:duplicate:{where}".encode()).hexdigest()
 
 
-def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | None) -> None:
+def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | None, size: int | None) -> None:
     message.raw = raw
-    message.size = len(raw)
+    message.size = size if size is not None else len(raw)
+    message.headers_only = size is not None
     message.message_id = parsed.message_id
     message.in_reply_to = parsed.in_reply_to
     message.references = " ".join(parsed.references) or None
@@ -235,8 +289,13 @@ def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | 
     message.subject = parsed.subject
     message.auth_results = parsed.auth
     message.sender_verified = parsed.verified
-    received = (source.received_at if source else None) or parsed.date or datetime.now(UTC)
-    message.received_at = received
+    if message.received_at is None:
+        # Set once and kept through every retry. From a mailbox: the server's INTERNALDATE (or when we first
+        # saw the mail), never the Date header, which the sender writes and the intake window must not trust.
+        if source is not None and source.uidvalidity is not None:
+            message.received_at = source.received_at or datetime.now(UTC)
+        else:
+            message.received_at = (source.received_at if source else None) or parsed.date or datetime.now(UTC)
     if source is not None:
         message.mailbox, message.uidvalidity, message.uid = source.mailbox, source.uidvalidity, source.uid
 
@@ -244,11 +303,16 @@ def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | 
 # --- 2. read -----------------------------------------------------------------------------------------
 
 
-def _read(raw: bytes, head: ParsedMail, settings: Settings) -> tuple[ParsedMail, Extracted | None]:
-    """The MIME parts and the forms in them, under one budget; nothing for an auto-reply."""
+def _read(raw: bytes, head: ParsedMail, settings: Settings, size: int | None) -> tuple[ParsedMail, Extracted | None]:
+    """The MIME parts and the forms in them, under one budget; nothing for an auto-reply. `size`: only the
+    header block of a mail that large is here (the body was never downloaded)."""
     if head.auto_reply:
         return head, None
     budget = MessageBudget(settings.limits)
+    if size is not None:
+        budget.over(f"the mail is {size} bytes (limit {settings.limits.max_message_bytes}): not downloaded")
+        head.over_budget = budget.exceeded
+        return head, Extracted()
     parsed = parse_message(raw, settings.limits, budget=budget, head=head)
     if parsed.over_budget and not parsed.parts:
         return parsed, Extracted()
@@ -275,6 +339,12 @@ def _record(factory: sessionmaker[Session], claim: _Claim, parsed: ParsedMail, e
             message.outcome = "auto_reply"
         else:
             message.outcome = outcome.take_forms(session, message, parsed, extracted or Extracted(), settings)
+        if message.uid is not None and _taken(session, message):
+            message.mark_owed = True
+            # Copies that arrived while this one was pending are taken with it.
+            session.execute(update(Message).where(Message.duplicate_of_id == message.id, Message.uid.is_not(None))
+                            .values(mark_owed=True))
+        if not parsed.auto_reply:
             if claim.was_pending:
                 outcome.settle_earlier_replies(session, message)
             if source is not None and source.uidvalidity is not None and \
@@ -328,6 +398,7 @@ def put_back(session_factory: sessionmaker[Session], message_id: int, *, actor: 
         before = message.outcome
         message.outcome = None
         message.attempts = 0
+        message.interruptions = 0
         message.error = None
         message.lease_holder = message.lease_until = None
         for att in list(message.attachments):
@@ -343,7 +414,8 @@ def retry_message(session_factory: sessionmaker[Session], message_id: int, *, se
     message = put_back(session_factory, message_id, actor=actor)
     assert message.raw is not None
     source = SourceRef(message.mailbox, message.uidvalidity, message.uid) if message.mailbox else None
-    return ingest_message(session_factory, message.raw, source=source, settings=settings)
+    return ingest_message(session_factory, message.raw, source=source, settings=settings,
+                          size=message.size if message.headers_only else None)
 
 
 def retry_pending(session_factory: sessionmaker[Session], *, settings: Settings,
@@ -357,13 +429,17 @@ def retry_pending(session_factory: sessionmaker[Session], *, settings: Settings,
                                .order_by(Message.id)).all()
     out = []
     for message_id, holder, until in rows:
-        if lease_alive(holder, until, now):
-            continue
         with session_factory() as session:
-            found = session.execute(select(Message.raw, Message.mailbox, Message.uidvalidity, Message.uid)
+            if lease_alive(holder, until, now, session):
+                continue
+        with session_factory() as session:
+            found = session.execute(select(Message.raw, Message.mailbox, Message.uidvalidity, Message.uid,
+                                           Message.received_at, Message.size, Message.headers_only)
                                     .where(Message.id == message_id, Message.outcome.is_(None))).first()
         if found is None or found.raw is None:
             continue
-        source = SourceRef(found.mailbox, found.uidvalidity, found.uid) if found.mailbox else None
-        out.append(ingest(session_factory, found.raw, source=source, settings=settings, max_attempts=max_attempts))
+        # The stored arrival time goes with the reference: a retry never falls back on the Date header.
+        source = SourceRef(found.mailbox, found.uidvalidity, found.uid, found.received_at) if found.mailbox else None
+        out.append(ingest(session_factory, found.raw, source=source, settings=settings, max_attempts=max_attempts,
+                          size=found.size if found.headers_only else None))
     return out

@@ -18,11 +18,11 @@ from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import Message, ProposedChange, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.core.clock import now_utc
-from pipeline.core.domain import PROPOSED, UNDECIDED
+from pipeline.core.domain import PROPOSED, REMOVAL, UNDECIDED
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries.case import task_json
 from pipeline.settings import Settings
-from pipeline.steps import tasks
+from pipeline.steps import removals, tasks
 from pipeline.steps.case_guard import StaleCase
 from pipeline.usecases.case_decisions import Decided
 
@@ -60,7 +60,10 @@ def accept(db: Database, proposal_id: int, *, actor: str, task_id: int | None = 
         if task.state not in UNDECIDED:
             raise IllegalTransition(f"task {task.case_ref} is {task.state}: the proposal is moot",
                                     message_no=f"Saken {task.case_ref} er avgjort, så forslaget kan ikke tas i bruk.")
-        tasks.apply_proposal(session, task, proposal, actor=actor, settings=settings)
+        if task.kind == REMOVAL:
+            removals.accept_person(session, task, proposal, actor=actor, settings=settings)
+        else:
+            tasks.apply_proposal(session, task, proposal, actor=actor, settings=settings)
         proposal.state, proposal.decided_by, proposal.decided_at = "accepted", actor, now_utc()
         audit.record(session, actor, "proposal.accepted", "task", task.id,
                      {"proposal": proposal.id, "message": proposal.message_pk, "changes": proposal.changes})

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.adapters.db import audit
 from pipeline.adapters.registry_store.bulk import Progress
 from pipeline.adapters.registry_store.importer import import_registry
-from pipeline.errors import RegistryImportError
+from pipeline.errors import PipelineError, RegistryImportError
 from pipeline.registry.report import ImportReport
 from pipeline.settings import Settings
 from pipeline.steps import closures
@@ -40,8 +40,11 @@ def run_import(factory: sessionmaker[Session], *, operators: Path | None = None,
     if complete and users is None:
         raise RegistryImportError("--complete takes the users file as IMDinett's whole export: give --users")
     for path in (operators, centres, users):
-        if path is not None and not path.is_file():
-            raise RegistryImportError(f"{path}: no such file")
+        # Not is_file(): /dev/null or a pipe (<(...)) is a file to read too, an empty one.
+        if path is not None and not path.exists():
+            raise PipelineError(f"{path}: no such file", code="file.not_found")
+        if path is not None and path.is_dir():
+            raise PipelineError(f"{path}: a folder, not a CSV file", code="file.not_found")
     grace = settings.registry_grace_days if grace_days is None else grace_days
     if grace < 0:
         raise RegistryImportError("--grace-days cannot be negative")

@@ -26,7 +26,16 @@ from sqlalchemy import delete, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db import audit
-from pipeline.adapters.db.models import Attachment, AuditEvent, Message, PageImage, Rendering, Reply, Task
+from pipeline.adapters.db.models import (
+    Attachment,
+    AuditEvent,
+    Message,
+    PageImage,
+    Rendering,
+    Reply,
+    SkippedMail,
+    Task,
+)
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.core.domain import ENDED
 from pipeline.errors import ConfigError
@@ -47,11 +56,12 @@ class PurgeReport:
     bytes: int = 0  # raw mail and attachment bytes freed
     kept_open: int = 0  # old enough, but an open task still needs them
     message_ids: list[int] = field(default_factory=list)
+    skipped: int = 0  # rows listing mail the worker left unread (sender and subject), deleted
 
     def to_json(self) -> dict[str, Any]:
         return {"cutoff": self.cutoff.isoformat(), "dry_run": self.dry_run, "messages": self.messages,
                 "attachments": self.attachments, "bytes": self.bytes, "kept_open": self.kept_open,
-                "message_ids": self.message_ids}
+                "message_ids": self.message_ids, "skipped": self.skipped}
 
 
 def _needed_by_open_tasks(session: Session) -> tuple[Any, set[int]]:
@@ -100,6 +110,11 @@ def purge(session_factory: sessionmaker[Session], *, older_than: timedelta, now:
             ids = list(session.scalars(q))
             if not ids:
                 report.kept_open = _count_kept(session, cutoff, needed, answers)
+                # The list of mail left unread names senders and subjects: it goes with the same retention.
+                old = SkippedMail.seen_at < cutoff
+                report.skipped = int(session.scalar(select(func.count()).select_from(SkippedMail).where(old)) or 0)
+                if report.skipped and not dry_run:
+                    session.execute(delete(SkippedMail).where(old))
                 if report.messages and not dry_run:
                     audit.record(session, actor, "retention.purge", "message", None,
                                  {**report.to_json(), "message_ids": None,

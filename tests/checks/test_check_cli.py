@@ -39,7 +39,7 @@ def test_check_json_contract(settings, reference_dir, tmp_path, capsys):
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     good.write_text(json.dumps(_reading()), encoding="utf-8")
     bad.write_text(json.dumps(_reading(mobile="22 33 44 55", centres=["Dale", "Alta mottak"])), encoding="utf-8")
-    assert main(["check", str(good), str(bad), "--json", *_args(settings)]) == 0
+    assert main(["check", str(good), str(bad), "--json", *_args(settings)]) == 1  # bad has errors
     first, second = json.loads(capsys.readouterr().out)
     # The parse contract's keys plus findings (more keys are allowed: the normalised values, the state).
     assert {"form", "source", "operator", "applicant", "centres", "findings"} <= set(first)
@@ -53,11 +53,11 @@ def test_check_json_contract(settings, reference_dir, tmp_path, capsys):
     assert second["centres"][0] == {"written": "Dale", "mottaksnummer": None, "name": None}
     assert second["centres"][1]["name"] == "Alta asylmottak"
     assert second["state"] == "needs_info"
-    # Text output for people, and an unreadable file exits non-zero.
+    # Text output for people, in the web UI's words, and a file that cannot be opened exits 2.
     missing = tmp_path / "missing.docx"
-    assert main(["check", str(bad), str(missing), *_args(settings)]) == 1
+    assert main(["check", str(bad), str(missing), *_args(settings)]) == 2
     out = capsys.readouterr().out
-    assert "centre: Alta mottak -> Alta asylmottak (2005)" in out and "[error] centre.ambiguous" in out
+    assert "Mottak: Alta mottak → Alta asylmottak (2005)" in out and "[feil] " in out and "(uklart mottak)" in out
     assert "file.unreadable" in out
 
 
@@ -74,7 +74,8 @@ def test_check_a_word_form_from_the_fixtures(settings, reference_dir, tmp_path, 
     files = reference(reference_dir)
     assert main(["registry", "import", *_args(settings), *[f"--{k}={v}" for k, v in files.items()]]) == 0
     capsys.readouterr()
-    assert main(["check", str(docx), "--json", "--sender", msg["From"].addresses[0].addr_spec, *_args(settings)]) == 0
+    # A closed centre is an error finding: the form would not pass as it is (exit 1).
+    assert main(["check", str(docx), "--json", "--sender", msg["From"].addresses[0].addr_spec, *_args(settings)]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["source"]["format"] == "docx"
     assert out["centres"] == [{"written": "Gausdal asylmottak", "mottaksnummer": "0504", "name": "Gausdal asylmottak"}]
@@ -93,5 +94,5 @@ def test_text_output_says_when_the_applicant_extends_a_user_or_has_a_mobile_abro
     capsys.readouterr()
     assert main(["check", str(same), str(abroad), *_args(settings)]) == 0
     out = capsys.readouterr().out
-    assert "registry user U10011: this extends that user" in out
-    assert "mobile registered in SE" in out
+    assert "Søkeren er registerbruker U10011: skjemaet utvider den brukeren" in out
+    assert "Mobilnummeret er registrert i SE" in out

@@ -30,6 +30,12 @@ FIELDS = ("operator.organisation", "operator.manager", "operator.email", "operat
           "applicant.position")
 
 
+def _sender_domain(eml: Path) -> tuple[str, ...]:
+    """The sender's domain, which the worker passes for a verified driftsoperatør."""
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    return (msg["From"].addresses[0].domain.lower(),)
+
+
 def _attachment(eml: Path) -> tuple[str, bytes]:
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     (part,) = [p for p in msg.walk() if p.get_filename()]
@@ -48,7 +54,7 @@ def readings() -> dict[str, Any]:
     for eml in OCR_FIXTURES:
         name, data = _attachment(eml)
         try:
-            out[eml.stem] = read_form(data, name)
+            out[eml.stem] = read_form(data, name, domains=_sender_domain(eml))
         except errors.FormError as exc:
             out[eml.stem] = exc
     return out
@@ -118,8 +124,9 @@ def test_accuracy_per_field(readings):
         right["centres"] += sum(1 for c in want["centres"] if c in got_centres)
     overall = sum(right.values()) / sum(total.values())
     figures = ", ".join(f"{p} {right[p]}/{total[p]}" for p in total)
-    assert overall >= 0.95, f"OCR accuracy {overall:.1%} (< 95%): {figures}"
-    assert all(right[p] / total[p] >= 0.8 for p in total), figures
+    # The targets of bench/ocr (issue 20): 99% of fields, every field 97%.
+    assert overall >= 0.99, f"OCR accuracy {overall:.1%} (< 99%): {figures}"
+    assert all(right[p] / total[p] >= 0.97 for p in total), figures
 
 
 def test_images_are_sniffed_and_dispatched():
@@ -189,3 +196,44 @@ def test_page_images_match_the_provenance_pages(readings):
     with Image.open(io.BytesIO(png)) as img:
         assert img.height > img.width  # turned upright: the page is portrait again
         assert abs(img.width - 595) < 5
+
+
+# What a new scanner and phone brought (issue 20): each read right, whole, with nothing guessed silently.
+MISSES = ("scan-pdf-latin-letters", "scan-tiff-fax-addresses", "photo-iphone-rows-drift")
+
+
+@pytest.mark.parametrize("stem", MISSES)
+def test_the_misses_of_new_scanners_and_phones_are_read_right(stem, readings):
+    want = _expected(FIXTURES / f"{stem}.eml")
+    got = readings[stem]
+    assert not isinstance(got, Exception), f"{stem}: {got!r}"
+    out = got.to_json()
+    provenance = out.pop("source")["provenance"]
+    assert {p: _value(out, p) for p in FIELDS} == {p: _value(want, p) for p in FIELDS}
+    assert out["centres"] == want["centres"]
+    # A value the reader had to repair says so (and what it read), for the operator who confirms it.
+    for path, where in provenance.items():
+        if path != "centres" and "repaired_from" in where:
+            assert where["unsure"] is True and where["repaired_from"] != _value(out, path)
+
+
+def test_letters_and_punctuation_of_a_value_are_kept(readings):
+    out = readings["scan-pdf-latin-letters"].to_json()
+    assert out["applicant"]["last_name"] == "Wiśniewska"
+    assert out["applicant"]["position"] == "Programrådgiver / kontaktperson"
+    assert out["centres"] == ["Egersund - mottaksnr. 1104"]
+
+
+def test_a_one_page_fax_is_a_page_however_few_bytes_it_has():
+    from PIL import Image
+
+    from pipeline.forms.ocr.images import MIN_PAGE_BYTES, looks_like_page
+
+    name, fax = _attachment(FIXTURES / "scan-tiff-fax-addresses.eml")
+    assert len(fax) < MIN_PAGE_BYTES and looks_like_page(fax)  # a CCITT group 4 page: 23 KB
+    logo = io.BytesIO()
+    Image.new("1", (300, 120), 1).save(logo, format="PNG")
+    assert not looks_like_page(logo.getvalue())  # a small black-and-white logo is still no page
+    icon = io.BytesIO()
+    Image.new("RGB", (800, 800), "white").save(icon, format="PNG")
+    assert not looks_like_page(icon.getvalue())  # nor a big picture of a few bytes in colour

@@ -67,3 +67,52 @@ def test_shutdown_stops_children():
     run_limited("json:loads", "4")
     sandbox.shutdown()
     assert run_limited("json:loads", "5") == 5
+
+
+_PARENT = """
+import threading, time
+from pipeline.forms.sandbox import Sandbox
+box = Sandbox(memory_mb=512)
+threading.Thread(target=lambda: box.run("time:sleep", 3600, seconds=3600), daemon=True).start()
+while box._tasks == 0:  # the child has started and is being handed the task
+    time.sleep(0.01)
+time.sleep(0.5)
+print(box._proc.pid, flush=True)
+threading.Event().wait()
+"""
+
+
+def test_a_child_dies_with_its_worker_killed_mid_read():
+    """kill -9 of the worker while its child reads: the child goes too (no orphan reading on for an hour)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    child = 0
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _running(child):
+            time.sleep(0.05)
+        assert not _running(child), "the sandbox child outlived its worker"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        if child and _running(child):
+            os.kill(child, signal.SIGKILL)  # the orphan this test is about: never left behind
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -42,7 +42,8 @@ def test_a_request_naming_a_user_gives_a_removal_task_in_review_and_a_receipt(re
     assert (task.state, task.user_id, task.origin, task.message_pk, task.sender) == (
         "review", "U10132", "email", msg.id, "goril.strand@solbakken-drift.no")
     assert [(c.mottaksnummer, c.name) for c in task.centres] == [("0402", "Flisa asylmottak")]
-    assert task.findings == [] and "Sigrid Hagen har sluttet hos oss." in task.reason
+    # Sigrid is Flisa's only administrator: the removal says so, and approval asks a reason.
+    assert [f.code for f in task.findings] == ["centre.last_admin"] and "Sigrid Hagen har sluttet hos oss." in task.reason
     [receipt] = _replies(registry, task.id)
     assert receipt.kind == "removal_receipt" and receipt.state == "queued"
     assert "Sigrid Hagen ikke lenger skal ha rollen" in receipt.body_text and "Flisa asylmottak" in receipt.body_text
@@ -52,7 +53,7 @@ def test_a_request_naming_a_user_gives_a_removal_task_in_review_and_a_receipt(re
         # Nothing changes in the registry until a person marks it done.
         assert s.get(RegistryUser, "U10132").status == "active"
     with unit_of_work(registry) as s:
-        tasks.approve(s, task.id, actor="ola")
+        tasks.approve(s, task.id, actor="ola", override_reason="Driftsoperatøren sender nytt skjema")
         tasks.mark_provisioned(s, task.id, actor="ola", settings=lsettings)
     with registry() as s:
         assert s.get(RegistryUser, "U10132").status == "removed"
@@ -91,10 +92,11 @@ def test_a_request_that_names_nobody_with_confidence_asks_who_is_meant(registry,
 def test_an_unverified_sender_is_read_but_told_nothing_from_the_registry(registry, lsettings):
     _ingest(registry, lsettings, "Sluttet", "Sigrid Hagen har sluttet.\n", headers=FAILED_AUTH)
     [task] = _removals(registry)
-    assert task.user_id == "U10132" and [f.code for f in task.findings] == ["sender.unverified"]
+    assert task.user_id == "U10132" and [f.code for f in task.findings] == ["sender.unverified", "centre.last_admin"]
     [receipt] = _replies(registry, task.id)
     assert "Sigrid" not in receipt.body_text and "Flisa" not in receipt.body_text
-    assert "behandler henvendelsen manuelt" in receipt.body_text
+    # The same short receipt every stranger gets, whatever the registry holds.
+    assert receipt.kind == "acknowledgement" and "Vi har mottatt den" in receipt.body_text
 
 
 def test_ordinary_mail_and_answers_to_grant_cases_are_not_removal_requests(registry, lsettings):

@@ -119,3 +119,11 @@ def test_review_unclear(body):
 def test_an_answer_to_who_is_meant_needs_no_asking_phrase():
     assert read_names("Det gjelder Ola Nordmann (ola.nordmann@solbakken-drift.no).", PEOPLE).named == ("U1",)
     assert read_names("Det gjelder Ola.", PEOPLE).certain is False
+
+
+def test_the_reason_keeps_the_words_after_a_date():
+    # As inbox_fixtures/access-removal-named.eml writes it: "fra 30. november" is not the end of a sentence,
+    # so the evidence (the case's reason) keeps "november" and the date means something.
+    r = read_removal("Ola Nordmann har sluttet hos oss fra 30. november. Kan dere fjerne tilgangen hans?", PEOPLE)
+    assert r.named == ("U1",) and r.certain
+    assert r.evidence == ("Ola Nordmann har sluttet hos oss fra 30. november.", "Kan dere fjerne tilgangen hans?")

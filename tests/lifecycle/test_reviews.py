@@ -104,14 +104,27 @@ def test_people_named_as_leaving_get_one_removal_task_each(registry, lsettings):
 
 def test_an_answer_that_cannot_be_read_with_confidence_goes_to_a_person(registry, lsettings):
     _start(registry, lsettings, "DRO1014")
-    _answer(registry, lsettings, "SV: [IMDi-gjennomgang 2026-G001]", "Vi kommer tilbake til dette.\n",
-            sender="Ukjent <noen@gmail.example>")
+    _answer(registry, lsettings, "SV: [IMDi-gjennomgang 2026-G001]", "Vi kommer tilbake til dette.\n")
     review = _review(registry, "2026-G001")
-    assert review.state == "unclear" and review.answer["verified"] is False
+    assert review.state == "unclear" and review.answer["verified"] is True and review.answer["trusted"] is True
     with registry() as s:
         [task] = s.scalars(select(Task)).all()
         assert (task.kind, task.state, task.user_id, task.operator_id) == ("removal", "review", None, "DRO1014")
-        assert [f.code for f in task.findings] == ["sender.unverified"]
+        assert [f.code for f in task.findings] == ["removal.person_unknown"]
+
+
+def test_a_strangers_unclear_answer_is_kept_apart_and_the_review_waits(registry, lsettings):
+    _start(registry, lsettings, "DRO1014")
+    _answer(registry, lsettings, "SV: [IMDi-gjennomgang 2026-G001]", "Vi kommer tilbake til dette.\n",
+            sender="Ukjent <noen@gmail.example>")
+    review = _review(registry, "2026-G001")
+    assert review.state == "sent" and review.answered_at is None
+    [kept] = review.answer["untrusted"]
+    assert (kept["sender"], kept["trusted"], kept["verdict"]) == ("noen@gmail.example", False, "unclear")
+    with registry() as s:
+        [task] = s.scalars(select(Task)).all()
+        assert (task.kind, task.state, task.user_id, task.operator_id) == ("removal", "review", None, "DRO1014")
+        assert [f.code for f in task.findings] == ["sender.unverified", "removal.person_unknown"]
 
 
 def test_unanswered_after_the_due_working_days_one_reminder_then_overdue(registry, lsettings):

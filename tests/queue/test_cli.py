@@ -47,7 +47,7 @@ def test_list_json_contract(settings, capsys, two_tasks):
 def test_every_decision_from_the_command_line(settings, capsys, two_tasks):
     a, ref, b = two_tasks
     code, out = run(settings, capsys, "queue", "approve", str(b), "--json", "--actor", "kari")
-    assert code == 2 and json.loads(out)["error"]["code"] == "task.illegal_transition"
+    assert code == 1 and json.loads(out)["error"]["code"] == "task.illegal_transition"  # a refusal
     code, out = run(settings, capsys, "queue", "request-info", str(a), "--note", "Hvilken stilling?", "--json")
     assert code == 0 and json.loads(out)["state"] == "needs_info"
     code, out = run(settings, capsys, "queue", "approve", ref, "--override", "Stilling bekreftet på telefon",
@@ -82,6 +82,23 @@ def test_export_csv_and_json(settings, capsys, two_tasks):
     assert (rec["mottaksnummer"], rec["centres"], rec["case_ref"]) == ("0101", "Askim asylmottak", ref)
 
 
+def test_export_for_norwegian_excel(settings, capsys, two_tasks, tmp_path):
+    import openpyxl
+
+    a, ref, _ = two_tasks
+    run(settings, capsys, "queue", "approve", str(a))
+    target = tmp_path / "godkjente.xlsx"
+    code, _ = run(settings, capsys, "queue", "export", "--format", "xlsx", "--output", str(target))
+    sheet = openpyxl.load_workbook(target).active
+    head, row = [[c.value for c in r] for r in sheet.iter_rows()]
+    got = dict(zip(head, row, strict=True))
+    assert code == 0 and (got["Saksnummer"], got["Mottaksnummer"], got["Mobil"]) == (ref, "0101", "+4791234567")
+    assert sheet["I2"].data_type == "s" and sheet["I2"].number_format == "@"
+    code, _ = run(settings, capsys, "queue", "export", "--format", "excel-csv", "--output", str(tmp_path / "e.csv"))
+    text = (tmp_path / "e.csv").read_bytes()
+    assert text.startswith("\ufeffSaksnummer;Handling;".encode()) and ';="0101";' in text.decode("utf-8")
+
+
 def test_replies_send_to_the_outbox_folder_and_reminders(settings, capsys, two_tasks):
     code, out = run(settings, capsys, "replies", "list", "--json")
     assert [r["state"] for r in json.loads(out)] == ["queued", "queued"]
@@ -105,6 +122,6 @@ def test_replies_edit_before_sending(settings, capsys, two_tasks, tmp_path):
     assert json.loads(out)["body_text"] == "Hei,\n\nVi trenger stillingstittel.\n"
     run(settings, capsys, "replies", "send")
     code, out = run(settings, capsys, "replies", "edit", "2", "--subject", "x", "--json")
-    assert code == 2 and json.loads(out)["error"]["code"] == "task.illegal_transition"
+    assert code == 1 and json.loads(out)["error"]["code"] == "task.illegal_transition"
     _, out = run(settings, capsys, "replies", "list", "--state", "sent", "--json")
     assert [r["id"] for r in json.loads(out)] == [1, 2]

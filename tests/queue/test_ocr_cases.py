@@ -45,7 +45,7 @@ def registry(db, reference_dir):  # type: ignore[no-untyped-def]
 def _open(db, reading: FormReading) -> int:  # type: ignore[no-untyped-def]
     with unit_of_work(db) as s:
         message = make_message(s, sender="ase.berge@vardenomsorg.no")
-        result = check_reading(reading, RegistryView(s), sender=message.sender)
+        result = check_reading(reading, RegistryView(s), sender=message.sender, auth=message.auth_results)
         return tasks.open_task(s, message=message, attachment=None, reading=reading, result=result,
                                settings=SETTINGS).id
 
@@ -140,9 +140,9 @@ def test_queue_confirm_from_the_command_line(db, settings, registry, capsys):
 
     task_id = _open(db, _ocr_reading())
     args = ["--data-dir", str(settings.data_dir), "--database-url", settings.db_url]
-    assert main(["queue", "approve", str(task_id), "--override", "x", *args]) == 2
+    assert main(["queue", "approve", str(task_id), "--override", "x", *args]) == 1  # refused
     assert "confirm it first" in capsys.readouterr().err
-    assert main(["queue", "confirm", str(task_id), "--expect-state", "needs_info", *args]) == 2
+    assert main(["queue", "confirm", str(task_id), "--expect-state", "needs_info", *args]) == 1  # refused
     capsys.readouterr()
     assert main(["queue", "confirm", str(task_id), "--actor", "kari", "--expect-state", "review", "--json",
                  *args]) == 0

@@ -172,7 +172,7 @@ def test_purge_command(db, mailbox, settings, capsys, monkeypatch):
     assert code == 0 and (data["messages"], data["dry_run"], data["kept_open"]) == (4, True, 2)
     monkeypatch.setenv("PIPELINE_RETENTION_DAYS", str(old_days - 1))  # the default comes from the setting
     code, out = run(settings, capsys, "purge")
-    assert code == 0 and "4 messages" in out
+    assert code == 0 and "4 meldinger" in out
     assert sum(not raw for raw, _ in _held(db).values()) == 4
     code, out = run(settings, capsys, "purge", "--older-than-days", "-3", "--json")
     assert code == 2 and json.loads(out)["error"]["code"] == "config.invalid"
@@ -192,3 +192,19 @@ def test_the_pictures_of_a_purged_form_go_with_it(db):
     purge(db, older_than=timedelta(days=180), now=NOW)
     with db() as s:
         assert sorted(s.execute(select(PageImage.attachment_id, PageImage.page)).all()) == [(kept, 1), (kept, 2)]
+
+
+def test_the_list_of_mail_left_unread_goes_with_the_same_retention(db):
+    from pipeline.adapters.db.models import SkippedMail
+
+    now = datetime(2027, 6, 1, tzinfo=UTC)
+    with unit_of_work(db) as s:
+        for uid, seen in ((1, now - timedelta(days=400)), (2, now - timedelta(days=10))):
+            s.add(SkippedMail(mailbox="post@imdi.no@imap/INBOX", uidvalidity=7, uid=uid, sender="a@b.example",
+                              subject="Lunsj", size=100, reason="nothing_to_read", seen_at=seen))
+    dry = purge(db, older_than=timedelta(days=365), now=now, dry_run=True)
+    assert dry.skipped == 1
+    report = purge(db, older_than=timedelta(days=365), now=now)
+    assert report.skipped == 1
+    with db() as s:
+        assert list(s.scalars(select(SkippedMail.uid))) == [2]

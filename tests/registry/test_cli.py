@@ -21,7 +21,7 @@ def test_import_prints_a_summary_and_is_idempotent(settings, reference_dir, caps
     files = reference(reference_dir)
     assert _import(settings, files) == 0
     out = capsys.readouterr().out
-    assert "users: " in out and "600 added, 0 updated, 0 unchanged, 0 rejected; imported" in out
+    assert "Brukere: " in out and "600 lagt til, 0 endret, 0 uendret, 0 avvist; importert" in out
     assert _import(settings, files, "--json") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and [f["unchanged"] for f in report["files"]] == [25, 132, 600]
@@ -29,7 +29,9 @@ def test_import_prints_a_summary_and_is_idempotent(settings, reference_dir, caps
     assert json.loads(capsys.readouterr().out)["users"] == 600
     assert main(["registry", "show", "Dale", "Torshov (0301)", *_args(settings)]) == 0
     out = capsys.readouterr().out
-    assert "'Dale': ambiguous" in out and "Torshov asylmottak (0301)" in out
+    assert "«Dale»: flere mulige" in out and "Torshov asylmottak (0301)" in out
+    assert main(["registry", "stats", *_args(settings)]) == 0
+    assert "Aktive brukere:" in capsys.readouterr().out  # the web UI's words, not the JSON's keys
 
 
 def test_rejected_rows_exit_non_zero_with_file_and_line(settings, reference_dir, tmp_path, capsys):
@@ -38,9 +40,9 @@ def test_rejected_rows_exit_non_zero_with_file_and_line(settings, reference_dir,
     assert _import(settings, files) == 1
     out = capsys.readouterr().out
     assert f"{files['centres']}:5: active 'kanskje' is not true or false" in out
-    assert "NOT imported" in out
+    assert "IKKE importert (alt eller ingenting; --partial tar med de gyldige radene)" in out
     assert _import(settings, files, "--partial") == 1
-    assert "131 added" in capsys.readouterr().out
+    assert "131 lagt til" in capsys.readouterr().out
 
 
 def test_import_needs_a_file(settings, capsys):

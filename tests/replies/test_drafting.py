@@ -129,7 +129,7 @@ def test_a_held_draft_is_released_once_and_then_sent(db, settings, capsys):
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "reply.released")).one()
         assert (ev.actor, ev.entity_id) == ("ola", str(held_id))
     # released once: a second release is refused
-    assert main(["replies", "release", str(held_id), *args]) == 2
+    assert main(["replies", "release", str(held_id), *args]) == 1  # a refusal (exit 1), not a usage error
     capsys.readouterr()
 
 

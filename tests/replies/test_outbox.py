@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import select
@@ -142,3 +143,17 @@ def test_a_crash_after_the_relay_accepted_resends_with_the_same_message_id(db, s
     assert send_due(db, _outbox(smtp_server), now=now + timedelta(minutes=11)) == 1
     first, second = smtp_server.received
     assert first.message["Message-ID"] == second.message["Message-ID"] == _state(db, reply_id).rfc_message_id
+
+
+@pytest.mark.parametrize("subject", [
+    "Mottatt: fjerning av tilgang i IMDinett mottak [IMDi-skjema 2026-0007]",  # a removal receipt's subject
+    "Re: Fjerne tilgang – Sigrid Hagen [IMDi-skjema 2026-0003]",
+])
+def test_the_subject_stays_on_the_subject_line(subject):
+    # At 80 characters the email package used to write "Subject:" alone and the text on the next line.
+    reply = Reply(id=7, to_addr="kari@fjellbu.no", subject=subject, body_text="Hei", body_html="<p>Hei</p>",
+                  rfc_message_id="<r7@imdi.no>", automatic=True)
+    raw = build_message(reply).as_bytes()
+    line = next(ln for ln in raw.split(b"\r\n" if b"\r\n" in raw else b"\n") if ln.startswith(b"Subject:"))
+    assert line.startswith(b"Subject: ") and len(line) > len(b"Subject: ")
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject

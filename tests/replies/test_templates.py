@@ -98,6 +98,9 @@ def test_reminder_unreadable_and_no_form():
     u = render("unreadable", CTX)
     assert "skjema.pdf: Vedlegget ser ut til å være et skannet bilde uten tekst." in u.text
     assert "Word-fil (.docx)" in u.text
+    # Scans and photos are read by OCR: the reply must not tell the sender they are refused.
+    for body in (u.text, u.html):
+        assert "ikke skannet" not in body and "Et skannet skjema eller et bilde av det leses også" in body
     n = render("no_form", CTX)
     assert "fant ikke noe utfylt skjema" in n.text and "Skjema om mottaksadministrativ bruker" in n.text
 

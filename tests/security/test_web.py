@@ -255,7 +255,7 @@ def test_a_burst_of_guesses_in_parallel_gets_no_more_tries(settings, db):
         except urllib.error.HTTPError as exc:
             return int(exc.code)
 
-    with serve(settings.data_dir, settings.db_url, extra_env={"PIPELINE_WEB_SECRET_KEY": "burst"}) as url, \
+    with serve(settings.data_dir, settings.db_url, extra_env={"PIPELINE_WEB_SECRET_KEY": "burst-" + "7" * 58}) as url, \
             ThreadPoolExecutor(12) as pool:
         answers = sorted(pool.map(lambda i: guess(url, i), range(12)))
     assert answers == [401] * 3 + [429] * 9

@@ -28,7 +28,7 @@ def serve(data_dir: Path, database_url: str, *, extra_env: dict[str, str] | None
     """`pipeline serve` (or `command` + serve's arguments) on a free port; yields its base URL."""
     port = free_port()
     # Plain HTTP on loopback: a Secure cookie (the default) would not come back from Chromium over it.
-    env = {**os.environ, "PIPELINE_WEB_SECRET_KEY": "e2e-secret", "PIPELINE_WEB_COOKIE_SECURE": "0", **(extra_env or {})}
+    env = {**os.environ, "PIPELINE_WEB_SECRET_KEY": "e2e-" + "5" * 60, "PIPELINE_WEB_COOKIE_SECURE": "0", **(extra_env or {})}
     log = open(data_dir / "serve.log", "wb")  # noqa: SIM115 (closed below, after the process)
     proc = subprocess.Popen(
         [*(command or [sys.executable, "-m", "pipeline"]), "serve", "--host", "127.0.0.1", "--port", str(port),

@@ -35,7 +35,7 @@ def test_approve_needs_an_override_reason_while_something_blocks(logged_in, db):
     with unit_of_work(db) as s:
         task_id = seed.task(s, 1, state="needs_info", findings=BLOCKING).id
     html = _post(logged_in, task_id, "godkjenn")
-    assert "Godkjenn med en begrunnelse for overstyring" in html
+    assert "Godkjenning krever en begrunnelse fordi mobilnummeret er allerede i bruk" in html
     assert _task(db, task_id).state == "needs_info"
     html = _post(logged_in, task_id, "godkjenn", override_reason="Nummeret er flyttet, bekreftet på telefon.")
     assert "Sak 2026-00001 er godkjent." in html

@@ -107,7 +107,8 @@ def test_status_texts_agree_with_the_findings(logged_in, db):
         clean = seed.task(s, 7).id
         blocked = seed.task(s, 8, state="needs_info", findings=[BLOCKING]).id
     html = logged_in.get(f"/oppgave/{warned}").get_data(as_text=True)
-    assert "Alle krav er oppfylt" not in html and "Ingen feil hindrer godkjenning, men se merknaden" in html
+    assert "Alle krav er oppfylt" not in html and "Se merknaden: saken godkjennes bare med en begrunnelse" in html
+    assert 'name="override_reason"' in html and "mottaket får flere enn to mottaksadministratorer" in html
     assert "Kontrollene fant ingen feil eller merknader." in logged_in.get(f"/oppgave/{clean}").get_data(as_text=True)
     # An override reason of only spaces: a clear answer, nothing approved.
     resp = logged_in.post(f"/oppgave/{blocked}/godkjenn", data={"csrf_token": _token(logged_in),
@@ -146,18 +147,19 @@ def test_mark_done_asks_for_imdinett_user_id_and_keeps_what_was_typed(logged_in,
 
 def test_bulk_approval_takes_only_clean_cases_each_audited(logged_in, db):
     with unit_of_work(db) as s:
-        ok = [seed.task(s, n, last=f"Ren{n}", findings=[WARNING] if n == 12 else []).id for n in (11, 12)]
+        ok = [seed.task(s, n, last=f"Ren{n}").id for n in (11, 12)]
+        warned = seed.task(s, 14, last="Merknad", findings=[WARNING]).id
         bad = seed.task(s, 13, last="Feil", findings=[BLOCKING]).id
     html = logged_in.get("/?status=review").get_data(as_text=True)
     boxes = re.findall(r'name="sak" value="(\d+):\d+"', html)
-    assert sorted(int(b) for b in boxes) == sorted(ok)  # a case with an error cannot be ticked
-    picked = re.findall(r'name="sak" value="(\d+:\d+)"', html) + [f"{bad}:1"]
+    assert sorted(int(b) for b in boxes) == sorted(ok)  # a case with any finding cannot be ticked
+    picked = re.findall(r'name="sak" value="(\d+:\d+)"', html) + [f"{bad}:1", f"{warned}:1"]
     resp = logged_in.post("/godkjenn-valgte?status=review", data={"csrf_token": csrf_token(html), "sak": picked},
                           follow_redirects=True)
     text = resp.get_data(as_text=True)
-    assert "2 saker er godkjent" in text and "har feil som må løses først" in text
+    assert "2 saker er godkjent" in text and "kan ikke godkjennes sammen med andre" in text
     with db() as s:
-        assert [s.get(Task, i).state for i in (*ok, bad)] == ["approved", "approved", "review"]
+        assert [s.get(Task, i).state for i in (*ok, bad, warned)] == ["approved", "approved", "review", "review"]
         events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "task.approve")))
     assert len(events) == 2 and all(e.details.get("bulk") for e in events)
 
@@ -168,14 +170,57 @@ def test_export_csv_has_the_clis_columns(logged_in, db):
     with unit_of_work(db) as s:
         seed.task(s, 14, first="Åse", last="Ødegård", state="approved")
         seed.task(s, 15, last="Venter", state="review")
-    assert "Eksporter CSV" in logged_in.get("/?status=approved").get_data(as_text=True)
-    assert "Eksporter CSV" not in logged_in.get("/?status=review").get_data(as_text=True)
+    assert "CSV for skript" in logged_in.get("/?status=approved").get_data(as_text=True)
+    assert "CSV for skript" not in logged_in.get("/?status=review").get_data(as_text=True)
     resp = logged_in.get("/eksport.csv?status=approved")
     assert resp.mimetype == "text/csv" and resp.headers["Content-Disposition"].startswith('attachment; filename="godkjente-')
+    assert not resp.get_data().startswith(b"\xef\xbb\xbf")  # the scripts' contract: no BOM
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
     assert tuple(rows[0]) == EXPORT_COLUMNS
     assert [(r["case_ref"], r["last_name"], r["action"], r["mottaksnummer"]) for r in rows] == [
         ("2026-00014", "Ødegård", "opprett", "0101")]
+
+
+# A centre listed twice on the form (kept by an override), a mottaksnummer with a leading zero, a +47 mobile,
+# and a name that a spreadsheet would take for a formula.
+_TWICE = (("Dale asylmottak", "0501", "Dale asylmottak"), ("Eid mottak", "0509", "Eid mottak"),
+          ("Dale", "0501", "Dale asylmottak"))
+
+
+def test_the_export_opens_in_norwegian_excel(logged_in, db):
+    """The .xlsx and the Excel CSV, read as Excel reads them: columns apart, æøå intact, numbers as text,
+    Norwegian headers, each centre once."""
+    import openpyxl
+
+    with unit_of_work(db) as s:
+        seed.task(s, 15, first="Kåre", last="Grønlie", mobile="+4791234515", state="approved", centres=_TWICE)
+        seed.task(s, 16, first="=HYPERLINK(\"x\")", last="Ødegård", state="approved",
+                  centres=(("Vik", "0606", "Vik mottak"),))
+    html = logged_in.get("/?status=approved").get_data(as_text=True)
+    assert "Last ned for Excel (.xlsx)" in html and "CSV for Excel" in html
+
+    resp = logged_in.get("/eksport.xlsx?status=approved")
+    assert resp.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(resp.get_data())).active
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][:3] == ["Saksnummer", "Handling", "Bruker-ID"] and "Mottaksnummer" in rows[0]
+    by = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    assert by["2026-00015"]["Mottaksnummer"] == "0501, 0509"  # no centre twice
+    assert by["2026-00015"]["Mobil"] == "+4791234515" and by["2026-00015"]["Etternavn"] == "Grønlie"
+    assert by["2026-00016"]["Mottaksnummer"] == "0606"
+    cells = {c.value: c for r in sheet.iter_rows(min_row=2) for c in r if c.value}
+    assert all(c.data_type == "s" and c.number_format == "@" for c in cells.values())  # text, never a formula
+    assert cells["0606"].data_type == "s" and cells['=HYPERLINK("x")'].data_type == "s"
+
+    raw = logged_in.get("/eksport.csv?status=approved&format=excel").get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads æøå as UTF-8
+    lines = raw.decode("utf-8-sig").split("\r\n")
+    assert lines[0].split(";")[:3] == ["Saksnummer", "Handling", "Bruker-ID"]
+    table = list(csv.reader(lines[1:-1], delimiter=";"))
+    head = lines[0].split(";")
+    first = dict(zip(head, table[0], strict=True))
+    assert first["Etternavn"] == "Grønlie" and first["Mobil"] == '="+4791234515"'
+    assert first["Mottaksnummer"] == '="0501, 0509"' and first["Mottak"] == "Dale asylmottak, Eid mottak"
 
 
 def test_saved_views_and_the_polled_counts(logged_in, db):

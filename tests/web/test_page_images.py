@@ -101,7 +101,7 @@ def test_an_ocr_case_shows_the_page_as_read_marks_unsure_values_and_is_confirmed
     resp = logged_in.post(f"/oppgave/{task_id}/bekreft-opplesningen",
                           data={"csrf_token": token, "version": version}, follow_redirects=True)
     html = resp.get_data(as_text=True)
-    assert "Opplesningen er bekreftet." in html and "Opplesningen bekreftet av kari.saksbehandler" in html
+    assert "Opplesningen er bekreftet." in html and "Opplesningen bekreftet av Kari Saksbehandler" in html
     assert "Bekreft opplesningen</button>" not in html and f'action="/oppgave/{task_id}/godkjenn"' in html
     resp = logged_in.post(f"/oppgave/{task_id}/godkjenn", data={"csrf_token": token}, follow_redirects=True)
     assert "Sak 2026-00001 er godkjent." in resp.get_data(as_text=True)

@@ -150,7 +150,7 @@ def test_taking_over_a_case_is_shown_and_audited(two, db):
     html = kari.get("/").get_data(as_text=True)
     assert "ola.saksbehandler" in html and "Ta over" in html  # the queue says who holds it
     page = kari.get(f"/oppgave/{task_id}").get_data(as_text=True)
-    assert "<strong>ola.saksbehandler</strong> har tatt saken" in page and "Ta over saken" in page
+    assert "<strong>Ola Saksbehandler</strong> har tatt saken" in page and "Ta over saken" in page
     resp = kari.post(f"/oppgave/{task_id}/ta-saken", data=_form(kari, f"/oppgave/{task_id}"), follow_redirects=True)
     assert "Du har tatt sak 2026-00008." in resp.get_data(as_text=True)
     assert "Du har saken." in resp.get_data(as_text=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import ImapSettings, Settings
-from tests.conftest import Templates
+from tests.conftest import Templates, migrated_copy_source
 from tests.servers.dovecot import Dovecot, start_dovecot
 
 
@@ -55,10 +55,12 @@ def env_for_subprocess(dovecot: Dovecot, user: str, database_url: str, data_dir:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: str) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates,
+                 database_backend: str) -> Iterator[str]:
     """The test's database; one that already holds the reference registry when the test asks for `registry`
     (a copy of a template that has it: importing it costs a second or two a test)."""
-    template = request.getfixturevalue("registry_template") if "registry" in request.fixturenames else migrated_template
+    template = (request.getfixturevalue("registry_template") if "registry" in request.fixturenames
+                else migrated_copy_source(db_templates, database_backend))
     with Templates.copy(template, tmp_path / "test.sqlite3") as url:
         yield url
 

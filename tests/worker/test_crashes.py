@@ -1,11 +1,10 @@
-"""Long scenarios against Dovecot: SIGKILL at random points, two workers at once, a big mailbox."""
+"""Long scenarios against Dovecot: two workers at once, a big mailbox (kill -9 at random points: test_chaos)."""
 
 from __future__ import annotations
 
 import os
 import pwd
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -64,22 +63,6 @@ def _worker_cmd() -> list[str]:
     return [sys.executable, "-m", "pipeline", "worker", "--once", "--source", "imap"]
 
 
-def test_sigkill_at_random_points_every_form_exactly_once(dovecot, imap_user, settings, db):
-    flags = _fill(dovecot, imap_user, forms=40, others=160)
-    env = env_for_subprocess(dovecot, imap_user, settings.db_url, str(settings.data_dir))
-    rnd = random.Random(42)
-    for _ in range(4):
-        proc = subprocess.Popen(_worker_cmd(), cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        time.sleep(rnd.uniform(1.0, 3.0))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    done = subprocess.run(_worker_cmd(), cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    _assert_exactly_once(dovecot, imap_user, db, 40, flags)
-
-
 def test_two_workers_at_once(dovecot, imap_user, settings, db):
     flags = _fill(dovecot, imap_user, forms=20, others=30, seed=3)
     env = env_for_subprocess(dovecot, imap_user, settings.db_url, str(settings.data_dir))
@@ -114,6 +97,6 @@ def test_big_mailbox_5000_ordinary_and_50_forms(dovecot, imap_user, settings, db
     worker = Worker(settings, source="imap")
     stats = worker.run(once=True)
     assert stats.outcomes["unreadable"] == 50
-    assert worker.source.scanned == 5050 and worker.source.downloaded == 50
+    assert worker.source.scanned == 5050 and worker.source.downloaded == 50 and worker.source.skipped == 5000
     with db() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 50

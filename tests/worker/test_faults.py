@@ -47,9 +47,11 @@ def test_a_reply_claimed_by_a_silent_worker_is_sent_at_the_next_cycle(db, smtp_s
     assert _claim(db, now_utc(), timedelta(minutes=10), "elsewhere:4242:aaaa") == reply_id
     # While its claimer beats, the reply is left to it.
     assert send_due(db, outbox, holder="here:1:bbbb") == 0
-    # The claimer falls silent (a machine that died): well inside the lease, the reply goes out.
+    # The claimer falls silent (a machine that died) and its lease runs out: well inside the reply's own
+    # ten-minute lease, the reply goes out.
     with unit_of_work(db) as s:
-        s.execute(update(WorkerHeartbeat).values(beat_at=now_utc() - workers.STALE - timedelta(seconds=1)))
+        s.execute(update(WorkerHeartbeat).values(beat_at=now_utc() - workers.LEASE - timedelta(seconds=1),
+                                                 lease_until=now_utc() - timedelta(seconds=1)))
     assert send_due(db, outbox, holder="here:1:bbbb") == 1
     assert len(smtp_server.received) == 1 and _state(db, reply_id).state == "sent"
 

@@ -218,8 +218,10 @@ def test_an_iphone_photo_of_the_form_is_downloaded_and_a_signature_logo_is_not(d
                                     attachments=[("image001.png", PNG_LOGO, "image/png")])))
     worker = Worker(settings, source="imap")
     stats = worker.run(once=True)
-    assert worker.source.scanned == 3 and worker.source.downloaded == 1
-    assert dict(stats.outcomes) == {"queued": 1}
+    # The logo-only fixture comes from a driftsoperatør's domain (fjellbu.no): read whatever it looks like,
+    # and it is no form. The stranger's logo is left unread.
+    assert worker.source.scanned == 3 and worker.source.downloaded == 2 and worker.source.skipped == 1
+    assert dict(stats.outcomes) == {"queued": 1, "no_form": 1}
     with db() as s:
         (task,) = s.scalars(select(Task)).all()
         codes = s.scalars(select(FindingRow.code).where(FindingRow.task_id == task.id)).all()
@@ -233,3 +235,29 @@ def test_an_iphone_photo_of_the_form_is_downloaded_and_a_signature_logo_is_not(d
 
 # A signature logo as mail programs attach it: a real PNG of a few kB.
 PNG_LOGO = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 4000
+
+
+def test_answers_to_our_mail_are_read_whoever_sends_them(dovecot, imap_user, settings, db):
+    """A stranger's answer has no form and no form word: it is read when its subject names a case or a review,
+    or its In-Reply-To or References name one of our Message-IDs; a reply to anyone else's mail is left."""
+    stranger = "Per Utenfor <per@annet.example>"
+    ours = "<reply-0123456789abcdef@imdi.no>"
+    client = dovecot.client(imap_user)
+    client.append("INBOX", raw(mail("SV: Svar [IMDi-skjema 2026-0001]",
+                                    sender=stranger, body="Se over.\n")))
+    client.append("INBOX", raw(mail("SV: Gjennomgang [IMDi-gjennomgang 2026-G001]", sender=stranger,
+                                    body="Alt stemmer.\n")))
+    client.append("INBOX", raw(mail("SV: hei", sender=stranger, body="Ja.\n", headers={"In-Reply-To": ours})))
+    client.append("INBOX", raw(mail("SV: SV: hei", sender=stranger, body="Enig.\n",
+                                    headers={"In-Reply-To": "<x1@annet.example>",
+                                             "References": f"{ours} <x1@annet.example>"})))
+    client.append("INBOX", raw(mail("SV: lunsj", sender=stranger, body="Gjerne.\n",
+                                    headers={"In-Reply-To": "<x2@annet.example>",
+                                             "References": "<x2@annet.example>"})))
+    client.logout()
+    worker = Worker(settings, source="imap")
+    worker.run(once=True)
+    assert (worker.source.scanned, worker.source.downloaded, worker.source.skipped) == (5, 4, 1)
+    assert [m.subject for m in _messages(db)] == ["SV: Svar [IMDi-skjema 2026-0001]",
+                                                  "SV: Gjennomgang [IMDi-gjennomgang 2026-G001]", "SV: hei",
+                                                  "SV: SV: hei"]

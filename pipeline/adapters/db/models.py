@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -117,6 +118,27 @@ class MailboxState(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     login_failed: Mapped[bool] = mapped_column(Boolean, default=False)
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The worker that polls this mailbox (WorkerHeartbeat.worker_id): it holds the mailbox exactly as long
+    # as its heartbeat is alive, so one lease decides both the mailbox and the replies it claimed.
+    poller: Mapped[str | None] = mapped_column(String(100))
+
+
+class SkippedMail(Base):
+    """A mail the IMAP pre-filter left unread (never downloaded), so that what was left is listed, not lost."""
+
+    __tablename__ = "skipped_mail"
+    __table_args__ = (UniqueConstraint("mailbox", "uidvalidity", "uid", name="uq_skipped_mail_source"),
+                      Index("ix_skipped_mail_seen", "seen_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(300))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # INTERNALDATE
+    sender: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(40))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=_now())
 
 
 class WorkerHeartbeat(Base):
@@ -130,12 +152,16 @@ class WorkerHeartbeat(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The worker's one lease: renewed by every beat; once it runs out the worker has lost its mailbox
+    # (MailboxState.poller) and the replies it claimed alike.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Message(Base):
     __tablename__ = "message"
     __table_args__ = (Index("ix_message_source", "mailbox", "uidvalidity", "uid"),
-                      Index("ix_message_received", "received_at", "id"))
+                      Index("ix_message_received", "received_at", "id"),
+                      Index("ix_message_mark_owed", "mailbox", "mark_owed"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
@@ -164,6 +190,12 @@ class Message(Base):
     lease_holder: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    # Reads ended by the worker's own death or a lease run out (not the mail's fault: not in `attempts`).
+    interruptions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Taken as a form submission and not yet marked on the server: owed until a worker has marked it.
+    mark_owed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Over the size limit: only the header block was downloaded (raw), `size` is the server's RFC822.SIZE.
+    headers_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="Attachment.id"
     )
@@ -244,7 +276,11 @@ class Task(Base):
     __table_args__ = (Index("ix_task_state_created", "state", "created_at"),
                       Index("ix_task_created", "created_at", "id"),
                       Index("ix_task_kind_state", "kind", "state"),
-                      Index("ix_task_owner_state", "owner", "state"))  # "mine" in the queue
+                      Index("ix_task_owner_state", "owner", "state"),  # "mine" in the queue
+                      # "Purret, ikke besvart" (pipeline.queries.waiting): only reminded cases are in it.
+                      Index("ix_task_reminded", "reminder_sent_at",
+                            sqlite_where=text("reminder_sent_at IS NOT NULL"),
+                            postgresql_where=text("reminder_sent_at IS NOT NULL")))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default="grant", server_default="grant")  # grant | removal

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,25 +13,30 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db import search_index  # noqa: F401 - keeps the queue's search text with every flush
-from pipeline.errors import DatabaseError
+from pipeline.errors import DatabaseBusy, DatabaseError, DiskFull
 from pipeline.settings import Settings
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_seconds: float = 30.0) -> Engine:
+    """An engine whose statements wait at most `busy_seconds` for another writer's lock (then a
+    DatabaseBusy, which the web answers with 503 and Retry-After)."""
+    busy_ms = max(1, int(busy_seconds * 1000))
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": busy_seconds})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         return engine
+    if url.startswith("postgresql"):
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": f"-c lock_timeout={busy_ms}"})
     return create_engine(url, pool_pre_ping=True)
 
 
@@ -98,7 +105,7 @@ def session_factory(settings: Settings) -> sessionmaker[Session]:
     """A session factory for the configured database, without connecting to it yet."""
     url = settings.db_url
     try:
-        return sessionmaker(make_engine(url), expire_on_commit=False)
+        return sessionmaker(make_engine(url, settings.db_busy_seconds), expire_on_commit=False)
     except Exception as exc:
         translated = database_error(exc, url)
         if translated is None:
@@ -152,11 +159,68 @@ def database_error(exc: BaseException, url: str) -> DatabaseError | None:
                                  "postgresql+psycopg://user@host/db or sqlite:////path/file.sqlite3", code="db.url")
         if isinstance(err, OperationalError):
             reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            if busy(err):
+                return DatabaseBusy(f"the database {shown} is locked by another writer: {reason}")
+            if disk_full(err, url):
+                return DiskFull(f"the disk holding the database {shown} is full ({_free_text(url)}): {reason}")
             return DatabaseError(f"cannot reach the database {shown}: {reason}", code="db.unreachable")
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+            return DiskFull(f"the disk holding the database {shown} is full ({_free_text(url)}): {err}")
     for err in chain:
         if isinstance(err, SQLAlchemyError):
             return DatabaseError(f"database {shown}: {str(err).splitlines()[0]}", code="db.error")
     return None
+
+
+# Less free space than this beside a SQLite database is a full disk (SQLite then reports a disk I/O error
+# as often as "database or disk is full").
+FULL_BELOW = 4 * 1024 * 1024
+
+
+def sqlite_path(url: str) -> Path | None:
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - not a URL: not a SQLite file either
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def disk_free(url: str) -> int | None:
+    """Free bytes on the disk of a SQLite database (None: not SQLite, or not there)."""
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists():
+            return shutil.disk_usage(folder).free
+    return None
+
+
+def busy(err: BaseException) -> bool:
+    """Another writer held a lock longer than we wait: SQLite's 'database is locked', PostgreSQL's
+    lock_not_available (55P03, lock_timeout) or a deadlock (40P01)."""
+    if "database is locked" in str(err).lower():
+        return True
+    return getattr(getattr(err, "orig", None), "sqlstate", None) in ("55P03", "40P01")
+
+
+def disk_full(err: BaseException, url: str) -> bool:
+    """The database failed because its disk is full: SQLite's SQLITE_FULL, PostgreSQL's disk_full
+    (53100), ENOSPC, or SQLite's disk I/O error with (almost) no space left beside the file."""
+    text = str(err).lower()
+    if "disk is full" in text or "no space left on device" in text:
+        return True
+    if getattr(getattr(err, "orig", None), "sqlstate", None) == "53100":
+        return True
+    free = disk_free(url)
+    return "disk i/o error" in text and free is not None and free < FULL_BELOW
+
+
+def _free_text(url: str) -> str:
+    free = disk_free(url)
+    return "free space unknown" if free is None else f"{free} bytes free"
 
 
 _DRIVERS = ("psycopg", "psycopg2", "MySQLdb", "pymysql", "mysqlclient", "cx_Oracle", "oracledb", "pyodbc")

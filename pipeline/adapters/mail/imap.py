@@ -1,4 +1,10 @@
-"""The IMAP source: only new UIDs, envelope and structure first, BODY.PEEK for candidates only.
+"""The IMAP source: only new UIDs, envelope and structure first, BODY.PEEK for what can matter only.
+
+What can matter is decided by `pipeline.adapters.mail.structure.reason_to_read` (a driftsoperatør's
+address or domain, an answer to a case or a review, a form), then by a server-side search of the rest's
+bodies for the form's words; what is left is listed as skipped (pipeline.adapters.mail.skipped). A mail
+over the size limit (RFC822.SIZE, or its BODYSTRUCTURE's parts) is never downloaded: only its header
+block is, so that it is recorded, answered and marked like any other.
 
 It remembers the highest UID taken per UIDVALIDITY (MailboxState). On the first run it takes mail
 whose INTERNALDATE is within `since_days` (or since --since); after a UIDVALIDITY change it looks at
@@ -19,14 +25,22 @@ from datetime import UTC, date, datetime, timedelta
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.adapters.db.models import MailboxState
+from pipeline.adapters.db.models import AccessReview, MailboxState, RegistryOperator
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.oauth import access_token
+from pipeline.adapters.mail.skipped import Skipped, add_skipped
 from pipeline.adapters.mail.sources import Incoming, SourceRef
-from pipeline.adapters.mail.structure import BODY_WORDS, can_carry_form
+from pipeline.adapters.mail.structure import (
+    BODY_WORDS,
+    Interest,
+    decoded_text,
+    reason_to_read,
+    sender_address,
+)
 from pipeline.errors import SourceError
 from pipeline.settings import ImapSettings
 
@@ -35,6 +49,7 @@ log = logging.getLogger(__name__)
 NETWORK_ERRORS = (IMAPClientError, imaplib.IMAP4.error, OSError, socket.timeout, ssl.SSLError, EOFError)
 HEADERS_CHUNK = 500
 BODY_CHUNK = 20
+REFERENCES = "BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
 
 
 class LoginFailed(SourceError):
@@ -43,10 +58,12 @@ class LoginFailed(SourceError):
 
 class ImapSource:
     def __init__(self, config: ImapSettings, session_factory: sessionmaker[Session], *,
-                 since: date | None = None) -> None:
+                 since: date | None = None, max_bytes: int | None = None, reply_domain: str = "imdi.no") -> None:
         self.config = config.checked()
         self.factory = session_factory
         self.since = since
+        self.max_bytes = max_bytes  # larger mail: only its header block is downloaded
+        self.reply_domain = reply_domain
         self.name = config.mailbox
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
@@ -54,6 +71,8 @@ class ImapSource:
         self.downloaded = 0  # messages downloaded
         self.bytes_downloaded = 0
         self.bytes_seen = 0  # RFC822.SIZE of the messages scanned
+        self.skipped = 0  # messages left unread (listed in skipped_mail)
+        self.headers_only = 0  # messages over the size limit: header block only
 
     # --- connection --------------------------------------------------------------------------------
 
@@ -135,32 +154,72 @@ class ImapSource:
     def _chunk(self, client: IMAPClient, uids: list[int]) -> Iterator[Incoming]:
         meta = client.fetch(uids, ["ENVELOPE", "BODYSTRUCTURE", "INTERNALDATE", "RFC822.SIZE"])
         self.scanned += len(meta)
-        wanted = []
+        interest = self._interest()
+        wanted, rest = [], []
         for uid in uids:
             item = meta.get(uid)
             if item is None:  # expunged meanwhile
                 continue
             self.bytes_seen += int(item.get(b"RFC822.SIZE") or 0)
-            envelope = item.get(b"ENVELOPE")
-            subject = getattr(envelope, "subject", None)
-            if can_carry_form(item.get(b"BODYSTRUCTURE"), subject):
+            if reason_to_read(item.get(b"ENVELOPE"), item.get(b"BODYSTRUCTURE"), None, interest):
                 wanted.append(uid)
-        rest = sorted(set(uids) - set(wanted))
+            else:
+                rest.append(uid)
+        # An answer further down a thread names our Message-ID in References only. Those headers are asked
+        # for the replies among the rest (In-Reply-To set), not for every mail: reading them costs the
+        # server a look into each file.
+        replies = [uid for uid in rest if getattr(meta[uid].get(b"ENVELOPE"), "in_reply_to", None)]
+        if replies:
+            heads = client.fetch(replies, [REFERENCES])
+            for uid in replies:
+                references = next((v for k, v in heads.get(uid, {}).items()
+                                   if k.startswith(b"BODY[HEADER.FIELDS")), None)
+                if references and reason_to_read(meta[uid].get(b"ENVELOPE"), None, references, interest):
+                    wanted.append(uid)
+                    rest.remove(uid)
+            wanted.sort()
         if rest:
-            wanted = sorted(set(wanted) | set(self._body_words(client, rest)))
+            found = set(self._body_words(client, rest))
+            wanted = sorted(set(wanted) | found)
+            left = [uid for uid in rest if uid not in found]
+            assert self.uidvalidity is not None
+            with unit_of_work(self.factory) as session:
+                add_skipped(session, self.name, self.uidvalidity, [_skipped(uid, meta[uid]) for uid in left])
+            self.skipped += len(left)
+        small = [uid for uid in wanted if self.max_bytes is None or _size(meta[uid]) <= self.max_bytes]
         for j in range(0, len(wanted), BODY_CHUNK):
             part = wanted[j:j + BODY_CHUNK]
-            bodies = client.fetch(part, ["BODY.PEEK[]"])
+            whole = [uid for uid in part if uid in small]
+            bodies = client.fetch(whole, ["BODY.PEEK[]"]) if whole else {}
+            heads = [uid for uid in part if uid not in small]
+            # Over the limit: the header block only (RFC 3501 HEADER), the body stays on the server.
+            headers = client.fetch(heads, ["BODY.PEEK[HEADER]"]) if heads else {}
             for uid in part:
-                raw = bodies.get(uid, {}).get(b"BODY[]")
-                if raw is None:
-                    continue
-                self.downloaded += 1
-                self.bytes_downloaded += len(raw)
-                internal = meta[uid].get(b"INTERNALDATE")
-                if isinstance(internal, datetime) and internal.tzinfo is None:
-                    internal = internal.replace(tzinfo=UTC)
-                yield Incoming(bytes(raw), SourceRef(self.name, self.uidvalidity, uid, internal))
+                ref = SourceRef(self.name, self.uidvalidity, uid, _internal(meta[uid]))
+                if uid in small:
+                    raw = bodies.get(uid, {}).get(b"BODY[]")
+                    if raw is None:
+                        continue
+                    self.downloaded += 1
+                    self.bytes_downloaded += len(raw)
+                    yield Incoming(bytes(raw), ref)
+                else:
+                    head = headers.get(uid, {}).get(b"BODY[HEADER]")
+                    if head is None:
+                        continue
+                    self.headers_only += 1
+                    self.bytes_downloaded += len(head)
+                    yield Incoming(bytes(head), ref, size=_size(meta[uid]))
+
+    def _interest(self) -> Interest:
+        """Whose mail is read whatever it looks like: the registry's driftsoperatører (addresses and
+        domains) and the addresses reviews went to; and which Message-IDs are ours."""
+        with self.factory() as session:
+            operators = session.execute(select(RegistryOperator.email, RegistryOperator.email_domain)).all()
+            reviewed = session.scalars(select(AccessReview.to_addr).distinct()).all()
+        addresses = {a.strip().lower() for a, _ in operators if a} | {a.strip().lower() for a in reviewed if a}
+        domains = {d.strip().lower().lstrip("@") for _, d in operators if d}
+        return Interest(frozenset(addresses), frozenset(domains), frozenset({self.reply_domain.lower()}))
 
     def _body_words(self, client: IMAPClient, uids: list[int]) -> list[int]:
         """Messages whose text has the form's words, searched on the server (nothing downloaded)."""
@@ -201,9 +260,12 @@ class ImapSource:
 
     def mark_taken(self, source: SourceRef) -> bool:
         """Keyword (default) or move; only for mail the pipeline took, only after its commit."""
-        if source.uidvalidity != self.uidvalidity or source.uid is None:
-            return False  # renumbered since: the mark would hit another message
+        if source.uid is None:
+            return False
+        # Connect first: a retry after a restart runs before this worker's first poll, and its mark is owed.
         client = self._client()
+        if source.uidvalidity != self.uidvalidity:
+            return False  # renumbered since: the mark would hit another message
         try:
             if self.config.move_to:
                 self._move(client, source.uid)
@@ -249,6 +311,37 @@ class ImapSource:
         except NETWORK_ERRORS as exc:
             self.close()
             raise SourceError(f"IMAP: {exc}") from exc
+
+
+def _internal(item: dict[bytes, object]) -> datetime:
+    """The server's arrival time (INTERNALDATE); when the server gives none, now: the first time we saw it."""
+    internal = item.get(b"INTERNALDATE")
+    if isinstance(internal, datetime):
+        return internal if internal.tzinfo is not None else internal.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _size(item: dict[bytes, object]) -> int:
+    """The mail's size as the server gives it: RFC822.SIZE, or the sum of its BODYSTRUCTURE's parts if more."""
+    declared = item.get(b"RFC822.SIZE")
+    size = int(declared) if isinstance(declared, int | str | bytes) and str(declared).strip().isdigit() else 0
+    return max(size, _octets(item.get(b"BODYSTRUCTURE")))
+
+
+def _octets(node: object) -> int:
+    """The encoded octets of every single part of a BODYSTRUCTURE."""
+    if not isinstance(node, list | tuple):
+        return 0
+    if len(node) >= 7 and isinstance(node[0], bytes | str) and isinstance(node[1], bytes | str):
+        return int(node[6]) if isinstance(node[6], int) else 0
+    return sum(_octets(child) for child in node)
+
+
+def _skipped(uid: int, item: dict[bytes, object]) -> Skipped:
+    envelope = item.get(b"ENVELOPE")
+    subject = getattr(envelope, "subject", None)
+    return Skipped(uid, _internal(item), sender_address(envelope), decoded_text(subject) if subject is not None else None,
+                   int(str(item.get(b"RFC822.SIZE") or 0)))
 
 
 def _uid_set(uids: list[int]) -> str:

@@ -28,7 +28,7 @@ def access_token(cfg: ImapSettings) -> str:
     try:
         import msal
     except ImportError as exc:
-        raise ConfigError("XOAUTH2 with client credentials needs the msal package (pip install msal)") from exc
+        raise ConfigError("XOAUTH2 with client credentials needs the msal package: pip install 'imdi-pipeline[m365]'") from exc
     app = msal.ConfidentialClientApplication(
         cfg.oauth_client_id, authority=f"https://login.microsoftonline.com/{cfg.oauth_tenant}",
         client_credential=cfg.oauth_client_secret,

@@ -2,8 +2,12 @@
 
 Each group of commands lives in its own module with a `register(sub, common)`; the work is done by the
 service's use cases and read models, never here. Every error is one line on stderr,
-`error [code]: what went wrong and what to do`, with exit status 2 (JSON with --json); a traceback
-means a bug.
+`error [code]: what went wrong and what to do` (JSON with --json); a traceback means a bug.
+
+Exit status (README, "Exit status"): 0 done; 1 the command ran and found something or refused (a form
+that cannot be read, findings, an unhealthy status, a case in another state, a name already taken, a case
+that does not exist); 2 it could not run as asked: a usage error, a setting, the env file, the database,
+a file that cannot be read. A reader that closes the pipe (`pipeline parse ... | head`) ends it quietly.
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ def base_parser() -> argparse.ArgumentParser:
     base = argparse.ArgumentParser(add_help=False)
     base.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                       help="log more (to stderr)")
+    base.add_argument("--env-file", default=argparse.SUPPRESS, metavar="FILE",
+                      help="read PIPELINE_* settings from FILE, as systemd's EnvironmentFile= does; its values "
+                           "win over the environment's (default: $PIPELINE_ENV_FILE, else none)")
     return base
 
 
@@ -116,26 +123,84 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+# Codes of errors that mean the command could not run as asked (exit 2): a usage error (an option, a value,
+# an id that names nothing), a setting, the database, a file, the mail server or relay. Every other error is
+# a refusal by the rules (a case in another state, a name or mobile already taken): exit 1.
+_SETUP_PREFIXES = ("cli.", "config.", "db.", "os.", "file.", "mail.")
+_SETUP_SUFFIXES = (".usage", ".not_found", ".invalid", ".required")
+_SETUP_CODES = frozenset({"registry.empty", "status.unknown_source", "registry.user_not_found",
+                          "registry.user_id_invalid", "registry.user_id_required"})
+OK, FINDING, SETUP = 0, 1, 2
+
+
+def exit_code(code: str) -> int:
+    """1 or 2 for an error's code (see the module's docstring)."""
+    if code.startswith(_SETUP_PREFIXES) or code.endswith(_SETUP_SUFFIXES) or code in _SETUP_CODES:
+        return SETUP
+    return FINDING
+
+
 def _error(args: argparse.Namespace, code: str, message: str) -> int:
     if getattr(args, "json", False):
         print_json({"error": {"code": code, "message": message}})
     else:
         print(f"error [{code}]: {message}", file=sys.stderr)
-    return 2
+    return exit_code(code)
+
+
+class OsloFormatter(logging.Formatter):
+    """Log lines in the time everything else is shown in: Oslo, to the second, with its offset."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        from datetime import UTC, datetime
+
+        from pipeline.core.clock import cli_time
+
+        return cli_time(datetime.fromtimestamp(record.created, UTC))
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    # As logging.basicConfig: only where nothing handles the logs yet (a host such as pytest keeps its own).
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OsloFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def load_env_file(args: argparse.Namespace) -> str | None:
+    """The env file named by --env-file or $PIPELINE_ENV_FILE, put into the environment (its values win)."""
+    import os
+
+    from pipeline.settings import read_env_file
+
+    path = getattr(args, "env_file", None) or os.environ.get("PIPELINE_ENV_FILE") or None
+    if path:
+        os.environ.update(read_env_file(path))
+    return path
+
+
+def _quiet_closed_pipe() -> int:
+    """The reader went away (`| head`): nothing more to say, and no traceback at exit either."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _log_to_stderr(bool(getattr(args, "verbose", False)))
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return int(handler(args) or 0)
+        load_env_file(args)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except PipelineError as exc:
         return _error(args, exc.code, exc.message)
     except KeyboardInterrupt:

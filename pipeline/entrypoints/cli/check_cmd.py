@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.checks.authentication import NOT_JUDGED
-from pipeline.entrypoints.cli.parse_cmd import print_fields
+from pipeline.entrypoints.cli import words
+from pipeline.entrypoints.cli.parse_cmd import print_fields, status_of
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -83,24 +84,31 @@ def _check(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import print_json, settings_from
 
     settings = settings_from(args)
-    results, ok = check_files(args.files, settings, sender=args.sender)
+    results, _ok = check_files(args.files, settings, sender=args.sender)
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
-        return 0 if ok else 1
+        return _status(results)
     for path, result in zip(args.files, results, strict=True):
         if not print_fields(path, result, result.get("normalised")):
             continue
         for c in result["centres"]:
             target = f"{c['name']} ({c['mottaksnummer']})" if c["name"] else "?"
-            print(f"  centre: {c['written']} -> {target}")
-        print(f"  operator: {result['operator_id'] or '?'}; would start as: {result['state']}")
+            print(f"  Mottak: {c['written']} → {target}")
+        print(f"  Driftsoperatør: {result['operator_id'] or '?'}; saken ville starte som: "
+              f"{words.state(result['state'])}")
         if result["extends_user_id"]:
-            print(f"  the applicant is registry user {result['extends_user_id']}: this extends that user")
+            print(f"  Søkeren er registerbruker {result['extends_user_id']}: skjemaet utvider den brukeren")
         if result["mobile_country"] and result["mobile_country"] != settings.default_region:
-            print(f"  mobile registered in {result['mobile_country']}")
+            print(f"  Mobilnummeret er registrert i {result['mobile_country']}")
         for f in result["findings"]:
-            print(f"  [{f['severity']}] {f['code']}: {f['message']}")
+            print(f"  [{words.severity(f['severity'])}] {f['message']} ({words.finding(f['code'])})")
         if not result["findings"]:
-            print("  no findings")
+            print("  Ingen funn")
     sys.stdout.flush()
-    return 0 if ok else 1
+    return _status(results)
+
+
+def _status(results: list[dict[str, Any]]) -> int:
+    """As parse's, and 1 when a form has a finding of severity error (it would not pass as it is)."""
+    failing = any(f["severity"] == "error" for r in results for f in r.get("findings", ()))
+    return max(status_of(results), 1 if failing else 0)

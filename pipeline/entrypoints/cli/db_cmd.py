@@ -20,5 +20,5 @@ def _upgrade(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     open_database(settings).kw["bind"].dispose()  # migrates to head, or says why it cannot
-    print(f"database at head: {settings.db_url.split('@')[-1]}")
+    print(f"Databasen er oppdatert: {settings.db_url.split('@')[-1]}")
     return 0

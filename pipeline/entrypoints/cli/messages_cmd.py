@@ -6,7 +6,7 @@ import argparse
 from collections import Counter
 
 from pipeline.core.clock import cli_time
-from pipeline.entrypoints.cli import database_from, group, json_option, print_json
+from pipeline.entrypoints.cli import database_from, group, json_option, print_json, words
 from pipeline.entrypoints.cli.text import table
 
 OUTCOMES = ("queued", "needs_info", "no_form", "unreadable", "duplicate", "auto_reply", "limit.exceeded", "failed",
@@ -38,15 +38,17 @@ def list_messages(args: argparse.Namespace) -> int:
         return 0
     lines = []
     for r in rows:
-        # What became of each attachment, by its code; the names are in --json and on the messages page.
+        # What became of each attachment; the file names are in --json and on the messages page.
         codes = Counter(a["code"] for a in r["attachments"])
-        files = ", ".join(f"{code} ×{n}" if n > 1 else code for code, n in codes.items())
-        lines.append([str(r["id"]), cli_time(r["received_at"])[:16], r["outcome"] or "–", r["sender"] or "–",
-                      r["subject"] or "(no subject)", files or "–"])
-    for line in table(lines, widths=(6, 16, 11, 28, None, 18)):
+        files = ", ".join(f"{words.attachment(code)} ×{n}" if n > 1 else words.attachment(code)
+                          for code, n in codes.items())
+        lines.append([str(r["id"]), cli_time(r["received_at"])[:16], words.outcome(r["outcome"]), r["sender"] or "–",
+                      r["subject"] or "(uten emne)", files or "–"])
+    for line in table(lines, widths=(5, 16, 0, 28, None, None),
+                      header=("Nr", "Mottatt", "Utfall", "Avsender", "Emne", "Vedlegg")):
         print(line)
     if not rows:
-        print("no messages")
+        print("Ingen meldinger.")
     return 0
 
 
@@ -59,6 +61,6 @@ def retry(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"id": message.id, "outcome": message.outcome, "error": message.error})
     else:
-        print(f"message {message.id}: {message.outcome or 'failed again'}"
+        print(f"melding {message.id}: {words.outcome(message.outcome) if message.outcome else 'feilet igjen'}"
               + (f" ({message.error})" if message.error else ""))
     return 0

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.domain import field_label
 from pipeline.entrypoints.cli import base_parser
 from pipeline.errors import PipelineError, UnsupportedFormat
 from pipeline.forms import read_form
@@ -23,7 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                        help="read filled forms (.docx, .pdf, or a scan or photo read by OCR) and print the fields",
                        description="Read filled forms and print the fields as written, with no database: Word "
                                    "(.docx), PDF, and scans or photos (JPEG, PNG, TIFF, HEIC, image-only PDF), which "
-                                   "are read by OCR. Exit status 1 when a file is not this form or cannot be read.")
+                                   "are read by OCR. Exit status 1 when a file is not this form or cannot be read, 2 when "
+                                   "it cannot be opened.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a filled form (.docx, .pdf, or an image)")
     p.add_argument("--json", action="store_true", help="print JSON (the contract in DESIGN.md)")
     p.set_defaults(handler=_parse)
@@ -76,23 +78,32 @@ def print_fields(path: Path, result: dict[str, Any], values: dict[str, Any] | No
     or its error. False when the file could not be read."""
     print(f"== {path}")
     if "error" in result:
-        print(f"  error [{result['error']['code']}]: {result['error']['message']}")
+        print(f"  feil [{result['error']['code']}]: {result['error']['message']}")
         return False
-    for section in ("operator", "applicant"):
-        for key, value in (values or result)[section].items():
-            print(f"  {section}.{key}: {value if value is not None else '-'}")
+    shown = [(field_label(f"{section}.{key}"), value) for section in ("operator", "applicant")
+             for key, value in (values or result)[section].items()]
+    width = max((len(label) for label, _ in shown), default=0) + 1
+    for label, value in shown:
+        print(f"  {label + ':':<{width}} {value if value is not None else '–'}")
     return True
 
 
 def _parse(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import print_json, settings_from
 
-    results, ok = parse_files(args.files, settings_from(args).limits)
+    results, _ok = parse_files(args.files, settings_from(args).limits)
     if args.json:
         print_json(results[0] if len(results) == 1 else results)
     else:
         for path, result in zip(args.files, results, strict=True):
             if print_fields(path, result):
                 for i, centre in enumerate(result["centres"], 1):
-                    print(f"  centre {i}: {centre}")
-    return 0 if ok else 1
+                    print(f"  Mottak {i}: {centre}")
+    return status_of(results)
+
+
+def status_of(results: list[dict[str, Any]]) -> int:
+    """0 all read; 2 when a file could not be opened at all (a usage error); else 1 (not a form, unreadable)."""
+    from pipeline.entrypoints.cli import exit_code
+
+    return max((exit_code(r["error"]["code"]) for r in results if "error" in r), default=0)

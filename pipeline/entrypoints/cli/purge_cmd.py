@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 def _purge(args: argparse.Namespace) -> int:
     from pipeline.adapters.db.session import open_database
     from pipeline.core.clock import cli_time
-    from pipeline.entrypoints.cli import print_json, settings_from
+    from pipeline.entrypoints.cli import print_json, settings_from, words
     from pipeline.usecases.retention import purge
 
     settings = settings_from(args)
@@ -33,7 +33,8 @@ def _purge(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        verb = "would purge" if report.dry_run else "purged"
-        print(f"{verb} {report.messages} messages and {report.attachments} attachments ({report.bytes} bytes) "
-              f"taken in before {cli_time(report.cutoff)}; kept {report.kept_open} that open cases need")
+        verb = "ville slettet" if report.dry_run else "slettet"
+        print(f"{verb.capitalize()} {words.count(report.messages, 'melding', 'meldinger')} og "
+              f"{words.count(report.attachments, 'vedlegg', 'vedlegg')} ({report.bytes} byte) tatt inn før "
+              f"{cli_time(report.cutoff)}; beholdt {report.kept_open} som åpne saker trenger")
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.core.clock import cli_time
 from pipeline.core.domain import APPROVED, DONE, REMOVAL, TASK_KINDS, TASK_STATES, state_label
-from pipeline.entrypoints.cli import database_from, group, json_option, print_json
+from pipeline.entrypoints.cli import database_from, group, json_option, print_json, words
 from pipeline.entrypoints.cli.text import cut, table
 from pipeline.errors import PipelineError
 
@@ -43,10 +43,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--kind", choices=TASK_KINDS, help="only grants or only removals")
     add("show", _show, "one case with its findings, replies and audit trail")
     add("confirm", _confirm, "confirm a reading made by OCR after comparing it with the page (clears form.ocr)")
-    p = add("approve", _approve, "approve a case (findings the sender was asked about need --override; "
-                                 "an OCR reading must be confirmed first)")
-    p.add_argument("--override", metavar="REASON", help="approve despite findings the sender was asked about, "
-                                                        "with this reason")
+    p = add("approve", _approve, "approve a case (any finding, an unverified sender, a pending proposal, a "
+                                 "removal leaving a centre with no administrator or another operator's "
+                                 "ownership needs --override; an OCR reading must be confirmed first, and a "
+                                 "removal's person chosen)")
+    p.add_argument("--override", metavar="REASON", help="approve despite what the approval rule asks a reason "
+                                                        "for, with this reason (audited)")
     p = add("reject", _reject, "reject a case and queue the rejection reply to the sender")
     p.add_argument("--reason", required=True, help="why, in Norwegian: the sender reads it")
     p = add("request-info", _request_info, "ask the sender for information (queues a reply)")
@@ -72,7 +74,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                    help="e.g. applicant.mobile=+4791234567 or centres='Askim asylmottak; Mysen asylmottak'")
     p = add("export", _export, "approved cases as rows for IMDinett", task=False)
     p.add_argument("--state", choices=(APPROVED, DONE), default=APPROVED, help="which cases (default approved)")
-    p.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
+    p.add_argument("--format", choices=("csv", "excel-csv", "xlsx", "json"), default="csv",
+                   help="csv (default: the scripts' columns), excel-csv (for Norwegian Excel: BOM, ';', Norwegian "
+                        "headers), xlsx (an Excel workbook, numbers kept as text) or json")
+    p.add_argument("--output", "-o", default=None, metavar="FILE",
+                   help="write to FILE instead of standard output (xlsx needs it unless output is redirected)")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -89,14 +95,16 @@ def _list(args: argparse.Namespace) -> int:
         a = r["applicant"]
         name = " ".join(p for p in (a["first_name"], a["last_name"]) if p) or "–"
         if r["kind"] == REMOVAL:  # a removal names the user whose role ends
-            name = f"remove {r.get('user_id') or '?'} {name if r.get('user_id') else ''}".rstrip()
+            name = f"{r.get('user_id')} {name}" if r.get("user_id") else "ikke kjent ennå"
         codes = Counter(f["code"] for f in r["findings"])
-        found = ", ".join(f"{c} ×{n}" if n > 1 else c for c, n in codes.items()) or "–"
-        lines.append([r["case_ref"], state_label(r["state"], r["kind"]), name, a["mobile"] or "–", found])
-    for line in table(lines, widths=(9, 20, None, 12, None)):
+        found = ", ".join(f"{words.finding(c)} ×{n}" if n > 1 else words.finding(c) for c, n in codes.items())
+        lines.append([r["case_ref"], state_label(r["state"], r["kind"]), words.kind(r["kind"]), name,
+                      a["mobile"] or "–", found or "–"])
+    for line in table(lines, widths=(9, 0, 0, None, 12, None),
+                      header=("Sak", "Status", "Type", "Navn", "Mobil", "Funn")):
         print(line)
     if not rows:
-        print("no cases" + (f" in state {args.state}" if args.state else ""))
+        print("Ingen saker" + (f" med status «{state_label(args.state)}»." if args.state else "."))
     return 0
 
 
@@ -110,22 +118,31 @@ def _show(args: argparse.Namespace) -> int:
         print_json(data)
         return 0
     a = data["applicant"]
-    print(f"{data['case_ref']} (case {data['id']}, {data['kind']}): {state_label(data['state'], data['kind'])}")
+    print(f"{data['case_ref']} (sak {data['id']}, {words.kind(data['kind']).lower()}): "
+          f"{state_label(data['state'], data['kind'])}")
+    rows: list[tuple[str, str]] = []
     if data["kind"] == REMOVAL:
-        who = f"{a['first_name']} {a['last_name']} <{a['email']}>" if data["user_id"] else "not known yet (assign)"
-        print(f"  user:      {data['user_id'] or '–'} {who}")
-        print(f"  asked by:  {data['origin']}; reason: {data['reason'] or '–'}")
+        who = f"{a['first_name']} {a['last_name']} <{a['email']}>" if data["user_id"] else "ikke kjent ennå (assign)"
+        rows.append(("Bruker", f"{data['user_id'] or '–'} {who}"))
+        rows.append(("Bedt om av", words.origin(data["origin"])))
+        rows.append(("Begrunnelse", data["reason"] or "–"))
     else:
-        print(f"  applicant: {a['first_name']} {a['last_name']} <{a['email']}> {a['mobile']} ({a['position']})")
-    print(f"  operator:  {data['operator'].get('organisation')} ({data['operator_id']})")
+        rows.append(("Søker", f"{a['first_name']} {a['last_name']} <{a['email']}> {a['mobile']} ({a['position']})"))
+    rows.append(("Driftsoperatør", f"{data['operator'].get('organisation')} ({data['operator_id']})"))
     for c in data["centres"]:
-        print(f"  centre:    {c.get('written', c['name'])} -> {c['mottaksnummer'] or '?'} {c['name'] or ''}")
+        rows.append(("Mottak", f"{c.get('written', c['name'])} → {c['mottaksnummer'] or '?'} {c['name'] or ''}"))
     for f in data["findings"]:
-        print(f"  {f['severity']:<8} {f['code']}: {f['message']}")
+        rows.append((words.severity(f["severity"]).capitalize(), f"{f['message']} ({words.finding(f['code'])})"))
     for r in data["replies"]:
-        print(f"  reply {r['id']}: {r['kind']} {r['state']} {cut(r['subject'], 80)}")
+        rows.append((f"Svar {r['id']}", f"{words.reply_kind(r['kind'])}, {words.reply_state(r['state']).lower()}: "
+                                        f"{cut(r['subject'], 80)}"))
+    width = max(len(k) for k, _ in rows) + 1
+    for key, value in rows:
+        print(f"  {key + ':':<{width}} {value}")
+    if data["audit"]:
+        print("  Historikk:")
     for e in data["audit"]:
-        print(f"  {cli_time(e['at'])} {e['actor']}: {e['action']}")
+        print(f"    {cli_time(e['at'])} {e['actor']}: {words.audit_label(e['action'])}")
     return 0
 
 
@@ -176,7 +193,7 @@ def _take(args: argparse.Namespace) -> int:
 
     _, factory = database_from(args)
     decided = cases.take(factory, args.id, actor=args.actor or default_actor())
-    print_json(decided.data) if args.json else print(f"{decided.case_ref}: taken by {args.actor or default_actor()}")
+    print_json(decided.data) if args.json else print(f"{decided.case_ref}: tatt av {args.actor or default_actor()}")
     return 0
 
 
@@ -192,8 +209,8 @@ def _remove(args: argparse.Namespace) -> int:
             print_json({**case_detail(session, asked.id), "new": asked.new})
         return 0
     centres = ", ".join(f"{name} ({nr})" for nr, name in asked.centres)
-    print(f"{asked.case_ref}: removal of {asked.user_id} at {centres}: "
-          + ("to review" if asked.new else "already pending"))
+    print(f"{asked.case_ref}: fjerne {asked.user_id} ved {centres}: "
+          + ("til vurdering" if asked.new else "er allerede under behandling"))
     return 0
 
 
@@ -216,13 +233,33 @@ def _correct(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pipeline.queries.export import export_csv, export_rows
+    from pipeline.core.clock import now_utc
+    from pipeline.queries.export import export_csv, export_excel_csv, export_rows, export_xlsx
 
     _, factory = database_from(args)
     with factory() as session:
         rows = export_rows(session, (args.state,))
     if args.json or args.format == "json":
         print_json(rows)
+        return 0
+    if args.format == "csv" and not args.output:
+        sys.stdout.write(export_csv(rows))  # the scripts' contract, as it always was
+        return 0
+    data: bytes
+    if args.format == "xlsx":
+        data = export_xlsx(rows, title="Godkjente" if args.state == APPROVED else "Utførte", when=now_utc())
+    elif args.format == "excel-csv":
+        data = export_excel_csv(rows)
     else:
-        sys.stdout.write(export_csv(rows))
+        data = export_csv(rows).encode("utf-8")
+    if args.output:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+        return 0
+    if args.format == "xlsx" and sys.stdout.isatty():
+        raise PipelineError("an xlsx file is binary: give --output FILE or redirect standard output",
+                            code="cli.usage")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
     return 0

@@ -7,14 +7,14 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.entrypoints.cli import group
+from pipeline.entrypoints.cli import group, words
 from pipeline.registry.centres import CentreInfo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     rsub = group(sub, "registry", "the registry of operators, centres and users", common)
     imp = rsub.add_parser("import", parents=[common], help="import operators.csv, centres.csv, users.csv",
-                          description="Load the registry's CSV files (format: shared/registry/README.md). Every "
+                          description="Load the registry's CSV files (format: reference/registry/README.md). Every "
                                       "bad row is reported as file:line: reason; a file with a bad row changes "
                                       "nothing unless --partial. Importing the same files again changes nothing.")
     imp.add_argument("--operators", type=Path, metavar="F", help="driftsoperatører (operators.csv)")
@@ -86,31 +86,44 @@ def _import(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+_FILE_KINDS = {"operators": "Driftsoperatører", "centres": "Mottak", "users": "Brukere"}
+STATS_LABELS = {"operators": "Driftsoperatører", "centres": "Mottak", "active_centres": "Mottak i drift",
+                "users": "Aktive brukere", "removed_users": "Fjernede brukere", "roles": "Roller"}
+_RESOLVED = {"resolved": "funnet", "ambiguous": "flere mulige", "unknown": "ukjent"}
+
+
 def report_lines(report) -> list[str]:  # type: ignore[no-untyped-def]
     """The import report as text."""
-    lines = ["DRY RUN: nothing was changed; this is what the import would do."] if report.dry_run else []
+    lines = ["PRØVEKJØRING: ingenting er endret; slik ville importen blitt."] if report.dry_run else []
     for f in report.files:
-        state = ("would be imported" if report.dry_run else "imported") if f.applied else \
-            "NOT imported (all or nothing; use --partial)"
-        lines.append(f"{f.kind}: {f.file}: {f.rows} rows: {f.added} added, {f.updated} updated, "
-                     f"{f.unchanged} unchanged, {len(f.rejected)} rejected; {state}")
+        valid = f.rows - len([r for r in f.rejected if r.line > 1])
+        if f.applied:
+            state = "ville blitt importert" if report.dry_run else "importert"
+        elif valid > 0:  # good rows were held back by the bad ones: --partial takes them
+            state = "IKKE importert (alt eller ingenting; --partial tar med de gyldige radene)"
+        else:
+            state = "IKKE importert (rett filen og prøv igjen)"
+        lines.append(f"{_FILE_KINDS.get(f.kind, f.kind)}: {f.file}: {words.count(f.rows, 'rad', 'rader')}: "
+                     f"{f.added} lagt til, {f.updated} endret, {f.unchanged} uendret, {len(f.rejected)} avvist; "
+                     f"{state}")
         lines += [f"  {r}" for r in f.rejected]
-        for title, people in (("removed (absent from the complete export)", f.removed),
-                              ("granted here, not yet in IMDinett (kept)", f.not_yet_in_imdinett),
-                              ("active again (listed again)", f.reactivated),
-                              ("granted here, now in IMDinett", f.confirmed),
-                              ("granted here, replaced by IMDinett's user with the same mobile", f.replaced)):
+        for title, people in (("fjernet (mangler i den fullstendige eksporten)", f.removed),
+                              ("gitt tilgang her, ennå ikke i IMDinett (beholdt)", f.not_yet_in_imdinett),
+                              ("aktive igjen (står i eksporten igjen)", f.reactivated),
+                              ("gitt tilgang her, nå i IMDinett", f.confirmed),
+                              ("gitt tilgang her, erstattet av IMDinetts bruker med samme mobil", f.replaced)):
             if people:
                 lines.append(f"  {title}: {len(people)}")
-                lines += [f"    {p['user_id']} {p['name']}" + (f" -> {p['by']}" if p.get("by") else "")
+                lines += [f"    {p['user_id']} {p['name']}" + (f" → {p['by']}" if p.get("by") else "")
                           for p in people]
         if f.closed:
             closed = ", ".join(f"{c['name']} ({c['mottaksnummer']})" for c in f.closed)
-            lines.append(f"  closed (active=false): {closed}")
+            lines.append(f"  nedlagt (active=false): {closed}")
     for t in report.removal_tasks:
-        verb = "would raise" if report.dry_run else "raised" if t["new"] else "already pending"
+        verb = "ville blitt opprettet" if report.dry_run else "opprettet" if t["new"] else "allerede under behandling"
         ref = "" if report.dry_run else f" {t['case_ref']}"
-        lines.append(f"removal task{ref} ({verb}): {t['user_id']} {t['name']} at {t['centre']} ({t['mottaksnummer']})")
+        lines.append(f"Fjerningssak{ref} ({verb}): {t['user_id']} {t['name']} ved {t['centre']} "
+                     f"({t['mottaksnummer']})")
     return lines
 
 
@@ -125,8 +138,9 @@ def _stats(args: argparse.Namespace) -> int:
     if args.json:
         print_json(counts)
     else:
+        width = max(len(label) for label in STATS_LABELS.values())
         for key, value in counts.items():
-            print(f"{key}: {value}")
+            print(f"{STATS_LABELS.get(key, key) + ':':<{width + 1}} {value}")
     return 0
 
 
@@ -153,7 +167,7 @@ def _show(args: argparse.Namespace) -> int:
             centre = item["centre"]
             line = f"{centre['name']} ({centre['mottaksnummer']})" if centre else ", ".join(
                 f"{c['name']} ({c['mottaksnummer']})" for c in item["candidates"]) or "-"
-            print(f"{item['written']!r}: {item['status']} ({item['how']}): {line}")
+            print(f"«{item['written']}»: {_RESOLVED.get(item['status'], item['status'])} ({item['how']}): {line}")
     return 0
 
 

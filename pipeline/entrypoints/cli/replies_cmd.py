@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.core.domain import REPLY_STATES
-from pipeline.entrypoints.cli import database_from, group, json_option, plural, print_json
+from pipeline.entrypoints.cli import database_from, group, json_option, print_json, words
 from pipeline.entrypoints.cli.text import table
 
 
@@ -55,11 +55,11 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([reply_json(r) for r in rows])
         return 0
-    for line in table([[str(r.id), r.state, r.kind, r.to_addr, r.subject] for r in rows],
-                      widths=(6, 9, 12, None, None)):
+    for line in table([[str(r.id), words.reply_state(r.state), words.reply_kind(r.kind), r.to_addr, r.subject]
+                       for r in rows], widths=(5, 0, 0, None, None), header=("Nr", "Status", "Type", "Til", "Emne")):
         print(line)
     if not rows:
-        print("no replies")
+        print("Ingen svar.")
     return 0
 
 
@@ -72,7 +72,8 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
     else:
-        print(f"To: {data['to']}\nSubject: {data['subject']}\nState: {data['state']}\n\n{data['body_text']}")
+        print(f"Til: {data['to']}\nEmne: {data['subject']}\nStatus: {words.reply_state(data['state'])}\n\n"
+              f"{data['body_text']}")
     return 0
 
 
@@ -88,7 +89,7 @@ def _edit(args: argparse.Namespace) -> int:
     _, factory = database_from(args)
     data = reply_json(drafts.edit(factory, args.id, actor=args.actor or default_actor(), subject=args.subject,
                                   body_text=body))
-    print_json(data) if args.json else print(f"reply {data['id']}: {data['subject']}")
+    print_json(data) if args.json else print(f"svar {data['id']}: {data['subject']}")
     return 0
 
 
@@ -99,7 +100,7 @@ def _release(args: argparse.Namespace) -> int:
 
     _, factory = database_from(args)
     data = reply_json(drafts.release(factory, args.id, actor=args.actor or default_actor()))
-    print_json(data) if args.json else print(f"reply {data['id']}: queued for sending")
+    print_json(data) if args.json else print(f"svar {data['id']}: lagt i kø for sending")
     return 0
 
 
@@ -109,7 +110,7 @@ def _send(args: argparse.Namespace) -> int:
 
     settings, factory = database_from(args)
     sent = send_due(factory, outbox_from_settings(settings))
-    print_json({"sent": sent}) if args.json else print(f"{plural(sent, 'reply', 'replies')} sent")
+    print_json({"sent": sent}) if args.json else print(f"{words.count(sent, 'svar', 'svar')} sendt")
     return 0
 
 
@@ -118,5 +119,6 @@ def _reminders(args: argparse.Namespace) -> int:
 
     settings, factory = database_from(args)
     count = remind_due(factory, settings=settings, working_days=args.working_days)
-    print_json({"reminders": count}) if args.json else print(f"{plural(count, 'reminder', 'reminders')} queued")
+    print_json({"reminders": count}) if args.json else print(
+        f"{words.count(count, 'påminnelse', 'påminnelser')} lagt i kø")
     return 0

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from pipeline.core.domain import REVIEW_STATES
-from pipeline.entrypoints.cli import group, json_option
+from pipeline.entrypoints.cli import group, json_option, words
+from pipeline.entrypoints.cli.text import table
+
+# Why an operator got no review, in the operators' words (the reasons are English in --json and the audit).
+_SKIPPED = ((re.compile(r"no administrators"), "ingen administratorer"),
+            (re.compile(r"review (\S+) still waits for an answer"), r"gjennomgang \1 venter fortsatt på svar"),
+            (re.compile(r"no such driftsoperatør in the registry"), "ingen slik driftsoperatør i registeret"),
+            (re.compile(r"no e-mail address in the registry"), "ingen e-postadresse i registeret"))
+
+
+def _skipped(reason: str) -> str:
+    for pattern, words_no in _SKIPPED:
+        if pattern.fullmatch(reason):
+            return pattern.sub(words_no, reason)
+    return reason
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -44,13 +59,15 @@ def _start(args: argparse.Namespace) -> int:
         print_json({"campaign_id": started.campaign_id, "reviews": started.reviews, "skipped": started.skipped})
         return 0
     if started.campaign_id is None:
-        print("no review sent")
+        print("Ingen gjennomgang sendt.")
     else:
-        print(f"campaign {started.campaign_id}: {len(started.reviews)} review(s) queued for the next send")
+        print(f"Runde {started.campaign_id}: {words.count(len(started.reviews), 'gjennomgang', 'gjennomganger')} "
+              "lagt i kø for neste sending")
     for r in started.reviews:
-        print(f"  {r['ref']} {r['operator_id']} -> {r['to']} ({r['admins']} administrator(s))")
+        print(f"  {r['ref']} {r['operator_id']} → {r['to']} "
+              f"({words.count(r['admins'], 'administrator', 'administratorer')})")
     for s in started.skipped:
-        print(f"  skipped {s['operator_id']}: {s['reason']}")
+        print(f"  hoppet over {s['operator_id']}: {_skipped(s['reason'])}")
     return 0
 
 
@@ -65,10 +82,13 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_json() for r in rows])
         return 0
-    for r in rows:
-        tasks = ",".join(t.case_ref for t in r.tasks) or "-"
-        print(f"{r.ref} {r.operator_id} {r.state:<9} sent {cli_time(r.sent_at)}  due {cli_time(r.due_at)}  "
-              f"answered {cli_time(r.answered_at)}  tasks {tasks}")
+    lines = [[r.ref, r.operator_id, words.review_state(r.state), cli_time(r.sent_at)[:16], cli_time(r.due_at)[:16],
+              cli_time(r.answered_at)[:16], str(len(r.untrusted)) if r.untrusted else "–",
+              ", ".join(t.case_ref for t in r.tasks) or "–"] for r in rows]
+    for line in table(lines, widths=(0, 0, 0, 16, 16, 16, 0, None),
+                      header=("Gjennomgang", "Driftsoperatør", "Status", "Sendt", "Frist", "Besvart",
+                              "Ubekreftede svar", "Saker")):
+        print(line)
     if not rows:
-        print("no reviews")
+        print("Ingen gjennomganger.")
     return 0

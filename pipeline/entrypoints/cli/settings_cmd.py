@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from pipeline.entrypoints.cli.text import table
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("settings", parents=[common], help="show the settings in force (PIPELINE_* variables)",
@@ -25,7 +27,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(dict(values))
         return 0
-    width = max(len(name) for name, _ in values)
-    for name, value in values:
-        print(f"{name:<{width}}  {value}")
+    for line in table([[name, str(value)] for name, value in values], widths=(0, None),
+                      header=("Innstilling", "Verdi i bruk")):
+        print(line)
     return 0

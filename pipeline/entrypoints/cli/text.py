@@ -20,10 +20,20 @@ def cut(text: str | None, width: int) -> str:
     return head.rstrip(" ,;:-") + "…"
 
 
-def table(rows: Sequence[Sequence[str | None]], *, widths: Sequence[int | None], total: int | None = None) -> list[str]:
-    """Rows as aligned lines. A width of None is flexible: the flexible columns share what the terminal
-    has left (at least 12 characters each), and long values are cut."""
+def table(rows: Sequence[Sequence[str | None]], *, widths: Sequence[int | None], total: int | None = None,
+          header: Sequence[str] | None = None) -> list[str]:
+    """Rows as aligned lines under a header line (when there are rows). A width of None is flexible: the
+    flexible columns share what the terminal has left (at least 12 characters each), and long values are
+    cut; a fixed column is widened to its header."""
     total = total or shutil.get_terminal_size((120, 24)).columns
+    if header is not None:
+        if not rows:
+            return []
+        widths = [max(w, len(h)) if w else w for w, h in zip(widths, header, strict=True)]
+        rows = [list(header), *rows]
+    # A width of 0: as wide as the column's longest value, never cut (labels such as a state or a kind).
+    widths = [w if w != 0 else max((len(" ".join(str(r[i] or "").split())) for r in rows), default=1)
+              for i, w in enumerate(widths)]
     fixed = [w for w in widths if w is not None]
     flexible = [i for i, w in enumerate(widths) if w is None]
     spare = max(total - sum(fixed) - 2 * (len(widths) - 1), 12 * len(flexible))

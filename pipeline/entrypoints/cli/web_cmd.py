@@ -6,8 +6,11 @@ import argparse
 import getpass
 import sys
 
+from pipeline.core.clock import cli_time
 from pipeline.entrypoints.cli import database_from, group, json_option, print_json
-from pipeline.errors import PipelineError
+from pipeline.entrypoints.cli.text import table
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.settings import WebSettings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -39,20 +42,57 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     unlock.set_defaults(handler=_unlock)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import waitress
+NO_OPERATORS = ("Ingen operatørkontoer ennå: legg til en med `pipeline operators add NAVN` (som tjenestens bruker, "
+                "med samme --env-file), ellers kan ingen logge inn.")
+# Words that mark an example's value (deploy/pipeline.env.example), never a real key.
+_PLACEHOLDERS = ("change-me", "changeme", "change_me", "replace-me", "example", "secret-key-here")
+MIN_SECRET = 32
 
+
+def check_secret_key(web: WebSettings) -> None:
+    """`pipeline serve` refuses a key that would let anyone forge a session: the example's placeholder, a
+    short one, or none where the cookie is Secure (production; only plain HTTP on this machine's loopback,
+    PIPELINE_WEB_COOKIE_SECURE=0, falls back to a key generated once in the data folder)."""
+    how = "set PIPELINE_WEB_SECRET_KEY in the env file to 64 random hex characters: " \
+          "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+    key = web.secret_key
+    if key is None:
+        if web.cookie_secure:
+            raise ConfigError(f"PIPELINE_WEB_SECRET_KEY is not set; {how}", code="config.secret_key")
+        return
+    if any(word in key.lower() for word in _PLACEHOLDERS):
+        raise ConfigError(f"PIPELINE_WEB_SECRET_KEY is the example's placeholder; {how}", code="config.secret_key")
+    if len(key) < MIN_SECRET:
+        raise ConfigError(f"PIPELINE_WEB_SECRET_KEY is {len(key)} characters, at least {MIN_SECRET} are needed; {how}",
+                          code="config.secret_key")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from waitress.server import create_server
+
+    from pipeline.adapters.systemd import notify
     from pipeline.entrypoints.cli import settings_from
     from pipeline.entrypoints.web import create_app
+    from pipeline.queries.accounts import accounts
 
     settings = settings_from(args)
+    check_secret_key(settings.web)
     app = create_app(settings)
-    print(f"serving on http://{args.host}:{args.port}/", file=sys.stderr)
-    if settings.web.cookie_secure:
-        print("the session cookie goes over HTTPS only: open the UI through the HTTPS proxy, or set "
-              "PIPELINE_WEB_COOKIE_SECURE=0 to log in over plain HTTP on this machine", file=sys.stderr)
+    with app.extensions["pipeline.session_factory"]() as session:
+        if not accounts(session):
+            print(NO_OPERATORS, file=sys.stderr)
     # waitress: a production WSGI server (pure Python, no C build), unlike werkzeug's development server.
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="pipeline")
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="pipeline")
+    print(f"Nettgrensesnittet svarer på http://{args.host}:{args.port}/ (helsesjekk /healthz, målinger /metrics)",
+          file=sys.stderr)
+    if settings.web.cookie_secure:
+        print("Innloggingen går bare over HTTPS: åpne siden gjennom HTTPS-proxyen, eller sett "
+              "PIPELINE_WEB_COOKIE_SECURE=0 for å logge inn over vanlig HTTP på denne maskinen.", file=sys.stderr)
+    notify("READY=1")  # listening: systemd (Type=notify) may start what comes after
+    try:
+        server.run()
+    finally:
+        notify("STOPPING=1")
     return 0
 
 
@@ -73,7 +113,7 @@ def _add(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     accounts.add(database_from(args)[1], args.name, password, actor="cli")
-    print(f"operator {args.name} added")
+    print(f"Operatør {args.name} er lagt til.")
     return 0
 
 
@@ -82,7 +122,7 @@ def _password(args: argparse.Namespace) -> int:
 
     password = _read_password(args)
     accounts.change_password(database_from(args)[1], args.name, password, actor="cli")
-    print(f"operator {args.name}: new password set; open web sessions ended")
+    print(f"Operatør {args.name}: nytt passord er satt, og åpne økter i nettleseren er avsluttet.")
     return 0
 
 
@@ -90,16 +130,18 @@ def _list(args: argparse.Namespace) -> int:
     from pipeline.queries.accounts import accounts
 
     with database_from(args)[1]() as session:
-        rows = [{"name": a.username, "active": a.active, "locked": a.locked, "failed_logins": a.failed_logins,
-                 "created_at": a.created_at} for a in accounts(session)]
+        found = accounts(session)
     if getattr(args, "json", False):
-        print_json(rows)
+        print_json([{"name": a.username, "active": a.active, "locked": a.locked, "failed_logins": a.failed_logins,
+                     "created_at": a.created_at} for a in found])
     else:
-        for r in rows:
-            flags = ("" if r["active"] else " inactive") + (" LOCKED" if r["locked"] else "")
-            print(f"{r['name']}{flags}")
+        rows = found
+        lines = [[a.username, ("aktiv" if a.active else "inaktiv") + (", LÅST" if a.locked else ""),
+                  cli_time(a.created_at)[:16]] for a in found]
+        for line in table(lines, widths=(None, 0, 16), header=("Navn", "Status", "Opprettet")):
+            print(line)
         if not rows:
-            print("no operator accounts yet: pipeline operators add NAME")
+            print(NO_OPERATORS)
     return 0
 
 
@@ -107,5 +149,5 @@ def _unlock(args: argparse.Namespace) -> int:
     from pipeline.usecases import accounts
 
     accounts.unlock_account(database_from(args)[1], args.name, actor="cli")
-    print(f"operator {args.name} unlocked")
+    print(f"Operatør {args.name} er låst opp.")
     return 0

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 
-from pipeline.entrypoints.cli import plural, settings_from
+from pipeline.entrypoints.cli import settings_from, words
 from pipeline.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
@@ -22,6 +25,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
                         "(default dir:inbox_fixtures; looked at again every PIPELINE_WORKER_POLL_SECONDS)")
     p.add_argument("--since", default=None, metavar="DATE",
                    help="IMAP, first run: take mail from this date (YYYY-MM-DD) instead of the last 30 days")
+    p.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                   help="serve Prometheus metrics on this port (http://ADDRESS:PORT/metrics) while it runs")
+    p.add_argument("--metrics-address", default="127.0.0.1", metavar="ADDRESS",
+                   help="address the metrics listen on (default 127.0.0.1)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(handler=run)
 
@@ -35,9 +42,24 @@ def run(args: argparse.Namespace) -> int:
             since = date.fromisoformat(args.since)
         except ValueError as exc:
             raise ConfigError(f"--since {args.since!r} is not a date (YYYY-MM-DD)") from exc
-    worker = Worker(settings_from(args), source=args.source, since=since)
+    settings = settings_from(args)
+    worker = Worker(settings, source=args.source, since=since)
     install_signal_handlers(worker)
-    stats = worker.run(once=args.once)
+    metrics = None
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from pipeline.entrypoints.web.metrics import registry_for
+
+        metrics, _thread = start_http_server(args.metrics_port, args.metrics_address,
+                                             registry=registry_for(worker.factory, settings))
+        log.info("metrics on http://%s:%s/metrics", args.metrics_address, metrics.server_port)
+    try:
+        stats = worker.run(once=args.once)
+    finally:
+        if metrics is not None:
+            metrics.shutdown()
+            metrics.server_close()
     summary = {"seen": stats.seen, "outcomes": dict(stats.outcomes), "marked": stats.marked,
                "replies_sent": stats.replies_sent, "reminders": stats.reminders,
                "review_reminders": stats.review_reminders}
@@ -45,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "nothing new"
-        print(f"{plural(stats.seen, 'message', 'messages')} seen: {outcomes}; "
-              f"{plural(stats.replies_sent, 'reply', 'replies')} sent, "
-              f"{plural(stats.reminders, 'reminder', 'reminders')} queued")
+        outcomes = ", ".join(f"{words.outcome(k)} {v}" for k, v in sorted(stats.outcomes.items())) or "ingen nye"
+        print(f"{words.count(stats.seen, 'melding', 'meldinger')} lest: {outcomes}; "
+              f"{words.count(stats.replies_sent, 'svar', 'svar')} sendt, "
+              f"{words.count(stats.reminders, 'påminnelse', 'påminnelser')} lagt i kø")
     return 0

@@ -3,18 +3,25 @@
     create_app(settings) -> Flask
 
 Pages (all behind a login): the queue (/), a case (/oppgave/<id>), messages (/meldinger),
-the registry (/register). Templates live in templates/web/, Norwegian bokmål throughout.
+the registry (/register). For operations, without a login: /healthz and /metrics (web/health.py). Templates live in templates/web/, Norwegian bokmål throughout.
 """
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.adapters.db.session import database_error
+from pipeline.checks.texts import APPROVAL_QUESTION
+from pipeline.core import auth_words
 from pipeline.core.second_try import RETRIED_CODES
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
+from pipeline.errors import DatabaseBusy, DatabaseError, DiskFull
 from pipeline.resources import templates_dir
 from pipeline.settings import Settings
 
@@ -44,6 +51,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     from pipeline.core import domain
     from pipeline.entrypoints.web import (
         auth,
+        health,
         messages_views,
         page_views,
         proposal_views,
@@ -72,7 +80,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
-        audit=labels.audit_label, short=labels.short, detail_key=detail_labels.key,
+        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words,
+        address=labels.breakable_address, detail_key=detail_labels.key,
         detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
     )
     app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)
@@ -82,7 +91,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
                                  CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
                                  ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
                                  USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
-                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES)
+                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES,
+                                 APPROVAL_QUESTION=APPROVAL_QUESTION)
     if session_factory is None:
         from pipeline.adapters.db.session import open_database
 
@@ -98,6 +108,8 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
 
     CSRFProtect(app)
     auth.init_app(app)
+    # /healthz and /metrics for operations: in front of Flask, so no login, cookie or CSRF applies to them.
+    app.wsgi_app = health.mount(app.wsgi_app, session_factory, settings)  # type: ignore[method-assign,assignment]
     # task_actions adds the case page's decisions to task_views' blueprint.
     for module in (queue_views, task_actions, page_views, messages_views, registry_views, review_views,
                    proposal_views):
@@ -115,6 +127,24 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     def _not_found(_exc: Exception) -> tuple[str, int]:
         return render_template("error.html", title="Fant ikke siden",
                                text="Siden eller oppføringen finnes ikke."), 404
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DatabaseError)
+    def _database_unavailable(exc: Exception) -> tuple[str, int, dict[str, str]]:
+        # A database that is locked by another writer, full or away is not a fault of the page: say so in
+        # Norwegian and ask the browser to come back (503 with Retry-After), never a 500.
+        err = exc if isinstance(exc, DatabaseError) else database_error(exc, settings.db_url)
+        if err is None:
+            raise exc
+        logging.getLogger(__name__).warning("web: %s (%s)", err.message, err.code)
+        if isinstance(err, DatabaseBusy):
+            title, text = "Prøv igjen om litt", "Databasen er opptatt akkurat nå. Prøv igjen om litt."
+        elif isinstance(err, DiskFull):
+            title, text = "Prøv igjen om litt", ("Disken med databasen er full, så ingenting kan lagres nå. "
+                                                  "Meld fra til IMDi-støtte, og prøv igjen om litt.")
+        else:
+            title, text = "Prøv igjen om litt", "Databasen svarer ikke akkurat nå. Prøv igjen om litt."
+        return render_template("error.html", title=title, text=text), 503, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def _server_error(_exc: Exception) -> tuple[str, int]:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from pipeline.core.domain import KIND_LABELS, ORIGINS
+from pipeline.core.labels import FINDINGS  # finding codes in a few words, shared with the CLI
 from pipeline.entrypoints.web.labels import OUTCOMES, REPLY_KINDS, REPLY_STATES, STATES, short
 
 KEYS: dict[str, str] = {
@@ -40,16 +41,6 @@ KEYS: dict[str, str] = {
 TECHNICAL = frozenset({"message", "attachment", "reply", "task", "task_id", "superseded", "superseded_by",
                        "automatic", "extra", "review"})
 
-# Finding codes in a few words (the history lists which findings a check left).
-FINDINGS: dict[str, str] = {
-    "field.missing": "felt mangler", "email.invalid": "ugyldig e-post", "mobile.invalid": "ugyldig mobilnummer",
-    "mobile.not_mobile": "ikke et mobilnummer", "mobile.duplicate": "mobilnummeret er i bruk",
-    "centre.unknown": "ukjent mottak", "centre.ambiguous": "uklart mottak", "centre.inactive": "nedlagt mottak",
-    "centre.duplicate": "mottak oppgitt to ganger", "centre.admin_limit": "mange administratorer",
-    "centre.other_operator": "annen driftsoperatørs mottak", "sender.unverified": "avsender ikke bekreftet",
-    "form.in_body": "skjema i e-postteksten", "form.duplicate": "skjema vedlagt flere ganger",
-    "unreadable.scanned": "skannet uten tekst", "form.ocr": "lest med tekstgjenkjenning",
-}
 
 
 def finding_words(code: str) -> str:

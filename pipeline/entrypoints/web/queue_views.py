@@ -29,7 +29,7 @@ from pipeline.core.domain import APPROVED, DONE
 from pipeline.entrypoints.web.auth import operator
 from pipeline.entrypoints.web.request_session import factory, reads
 from pipeline.errors import PipelineError
-from pipeline.queries import export, queue, saved_views
+from pipeline.queries import export, queue, saved_views, waiting
 from pipeline.queries.queue import OPEN_STATES, clean_query
 from pipeline.usecases import case_decisions as cases
 from pipeline.usecases import saved_view_edits as views
@@ -37,7 +37,7 @@ from pipeline.usecases import saved_view_edits as views
 bp = Blueprint("queue", __name__)
 
 # The query-string keys of a view, in the order they are written.
-VIEW_KEYS = ("status", "q", "eier", "sortering", "side")
+VIEW_KEYS = ("status", "q", "eier", "venter", "sortering", "side")
 OWNER_FILTERS = {"meg": "Mine", "ingen": "Ingen har tatt"}
 
 
@@ -59,6 +59,8 @@ def view_args(args: Mapping[str, str]) -> dict[str, Any]:
         out["q"] = q
     if args.get("eier") in OWNER_FILTERS:
         out["eier"] = args["eier"]
+    if args.get("venter") in waiting.LABELS:
+        out["venter"] = args["venter"]
     if args.get("sortering") == "nyeste":
         out["sortering"] = "nyeste"
     if _int(args.get("side"), 1) > 1:
@@ -72,7 +74,8 @@ def view_query(args: Mapping[str, str], max_page: int = 10**6) -> queue.QueueQue
     return queue.QueueQuery(state=view.get("status", "apne"), q=view.get("q", ""),
                             newest_first=view.get("sortering") == "nyeste",
                             page=min(int(view.get("side", 1)), max_page),
-                            owner=operator() if owner == "meg" else None, unowned=owner == "ingen")
+                            owner=operator() if owner == "meg" else None, unowned=owner == "ingen",
+                            waiting=view.get("venter"))
 
 
 @bp.route("/")
@@ -84,7 +87,7 @@ def index() -> str:
     # A search counts its hits only some pages past the one shown: a common word matches thousands of
     # cases, and "over 550" says as much to the operator as the exact number.
     limit = min(cap, (query.page + 10) * cfg.page_size) if query.q else cap
-    page = queue.queue_page(reads(), query, cfg.page_size, max_count=limit + 1)
+    page = queue.queue_page(reads(), query, cfg.page_size, max_count=limit + 1, actor=operator())
     counts = page.counts
     more = page.total > limit
     pages = min(max(1, math.ceil(min(page.total, limit) / cfg.page_size)), cfg.max_page)
@@ -97,7 +100,8 @@ def index() -> str:
                            capped=more and limit == cap, more=more, limit=limit, cap=cap, OWNER_FILTERS=OWNER_FILTERS,
                            saved=saved_views.for_operator(reads(), operator()),
                            pulse=queue.pulse(reads(), operator(), counts),
-                           exportable=query.state in (APPROVED, DONE), now=now_utc())
+                           exportable=query.state in (APPROVED, DONE), now=now_utc(),
+                           waiting_counts=waiting.counts(reads()), WAITING=waiting.LABELS)
 
 
 @bp.route("/ko/puls.json")
@@ -106,12 +110,14 @@ def pulse() -> Response:
     p = queue.pulse(reads(), operator())
     counts = dict(p.counts)
     return jsonify(counts=counts, open=sum(counts.get(s, 0) for s in OPEN_STATES), all=sum(counts.values()),
-                   newest=p.newest_id, mine=p.mine)
+                   newest=p.newest_id, mine=p.mine,
+                   waiting={f"venter-{k}": n for k, n in waiting.counts(reads()).items()})
 
 
 @bp.route("/godkjenn-valgte", methods=["POST"])
 def approve_selected() -> Response:
-    """Approve the ticked clean cases, each in its own unit of work and audited on its own."""
+    """Approve the ticked clean cases, each in its own unit of work and audited on its own. The service
+    asks the policy for each id posted (a case that is not clean is refused, whatever the form said)."""
     refs: list[tuple[int | str, int | None]] = []
     for raw in request.form.getlist("sak")[:500]:
         task_id, _, version = raw.partition(":")
@@ -156,14 +162,33 @@ def delete_view(view_id: int) -> Response:
     return redirect(url_for("queue.index", **view_args(request.args)))
 
 
+def _export_state() -> str:
+    state = request.args.get("status") or APPROVED
+    return state if state in (APPROVED, DONE) else APPROVED
+
+
+def _download(data: bytes | str, mimetype: str, state: str, ext: str) -> Response:
+    name = {APPROVED: "godkjente", DONE: "utforte"}[state]
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}-{now_utc():%Y-%m-%d}.{ext}"'
+    return resp
+
+
 @bp.route("/eksport.csv")
 def export_csv() -> Response:
-    """The approved (or done) cases, with the same columns as `pipeline queue export`."""
-    state = request.args.get("status") or APPROVED
-    if state not in (APPROVED, DONE):
-        state = APPROVED
-    text = export.export_csv(export.export_rows(reads(), (state,)))
-    name = {APPROVED: "godkjente", DONE: "utforte"}[state]
-    resp = Response(text, mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}-{now_utc():%Y-%m-%d}.csv"'
-    return resp
+    """The approved (or done) cases: the scripts' CSV (the columns of `pipeline queue export`), or with
+    format=excel the CSV Norwegian Excel opens (`--format excel-csv`)."""
+    state = _export_state()
+    rows = export.export_rows(reads(), (state,))
+    if request.args.get("format") == "excel":
+        return _download(export.export_excel_csv(rows), "text/csv; charset=utf-8", state, "csv")
+    return _download(export.export_csv(rows), "text/csv", state, "csv")
+
+
+@bp.route("/eksport.xlsx")
+def export_xlsx() -> Response:
+    """The same rows as an Excel workbook (`--format xlsx`)."""
+    state = _export_state()
+    data = export.export_xlsx(export.export_rows(reads(), (state,)),
+                              title="Godkjente" if state == APPROVED else "Utførte", when=now_utc())
+    return _download(data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", state, "xlsx")

@@ -26,7 +26,8 @@ def index() -> str:
     campaign_id = int(chosen) if chosen.isdigit() else (all_campaigns[0].id if all_campaigns else None)
     rows = reviews(reads(), state=state, campaign_id=campaign_id) if campaign_id is not None else []
     return render_template("reviews.html", campaigns=all_campaigns, campaign_id=campaign_id, reviews=rows,
-                           answers=answer_texts(reads(), [r.answer_message_pk for r in rows if r.answer_message_pk]),
+                           answers=answer_texts(reads(), [r.answer_message_pk for r in rows if r.answer_message_pk]
+                                                + [u["message"] for r in rows for u in r.untrusted if u.get("message")]),
                            state=state or "", operators=registry_page(reads()).operators,
                            due_default=_settings().review_due_working_days)
 

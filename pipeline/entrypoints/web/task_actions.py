@@ -268,6 +268,10 @@ def correct(task_id: int) -> Response:
         if result.data.get("blocking"):
             return ("Rettelsene er lagret og kontrollert på nytt, men saken har fortsatt feil som må løses "
                     "(se feltene merket med feil).", "warning")
+        if result.data.get("findings"):
+            # No error left, but every finding still makes approval ask for a reason (core.policy).
+            return ("Rettelsene er lagret og kontrollert på nytt. Ingen feil gjenstår, men se merknadene: "
+                    "saken godkjennes bare med en begrunnelse.", "ok")
         return "Rettelsene er lagret og kontrollert på nytt. Ingen feil hindrer godkjenning.", "ok"
 
     return _run(task_id, lambda: cases.correct(factory(), task_id, actor=operator(), changes=changes,

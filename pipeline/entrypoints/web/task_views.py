@@ -12,12 +12,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request
 
 from pipeline.core.domain import action_label
-from pipeline.entrypoints.web import documents
+from pipeline.entrypoints.web import documents, history
+from pipeline.entrypoints.web.auth import operator
 from pipeline.entrypoints.web.page_views import draw_pages
 from pipeline.entrypoints.web.queue_views import view_args, view_query
 from pipeline.entrypoints.web.request_session import reads
 from pipeline.forms.word_view import DocBlock, DocumentTextError
-from pipeline.queries import case, pages, queue
+from pipeline.queries import accounts, case, pages, queue, waiting
 
 bp = Blueprint("task", __name__)
 
@@ -25,7 +26,7 @@ bp = Blueprint("task", __name__)
 def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, int]:
     """The case page as it is now (also after a refused action, with what the operator typed)."""
     draw_pages(task_id)
-    page = case.load(reads(), task_id)
+    page = case.load(reads(), task_id, operator())
     if page is None:
         abort(404)
     view = view_args(request.args)
@@ -38,8 +39,14 @@ def render_case(task_id: int, *, status: int = 200, **extra: Any) -> tuple[str, 
             docx_blocks = documents.word_form(task_id)  # rendered once, then read
         except DocumentTextError as exc:
             docx_error = exc
+    t = page.task
+    operators = accounts.usernames(reads())
+    waits = waiting.flags(reads(), [(t.id, t.state, t.reminder_sent_at, t.review_id)])[t.id]
+    held = waiting.held_replies(reads(), [t.id]).get(t.id) if waiting.HELD in waits else None
     return render_template(
-        "task.html", p=page, t=page.task, docx_blocks=docx_blocks, docx_error=docx_error,
+        "task.html", p=page, t=page.task, history=history.lines(page.history, operators),
+        who=lambda actor: history.actor_name(actor, operators), waits=waits, held=held, WAITING=waiting.LABELS,
+        WAITING_HINTS=waiting.HINTS, docx_blocks=docx_blocks, docx_error=docx_error,
         pages=pages.case_pages(reads(), task_id), box_key=documents.box_key, editable=case.EDITABLE,
         centres_text="\n".join(case.current_centres(page.task)), centre_choices=case.centre_choices,
         view=view, prev_id=prev_id, next_id=next_id, action_label=action_label, typed=extra.pop("typed", {}),

@@ -29,6 +29,7 @@ class ConfWord(Word):
 
 
 MIN_WORD_HEIGHT_IN = 0.035  # flatter than this is a scrap of a rule, not a word (a hyphen is in a word)
+DASH_MAX_WIDTH_IN = 0.12  # a dash standing alone ("Egersund - mottaksnr. 1104"); a rule's scrap is longer
 
 
 def to_points(words: list[OcrWord], dpi: float) -> list[ConfWord]:
@@ -37,19 +38,71 @@ def to_points(words: list[OcrWord], dpi: float) -> list[ConfWord]:
     for w in words:
         text = _clean_word(w.text)
         x0, top, x1, bottom = w.box
-        if not text or bottom - top < MIN_WORD_HEIGHT_IN * dpi:
+        if not text:
+            continue
+        flat = bottom - top < MIN_WORD_HEIGHT_IN * dpi
+        if flat and not (text == "-" and x1 - x0 <= DASH_MAX_WIDTH_IN * dpi):
             continue
         out.append(ConfWord(text, x0 * f, top * f, x1 * f, bottom * f, conf=w.conf))
+    for dash in [w for w in out if w.text == "-" and w.bottom - w.top < MIN_WORD_HEIGHT_IN * 72]:
+        # A dash sits at the middle of its line's letters: it takes their top and bottom, so that
+        # line grouping (by top) keeps it between the words it stands between.
+        middle = (dash.top + dash.bottom) / 2
+        near = [w for w in out if w is not dash and w.top <= middle <= w.bottom
+                and min(abs(w.x1 - dash.x0), abs(dash.x1 - w.x0)) < 0.3 * 72]
+        if near:
+            dash.top, dash.bottom = near[0].top, near[0].bottom
     return out
+
+
+def level_rows(words: list[ConfWord]) -> int:
+    """Words of one row given one top, following the row where it drifts across the page.
+
+    A page that does not lie flat (a photo of a curled page) bends its rows: the value at the right
+    of a row sits a few points above or below its label, and the PDF readers' line grouping (tops
+    within 3 points) parts them, or joins a value to the row above. Here each word joins the row
+    whose nearest word to its left has its middle within half a letter's height of its own (so a
+    row is followed step by step, however it slopes), and every word of a row takes the row's first
+    top. Returns how many words were moved."""
+    if not words:
+        return 0
+    heights = sorted(w.bottom - w.top for w in words)
+    tol = 0.5 * heights[len(heights) // 2]
+    rows: list[list[ConfWord]] = []
+    for w in sorted(words, key=lambda w: w.x0):
+        middle = (w.top + w.bottom) / 2
+        best, best_d = None, tol
+        for row in rows:
+            last = row[-1]
+            if last.x1 > w.x0 + 2:
+                continue
+            d = abs((last.top + last.bottom) / 2 - middle)
+            if d <= best_d:
+                best, best_d = row, d
+        if best is None:
+            rows.append([w])
+        else:
+            best.append(w)
+    moved = 0
+    for row in rows:
+        top = row[0].top
+        for w in row[1:]:
+            if w.top != top:
+                w.bottom += top - w.top
+                w.top = top
+                moved += 1
+    return moved
 
 
 def _clean_word(text: str) -> str:
     """Drop what is left of rules and specks: '|', '_', '—' alone, or hanging off a word."""
+    if text.strip() in ("-", "–", "/"):
+        return "-" if text.strip() == "–" else text.strip()  # punctuation between words is the value's
     text = text.strip().strip("|_—–~¦")
     if any(ch.isalpha() for ch in text):
         # A speck beside a word reads as "!" or a quote; no value on this form ends with one.
         text = text.rstrip("!'`´‘’\"")
-    if not text or all(not ch.isalnum() for ch in text) and text not in ("-", "+", "&", "@"):
+    if not text or all(not ch.isalnum() for ch in text) and text not in ("-", "+", "&", "@", "/"):
         return ""
     return text
 
@@ -74,6 +127,14 @@ def build_tables(page: int, rules: list[Rule], words: list[Word], dpi: float) ->
         if len(g) < 2:
             continue
         x0, x1 = min(r.start for r in g), max(r.end for r in g)
+        # On a curled page a rule's ends bend away and its straight runs stop short of the table's
+        # edge; the outer vertical rules still say where the table starts and ends.
+        span = g[-1].pos - g[0].pos
+        # Only the table's own rules: ones that end with it (a page's edge in a photo runs on).
+        sides = [v.pos for v in vs if min(v.end, g[-1].pos) - max(v.start, g[0].pos) >= 0.7 * span
+                 and v.end - v.start <= span + 1.0 * dpi]
+        if sides:
+            x0, x1 = min(x0, min(sides)), max(x1, max(sides))
         rows: list[list[Cell | None]] = []
         for upper, lower in zip(g, g[1:], strict=False):
             if lower.pos - upper.pos < 0.08 * dpi:

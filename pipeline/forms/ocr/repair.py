@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pipeline.forms.model import FieldValue, Provenance
+
 # What Tesseract has been seen to make of "@" (in the form's sans-serif at 150-300 dpi): strong
 # look-alikes first; lower-case letters and digits only when nothing else fits.
 AT_STRONG = "&QØøæÆG©®E"  # an upper-case E inside a lower-case address is not an E
@@ -23,7 +25,7 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": 
                                    "q": "9", "b": "6", "G": "6"})
 
 
-def _ascii_fold(text: str) -> str:
+def ascii_fold(text: str) -> str:
     text = text.casefold().replace("æ", "ae").replace("ø", "o").replace("å", "a")
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
@@ -41,7 +43,7 @@ def repair_email(text: str | None, *, domains: tuple[str, ...] = (), names: tupl
     s = re.sub(r"\s+", "", text).replace(",", ".").replace("..", ".").strip(".;:")
     s = s.replace("(at)", "@").replace("[at]", "@")
     if is_address(s):
-        return _tidy(s)
+        return snap_domain(_tidy(_names_in_local_part(s, names)), domains)
     # (candidate, how likely this kind of repair is): a look-alike in place of "@" beats a
     # missing "@" put back somewhere.
     candidates: list[tuple[str, int]] = []
@@ -68,7 +70,31 @@ def repair_email(text: str | None, *, domains: tuple[str, ...] = (), names: tupl
     if not fitting:
         return text
     best = max(fitting, key=lambda cp: _score(cp[0], domains, names) + (cp[1],))
-    return _tidy(_names_in_local_part(best[0], names))
+    return snap_domain(_tidy(_names_in_local_part(best[0], names)), domains)
+
+
+# What is left of an "@" when OCR reads it as "@" and one letter more ("@q", "@g", "@a", "@@").
+AT_TAILS = "qg9a@©o"
+
+
+def snap_domain(address: str, domains: tuple[str, ...]) -> str:
+    """The address with its domain rebuilt from the known domains (the form's other addresses, the
+    driftsoperatør's): a domain that is a known one behind the rest of an "@" glyph
+    ("@qlyngheim.no" -> "@lyngheim.no"), or one letter away from a known one of eight or more
+    ("nordiysomsorg.no" -> "nordlysomsorg.no"); else the address as it is."""
+    from rapidfuzz.distance import Levenshtein
+
+    if not is_address(address) or not domains:
+        return address
+    local, _, domain = address.rpartition("@")
+    known = {d.lower() for d in domains if d}
+    if domain in known:
+        return address
+    for n in (1, 2):
+        if len(domain) > n and all(ch in AT_TAILS for ch in domain[:n]) and domain[n:] in known:
+            return f"{local}@{domain[n:]}"
+    near = [d for d in known if len(d) >= 8 and Levenshtein.distance(domain, d, score_cutoff=1) <= 1]
+    return f"{local}@{near[0]}" if len(near) == 1 else address
 
 
 def _names_in_local_part(address: str, names: tuple[str, ...]) -> str:
@@ -77,7 +103,7 @@ def _names_in_local_part(address: str, names: tuple[str, ...]) -> str:
     from rapidfuzz.distance import Levenshtein
 
     local, _, domain = address.rpartition("@")
-    parts = {p for n in names if n for p in re.split(r"[\s.-]+", _ascii_fold(n)) if len(p) >= 4}
+    parts = {p for n in names if n for p in re.split(r"[\s.-]+", ascii_fold(n)) if len(p) >= 4}
     pieces = re.split(r"([._-])", local)
     for i, piece in enumerate(pieces):
         low = piece.lower()
@@ -92,7 +118,7 @@ def _score(address: str, domains: tuple[str, ...], names: tuple[str, ...]) -> tu
     local, _, domain = address.rpartition("@")
     d = domain.lower()
     same_domain = int(any(d == x.lower() for x in domains))
-    folded = [_ascii_fold(n) for n in names if n]
+    folded = [ascii_fold(n) for n in names if n]
     name_parts = {p for n in folded for p in re.split(r"[\s.-]+", n) if len(p) >= 2}
     pieces = [p for p in re.split(r"[._-]+", local.lower()) if p]
     name_hits = sum(1 for p in pieces if p in name_parts)
@@ -132,3 +158,17 @@ def repair_phone(text: str | None) -> str | None:
     # "+47" read as "447" or "#47": a plus at the start before the country code.
     out = re.sub(r"^[#4t]\s?(?=47\s?\d{3})", "+", out) if out.startswith(("#47", "t47")) else out
     return out
+
+
+def marked(fv: FieldValue, value: str | None) -> FieldValue:
+    """`fv` with its repaired value; when the repair changed more than spacing, its provenance says
+    what OCR read (`repaired_from`) and that the value is unsure: the operator confirming the
+    reading sees it marked, never a silent guess."""
+    if value == fv.value or value is None or fv.value is None:
+        return FieldValue(value, fv.where)
+    if re.sub(r"\s+", "", value) == re.sub(r"\s+", "", fv.value).replace(",", "."):
+        return FieldValue(value, fv.where)
+    where = fv.where or Provenance("ocr", {})
+    detail = {**where.detail, "repaired_from": where.detail.get("repaired_from", fv.value), "unsure": True}
+    return FieldValue(value, Provenance(where.kind, detail))
+

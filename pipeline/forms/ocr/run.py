@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from struct import error as struct_error
 from typing import Any
 
 from pipeline import errors
 from pipeline.forms.definition import FormDefinition, definitions, norm_label
 from pipeline.forms.model import FieldValue, FormReading, PagePicture, Provenance, fold
 from pipeline.forms.ocr import engine, prep, repair
-from pipeline.forms.ocr.layout import ConfWord, page_data, snap_labels, to_points
+from pipeline.forms.ocr.layout import ConfWord, level_rows, page_data, snap_labels, to_points
 from pipeline.forms.pages import PAGE_DPI, png_size
 from pipeline.forms.pdf_layout import PageData, heading_kind
 from pipeline.forms.pdf_parse import MIN_LABELS, read_layout
@@ -60,8 +61,8 @@ def _png(page: prep.PreparedPage, dpi: int) -> bytes:
     small = page.straight.resize((max(1, round(page.straight.width * scale)),
                                   max(1, round(page.straight.height * scale))))
     buf = io.BytesIO()
-    # Not optimize=True: it tries every filter and costs a second a page for a tenth of the size.
-    small.save(buf, format="PNG", compress_level=6)
+    # Level 1: a third of level 6's time for a file a fifth larger (profiled: 0.2 s a page at 6).
+    small.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -85,9 +86,7 @@ def _image_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, fl
         raise errors.CorruptFile(f"the image could not be opened ({type(exc).__name__}: {exc})"[:300]) from None
     except Image.DecompressionBombError as exc:
         raise errors.LimitExceeded(f"the image is too large ({exc})") from None
-    if image.width * image.height > max_pixels:
-        raise errors.LimitExceeded(f"the image is {image.width}x{image.height} pixels, "
-                                   f"the limit is {max_pixels}")
+    _check_frames(image, max_pixels, int(options.get("max_pages", 30)))
     try:
         for n, frame in enumerate(ImageSequence.Iterator(image)):
             if n >= int(options["max_ocr_pages"]):
@@ -103,6 +102,32 @@ def _image_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, fl
             yield grey, None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise errors.CorruptFile(f"the image could not be decoded ({type(exc).__name__}: {exc})"[:300]) from None
+
+
+def _check_frames(image: Any, max_pixels: int, max_frames: int) -> None:
+    """Every frame of a TIFF (every image of a HEIC, every frame of an animation) held to the pixel
+    limit before any is decoded: seeking reads a frame's header only. Pillow's own guard looks at
+    the first frame alone, and a TIFF whose later frames are 97 Mpx each went to OCR whole."""
+    n = 0
+    try:
+        while True:
+            try:
+                image.seek(n)
+            except EOFError:
+                break
+            width, height = image.size
+            if width * height > max_pixels:
+                raise errors.LimitExceeded(f"frame {n + 1} of the image is {width}x{height} pixels, "
+                                           f"the limit is {max_pixels}")
+            n += 1
+            if n > max_frames:
+                raise errors.LimitExceeded(f"the image has more than {max_frames} frames")
+        image.seek(0)
+    except errors.LimitExceeded:
+        raise
+    except (OSError, ValueError, SyntaxError, struct_error) as exc:
+        raise errors.CorruptFile(f"the image's frames could not be read ({type(exc).__name__}: {exc})"[:300]) \
+            from None
 
 
 def _register_heif() -> None:
@@ -123,12 +148,15 @@ def _pdf_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, floa
         raise errors.CorruptFile(f"the PDF could not be opened for rendering ({exc})") from None
     try:
         max_pixels = int(options["max_image_pixels"])
+        _check_pdf_pages(pdf, max_pixels, int(options.get("max_pages", 30)))
         for i in range(min(len(pdf), int(options["max_ocr_pages"]))):
             page = pdf[i]
             try:
-                _check_scan_resolution(page, i + 1)
+                scanned_at = _check_scan_resolution(page, i + 1)
                 w_pt, h_pt = page.get_size()
-                dpi = float(options["ocr_dpi"])
+                # Rendered at the scan's own resolution (within the working range): more dots than
+                # the scanner made cost OCR time and add nothing.
+                dpi = prep.working_dpi(scanned_at or float(options["ocr_dpi"]), int(options["ocr_dpi"]))
                 if (w_pt * dpi / 72) * (h_pt * dpi / 72) > max_pixels:
                     dpi = 72 * (max_pixels / max(1.0, w_pt * h_pt)) ** 0.5  # a huge page: fewer dots
                 image = page.render(scale=dpi / 72, grayscale=True).to_pil()
@@ -139,8 +167,28 @@ def _pdf_pages(data: bytes, options: dict[str, Any]) -> Iterator[tuple[Any, floa
         pdf.close()
 
 
-def _check_scan_resolution(page: Any, number: int) -> None:
-    """Refuse a page whose scanned picture has too few pixels per inch to read (below ~100 dpi
+def _check_pdf_pages(pdf: Any, max_pixels: int, max_pages: int) -> None:
+    """Every page of a scanned PDF held to the page and pixel limits before any is rendered: a
+    picture on any page with more pixels than the limit (pdfium decodes it whole, whatever the
+    scale it is drawn at) refuses the file."""
+    import pypdfium2.raw as pdfium_c
+
+    if len(pdf) > max_pages:
+        raise errors.LimitExceeded(f"the PDF has {len(pdf)} pages, the limit is {max_pages}")
+    for i in range(len(pdf)):
+        page = pdf[i]
+        try:
+            for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+                width, height = obj.get_px_size()
+                if width * height > max_pixels:
+                    raise errors.LimitExceeded(f"page {i + 1} holds a picture of {width}x{height} pixels, "
+                                               f"the limit is {max_pixels}")
+        finally:
+            page.close()
+
+
+def _check_scan_resolution(page: Any, number: int) -> float | None:
+    """The page's scanned picture's pixels per inch (None when it holds none); refuse a page whose scanned picture has too few pixels per inch to read (below ~100 dpi
     letters are 6-7 pixels high: Tesseract merges rows and invents letters, worse than no reading)."""
     import pypdfium2.raw as pdfium_c
 
@@ -153,6 +201,7 @@ def _check_scan_resolution(page: Any, number: int) -> None:
     if best is not None and best[1] < prep.MIN_DPI:
         raise errors.ScannedFile(f"page {number} is scanned at {best[1]:.0f} dpi, too coarse to read "
                                  f"(at least {prep.MIN_DPI} dpi)", message_no=UNREADABLE_NO)
+    return None if best is None else float(best[1])
 
 
 # -- the read -----------------------------------------------------------------------------------
@@ -160,6 +209,7 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
           options: dict[str, Any]) -> FormReading:
     defs = definitions()
     pages: list[PageData] = []
+    prepared: dict[int, prep.PreparedPage] = {}
     all_words: dict[int, list[ConfWord]] = {}
     pictures: list[PagePicture] = []
     notes: list[str] = []
@@ -174,11 +224,13 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
         pictures.append(_picture(page, number))
         ocr_words = engine.read_words(page.image, round(page.dpi)) if page.ink > 0.001 else []
         words = to_points(ocr_words, page.dpi)
+        level_rows(words)
         confident += " " + " ".join(w.text for w in words if w.conf >= CONFIDENT)
         found = found or next((d for d in defs if d.is_this_form(confident)), None)
         if found is not None:
             snap_labels(found, words)
         all_words[number] = words
+        prepared[number] = page
         pages.append(page_data(number, words, page.rules, page.dpi, page.size_pt))
         if found is not None and _past_the_values(found, pages[-1]):
             break  # the rest of the form (page 2) carries no values
@@ -195,7 +247,11 @@ def _read(pages_in: Iterator[tuple[Any, float | None]], filename: str | None, fm
     if recognised < MIN_LABELS:
         raise errors.ScannedFile(f"the scan is the form, but OCR found only {recognised} of its labels",
                                  message_no=UNREADABLE_NO)
-    fields = _repaired(collector.fields)
+    fields = {path: fv if path in SECOND_PASS_EMAILS else _reread_unsure(fv, prepared, all_words)
+              for path, fv in collector.fields.items()}
+    collector.centres = [_reread_unsure(fv, prepared, all_words) for fv in collector.centres]
+    fields = _repaired(_second_pass(fields, prepared), tuple(options.get("domains") or ()))
+    fields = {path: _row_checked(fv, all_words) for path, fv in fields.items()}
     sizes = {p.number: (p.width, p.height) for p in pages}
     fields = {path: _with_confidence(fv, all_words, sizes) for path, fv in fields.items()}
     centres = [_with_confidence(fv, all_words, sizes) for fv in collector.centres]
@@ -211,7 +267,97 @@ def _past_the_values(definition: FormDefinition, page: PageData) -> bool:
     return any(heading_kind(definition, line.text) == "end" for line in page.lines())
 
 
-def _repaired(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
+SECOND_PASS_EMAILS = ("operator.email", "applicant.email")
+SECOND_PASS_NAMES = ("operator.manager", "applicant.first_name", "applicant.last_name")
+NORWEGIAN_LETTERS = set("abcdefghijklmnopqrstuvwxyzæøåABCDEFGHIJKLMNOPQRSTUVWXYZÆØÅ")
+
+
+def _second_pass(fields: dict[str, FieldValue], pages: dict[int, prep.PreparedPage]) -> dict[str, FieldValue]:
+    """Address and name cells read again, cut out of the page, with the Latin script model: "@"
+    and the letters outside Norwegian (Wiśniewska) that the page's "nor" model cannot read. A
+    name takes the second reading only when it is the first one with marks added (the same letters
+    folded), so a Norwegian name the Latin model misreads (Å as A) keeps the first."""
+    lang = engine.second_pass_language()
+    if lang is None:
+        return fields
+    out = dict(fields)
+    for path in (*SECOND_PASS_EMAILS, *SECOND_PASS_NAMES):
+        fv = fields.get(path)
+        if fv is None or not fv.value or fv.where is None:
+            continue
+        page = pages.get(int(fv.where.detail.get("page", 1)))
+        box = _cell_box(fv, page) if page is not None else None
+        if page is None or box is None:
+            continue
+        text, _ = engine.read_cell(page.image.crop(box), round(page.dpi), lang)
+        if not text or text == fv.value:
+            continue
+        if path in SECOND_PASS_EMAILS:
+            # The Latin model sees "@": its reading is the better start for the repairs (which
+            # still check it against what an address can be); the first reading is kept to fall
+            # back on when the second is no address at all.
+            if "@" in text and "@" not in fv.value:
+                out[path] = FieldValue(text, fv.where)
+        elif _marks_added(fv.value, text):
+            out[path] = FieldValue(text, fv.where)
+    return out
+
+
+REREAD_BELOW = 93.0  # a value with a word Tesseract was less sure of than this is read again
+REREAD_GAIN = 1.0  # the second reading must be surer than the first (mean word confidence)
+REREAD_SIMILAR = 80.0  # and this alike (rapidfuzz ratio): a re-read corrects letters, it does not replace
+
+
+def _cell_box(fv: FieldValue, page: prep.PreparedPage) -> tuple[int, int, int, int] | None:
+    bbox = fv.where.detail.get("bbox") if fv.where is not None else None
+    if not bbox:
+        return None
+    k = page.dpi / 72
+    box = (max(0, round(bbox[0] * k) - 4), max(0, round(bbox[1] * k) - 4), round(bbox[2] * k) + 4,
+           round(bbox[3] * k) + 4)
+    return box if box[2] - box[0] >= 8 and box[3] - box[1] >= 8 else None
+
+
+def _reread_unsure(fv: FieldValue, pages: dict[int, prep.PreparedPage],
+                   words: dict[int, list[ConfWord]]) -> FieldValue:
+    """A value Tesseract was unsure of, read again from its cell in grey (Tesseract's own threshold
+    on the cell alone keeps what the page's threshold can merge: "Møttak" for "Mottak" on a fax,
+    "Ardal" for "Årdal" in a photo). Taken only when surer and close to the first reading."""
+    from rapidfuzz import fuzz
+
+    if fv.where is None or not fv.value or "@" in fv.value:
+        return fv  # (addresses have a second pass of their own, with the model that knows "@")
+    number = int(fv.where.detail.get("page", 1))
+    page = pages.get(number)
+    box = _cell_box(fv, page) if page is not None else None
+    if page is None or box is None:
+        return fv
+    x0, top, x1, bottom = (v * 72 / page.dpi for v in box)
+    tokens = set(fv.value.split())
+    inside = [w for w in words.get(number, []) if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2
+              <= bottom and w.text in tokens]
+    if not inside or min(w.conf for w in inside) >= REREAD_BELOW:
+        return fv
+    text, conf = engine.read_cell(page.straight.crop(box), round(page.dpi), engine.languages())
+    before = sum(w.conf for w in inside) / len(inside)
+    if (text and text != fv.value and conf >= before + REREAD_GAIN and len(text.split()) == len(fv.value.split())
+            and fuzz.ratio(text.casefold(), fv.value.casefold()) >= REREAD_SIMILAR):
+        return FieldValue(text, fv.where)
+    return fv
+
+
+def _marks_added(first: str, second: str) -> bool:
+    """True when `second` is `first` with marks on letters that "nor" read plain (Wisniewska ->
+    Wiśniewska), and nothing else changed: an "å" read as "ā" by the Latin model is no gain."""
+    if len(first) != len(second) or repair.ascii_fold(first) != repair.ascii_fold(second):
+        return False
+    changed = [(a, b) for a, b in zip(first, second, strict=True) if a != b]
+    return bool(changed) and all(a.isascii() and b.isalpha() and b not in NORWEGIAN_LETTERS for a, b in changed)
+
+
+def _repaired(fields: dict[str, FieldValue], known: tuple[str, ...] = ()) -> dict[str, FieldValue]:
+    """Addresses and numbers rebuilt towards what they can be; a value changed by a repair is
+    marked `repaired_from` (what OCR read) and unsure, for the operator confirming the reading."""
     def value(path: str) -> str | None:
         fv = fields.get(path)
         return fv.value if fv else None
@@ -221,20 +367,39 @@ def _repaired(fields: dict[str, FieldValue]) -> dict[str, FieldValue]:
     names = {"operator.email": (value("operator.manager"),),
              "applicant.email": (value("applicant.first_name"), value("applicant.last_name"))}
     own = {p: tuple(n for n in names[p] if n) for p in emails}
-    # First each address alone (with its person's name), then again knowing the other's domain:
-    # the operator and the applicant usually share one.
+    # First each address alone (with its person's name), then again knowing the other's domain
+    # (the operator and the applicant usually share one) and the driftsoperatør's known domains.
     first = {p: repair.repair_email(t, names=own[p]) for p, t in emails.items() if t}
     for path, text in emails.items():
         if text is None:
             continue
-        other = [repair.email_domain(t) for p, t in first.items() if p != path]
-        fixed = repair.repair_email(text, domains=tuple(d for d in other if d), names=own[path])
-        out[path] = FieldValue(fold(fixed), fields[path].where)
+        # The other address's domain, itself first checked against the known ones (both may share a misread).
+        other = [repair.email_domain(repair.snap_domain(t or "", known)) for p, t in first.items() if p != path]
+        fixed = repair.repair_email(text, domains=tuple(d for d in other if d) + known, names=own[path])
+        out[path] = repair.marked(fields[path], fold(fixed))
     for path in ("operator.phone", "applicant.mobile"):
         fv = fields.get(path)
         if fv and fv.value:
-            out[path] = FieldValue(fold(repair.repair_phone(fv.value)), fv.where)
+            out[path] = repair.marked(fv, fold(repair.repair_phone(fv.value)))
     return out
+
+
+def _row_checked(fv: FieldValue, words: dict[int, list[ConfWord]]) -> FieldValue:
+    """A table value whose row holds no label beside it is marked unsure: the rows were placed by
+    the rules alone, and a photo whose rows drift can put a value one row off. (Words of one row
+    share a top after `level_rows`, so the label's words, left of the value, have the value's top.)"""
+    where = fv.where
+    if where is None or fv.value is None or where.kind != "table_cell" or not where.detail.get("bbox"):
+        return fv
+    x0, top, x1, bottom = where.detail["bbox"]
+    page = words.get(int(where.detail.get("page", 1)), [])
+    inside = [w for w in page if x0 <= (w.x0 + w.x1) / 2 <= x1 and top <= (w.top + w.bottom) / 2 <= bottom]
+    if not inside:
+        return fv
+    first = min(inside, key=lambda w: (w.top, w.x0))
+    if any(w.x1 <= x0 + 1 and abs(w.top - first.top) < 0.5 for w in page):
+        return fv
+    return FieldValue(fv.value, Provenance(where.kind, {**where.detail, "unsure": True, "row_unsure": True}))
 
 
 def _with_confidence(fv: FieldValue, words: dict[int, list[ConfWord]],
@@ -253,7 +418,7 @@ def _with_confidence(fv: FieldValue, words: dict[int, list[ConfWord]],
     chosen = chosen or inside
     detail: dict[str, Any] = {"page": page, "unit": "pt", "page_size": list(sizes.get(page, (0.0, 0.0))),
                               "found_as": where.kind}
-    for key in ("table", "row", "cell"):
+    for key in ("table", "row", "cell", "repaired_from", "unsure", "row_unsure"):
         if key in where.detail:
             detail[key] = where.detail[key]
     if chosen:

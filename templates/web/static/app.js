@@ -108,6 +108,7 @@
   }
   function light(row, on) {
     targets(row).forEach(function (el) {
+      if (!on && el.classList.contains("pinned")) return;  /* a link's place stays lit */
       el.classList.toggle("lit", on);
       if (on && row === doc.activeElement && el.scrollIntoView) el.scrollIntoView({ block: "nearest" });
     });
@@ -117,6 +118,47 @@
     row.addEventListener("mouseleave", function () { light(row, false); });
     row.addEventListener("focusin", function () { light(row, true); });
     row.addEventListener("focusout", function () { light(row, false); });
+  });
+
+  /* --- a row's "where" link (tabellcelle: side 1 ...) scrolls to its place and keeps it lit --- */
+  var pinned = [];
+  function pin(row) {
+    pinned.forEach(function (el) { el.classList.remove("lit", "pinned"); });
+    pinned = targets(row);
+    pinned.forEach(function (el) { el.classList.add("lit", "pinned"); });
+    if (pinned.length && pinned[0].scrollIntoView) pinned[0].scrollIntoView({ block: "center" });
+    return pinned.length > 0;
+  }
+  $$("tr[data-field] .where a").forEach(function (a) {
+    a.addEventListener("click", function (e) {
+      var row = a.closest("tr[data-field]");
+      if (row && pin(row)) e.preventDefault();
+    });
+  });
+  /* --- a frame on the page picture, focused or tapped, lights its row (and says which value it is) --- */
+  function rowsFor(rect) {
+    var field = rect.getAttribute("data-field");
+    var index = rect.getAttribute("data-index");
+    return $$("tr[data-field='" + field + "']").filter(function (r) {
+      return index === null || r.getAttribute("data-index") === index;
+    });
+  }
+  $$(".pages rect.box").forEach(function (rect) {
+    rect.addEventListener("focus", function () {
+      rect.classList.add("lit");
+      rowsFor(rect).forEach(function (r) { r.classList.add("lit-row"); });
+    });
+    rect.addEventListener("blur", function () {
+      if (!rect.classList.contains("pinned")) rect.classList.remove("lit");
+      rowsFor(rect).forEach(function (r) { r.classList.remove("lit-row"); });
+    });
+  });
+  /* --- tap a page to zoom it (the phone's width shows a whole page too small to read) --- */
+  $$(".pages figure.page svg").forEach(function (svg) {
+    svg.addEventListener("click", function (e) {
+      if (e.target && e.target.tagName && e.target.tagName.toLowerCase() === "rect") return;
+      svg.closest("figure").classList.toggle("zoomed");
+    });
   });
 
   /* --- bulk approval: select every clean case on the page --- */
@@ -138,7 +180,7 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
-          var values = Object.assign({}, data.counts, { open: data.open, all: data.all, mine: data.mine });
+          var values = Object.assign({}, data.counts, data.waiting || {}, { open: data.open, all: data.all, mine: data.mine });
           $$("[data-count]").forEach(function (el) {
             var name = el.getAttribute("data-count");
             var value = String(values[name] === undefined ? 0 : values[name]);

@@ -1,0 +1,116 @@
+"""The repository holds all it needs: a fresh clone, alone in an empty folder, runs the demo, and a second run
+changes nothing and mails nothing. Every path the README, the docs, the scripts and the code name is inside
+the repository.
+
+The demo runs with the test environment's interpreter (PIPELINE_DEMO_PYTHON) instead of installing one of its
+own; the pipeline it runs is the clone's (checked below), and Tesseract's models are there already.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.pure]
+
+
+def _git(*args: str, cwd: Path = REPO) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def _demo(clone: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
+    env["PIPELINE_DEMO_PYTHON"] = sys.executable
+    done = subprocess.run(["bash", "scripts/demo.sh"], cwd=clone, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def _state(clone: Path) -> dict[str, object]:
+    """What the demo left: every reply e-mail's bytes, and what the database holds, counted."""
+    out = {p.name: p.read_bytes() for p in (clone / "var" / "outbox").glob("*.eml")}
+    py = [sys.executable, "-m", "pipeline"]
+
+    def js(*args: str) -> object:
+        return json.loads(subprocess.run([*py, *args, "--json"], cwd=clone, check=True, capture_output=True,
+                                         text=True).stdout)
+
+    return {"outbox": out, "messages": js("messages", "list"), "cases": js("queue", "list"),
+            "replies": js("replies", "list"), "reviews": js("review", "list")}
+
+
+def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path) -> None:
+    empty = tmp_path / "nothing-else-here"
+    empty.mkdir()
+    clone = empty / "imdi"
+    _git("clone", "--quiet", "--no-hardlinks", str(REPO), str(clone))
+    assert [p.name for p in empty.iterdir()] == ["imdi"]  # no ../shared, nothing beside it
+    # The demo's pipeline is the clone's own code, not this checkout's.
+    where = subprocess.run([sys.executable, "-c", "import pipeline.entrypoints.cli as c; print(c.__file__)"],
+                           cwd=clone, check=True, capture_output=True, text=True).stdout.strip()
+    assert where.startswith(str(clone)), where
+
+    first = _demo(clone)
+    out = first.stdout
+    assert "Brukere: reference/registry/users.csv:" in out and "importert" in out
+    assert "2026-G001" in out and "2026-G003" in out
+    state = _state(clone)
+    messages = state["messages"]
+    assert isinstance(messages, list) and len(messages) == len(list((clone / "inbox_fixtures").glob("*.eml")))
+    assert all(m["outcome"] for m in messages) and not any(m["outcome"] == "failed" for m in messages)
+    assert len(state["outbox"]) > 10 and len(state["reviews"]) == 3  # type: ignore[arg-type]
+    assert {r["state"] for r in state["reviews"]} <= {"confirmed", "changes", "unclear"}  # type: ignore[union-attr]
+    # The suggestion shows the reply decoded, as the demo prints it.
+    assert "replies show 3" in out and "less " not in out
+    shown = subprocess.run([sys.executable, "-m", "pipeline", "replies", "show", "3"], cwd=clone, check=True,
+                           capture_output=True, text=True).stdout
+    assert "=C3" not in shown and re.search(r"[æøå]", shown)
+
+    second = _demo(clone)
+    assert "ingen nye; 0 svar sendt" in second.stdout, second.stdout
+    assert "Allerede startet" in second.stdout
+    assert _state(clone) == state  # nothing changed, nothing mailed (the reviews are not mailed again)
+    assert _git("status", "--porcelain", "--untracked-files=no", cwd=clone) == ""  # the demo edits no tracked file
+
+
+# Paths outside the repository that the code or its documents may name by mistake: a sibling folder of the
+# checkout ("../shared"), or the folder that held the reference material before it moved in.
+OUTSIDE = re.compile(r"(?<![\w.])\.\./(?!\.)[\w.-]+|(?<![\w/])shared/(?:registry|forms|design|robustness|DESIGN)\b")
+# Paths relative to the checkout that the text names as its own files and folders.
+NAMED = re.compile(r"(?<![\w/.~$-])((?:reference|docs|deploy|scripts|templates|inbox_fixtures|pipeline|tests|bench|tools)"
+                   r"/[\w./*-]*[\w*])")
+
+
+def _texts() -> list[Path]:
+    tracked = _git("ls-files").split("\n")
+    return [REPO / f for f in tracked if f and Path(f).suffix in (".md", ".py", ".sh", ".toml", ".txt", ".cfg",
+                                                                  ".service", ".example", ".yml", ".in")
+            and not f.startswith("reference/robustness/") and f != "tests/ops/test_fresh_clone.py"]
+
+
+def test_every_path_named_is_inside_the_repository() -> None:
+    outside, missing = [], []
+    for path in _texts():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        rel = path.relative_to(REPO)
+        for match in OUTSIDE.finditer(text):
+            outside.append(f"{rel}: {match.group(0)}")
+        if path.suffix in (".md", ".sh", ".service", ".example", ".toml"):
+            for name in NAMED.findall(text):
+                name = name.rstrip(".")
+                if "*" in name or "<" in name:
+                    if not list(REPO.glob(name.replace("<", "*").replace(">", ""))):
+                        missing.append(f"{rel}: {name}")
+                elif not (REPO / name).exists():
+                    missing.append(f"{rel}: {name}")
+    assert not outside, outside
+    assert not missing, missing
