@@ -46,7 +46,7 @@ def open_grant(session: Session, form: FormReading, *, sender: str = SOLBAKKEN) 
 
     message = make_message(session, sender=sender, subject=f"Skjema {form.value('applicant.first_name')}",
                            sender_name=None)
-    result = check_reading(form, RegistryView(session), sender=sender, auth=message.auth_results)
+    result = check_reading(form, RegistryView(session), sender=sender, auth=message.auth_results, settings=SETTINGS)
     return open_task(session, message=message, attachment=None, reading=form, result=result, settings=SETTINGS)
 
 

@@ -47,14 +47,14 @@ def test_the_issue_scenario_a_provisioned_user_holds_her_mobile_and_her_seat(reg
     # Another person with her mobile: mobile.duplicate naming U20001, although her task is done.
     other = reading(first_name="Per", last_name="Annen", email="per.annen@solbakken-drift.no")
     with registry() as s:
-        result = check_reading(other, RegistryView(s), sender=SOLBAKKEN)
+        result = check_reading(other, RegistryView(s), sender=SOLBAKKEN, settings=SETTINGS)
         dup = next(f for f in result.findings if f.code == "mobile.duplicate")
         assert dup.details["holder"] == {"kind": "registry", "user_id": "U20001", "name": "Anne Ødegård",
                                          "email": "anne.odegard@solbakken-drift.no"}
         assert result.initial_state == "needs_info"
         # Her seat counts: Flisa had U10132; with Anne it is full, so a third applicant is over the limit.
         third = check_reading(reading(first_name="Tor", last_name="Tredje", email="tor@solbakken-drift.no",
-                                      mobile="474 29 544"), RegistryView(s), sender=SOLBAKKEN)
+                                      mobile="474 29 544"), RegistryView(s), sender=SOLBAKKEN, settings=SETTINGS)
         limit = next(f for f in third.findings if f.code == "centre.admin_limit")
         assert limit.details["count"] == 2
 

@@ -74,7 +74,7 @@ def test_a_complete_export_removes_who_is_gone_and_frees_their_mobile(registry, 
         assert view.user_by_mobile("+4798503224") is None
         assert view.admin_count("1902") == 1  # Gratangen: only U10307 left
         # Her mobile is free for someone else now.
-        result = check_reading(reading(mobile="985 03 224"), view, sender=SOLBAKKEN)
+        result = check_reading(reading(mobile="985 03 224"), view, sender=SOLBAKKEN, settings=SETTINGS)
         assert "mobile.duplicate" not in [f.code for f in result.findings]
 
     # Listed again: active again, with her role.

@@ -45,7 +45,7 @@ def registry(db, reference_dir):  # type: ignore[no-untyped-def]
 def _open(db, reading: FormReading) -> int:  # type: ignore[no-untyped-def]
     with unit_of_work(db) as s:
         message = make_message(s, sender="ase.berge@vardenomsorg.no")
-        result = check_reading(reading, RegistryView(s), sender=message.sender, auth=message.auth_results)
+        result = check_reading(reading, RegistryView(s), sender=message.sender, auth=message.auth_results, settings=SETTINGS)
         return tasks.open_task(s, message=message, attachment=None, reading=reading, result=result,
                                settings=SETTINGS).id
 
@@ -128,7 +128,7 @@ def test_a_new_form_from_the_sender_must_be_confirmed_again(db, registry):
         answer = make_message(s, sender="ase.berge@vardenomsorg.no", subject=f"SV: {task.case_ref}",
                               in_reply_to=first.message_id)
         reading = _ocr_reading(**{"applicant.position": "Mottaksleder"})
-        result = check_reading(reading, RegistryView(s), sender=answer.sender, exclude_task_id=task_id)
+        result = check_reading(reading, RegistryView(s), sender=answer.sender, exclude_task_id=task_id, settings=SETTINGS)
         assert tasks.open_task(s, message=answer, attachment=None, reading=reading, result=result,
                                settings=SETTINGS).id == task_id
         assert task.reading_confirmed_by is None
