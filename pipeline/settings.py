@@ -73,6 +73,12 @@ class Limits:
                            "to this; coarser than 200 dpi is scaled up to 200)",
                            minimum=72)
     max_ocr_pages: int = setting(4, "LIMIT_MAX_OCR_PAGES", "most pages of a scan read by OCR")
+    ocr_languages: str = setting("nor", "OCR_LANGUAGES",
+                                 "Tesseract models a page is read with, joined by + (the address and name cells "
+                                 "get a second pass with the Latin script model when it is installed)")
+    ocr_models: str = setting("", "OCR_MODELS",
+                              "folder of Tesseract's models (empty: the first of Debian's usual folders that has "
+                              "nor.traineddata)")
     ocr_seconds: float = setting(60.0, "LIMIT_OCR_SECONDS", "seconds OCR of one file may take")
     max_image_pixels: int = setting(50_000_000, "LIMIT_MAX_IMAGE_PIXELS",
                                     "largest image (or rendered page) read, in pixels")

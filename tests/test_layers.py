@@ -187,3 +187,44 @@ def test_each_room_imports_only_what_the_floor_plan_allows() -> None:
             if other not in _MAY_IMPORT[room]:
                 wrong.append(f"{name} imports {target} ({room} may not import {other})")
     assert wrong == [], "\n".join(wrong)
+
+
+# Where the process environment may be read. Every setting is read once, into Settings, at an entry point
+# (pipeline/settings.py is the reader; the CLI loads --env-file and takes $USER as the actor) and passed down.
+# The other two are not settings: systemd's NOTIFY_SOCKET is the service manager's handshake with this
+# process, and the sandbox hands the environment on to the child it starts.
+_READS_THE_ENVIRONMENT = {"pipeline/settings.py", "pipeline/adapters/systemd.py", "pipeline/forms/sandbox.py"}
+
+
+def _reads_environment(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb") \
+                and isinstance(node.value, ast.Name) and node.value.id == "os":
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and \
+                any(a.name in ("environ", "getenv", "environb") for a in node.names):
+            return True
+    return False
+
+
+def test_only_the_entry_points_read_the_environment() -> None:
+    readers = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if rel in _READS_THE_ENVIRONMENT or rel.startswith("pipeline/entrypoints/cli/"):
+            continue
+        if _reads_environment(ast.parse(path.read_text(encoding="utf-8"))):
+            readers.append(rel)
+    assert readers == [], f"read the environment below the entry points: {readers}"
+
+
+def test_no_settings_are_made_up_below_the_entry_points() -> None:
+    """Settings are a required argument of use cases, steps and checks: none builds its own defaults,
+    which would silently ignore what the entry point was given."""
+    makers = []
+    for room in ("usecases", "steps", "checks", "queries", "adapters", "core", "registry"):
+        for path in sorted((PACKAGE / room).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Settings":
+                    makers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert makers == [], f"Settings() below the entry points: {makers}"

@@ -19,14 +19,13 @@ from pipeline.settings import Settings
 
 def check_reading(reading: FormReading, view: RegistryLookup, *, sender: str | None = None,
                   auth: dict[str, Any] | None = None, exclude_task_id: int | None = None,
-                  settings: Settings | None = None, reading_confirmed: bool = False) -> CheckResult:
+                  settings: Settings, reading_confirmed: bool = False) -> CheckResult:
     """Check a form: required fields, addresses, the mobile, the centres, the operator, the sender, and
     how it was read.
 
     exclude_task_id: the task being re-checked (its own mobile and centres are not a clash).
     reading_confirmed: an operator confirmed an OCR reading against the page (no form.ocr).
     """
-    settings = settings or Settings()
     findings: list[Finding] = check_required(reading)
     value = reading.value
 

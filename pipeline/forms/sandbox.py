@@ -152,6 +152,10 @@ class Sandbox:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         env[PARENT_ENV] = str(os.getpid())
+        # Tesseract's OpenMP threads make it 3-7x slower on a 2-core machine shared with other work, and
+        # numpy's BLAS pool is unused here and costly under RLIMIT_AS: one thread each. This must be in the
+        # child's environment before the libraries load (libgomp reads it once, at load time).
+        env["OMP_THREAD_LIMIT"] = env["OPENBLAS_NUM_THREADS"] = "1"
         cmd = [sys.executable, "-m", "pipeline.forms.sandbox", str(theirs.fileno()), str(self.memory_mb),
                *self.preload]
         try:

@@ -47,10 +47,9 @@ def find_task_for_reply(session: Session, message: Message) -> Task | None:
 
 
 def send_reminders(session: Session, now: datetime | None = None, working_days: int | None = None, *,
-                   settings: Settings | None = None) -> int:
+                   settings: Settings) -> int:
     """One reminder per request for information left unanswered for `working_days` working days
     (default: settings.reminder_working_days)."""
-    settings = settings or Settings()
     if working_days is None:
         working_days = settings.reminder_working_days
     now = now or datetime.now(UTC)

@@ -47,7 +47,7 @@ from pipeline.steps import removals, replies, reviews
 from pipeline.steps.followup import find_task_for_reply
 
 
-def take(session: Session, message: Message, body: str, settings: Settings | None = None) -> str | None:
+def take(session: Session, message: Message, body: str, settings: Settings) -> str | None:
     review = reviews.find_review(session, message)
     if review is not None:
         return reviews.take_answer(session, review, message, body, settings=settings)
@@ -84,7 +84,7 @@ def take(session: Session, message: Message, body: str, settings: Settings | Non
     return "needs_info"
 
 
-def _who_is_meant(session: Session, task: Task, message: Message, body: str, settings: Settings | None) -> str:
+def _who_is_meant(session: Session, task: Task, message: Message, body: str, settings: Settings) -> str:
     """An answer to "who is meant?": the people it names in full or by e-mail. Only a verified mail from
     the case's sender or the driftsoperatør's registered address may choose them (pipeline.core.policy);
     from anyone else each person named is a proposal for an operator, and nothing else changes."""
@@ -122,7 +122,7 @@ def inherited_distrust(task: Task) -> list[Finding]:
 
 
 def _propose_people(session: Session, task: Task, message: Message, named: Sequence[str],
-                    settings: Settings | None) -> str:
+                    settings: Settings) -> str:
     """An answer that may not choose the person: each registry user it names becomes a proposed change for
     an operator (accepting it assigns the user, or opens a case of its own that carries the distrust); its
     sender gets the same short acknowledgement as every stranger."""

@@ -199,7 +199,7 @@ def _operator_json(operator: RegistryOperator | None) -> dict[str, Any]:
 
 
 def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[str] | None, actor: str,
-           settings: Settings | None = None) -> Task:
+           settings: Settings) -> Task:
     """A person says whom a removal task means (and at which centres); a task waiting for the sender's
     answer then goes to review, and the sender gets a receipt."""
     task = get_for_update(session, task_id)
@@ -235,7 +235,7 @@ def assign(session: Session, task_id: int, *, user_id: str, centres: Sequence[st
 
 
 def accept_person(session: Session, task: Task, proposal: ProposedChange, *, actor: str,
-                  settings: Settings | None = None) -> Task:
+                  settings: Settings) -> Task:
     """An operator accepted a person an untrusted answer named: the case is about them when it names
     nobody yet, else they get a case of their own, which carries the answer's distrust."""
     from pipeline.checks.texts import finding
@@ -265,7 +265,7 @@ def accept_person(session: Session, task: Task, proposal: ProposedChange, *, act
 
 
 def complete(session: Session, task: Task, *, actor: str, user_id: str | None = None,
-             settings: Settings | None = None) -> None:
+             settings: Settings) -> None:
     """The removal was carried out in IMDinett (the task is already `provisioned`): the registry follows."""
     if user_id and task.user_id and user_id.strip() != task.user_id:
         raise RegistryChangeError(f"removal task {task.case_ref} is about {task.user_id}, not {user_id}",

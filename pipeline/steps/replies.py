@@ -191,7 +191,7 @@ def _message_id(settings: Settings) -> str:
 
 
 def draft_reply(session: Session, *, kind: str, task: Task | None = None, message: Message | None = None,
-                automatic: bool = True, extra: dict[str, Any] | None = None, settings: Settings | None = None,
+                automatic: bool = True, extra: dict[str, Any] | None = None, settings: Settings,
                 actor: str = audit.SYSTEM, state: str = "queued") -> Reply | None:
     """Render and store a reply to `message` (default: the task's original message), or None if forbidden.
 
@@ -204,7 +204,6 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     automatic receipt or request is an acknowledgement, and every reply quotes no value, no file name
     and no registry fact (`task_data.reply_context`).
     """
-    settings = settings or Settings()
     if message is None and task is not None:
         message = session.get(Message, task.message_pk)
     if message is None:
@@ -270,10 +269,9 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
 
 
 def preview_reply(session: Session, *, kind: str, task: Task, extra: dict[str, Any] | None = None,
-                  settings: Settings | None = None) -> tuple[str, str, str] | None:
+                  settings: Settings) -> tuple[str, str, str] | None:
     """(to, subject, text) of the reply `draft_reply` would make for `task` now, rendered with the same
     templates and context and stored nowhere; None when no reply may go to the sender at all."""
-    settings = settings or Settings()
     message = session.get(Message, task.message_pk)
     if message is None or refused_because(message.sender, message):
         return None

@@ -145,9 +145,8 @@ def _draft(session: Session, review: AccessReview, kind: str, operator_name: str
     return reply
 
 
-def send_due_reminders(session: Session, *, now: datetime | None = None, settings: Settings | None = None) -> int:
+def send_due_reminders(session: Session, *, now: datetime | None = None, settings: Settings) -> int:
     """One reminder for each review past its due date without an answer; the review is then `overdue`."""
-    settings = settings or Settings()
     now = now or now_utc()
     due = session.scalars(select(AccessReview).where(AccessReview.state == REVIEW_SENT,
                                                      AccessReview.due_at <= now)
@@ -195,7 +194,7 @@ def _centres_listed(review: AccessReview, user_id: str) -> list[str]:
 
 
 def take_answer(session: Session, review: AccessReview, message: Message, body: str, *,
-                settings: Settings | None = None) -> str:
+                settings: Settings) -> str:
     """Read an answer to `review` and act on it; the message's outcome (queued when it raised a task).
 
     Only a trusted answer (pipeline.core.policy.may_confirm_review: verified, from the address the review

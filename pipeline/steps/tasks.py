@@ -133,19 +133,20 @@ def _same_values(a: FormReading, b: FormReading) -> bool:
         [fold(c) for c in a.centre_names()] == [fold(c) for c in b.centre_names()]
 
 
-def _check(session: Session, reading: FormReading, message: Message, *, exclude_task_id: int) -> CheckResult:
+def _check(session: Session, reading: FormReading, message: Message, *, exclude_task_id: int,
+           settings: Settings) -> CheckResult:
     return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
-                         exclude_task_id=exclude_task_id)
+                         exclude_task_id=exclude_task_id, settings=settings)
 
 
 def _recheck_without(session: Session, task: Task, reading: FormReading, message: Message,
-                     result: CheckResult) -> CheckResult:
+                     result: CheckResult, settings: Settings) -> CheckResult:
     """A check made before we knew which task this form replaces counts that task's mobile as a pending
     duplicate of itself: check again leaving it out."""
     if not any(f.code == "mobile.duplicate" for f in result.findings):
         return result
     return check_reading(reading, RegistryView(session), sender=message.sender, auth=message.auth_results,
-                         exclude_task_id=task.id)
+                         exclude_task_id=task.id, settings=settings)
 
 
 def may_change_by_mail(task: Task, message: Message) -> bool:
@@ -161,7 +162,7 @@ def may_change_by_mail(task: Task, message: Message) -> bool:
 
 def open_task(session: Session, *, message: Message, attachment: Attachment | None, reading: FormReading,
               result: CheckResult, extra_findings: Sequence[Finding] = (), actor: str = audit.SYSTEM,
-              settings: Settings | None = None) -> Task:
+              settings: Settings) -> Task:
     """A task for one form (or, for an answer to an open task, that task brought up to date, or a
     proposed change to it when the answer may not change it by itself: `may_change_by_mail`)."""
     sender = (replies.plain_address(message.sender or "") or message.sender or "").lower() or None
@@ -179,11 +180,11 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
                 return answered
             reading = merged
             if trusted:
-                result = _check(session, reading, message, exclude_task_id=answered.id)
+                result = _check(session, reading, message, exclude_task_id=answered.id, settings=settings)
         if not trusted:
             return _propose(session, answered, message=message, attachment=attachment, reading=reading,
                             actor=actor, settings=settings)
-        result = _recheck_without(session, answered, reading, message, result)
+        result = _recheck_without(session, answered, reading, message, result, settings)
         return _apply_answer(session, answered, message=message, attachment=attachment, reading=reading,
                              result=result, extra_findings=extra_findings, actor=actor, settings=settings)
     older = []
@@ -195,7 +196,7 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
                                             .order_by(Task.id).with_for_update()).all()
                  if _same_person(t, result.applicant)]
     if older:
-        result = _recheck_without(session, older[-1], reading, message, result)
+        result = _recheck_without(session, older[-1], reading, message, result, settings)
     task = Task(case_ref=next_case_ref(session, now_utc().year), state="new", message_pk=message.id,
                 attachment_pk=attachment.id if attachment else None, sender=sender, reading=reading.to_json(),
                 corrections={}, created_at=now_utc(), updated_at=now_utc())
@@ -219,7 +220,7 @@ def open_task(session: Session, *, message: Message, attachment: Attachment | No
 
 
 def _propose(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
-             reading: FormReading, actor: str, settings: Settings | None) -> Task:
+             reading: FormReading, actor: str, settings: Settings) -> Task:
     """The answer's values as a proposed change for an operator (the case itself is not touched), and a
     receipt to its sender that says nothing about the case."""
     before = written_values(task)
@@ -258,7 +259,7 @@ def _asks_at_once(findings: Sequence[Finding]) -> bool:
 
 def _apply_answer(session: Session, task: Task, *, message: Message, attachment: Attachment | None,
                   reading: FormReading, result: CheckResult, extra_findings: Sequence[Finding], actor: str,
-                  settings: Settings | None, action: str = "answer", stored: dict[str, Any] | None = None,
+                  settings: Settings, action: str = "answer", stored: dict[str, Any] | None = None,
                   reply_to: Message | None = None) -> Task:
     """The answer's values become the case's (`stored`: the reading's JSON as it came, provenance and all)."""
     before = written_values(task)
@@ -290,7 +291,7 @@ def _apply_answer(session: Session, task: Task, *, message: Message, attachment:
 
 
 def apply_proposal(session: Session, task: Task, proposal: ProposedChange, *, actor: str,
-                   settings: Settings | None = None) -> Task:
+                   settings: Settings) -> Task:
     """An operator accepted a proposed change: its values become the case's, checked again as an answer
     from the case's sender would be; the reply (receipt or request) goes to the case's own sender."""
     from pipeline.adapters.registry_store import RegistryView
@@ -314,7 +315,7 @@ def apply_proposal(session: Session, task: Task, proposal: ProposedChange, *, ac
 
 
 def record_answer(session: Session, task: Task, message: Message, *, actor: str = audit.SYSTEM,
-                  settings: Settings | None = None) -> None:
+                  settings: Settings) -> None:
     """The sender answered without a form (e.g. wrote the fields in the mail): no reminder; a person reads
     it. From anyone but the case's verified sender it changes nothing (not even the reminder clock), and
     its sender gets a receipt that says nothing about the case."""
@@ -387,7 +388,7 @@ def touch(task: Task, *, actor: str) -> None:
 
 
 def reject(session: Session, task_id: int, *, actor: str, reason: str,
-           settings: Settings | None = None, internal_note: str | None = None) -> Task:
+           settings: Settings, internal_note: str | None = None) -> Task:
     if not (reason or "").strip():
         raise IllegalTransition("a rejection needs a reason", message_no="Et avslag må ha en begrunnelse.")
     task = get_for_update(session, task_id)
@@ -399,7 +400,7 @@ def reject(session: Session, task_id: int, *, actor: str, reason: str,
 
 
 def request_info(session: Session, task_id: int, *, actor: str, note: str | None = None,
-                 settings: Settings | None = None, internal_note: str | None = None) -> Task:
+                 settings: Settings, internal_note: str | None = None) -> Task:
     task = get_for_update(session, task_id)
     transition(session, task, "request_info", actor=actor, details={"note": note, **_internal(internal_note)})
     task.reminder_sent_at = None  # a new request starts a new reminder clock
@@ -410,7 +411,7 @@ def request_info(session: Session, task_id: int, *, actor: str, note: str | None
 
 
 def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str | None = None,
-                     settings: Settings | None = None) -> Task:
+                     settings: Settings) -> Task:
     """The task was carried out in IMDinett (`queue done`): the registry follows in this transaction. A grant
     writes its user (a new one needs `user_id`, IMDinett's id); a removal takes the role off its centres."""
     task = get_for_update(session, task_id)
@@ -430,18 +431,18 @@ def mark_provisioned(session: Session, task_id: int, *, actor: str, user_id: str
     return task
 
 
-Checker = Callable[[Session, FormReading, Task], CheckResult]
+Checker = Callable[[Session, FormReading, Task, Settings], CheckResult]
 
 
-def _default_checker(session: Session, reading: FormReading, task: Task) -> CheckResult:
+def _default_checker(session: Session, reading: FormReading, task: Task, settings: Settings) -> CheckResult:
     message = session.get(Message, task.message_pk)
     return check_reading(reading, RegistryView(session), sender=task.sender,
                          auth=message.auth_results if message else None, exclude_task_id=task.id,
-                         reading_confirmed=task.reading_confirmed_at is not None)
+                         reading_confirmed=task.reading_confirmed_at is not None, settings=settings)
 
 
 def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, Any],
-            settings: Settings | None = None, checker: Checker | None = None) -> Task:
+            settings: Settings, checker: Checker | None = None) -> Task:
     """Operators' corrections by field path, kept apart from the reading as written, then checked again."""
     bad = [p for p in changes if p not in FIELD_PATHS and p != "centres"]
     if bad or not changes:
@@ -460,7 +461,7 @@ def correct(session: Session, task_id: int, *, actor: str, changes: dict[str, An
     kept = [Finding(r.code, r.severity, r.field, r.message_no, r.message_en,  # type: ignore[arg-type]
                     {k: v for k, v in r.details.items() if k != "extra"})
             for r in task.findings if r.details.get("extra")]
-    result = (checker or _default_checker)(session, effective_reading(task), task)
+    result = (checker or _default_checker)(session, effective_reading(task), task, settings)
     _store_result(task, result, kept)
     session.flush()
     audit.record(session, actor, "task.rechecked", "task", task.id,

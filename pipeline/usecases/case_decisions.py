@@ -87,7 +87,7 @@ def approve(db: Database, ref: int | str, *, actor: str, override_reason: str | 
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def reject(db: Database, ref: int | str, *, actor: str, reason: str, settings: Settings | None = None,
+def reject(db: Database, ref: int | str, *, actor: str, reason: str, settings: Settings,
            expect_version: int | None = None, expect_state: str | None = None,
            internal_note: str | None = None) -> Decided:
     """`reason` goes to the sender; `internal_note` stays with IMDi (the audit record), never in the reply."""
@@ -97,7 +97,7 @@ def reject(db: Database, ref: int | str, *, actor: str, reason: str, settings: S
 
 
 def request_info(db: Database, ref: int | str, *, actor: str, note: str | None = None,
-                 settings: Settings | None = None, expect_version: int | None = None,
+                 settings: Settings, expect_version: int | None = None,
                  expect_state: str | None = None, internal_note: str | None = None) -> Decided:
     return _decide(db, ref, lambda s, tid: tasks.request_info(s, tid, actor=actor, note=note, settings=settings,
                                                               internal_note=internal_note),
@@ -114,7 +114,7 @@ class Preview:
 
 
 def preview(db: Database, ref: int | str, *, kind: str, reason: str | None = None, note: str | None = None,
-            settings: Settings | None = None) -> Preview | None:
+            settings: Settings) -> Preview | None:
     """What the sender will read if the operator rejects (kind 'rejection', `reason`) or asks for
     information (kind 'needs_info', `note`) now; None when no reply may go to the sender at all.
     Read-only: the session is rolled back, nothing is stored."""
@@ -130,7 +130,7 @@ def preview(db: Database, ref: int | str, *, kind: str, reason: str | None = Non
 
 
 def mark_done(db: Database, ref: int | str, *, actor: str, user_id: str | None = None,
-              settings: Settings | None = None, expect_version: int | None = None,
+              settings: Settings, expect_version: int | None = None,
               expect_state: str | None = None) -> Decided:
     """The task was carried out in IMDinett (a grant: the user created; a removal: the role taken away)."""
     return _decide(db, ref, lambda s, tid: tasks.mark_provisioned(s, tid, actor=actor, user_id=user_id,
@@ -138,14 +138,14 @@ def mark_done(db: Database, ref: int | str, *, actor: str, user_id: str | None =
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def correct(db: Database, ref: int | str, *, actor: str, changes: dict[str, Any], settings: Settings | None = None,
+def correct(db: Database, ref: int | str, *, actor: str, changes: dict[str, Any], settings: Settings,
             expect_version: int | None = None, expect_state: str | None = None) -> Decided:
     return _decide(db, ref, lambda s, tid: tasks.correct(s, tid, actor=actor, changes=changes, settings=settings),
                    expect_version=expect_version, expect_state=expect_state)
 
 
 def assign(db: Database, ref: int | str, *, actor: str, user_id: str, centres: Sequence[str] | None = None,
-           settings: Settings | None = None, expect_version: int | None = None,
+           settings: Settings, expect_version: int | None = None,
            expect_state: str | None = None) -> Decided:
     """A removal: name the registry user (and the centres) it is about; one waiting for the sender goes to review."""
     from pipeline.steps import removals

@@ -22,13 +22,12 @@ from pipeline.steps.pictures import store_pictures
 log = logging.getLogger(__name__)
 
 
-def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings | None = None) -> None:
+def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings) -> None:
     """Draw and store the pages of the case's form file unless they are stored (or known not drawable).
 
     Drawing happens outside any transaction (it takes the sandbox's time); two requests drawing the
     same file at once both draw, and the second one's insert gives way to the first's.
     """
-    settings = settings or Settings()
     with db() as session:
         todo = page_reads.to_draw(session, task_id)
         if todo is not None and todo.failure_id is not None and not second_try.due(todo.failure, todo.failed_at):

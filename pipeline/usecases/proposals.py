@@ -54,7 +54,7 @@ def _decided(session: Session, task: Task) -> Decided:
 
 
 def accept(db: Database, proposal_id: int, *, actor: str, task_id: int | None = None,
-           expect_version: int | None = None, settings: Settings | None = None) -> Decided:
+           expect_version: int | None = None, settings: Settings) -> Decided:
     with unit_of_work(db) as session:
         proposal, task = _load(session, proposal_id, task_id, expect_version)
         if task.state not in UNDECIDED:

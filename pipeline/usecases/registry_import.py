@@ -32,9 +32,8 @@ class _DryRun(Exception):
 def run_import(factory: sessionmaker[Session], *, operators: Path | None = None, centres: Path | None = None,
                users: Path | None = None, complete: bool = False, grace_days: int | None = None,
                dry_run: bool = False, partial: bool = False, actor: str = audit.SYSTEM,
-               settings: Settings | None = None, progress: Progress | None = None,
+               settings: Settings, progress: Progress | None = None,
                now: datetime | None = None) -> ImportReport:
-    settings = settings or Settings()
     if not (operators or centres or users):
         raise RegistryImportError("give at least one of --operators, --centres, --users")
     if complete and users is None:

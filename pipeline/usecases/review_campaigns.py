@@ -40,11 +40,10 @@ class Started:
 
 
 def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_operators: bool = False,
-          due_days: int | None = None, actor: str = audit.SYSTEM, settings: Settings | None = None,
+          due_days: int | None = None, actor: str = audit.SYSTEM, settings: Settings,
           now: datetime | None = None) -> Started:
     """A campaign: one review per driftsoperatør asked for (or all) that has administrators and no review
     still waiting for an answer. The mails are queued for the next send."""
-    settings = settings or Settings()
     wanted = [o.strip().upper() for o in operators if o.strip()]
     if not wanted and not all_operators:
         raise PipelineError("name the driftsoperatører (--operator DRO1032 ...) or give --all", code="review.usage",

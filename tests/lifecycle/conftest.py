@@ -18,6 +18,8 @@ from pipeline.settings import Settings
 from tests.checks.conftest import _memory_template, memory, registry, registry_database_url  # noqa: F401
 from tests.queue.factory import make_message
 
+SETTINGS = Settings()  # the documented defaults, given explicitly as every use case and step asks
+
 # Solbakken Mottaksdrift AS (DRO1014) runs Flisa asylmottak (0402; one administrator, U10132) and Rena (0403).
 ANNE = dict(organisation="Solbakken Mottaksdrift AS", manager="Gøril Strand",
             op_email="goril.strand@solbakken-drift.no", op_phone="62 13 81 13", first_name="Anne",
@@ -44,8 +46,8 @@ def open_grant(session: Session, form: FormReading, *, sender: str = SOLBAKKEN) 
 
     message = make_message(session, sender=sender, subject=f"Skjema {form.value('applicant.first_name')}",
                            sender_name=None)
-    result = check_reading(form, RegistryView(session), sender=sender, auth=message.auth_results)
-    return open_task(session, message=message, attachment=None, reading=form, result=result)
+    result = check_reading(form, RegistryView(session), sender=sender, auth=message.auth_results, settings=SETTINGS)
+    return open_task(session, message=message, attachment=None, reading=form, result=result, settings=SETTINGS)
 
 
 def audit_actions(session: Session, entity: str, entity_id: object) -> list[str]:

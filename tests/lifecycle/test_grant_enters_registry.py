@@ -10,15 +10,18 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading
 from pipeline.errors import IllegalTransition, RegistryChangeError
+from pipeline.settings import Settings
 from pipeline.steps import tasks
 from tests.lifecycle.conftest import SOLBAKKEN, audit_actions, open_grant, reading
+
+SETTINGS = Settings()  # the documented defaults, given explicitly as every use case and step asks
 
 
 def _provision(registry, task_id: int, user_id: str | None) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(registry) as s:
         tasks.approve(s, task_id, actor="ola")
     with unit_of_work(registry) as s:
-        tasks.mark_provisioned(s, task_id, actor="ola", user_id=user_id)
+        tasks.mark_provisioned(s, task_id, actor="ola", user_id=user_id, settings=SETTINGS)
 
 
 def _roles(registry, user_id: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -44,14 +47,14 @@ def test_the_issue_scenario_a_provisioned_user_holds_her_mobile_and_her_seat(reg
     # Another person with her mobile: mobile.duplicate naming U20001, although her task is done.
     other = reading(first_name="Per", last_name="Annen", email="per.annen@solbakken-drift.no")
     with registry() as s:
-        result = check_reading(other, RegistryView(s), sender=SOLBAKKEN)
+        result = check_reading(other, RegistryView(s), sender=SOLBAKKEN, settings=SETTINGS)
         dup = next(f for f in result.findings if f.code == "mobile.duplicate")
         assert dup.details["holder"] == {"kind": "registry", "user_id": "U20001", "name": "Anne Ødegård",
                                          "email": "anne.odegard@solbakken-drift.no"}
         assert result.initial_state == "needs_info"
         # Her seat counts: Flisa had U10132; with Anne it is full, so a third applicant is over the limit.
         third = check_reading(reading(first_name="Tor", last_name="Tredje", email="tor@solbakken-drift.no",
-                                      mobile="474 29 544"), RegistryView(s), sender=SOLBAKKEN)
+                                      mobile="474 29 544"), RegistryView(s), sender=SOLBAKKEN, settings=SETTINGS)
         limit = next(f for f in third.findings if f.code == "centre.admin_limit")
         assert limit.details["count"] == 2
 
@@ -61,11 +64,11 @@ def test_a_new_user_needs_the_imdinett_user_id_and_nothing_changes_without_it(re
         anne = open_grant(s, reading())
         tasks.approve(s, anne.id, actor="ola")
     with pytest.raises(RegistryChangeError) as err, unit_of_work(registry) as s:
-        tasks.mark_provisioned(s, anne.id, actor="ola")
+        tasks.mark_provisioned(s, anne.id, actor="ola", settings=SETTINGS)
     assert err.value.code == "registry.user_id_required" and "U10612" in err.value.message
     assert "U etterfulgt av sifre" in err.value.message_no
     with pytest.raises(RegistryChangeError) as err, unit_of_work(registry) as s:
-        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U 1")
+        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U 1", settings=SETTINGS)
     assert err.value.code == "registry.user_id_invalid"
     with registry() as s:
         assert s.get(Task, anne.id).state == "approved"  # rolled back with the refused registry write
@@ -98,14 +101,14 @@ def test_a_user_id_of_another_person_or_a_mobile_of_another_user_is_refused(regi
         tasks.approve(s, anne.id, actor="ola")
     # U10132 is Sigrid Hagen (Flisa's administrator).
     with pytest.raises(RegistryChangeError) as err, unit_of_work(registry) as s:
-        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U10132")
+        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U10132", settings=SETTINGS)
     assert err.value.code == "registry.user_id_taken"
     # Meanwhile someone else got her mobile in the registry (an import): refused, naming the holder.
     with unit_of_work(registry) as s:
         s.add(RegistryUser(user_id="U30000", first_name="Lise", last_name="Først", email="lise@x.no",
                            mobile="+4747429543"))
     with pytest.raises(RegistryChangeError) as err, unit_of_work(registry) as s:
-        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U20001")
+        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U20001", settings=SETTINGS)
     assert err.value.code == "registry.mobile_taken" and "U30000" in err.value.message
 
 
@@ -113,7 +116,7 @@ def test_marking_done_is_still_refused_before_approval(registry):
     with unit_of_work(registry) as s:
         anne = open_grant(s, reading())
     with pytest.raises(IllegalTransition), unit_of_work(registry) as s:
-        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U20001")
+        tasks.mark_provisioned(s, anne.id, actor="ola", user_id="U20001", settings=SETTINGS)
 
 
 def test_two_grants_of_one_mobile_at_the_same_moment_the_database_keeps_one(registry, monkeypatch):

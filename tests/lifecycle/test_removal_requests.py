@@ -130,7 +130,8 @@ def test_a_form_from_the_same_sender_never_supersedes_or_answers_a_removal(regis
         message = make_message(s, sender="goril.strand@solbakken-drift.no", subject=f"Re: {receipt.subject}",
                                in_reply_to=receipt.rfc_message_id)
         grant = open_task(s, message=message, attachment=None, reading=form,
-                          result=check_reading(form, RegistryView(s), sender=message.sender))
+                          result=check_reading(form, RegistryView(s), sender=message.sender, settings=lsettings),
+                              settings=lsettings)
         assert grant.id != removal.id and grant.kind == "grant"
     [still] = _removals(registry)
     assert still.state == "review" and still.superseded_by_id is None

@@ -27,7 +27,7 @@ BLOCK = [finding("mobile.invalid", "applicant.mobile", message_no="Mobilnummeret
 CENTRES = {"askim asylmottak": ("0101", "Askim asylmottak"), "mysen asylmottak": ("0104", "Mysen asylmottak")}
 
 
-def checker(session, reading, task) -> CheckResult:
+def checker(session, reading, task, settings) -> CheckResult:
     """A small stand-in for pipeline.checks.check_reading: mobile and centre rules only."""
     findings = []
     mobile = reading.value("applicant.mobile") or ""
@@ -101,7 +101,7 @@ def test_a_correction_that_leaves_a_problem_stays_in_needs_info(db):
     with unit_of_work(db) as s:
         task = open_one(s, findings=BLOCK, extra=[finding("form.duplicate", None, "warning")])
         tasks.correct(s, task.id, actor="ola", changes={"centres": "Askim asylmottak; Ukjentby mottak"},
-                      checker=checker)
+                      checker=checker, settings=SETTINGS)
         assert task.state == "needs_info"
         codes = sorted(f.code for f in task.findings)
         assert codes == ["centre.unknown", "form.duplicate"]  # the extra finding is kept, the mobile fixed

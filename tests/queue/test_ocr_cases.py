@@ -45,7 +45,7 @@ def registry(db, reference_dir):  # type: ignore[no-untyped-def]
 def _open(db, reading: FormReading) -> int:  # type: ignore[no-untyped-def]
     with unit_of_work(db) as s:
         message = make_message(s, sender="ase.berge@vardenomsorg.no")
-        result = check_reading(reading, RegistryView(s), sender=message.sender, auth=message.auth_results)
+        result = check_reading(reading, RegistryView(s), sender=message.sender, auth=message.auth_results, settings=SETTINGS)
         return tasks.open_task(s, message=message, attachment=None, reading=reading, result=result,
                                settings=SETTINGS).id
 
@@ -80,7 +80,7 @@ def test_an_ocr_reading_waits_in_review_asks_nothing_and_needs_a_confirmation(db
         assert "Bekreft opplesningen" in err.value.message_no
     assert cases.approve_clean(db, [(task_id, None)], actor="ola")[0].ok is False
     # A correction first: form.ocr stays (the reading is still unconfirmed).
-    decided = cases.correct(db, task_id, actor="ola", changes={"applicant.position": "Mottaksleder"})
+    decided = cases.correct(db, task_id, actor="ola", changes={"applicant.position": "Mottaksleder"}, settings=SETTINGS)
     assert "form.ocr" in _codes(db, task_id)
     with pytest.raises(StaleCase):
         cases.confirm_reading(db, task_id, actor="kari", expect_version=decided.version - 1)
@@ -94,7 +94,7 @@ def test_an_ocr_reading_waits_in_review_asks_nothing_and_needs_a_confirmation(db
         assert event.details["corrected"] == ["applicant.position"]
         assert s.scalar(select(Reply.id).where(Reply.task_id == task_id, Reply.kind != "receipt")) is None
     # Checked again after another correction: still confirmed.
-    cases.correct(db, task_id, actor="kari", changes={"applicant.position": "Nestleder"})
+    cases.correct(db, task_id, actor="kari", changes={"applicant.position": "Nestleder"}, settings=SETTINGS)
     assert "form.ocr" not in _codes(db, task_id)
     with pytest.raises(IllegalTransition, match="no OCR reading"):
         cases.confirm_reading(db, task_id, actor="kari")
@@ -112,7 +112,7 @@ def test_an_ocr_reading_with_a_problem_waits_for_a_person_before_anyone_asks_the
         (receipt,) = s.scalars(select(Reply).where(Reply.task_id == task_id)).all()
         assert receipt.kind == "receipt" and "mobilnummer" not in receipt.body_text.lower()
     # The operator reads the page, corrects the misread number and confirms: the case is ready.
-    cases.correct(db, task_id, actor="ola", changes={"applicant.mobile": "+47 938 12 604"})
+    cases.correct(db, task_id, actor="ola", changes={"applicant.mobile": "+47 938 12 604"}, settings=SETTINGS)
     cases.confirm_reading(db, task_id, actor="ola")
     with db() as s:
         assert s.get(Task, task_id).state == "review"
@@ -128,7 +128,7 @@ def test_a_new_form_from_the_sender_must_be_confirmed_again(db, registry):
         answer = make_message(s, sender="ase.berge@vardenomsorg.no", subject=f"SV: {task.case_ref}",
                               in_reply_to=first.message_id)
         reading = _ocr_reading(**{"applicant.position": "Mottaksleder"})
-        result = check_reading(reading, RegistryView(s), sender=answer.sender, exclude_task_id=task_id)
+        result = check_reading(reading, RegistryView(s), sender=answer.sender, exclude_task_id=task_id, settings=SETTINGS)
         assert tasks.open_task(s, message=answer, attachment=None, reading=reading, result=result,
                                settings=SETTINGS).id == task_id
         assert task.reading_confirmed_by is None

@@ -21,7 +21,7 @@ def test_correcting_the_mobile_clears_needs_info_with_the_real_checks(db, refere
     with unit_of_work(db) as s:
         reading = make_reading(**VARDEN, **{"applicant.mobile": "912 34"}, centres=["Askim asylmottak"])
         message = make_message(s, sender="ase.berge@vardenomsorg.no")
-        result = check_reading(reading, RegistryView(s), sender=message.sender)
+        result = check_reading(reading, RegistryView(s), sender=message.sender, settings=SETTINGS)
         assert "mobile.invalid" in {f.code for f in result.findings}
         task = tasks.open_task(s, message=message, attachment=None, reading=reading, result=result,
                                settings=SETTINGS)

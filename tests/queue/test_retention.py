@@ -56,7 +56,7 @@ def mailbox(db):  # type: ignore[no-untyped-def]
             t = _task(s, msg, email=f"{end}@x.no", mobile=None, first_name=end, last_name="Test")
             tasks.approve(s, t.id, actor="ola")
             if end == "provisioned":
-                tasks.mark_provisioned(s, t.id, actor="ola", user_id="U1")
+                tasks.mark_provisioned(s, t.id, actor="ola", user_id="U1", settings=SETTINGS)
             else:
                 tasks.reject(s, t.id, actor="ola", reason="Feil", settings=SETTINGS)
             ids[end] = msg.id
@@ -134,7 +134,7 @@ def test_never_the_mail_of_an_open_task_however_it_belongs_to_it(db):
         assert _task(s, answer) is task and task.attachment_pk == answer.attachments[0].id
         # an answer without a form: a person reads it
         note = _mail(s, subject=f"SV: [IMDi-skjema {task.case_ref}]", outcome="no_form")
-        tasks.record_answer(s, task, note)
+        tasks.record_answer(s, task, note, settings=SETTINGS)
         # a mail with two forms: one case settled, one still open
         both = _mail(s, sender="liv@vestvik-asyl.no")
         both.attachments.append(Attachment(filename="b.docx", size=1, data=b"x", code="read"))

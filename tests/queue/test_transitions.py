@@ -112,7 +112,7 @@ def test_reject_from_every_open_state(db, start):
         if start == "approved":
             tasks.approve(s, task.id, actor="ola")
         with pytest.raises(IllegalTransition, match="reason"):
-            tasks.reject(s, task.id, actor="ola", reason=" ")
+            tasks.reject(s, task.id, actor="ola", reason=" ", settings=SETTINGS)
         tasks.reject(s, task.id, actor="ola", reason="Personen er ikke ansatt hos driftsoperatøren.",
                      settings=SETTINGS)
         assert task.state == "rejected" and task.decision_reason.startswith("Personen")
@@ -138,7 +138,7 @@ def test_provisioned_after_approval_sends_confirmation(db):
     with unit_of_work(db) as s:
         task = open_one(s)
         with pytest.raises(IllegalTransition, match="cannot provision .* it is review"):
-            tasks.mark_provisioned(s, task.id, actor="ola", user_id="U20001")
+            tasks.mark_provisioned(s, task.id, actor="ola", user_id="U20001", settings=SETTINGS)
         tasks.approve(s, task.id, actor="ola")
         tasks.mark_provisioned(s, task.id, actor="ola", user_id="U20001", settings=SETTINGS)
         assert task.state == "provisioned" and task.provisioned_user_id == "U20001"
@@ -170,7 +170,7 @@ ACTIONS = {
     "request_info": lambda s, t: tasks.request_info(s, t, actor="ola", settings=SETTINGS),
     "provision": lambda s, t: tasks.mark_provisioned(s, t, actor="ola", settings=SETTINGS),
     "correct": lambda s, t: tasks.correct(s, t, actor="ola", changes={"applicant.position": "Leder"},
-                                          checker=lambda *a: None),  # never reached
+                                          checker=lambda *a: None, settings=SETTINGS),  # never reached
     "confirm_reading": lambda s, t: tasks.confirm_reading(s, t, actor="ola"),
 }
 ILLEGAL = [(end, action) for end in ("approved", "provisioned", "rejected", "superseded") for action in ACTIONS

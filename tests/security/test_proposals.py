@@ -10,10 +10,13 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, ProposedChange, Reply, Task
 from pipeline.errors import PipelineError
+from pipeline.settings import Settings
 from pipeline.usecases import proposals
 from pipeline.usecases.ingest import ingest_message
 from tests.security import hostile
 from tests.web.conftest import csrf_token
+
+SETTINGS = Settings()  # the documented defaults, given explicitly as every use case and step asks
 
 ANSWER = ("Hei,\n\nMobiltelefonnummer: 917 23 456\nStilling: Miljøarbeider\n"
           "Hvilke mottak / akuttinnkvarteringer: Gol asylmottak\n\nHilsen Kari\n")
@@ -57,10 +60,10 @@ def test_refusing_changes_nothing(db, proposed):
 def test_a_proposal_is_decided_only_through_its_own_case(db, proposed):
     task, proposal = proposed
     with pytest.raises(PipelineError) as err:
-        proposals.accept(db, proposal.id, actor="x", task_id=task.id + 1)
+        proposals.accept(db, proposal.id, actor="x", task_id=task.id + 1, settings=SETTINGS)
     assert err.value.code == "proposal.not_found"
     with pytest.raises(PipelineError):
-        proposals.accept(db, proposal.id, actor="x", task_id=task.id, expect_version=task.version - 1)
+        proposals.accept(db, proposal.id, actor="x", task_id=task.id, expect_version=task.version - 1, settings=SETTINGS)
 
 
 def test_the_case_page_shows_the_difference_and_decides_it(logged_in, db, proposed):

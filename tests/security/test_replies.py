@@ -133,12 +133,13 @@ def test_suggestions_for_an_unknown_centre_are_the_operators_own_first_and_none_
     from pipeline.adapters.registry_store import RegistryView
     from pipeline.checks import check_reading
     from pipeline.checks.readings import make_reading
+    from pipeline.settings import Settings
 
     def suggested(organisation: str, email: str) -> list[str]:
         reading = make_reading(organisation=organisation, first_name="Jonas", last_name="Lunde",
                                email=email, mobile="917 23 456", centres=["Solhaug mottak"])
         with unit_of_work(db) as s:
-            result = check_reading(reading, RegistryView(s))
+            result = check_reading(reading, RegistryView(s), settings=Settings())
         unknown = next(f for f in result.findings if f.code == "centre.unknown")
         return [c["name"] for c in unknown.details["suggestions"]]
 

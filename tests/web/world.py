@@ -93,7 +93,7 @@ def build(settings: Settings, db) -> World:  # type: ignore[no-untyped-def]
                   settings=settings)
     # The centre keeps no other administrator (centre.last_admin): the operator gives a reason, as asked.
     cases.approve(db, world.refs["removal"], actor=OPERATOR, override_reason="Ny administrator er bestilt")
-    cases.mark_done(db, world.refs["removal"], actor=OPERATOR)
+    cases.mark_done(db, world.refs["removal"], actor=OPERATOR, settings=settings)
     cases.take(db, world.refs["proposal"], actor="ola.saksbehandler")
     with unit_of_work(db) as s:
         # A reply the cap held back (as replies.draft_reply leaves it), and a request reminded but unanswered.

@@ -36,15 +36,16 @@ from pipeline.forms.model import FormReading
 from pipeline.forms.sandbox import reading_from_data, run_limited
 from pipeline.settings import Limits
 
-# Imported by the child when it starts (about 0.5 s). The engine module comes first: it sets
-# OMP_THREAD_LIMIT and OPENBLAS_NUM_THREADS before Tesseract and numpy load their thread pools.
+# Imported by the child when it starts (about 0.5 s); the sandbox starts it with one thread for
+# Tesseract's and numpy's pools (pipeline.forms.sandbox).
 PRELOAD = ("pipeline.forms.ocr.engine", "numpy", "PIL.Image", "tesserocr", "pipeline.forms.ocr.run")
 IMAGE_FORMATS = ("jpeg", "png", "tiff", "heic")
 
 
 def _options(limits: Limits, domains: tuple[str, ...] = ()) -> dict[str, Any]:
     return {"domains": list(domains), "ocr_dpi": limits.ocr_dpi, "max_ocr_pages": limits.max_ocr_pages,
-            "max_image_pixels": limits.max_image_pixels, "max_pages": limits.max_pdf_pages}
+            "max_image_pixels": limits.max_image_pixels, "max_pages": limits.max_pdf_pages,
+            "ocr_languages": limits.ocr_languages, "ocr_models": limits.ocr_models}
 
 
 def _run(target: str, data: bytes, filename: str | None, limits: Limits, *extra: Any,

@@ -7,27 +7,18 @@ keeps them (`Clear()` between pages drops only the page's results).
 
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-# Tesseract's OpenMP threads make it 3-7x slower on a 2-core machine shared with other work. This
-# must be in the environment before libtesseract is loaded (libgomp reads it once, at load time).
-# The tesserocr wheel bundles a libtesseract built without OpenMP; a source build links libgomp.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # numpy's BLAS pool: unused here, and costly under RLIMIT_AS
-
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from pipeline import errors  # noqa: E402
+from pipeline import errors
 
 # The page is read with "nor" alone: a second model on the whole page (nor+Latin) costs 40% more
 # Tesseract time, and on the scan fixtures it read no more fields right (101 of 102 either way:
 # the address repairs make up for "nor" having no "@"). What "nor" cannot read at all, "@" and
 # letters outside Norwegian (ś, č, ł), the second pass reads: the address and name cells alone,
 # cut out of the page, with the Latin script model (Debian tesseract-ocr-script-latn; "eng" has
-# "@" but no ś). PIPELINE_OCR_LANGUAGES overrides the page's languages.
-LANGUAGES = ("nor",)
+# "@" but no ś). The setting ocr_languages (PIPELINE_OCR_LANGUAGES) may name others.
 SECOND_PASS_LANGUAGES = ("Latin", "eng")
 # Automatic page segmentation: with the table rules taken out first, it keeps each row's label
 # and value apart better than single-block modes (psm 6 merged rows and columns).
@@ -43,27 +34,33 @@ class OcrWord:
     box: tuple[int, int, int, int]  # x0, top, x1, bottom in pixels of the image given
 
 
+# How this child reads, from the settings the parent passed in the task's options (configure); the
+# defaults are the settings' own.
+_CONFIG = {"languages": "nor", "models": ""}
+
+
+def configure(languages: str, models: str) -> None:
+    """Take the OCR settings (Limits.ocr_languages, Limits.ocr_models) for this child's next pages."""
+    _CONFIG["languages"], _CONFIG["models"] = languages or "nor", models or ""
+
+
 def tessdata_dir() -> str:
-    """Where the traineddata files are: $TESSDATA_PREFIX, else Debian's and other usual places."""
-    env = os.environ.get("TESSDATA_PREFIX")
-    candidates = ([env] if env else []) + list(TESSDATA_DIRS)
+    """Where the traineddata files are: the configured folder, else Debian's and other usual places."""
+    candidates = [_CONFIG["models"]] if _CONFIG["models"] else list(TESSDATA_DIRS)
     for d in candidates:
         if (Path(d) / "nor.traineddata").is_file():
             return d
     raise errors.ScannedFile(
-        "OCR is not available: no Norwegian Tesseract model (install tesseract-ocr-nor)")
+        f"OCR is not available: no Norwegian Tesseract model in {', '.join(candidates)} (install tesseract-ocr-nor)")
 
 
 def languages() -> str:
-    """The language set to read with: the first of LANGUAGES whose models are all installed."""
-    forced = os.environ.get("PIPELINE_OCR_LANGUAGES")
-    if forced:
-        return forced
+    """The language set pages are read with; a model that is not installed is a clear error, not a guess."""
     d = Path(tessdata_dir())
-    for combo in LANGUAGES:
-        if all((d / f"{lang}.traineddata").is_file() for lang in combo.split("+")):
-            return combo
-    return "nor"
+    missing = [lang for lang in _CONFIG["languages"].split("+") if not (d / f"{lang}.traineddata").is_file()]
+    if missing:
+        raise errors.ScannedFile(f"OCR is not available: no Tesseract model {', '.join(missing)} in {d}")
+    return _CONFIG["languages"]
 
 
 def second_pass_language() -> str | None:

@@ -36,12 +36,18 @@ UNREADABLE_NO = (
 
 def ocr_image(data: bytes, filename: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """An image attachment (JPEG, PNG, TIFF, HEIC) read by OCR; `options` are Limits fields."""
+    _configure(options)
     return reading_to_data(_read(_image_pages(data, options), filename, "image", options))
 
 
 def ocr_pdf(data: bytes, filename: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """An image-only PDF (a scan) read by OCR."""
+    _configure(options)
     return reading_to_data(_read(_pdf_pages(data, options), filename, "pdf", options))
+
+
+def _configure(options: dict[str, Any]) -> None:
+    engine.configure(str(options.get("ocr_languages") or "nor"), str(options.get("ocr_models") or ""))
 
 
 def page_images(data: bytes, filename: str | None, options: dict[str, Any], dpi: int = 100) -> list[bytes]:
