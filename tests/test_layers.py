@@ -125,10 +125,8 @@ def test_use_cases_take_the_session_factory_not_a_session() -> None:
                     f"{path.relative_to(REPO)}:{node.lineno} {node.name} takes a Session: it is a step"
 
 
-# Transactions are opened by the use cases; the worker loop and the mailbox adapters still keep their
-# poll position and health rows themselves (their move into use cases waits on the mailbox lease work).
-_STILL_OPENING = {"pipeline/entrypoints/worker.py", "pipeline/adapters/mail/imap.py",
-                  "pipeline/adapters/mail/mailbox_state.py", "pipeline/adapters/db/session.py"}
+# Transactions are opened by the use cases alone; unit_of_work itself is defined beside the engine.
+_STILL_OPENING = {"pipeline/adapters/db/session.py"}
 
 
 def test_nothing_but_the_use_cases_opens_a_transaction() -> None:

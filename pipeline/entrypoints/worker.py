@@ -15,20 +15,20 @@ import signal
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.models import MailboxState, Message
-from pipeline.adapters.db.session import database_error, prepare, session_factory, unit_of_work
+from pipeline.adapters.db.session import database_error, prepare, session_factory
 from pipeline.adapters.mail.imap import ImapSource
-from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.sources import DirSource, SourceRef
 from pipeline.adapters.systemd import notify
 from pipeline.errors import ConfigError, DatabaseBusy, DatabaseError, DiskFull, SourceError
 from pipeline.queries.status import health_problem
 from pipeline.settings import Settings, WorkerSettings
+from pipeline.usecases import mailboxes
 from pipeline.usecases import worker_leases as workers
 from pipeline.usecases.ingest import IngestResult, ingest, retry_pending
 
@@ -52,7 +52,8 @@ def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *
     if spec.startswith("dir:"):
         return DirSource(spec[4:], max_bytes=limit)
     if spec == "imap":
-        return ImapSource(settings.imap, factory, since=since, max_bytes=limit, reply_domain=settings.reply_domain)
+        book = mailboxes.MailboxBook(factory, settings.imap.mailbox, settings.reply_domain)
+        return ImapSource(settings.imap, book, since=since, max_bytes=limit)
     raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
 
 
@@ -158,9 +159,7 @@ class Worker:
         self._marked(done)
 
     def _marked(self, ids: list[int]) -> None:
-        if ids:
-            with unit_of_work(self.factory) as session:
-                session.execute(update(Message).where(Message.id.in_(ids)).values(mark_owed=False))
+        mailboxes.marks_settled(self.factory, ids)
 
     def _send_replies(self) -> None:
         from pipeline.adapters.outbox import outbox_from_settings
@@ -246,22 +245,10 @@ class Worker:
     # --- health ------------------------------------------------------------------------------------
 
     def _poll_ok(self) -> None:
-        ensure_mailbox_state(self.factory, self.source.name)
-        with unit_of_work(self.factory) as session:
-            state = session.get(MailboxState, self.source.name, with_for_update=True)
-            assert state is not None
-            state.last_poll_ok_at = state.last_attempt_at = datetime.now(UTC)
-            state.login_failed = False
-            state.last_error = None
+        mailboxes.poll_succeeded(self.factory, self.source.name)
 
     def _poll_failed(self, exc: SourceError) -> None:
-        ensure_mailbox_state(self.factory, self.source.name)
-        with unit_of_work(self.factory) as session:
-            state = session.get(MailboxState, self.source.name, with_for_update=True)
-            assert state is not None
-            state.last_error = exc.message[:2000]
-            state.last_error_at = state.last_attempt_at = datetime.now(UTC)
-            state.login_failed = exc.code == "mail.login_failed"
+        mailboxes.poll_failed(self.factory, self.source.name, exc.message, login_failed=exc.code == "mail.login_failed")
 
     def check_health(self) -> bool:
         with self.factory() as session:

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.models import MailboxState, Reply, WorkerHeartbeat
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.core.clock import now_utc
+from pipeline.usecases import mailboxes
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def holder_gone(now: datetime) -> ColumnElement[bool]:
 def hold_mailbox(db: sessionmaker[Session], mailbox: str, worker_id: str) -> bool:
     """Take or keep the mailbox for this worker: True when it is ours now. It is free when nobody polls it
     or its poller's lease ran out (one compare-and-set, so two standbys never both take it)."""
-    ensure_mailbox_state(db, mailbox)
+    mailboxes.ensure_state(db, mailbox)
     now = now_utc()
     with unit_of_work(db) as session:
         before = session.scalar(select(MailboxState.poller).where(MailboxState.mailbox == mailbox))

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db.models import MailboxState, Message, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.core.clock import now_utc
 from pipeline.settings import Settings
 from pipeline.usecases.ingest import ingest
+from pipeline.usecases.mailboxes import ensure_state as ensure_mailbox_state
 from tests.conftest import FIXTURES, REPO
 from tests.web.server import free_port, serve
 

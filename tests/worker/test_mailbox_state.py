@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import MailboxState
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
+from pipeline.usecases.mailboxes import ensure_state as ensure_mailbox_state
 
 
 def test_a_row_created_by_another_worker_in_between_is_not_an_error(db, monkeypatch):

@@ -22,17 +22,13 @@ import socket
 import ssl
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.adapters.db.models import AccessReview, MailboxState, RegistryOperator
-from pipeline.adapters.db.session import unit_of_work
-from pipeline.adapters.mail.mailbox_state import ensure_mailbox_state
 from pipeline.adapters.mail.oauth import access_token
-from pipeline.adapters.mail.skipped import Skipped, add_skipped
+from pipeline.adapters.mail.skipped import Skipped
 from pipeline.adapters.mail.sources import Incoming, SourceRef
 from pipeline.adapters.mail.structure import (
     BODY_WORDS,
@@ -56,14 +52,23 @@ class LoginFailed(SourceError):
     code = "mail.login_failed"
 
 
+class Book(Protocol):
+    """What the source remembers between polls (pipeline.usecases.mailboxes.MailboxBook keeps it in the
+    database, each change in a unit of work of its own)."""
+
+    def position(self) -> tuple[int | None, int]: ...
+    def save_position(self, uidvalidity: int | None, uid: int) -> None: ...
+    def left_unread(self, uidvalidity: int, rows: list[Skipped]) -> None: ...
+    def interest(self) -> Interest: ...
+
+
 class ImapSource:
-    def __init__(self, config: ImapSettings, session_factory: sessionmaker[Session], *,
-                 since: date | None = None, max_bytes: int | None = None, reply_domain: str = "imdi.no") -> None:
+    def __init__(self, config: ImapSettings, book: Book, *, since: date | None = None,
+                 max_bytes: int | None = None) -> None:
         self.config = config.checked()
-        self.factory = session_factory
+        self.book = book
         self.since = since
         self.max_bytes = max_bytes  # larger mail: only its header block is downloaded
-        self.reply_domain = reply_domain
         self.name = config.mailbox
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
@@ -134,27 +139,27 @@ class ImapSource:
 
     def _fetch_new(self) -> Iterator[Incoming]:
         client = self._client()
-        state = self._state()
-        if state.uidvalidity != self.uidvalidity:
-            if state.uidvalidity is not None:
+        known_validity, known_uid = self.book.position()
+        if known_validity != self.uidvalidity:
+            if known_validity is not None:
                 log.warning("UIDVALIDITY of %s changed (%s -> %s): rescanning the window",
-                            self.name, state.uidvalidity, self.uidvalidity)
+                            self.name, known_validity, self.uidvalidity)
             uids = sorted(client.search(["SINCE", self._window_start()]))
             last_uid = 0
         else:
-            last_uid = state.last_uid or 0
+            last_uid = known_uid
             uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
         for i in range(0, len(uids), HEADERS_CHUNK):
             chunk = uids[i:i + HEADERS_CHUNK]
             yield from self._chunk(client, chunk)
-            self._save_position(chunk[-1])
+            self.book.save_position(self.uidvalidity, chunk[-1])
         if not uids:
-            self._save_position(last_uid)
+            self.book.save_position(self.uidvalidity, last_uid)
 
     def _chunk(self, client: IMAPClient, uids: list[int]) -> Iterator[Incoming]:
         meta = client.fetch(uids, ["ENVELOPE", "BODYSTRUCTURE", "INTERNALDATE", "RFC822.SIZE"])
         self.scanned += len(meta)
-        interest = self._interest()
+        interest = self.book.interest()
         wanted, rest = [], []
         for uid in uids:
             item = meta.get(uid)
@@ -183,8 +188,7 @@ class ImapSource:
             wanted = sorted(set(wanted) | found)
             left = [uid for uid in rest if uid not in found]
             assert self.uidvalidity is not None
-            with unit_of_work(self.factory) as session:
-                add_skipped(session, self.name, self.uidvalidity, [_skipped(uid, meta[uid]) for uid in left])
+            self.book.left_unread(self.uidvalidity, [_skipped(uid, meta[uid]) for uid in left])
             self.skipped += len(left)
         small = [uid for uid in wanted if self.max_bytes is None or _size(meta[uid]) <= self.max_bytes]
         for j in range(0, len(wanted), BODY_CHUNK):
@@ -211,16 +215,6 @@ class ImapSource:
                     self.bytes_downloaded += len(head)
                     yield Incoming(bytes(head), ref, size=_size(meta[uid]))
 
-    def _interest(self) -> Interest:
-        """Whose mail is read whatever it looks like: the registry's driftsoperatører (addresses and
-        domains) and the addresses reviews went to; and which Message-IDs are ours."""
-        with self.factory() as session:
-            operators = session.execute(select(RegistryOperator.email, RegistryOperator.email_domain)).all()
-            reviewed = session.scalars(select(AccessReview.to_addr).distinct()).all()
-        addresses = {a.strip().lower() for a, _ in operators if a} | {a.strip().lower() for a in reviewed if a}
-        domains = {d.strip().lower().lstrip("@") for _, d in operators if d}
-        return Interest(frozenset(addresses), frozenset(domains), frozenset({self.reply_domain.lower()}))
-
     def _body_words(self, client: IMAPClient, uids: list[int]) -> list[int]:
         """Messages whose text has the form's words, searched on the server (nothing downloaded)."""
         crit: list[object] = ["UID", _uid_set(uids)]
@@ -236,25 +230,6 @@ class ImapSource:
         if self.since is not None:
             return self.since
         return (datetime.now(UTC) - timedelta(days=self.config.since_days)).date()
-
-    # --- state -------------------------------------------------------------------------------------
-
-    def _state(self) -> MailboxState:
-        ensure_mailbox_state(self.factory, self.name)
-        with self.factory() as session:
-            state = session.get(MailboxState, self.name)
-            assert state is not None
-            return state
-
-    def _save_position(self, uid: int) -> None:
-        with unit_of_work(self.factory) as session:
-            state = session.get(MailboxState, self.name)
-            assert state is not None
-            if state.uidvalidity != self.uidvalidity:
-                state.uidvalidity = self.uidvalidity
-                state.last_uid = uid
-            else:
-                state.last_uid = max(state.last_uid or 0, uid)
 
     # --- after commit ------------------------------------------------------------------------------
 
