@@ -226,3 +226,19 @@ def test_no_settings_are_made_up_below_the_entry_points() -> None:
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Settings":
                     makers.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert makers == [], f"Settings() below the entry points: {makers}"
+
+
+def test_the_session_factory_has_one_name() -> None:
+    """Whatever takes the session factory calls it `session_factory` (it had three names: db, factory and
+    session_factory), so that a reader knows it on sight and `grep` finds every use."""
+    others = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                    if arg.annotation is not None and "sessionmaker" in ast.unparse(arg.annotation) \
+                            and arg.arg != "session_factory":
+                        others.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}({arg.arg})")
+    assert others == [], others

@@ -46,13 +46,13 @@ class WorkerStats:
     review_reminders: int = 0
 
 
-def make_source(spec: str, factory: sessionmaker[Session], settings: Settings, *,
+def make_source(spec: str, session_factory: sessionmaker[Session], settings: Settings, *,
                 since: date | None = None) -> DirSource | ImapSource:
     limit = settings.limits.max_message_bytes
     if spec.startswith("dir:"):
         return DirSource(spec[4:], max_bytes=limit)
     if spec == "imap":
-        book = mailboxes.MailboxBook(factory, settings.imap.mailbox, settings.reply_domain)
+        book = mailboxes.MailboxBook(session_factory, settings.imap.mailbox, settings.reply_domain)
         return ImapSource(settings.imap, book, since=since, max_bytes=limit)
     raise ConfigError(f"unknown source {spec!r}: use imap or dir:PATH")
 
@@ -63,8 +63,8 @@ class Worker:
         self.settings = settings
         self.config = config or settings.worker
         # No connection yet: start() brings the database up to date, retrying while it cannot be reached.
-        self.factory = session_factory(settings)
-        self.source = make_source(source, self.factory, settings, since=since)
+        self.session_factory = session_factory(settings)
+        self.source = make_source(source, self.session_factory, settings, since=since)
         self.stats = WorkerStats()
         self.stop = threading.Event()
         self.worker_id = workers.new_worker_id()
@@ -78,9 +78,9 @@ class Worker:
         backoff = 1.0
         while not self.stop.is_set():
             try:
-                prepare(self.settings, self.factory)
-                workers.reap(self.factory)
-                self._heartbeat = workers.Heartbeat(self.factory, self.worker_id,
+                prepare(self.settings, self.session_factory)
+                workers.reap(self.session_factory)
+                self._heartbeat = workers.Heartbeat(self.session_factory, self.worker_id,
                                                     beat_seconds=float(self.config.beat_seconds),
                                                     lease=timedelta(seconds=self.config.lease_seconds))
                 self._heartbeat.start()
@@ -103,7 +103,7 @@ class Worker:
         due replies."""
         self.stats.cycles += 1
         self._holds_mailbox = self._have_mailbox()
-        for result in retry_pending(self.factory, settings=self.settings, max_attempts=self.config.max_attempts):
+        for result in retry_pending(self.session_factory, settings=self.settings, max_attempts=self.config.max_attempts):
             self._after(result)
         if self._holds_mailbox:
             self._settle_marks()
@@ -114,7 +114,7 @@ class Worker:
                     self.source.close()
                     break
                 self.stats.seen += 1
-                result = ingest(self.factory, incoming.raw, source=incoming.source, settings=self.settings,
+                result = ingest(self.session_factory, incoming.raw, source=incoming.source, settings=self.settings,
                                 max_attempts=self.config.max_attempts, size=incoming.size)
                 self._after(result, incoming.source)
                 notify("WATCHDOG=1")  # a long batch is progress, not a hang
@@ -144,7 +144,7 @@ class Worker:
         mark, a retry of another worker, a copy whose first was pending)."""
         if not hasattr(self.source, "uidvalidity"):
             return  # a folder is never marked
-        with self.factory() as session:
+        with self.session_factory() as session:
             owed = session.execute(select(Message.id, Message.uidvalidity, Message.uid).where(
                 Message.mailbox == self.source.name, Message.mark_owed.is_(True)).order_by(Message.id)).all()
         done: list[int] = []
@@ -159,7 +159,7 @@ class Worker:
         self._marked(done)
 
     def _marked(self, ids: list[int]) -> None:
-        mailboxes.marks_settled(self.factory, ids)
+        mailboxes.marks_settled(self.session_factory, ids)
 
     def _send_replies(self) -> None:
         from pipeline.adapters.outbox import outbox_from_settings
@@ -169,16 +169,16 @@ class Worker:
 
         try:
             # Reminders first, so that one drafted now goes out in this very cycle.
-            self.stats.reminders += remind_due(self.factory, settings=self.settings)
+            self.stats.reminders += remind_due(self.session_factory, settings=self.settings)
         except Exception:  # noqa: BLE001 - a failed reminder pass must not stop the intake
             log.exception("drafting reminders failed")
         try:
-            self.stats.review_reminders += remind_overdue(self.factory, settings=self.settings)
+            self.stats.review_reminders += remind_overdue(self.session_factory, settings=self.settings)
         except Exception:  # noqa: BLE001 - likewise
             log.exception("drafting review reminders failed")
         try:
-            workers.reap(self.factory)  # a worker of this machine killed mid-send: its replies go out now
-            self.stats.replies_sent += send_due(self.factory, outbox_from_settings(self.settings),
+            workers.reap(self.session_factory)  # a worker of this machine killed mid-send: its replies go out now
+            self.stats.replies_sent += send_due(self.session_factory, outbox_from_settings(self.settings),
                                                 holder=self.worker_id)
         except Exception:  # noqa: BLE001 - a broken outbox must not stop the intake
             log.exception("sending replies failed")
@@ -245,13 +245,13 @@ class Worker:
     # --- health ------------------------------------------------------------------------------------
 
     def _poll_ok(self) -> None:
-        mailboxes.poll_succeeded(self.factory, self.source.name)
+        mailboxes.poll_succeeded(self.session_factory, self.source.name)
 
     def _poll_failed(self, exc: SourceError) -> None:
-        mailboxes.poll_failed(self.factory, self.source.name, exc.message, login_failed=exc.code == "mail.login_failed")
+        mailboxes.poll_failed(self.session_factory, self.source.name, exc.message, login_failed=exc.code == "mail.login_failed")
 
     def check_health(self) -> bool:
-        with self.factory() as session:
+        with self.session_factory() as session:
             state = session.get(MailboxState, self.source.name)
         problem = health_problem(state, self.config.health_minutes)
         if problem:
@@ -263,7 +263,7 @@ class Worker:
     def _have_mailbox(self) -> bool:
         if self._heartbeat is None:
             return False  # not started: no lease to hold it with
-        got = workers.hold_mailbox(self.factory, self.source.name, self.worker_id)
+        got = workers.hold_mailbox(self.session_factory, self.source.name, self.worker_id)
         if not got and (self._holds_mailbox or self.stats.cycles <= 1):
             log.info("another worker polls %s: standing by", self.source.name)
         return got
@@ -271,7 +271,7 @@ class Worker:
     def _release_lock(self) -> None:
         if self._heartbeat is not None:
             with contextlib.suppress(Exception):  # the database may be gone: the lease runs out by itself
-                workers.release_mailbox(self.factory, self.source.name, self.worker_id)
+                workers.release_mailbox(self.session_factory, self.source.name, self.worker_id)
         self._holds_mailbox = False
 
 

@@ -3,7 +3,7 @@
 They go through the same queue as grants (review → approved → done, or rejected) and the same gate
 (task_gate.transition). What asks for one (domain.ORIGINS):
 
-    IMDi support          removal_orders.request_removal(factory, user_id, ...)   `pipeline queue remove`
+    IMDi support          removal_orders.request_removal(session_factory, user_id, ...)`pipeline queue remove`
     a centre that closes  open_removal(..., origin=centre_closed)                 the registry import
     a driftsoperatør      open_removal(..., origin=email, message=...)            removal_requests (ingest)
     an access review      open_removal(..., origin=review, review_id=...)         reviews (ingest)

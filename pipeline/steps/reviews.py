@@ -1,7 +1,7 @@
 """Periodic access reviews (certification): each driftsoperatør confirms who holds Mottaksadministrator
 at its centres, or names who should not.
 
-    review_campaigns.start(factory, operators=[...] | all_operators=True, ...)     `pipeline review start`
+    review_campaigns.start(session_factory, operators=[...] | all_operators=True, ...)`pipeline review start`
     send_due_reminders(session, now=...) -> int                                    the worker's cycle
     find_review(session, message) -> AccessReview | None                           an answer, by ref or thread
     take_answer(session, review, message, body) -> outcome                         ingest (removal_requests)

@@ -38,27 +38,27 @@ class Login:
     retry_after: int = 0  # throttled: seconds until this client may try the name again
 
 
-def add(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
-    with unit_of_work(db) as session:
+def add(session_factory: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
+    with unit_of_work(session_factory) as session:
         return view(add_operator(session, username, password, actor=actor))
 
 
-def change_password(db: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
-    with unit_of_work(db) as session:
+def change_password(session_factory: sessionmaker[Session], username: str, password: str, *, actor: str) -> AccountView:
+    with unit_of_work(session_factory) as session:
         return view(set_password(session, username, password, actor=actor))
 
 
-def unlock_account(db: sessionmaker[Session], username: str, *, actor: str) -> AccountView:
-    with unit_of_work(db) as session:
+def unlock_account(session_factory: sessionmaker[Session], username: str, *, actor: str) -> AccountView:
+    with unit_of_work(session_factory) as session:
         return view(unlock(session, username, actor=actor))
 
 
-def login(db: sessionmaker[Session], username: str, password: str, *, client: str,
+def login(session_factory: sessionmaker[Session], username: str, password: str, *, client: str,
           policy: LoginPolicy | None = None, now: datetime | None = None) -> Login:
     """A login from `client` (its address, as the web's client_key gives it)."""
     policy = policy or LoginPolicy()
     now = now or datetime.now(UTC)
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         # The first statement writes, and the account's row is locked: attempts at the same moment are
         # counted one after another (on SQLite the write lock, on PostgreSQL the row lock for the name),
         # so a burst in parallel cannot slip past the limits.
@@ -75,10 +75,10 @@ def login(db: sessionmaker[Session], username: str, password: str, *, client: st
         return Login(result.ok, result.reason, view(result.account) if result.account else None)
 
 
-def logout(db: sessionmaker[Session], account_id: int, *, actor: str) -> None:
+def logout(session_factory: sessionmaker[Session], account_id: int, *, actor: str) -> None:
     """Revoked in the database, not only forgotten by the browser: a copy of the cookie dies too (and the
     operator's sessions in other browsers end as well)."""
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         account = session.get(OperatorAccount, account_id)
         if account is not None:
             revoke_sessions(account)

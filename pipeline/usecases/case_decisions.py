@@ -33,10 +33,6 @@ from pipeline.steps import replies, tasks
 from pipeline.steps.case_guard import StaleCase as StaleCase  # the edges catch it from here
 from pipeline.steps.case_guard import guard
 
-Database = sessionmaker[Session]
-
-
-
 
 @dataclass(frozen=True)
 class Decided:
@@ -70,9 +66,9 @@ find = find_task
 
 
 
-def _decide(db: Database, ref: int | str, action: Callable[[Session, int], Task], *,
+def _decide(session_factory: sessionmaker[Session], ref: int | str, action: Callable[[Session, int], Task], *,
             expect_version: int | None, expect_state: str | None) -> Decided:
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         task = find(session, ref, lock=True)
         guard(session, task, expect_version, expect_state)
         task = action(session, task.id)
@@ -81,25 +77,25 @@ def _decide(db: Database, ref: int | str, action: Callable[[Session, int], Task]
         return Decided(task.id, task.case_ref, task.kind, task.state, task.version, task_json(task, message_id))
 
 
-def approve(db: Database, ref: int | str, *, actor: str, override_reason: str | None = None,
+def approve(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, override_reason: str | None = None,
             expect_version: int | None = None, expect_state: str | None = None) -> Decided:
-    return _decide(db, ref, lambda s, tid: tasks.approve(s, tid, actor=actor, override_reason=override_reason),
+    return _decide(session_factory, ref, lambda s, tid: tasks.approve(s, tid, actor=actor, override_reason=override_reason),
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def reject(db: Database, ref: int | str, *, actor: str, reason: str, settings: Settings,
+def reject(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, reason: str, settings: Settings,
            expect_version: int | None = None, expect_state: str | None = None,
            internal_note: str | None = None) -> Decided:
     """`reason` goes to the sender; `internal_note` stays with IMDi (the audit record), never in the reply."""
-    return _decide(db, ref, lambda s, tid: tasks.reject(s, tid, actor=actor, reason=reason, settings=settings,
+    return _decide(session_factory, ref, lambda s, tid: tasks.reject(s, tid, actor=actor, reason=reason, settings=settings,
                                                         internal_note=internal_note),
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def request_info(db: Database, ref: int | str, *, actor: str, note: str | None = None,
+def request_info(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, note: str | None = None,
                  settings: Settings, expect_version: int | None = None,
                  expect_state: str | None = None, internal_note: str | None = None) -> Decided:
-    return _decide(db, ref, lambda s, tid: tasks.request_info(s, tid, actor=actor, note=note, settings=settings,
+    return _decide(session_factory, ref, lambda s, tid: tasks.request_info(s, tid, actor=actor, note=note, settings=settings,
                                                               internal_note=internal_note),
                    expect_version=expect_version, expect_state=expect_state)
 
@@ -113,12 +109,12 @@ class Preview:
     text: str
 
 
-def preview(db: Database, ref: int | str, *, kind: str, reason: str | None = None, note: str | None = None,
+def preview(session_factory: sessionmaker[Session], ref: int | str, *, kind: str, reason: str | None = None, note: str | None = None,
             settings: Settings) -> Preview | None:
     """What the sender will read if the operator rejects (kind 'rejection', `reason`) or asks for
     information (kind 'needs_info', `note`) now; None when no reply may go to the sender at all.
     Read-only: the session is rolled back, nothing is stored."""
-    with db() as session:
+    with session_factory() as session:
         task = find(session, ref)
         rendered = replies.preview_reply(session, kind=kind, task=task, settings=settings,
                                          extra={"reason": reason} if kind == "rejection" else {"note": note})
@@ -129,45 +125,45 @@ def preview(db: Database, ref: int | str, *, kind: str, reason: str | None = Non
     return Preview(to, subject, text)
 
 
-def mark_done(db: Database, ref: int | str, *, actor: str, user_id: str | None = None,
+def mark_done(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, user_id: str | None = None,
               settings: Settings, expect_version: int | None = None,
               expect_state: str | None = None) -> Decided:
     """The task was carried out in IMDinett (a grant: the user created; a removal: the role taken away)."""
-    return _decide(db, ref, lambda s, tid: tasks.mark_provisioned(s, tid, actor=actor, user_id=user_id,
+    return _decide(session_factory, ref, lambda s, tid: tasks.mark_provisioned(s, tid, actor=actor, user_id=user_id,
                                                                   settings=settings),
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def correct(db: Database, ref: int | str, *, actor: str, changes: dict[str, Any], settings: Settings,
+def correct(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, changes: dict[str, Any], settings: Settings,
             expect_version: int | None = None, expect_state: str | None = None) -> Decided:
-    return _decide(db, ref, lambda s, tid: tasks.correct(s, tid, actor=actor, changes=changes, settings=settings),
+    return _decide(session_factory, ref, lambda s, tid: tasks.correct(s, tid, actor=actor, changes=changes, settings=settings),
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def assign(db: Database, ref: int | str, *, actor: str, user_id: str, centres: Sequence[str] | None = None,
+def assign(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, user_id: str, centres: Sequence[str] | None = None,
            settings: Settings, expect_version: int | None = None,
            expect_state: str | None = None) -> Decided:
     """A removal: name the registry user (and the centres) it is about; one waiting for the sender goes to review."""
     from pipeline.steps import removals
 
-    return _decide(db, ref, lambda s, tid: removals.assign(s, tid, user_id=user_id, centres=centres, actor=actor,
+    return _decide(session_factory, ref, lambda s, tid: removals.assign(s, tid, user_id=user_id, centres=centres, actor=actor,
                                                            settings=settings),
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def confirm_reading(db: Database, ref: int | str, *, actor: str, expect_version: int | None = None,
+def confirm_reading(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, expect_version: int | None = None,
                     expect_state: str | None = None) -> Decided:
     """The operator vouches for the values of a form read by OCR, as they stand after any corrections."""
-    return _decide(db, ref, lambda s, tid: tasks.confirm_reading(s, tid, actor=actor),
+    return _decide(session_factory, ref, lambda s, tid: tasks.confirm_reading(s, tid, actor=actor),
                    expect_version=expect_version, expect_state=expect_state)
 
 
-def take(db: Database, ref: int | str, *, actor: str, expect_version: int | None = None) -> Decided:
-    return _decide(db, ref, lambda s, tid: tasks.take(s, tid, actor=actor), expect_version=expect_version,
+def take(session_factory: sessionmaker[Session], ref: int | str, *, actor: str, expect_version: int | None = None) -> Decided:
+    return _decide(session_factory, ref, lambda s, tid: tasks.take(s, tid, actor=actor), expect_version=expect_version,
                    expect_state=None)
 
 
-def approve_clean(db: Database, refs: Sequence[tuple[int | str, int | None]], *, actor: str) -> list[BulkResult]:
+def approve_clean(session_factory: sessionmaker[Session], refs: Sequence[tuple[int | str, int | None]], *, actor: str) -> list[BulkResult]:
     """Approve several cases at once, each in its own unit of work and audited on its own. Whatever ids
     are posted, only a case the policy lets bulk approval take (clean, from a verified sender, no pending
     proposal, unowned or the actor's own: pipeline.core.policy.bulk_may_take) is approved; any other,
@@ -175,7 +171,7 @@ def approve_clean(db: Database, refs: Sequence[tuple[int | str, int | None]], *,
     results = []
     for ref, version in refs:
         try:
-            with unit_of_work(db) as session:
+            with unit_of_work(session_factory) as session:
                 task = find(session, ref, lock=True)
                 guard(session, task, version, None)
                 tasks.approve(session, task.id, actor=actor, bulk=True)

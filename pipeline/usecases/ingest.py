@@ -180,10 +180,10 @@ def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: Source
 # --- 1. claim ----------------------------------------------------------------------------------------
 
 
-def _claim(factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None, head: ParsedMail,
+def _claim(session_factory: sessionmaker[Session], raw: bytes, sha: str, source: SourceRef | None, head: ParsedMail,
            settings: Settings, limits: _Limits, size: int | None) -> _Claim | IngestResult:
     now = datetime.now(UTC)
-    with unit_of_work(factory) as session:
+    with unit_of_work(session_factory) as session:
         seen = _already_seen(session, sha, source)
         if seen is not None and seen.outcome is not None:
             return IngestResult(seen, False, _taken(session, seen))
@@ -324,9 +324,9 @@ def _read(raw: bytes, head: ParsedMail, settings: Settings, size: int | None) ->
 # --- 3. record ---------------------------------------------------------------------------------------
 
 
-def _record(factory: sessionmaker[Session], claim: _Claim, parsed: ParsedMail, extracted: Extracted | None,
+def _record(session_factory: sessionmaker[Session], claim: _Claim, parsed: ParsedMail, extracted: Extracted | None,
             source: SourceRef | None, settings: Settings) -> IngestResult:
-    with unit_of_work(factory) as session:
+    with unit_of_work(session_factory) as session:
         message = session.get(Message, claim.message_pk, with_for_update=True)
         assert message is not None
         if message.outcome is not None or message.lease_holder != claim.holder:
@@ -358,12 +358,12 @@ def _record(factory: sessionmaker[Session], claim: _Claim, parsed: ParsedMail, e
         return IngestResult(message, True, _taken(session, message))
 
 
-def _record_failure(factory: sessionmaker[Session], claim: _Claim, exc: BaseException,
+def _record_failure(session_factory: sessionmaker[Session], claim: _Claim, exc: BaseException,
                     max_attempts: int) -> Message:
     """The claimed row (already holding the raw mail and its headers) gets the error; nothing is parsed
     again. Parked as `failed` when out of attempts."""
     error = f"{type(exc).__name__}: {exc}"[:4000]
-    with unit_of_work(factory) as session:
+    with unit_of_work(session_factory) as session:
         message = session.get(Message, claim.message_pk, with_for_update=True)
         assert message is not None
         if message.outcome is not None or message.lease_holder != claim.holder:

@@ -19,12 +19,12 @@ from pipeline.queries.rows import MessageView
 from pipeline.settings import Settings
 
 
-def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, actor: str) -> MessageView:
+def retry(session_factory: sessionmaker[Session], message_id: int, *, settings: Settings, actor: str) -> MessageView:
     """Process a stored message again, and record who asked for it (also when it fails)."""
     from pipeline.usecases.ingest import retry_message
 
-    _recording_failure(db, message_id, actor, lambda: retry_message(db, message_id, settings=settings))
-    with unit_of_work(db) as session:
+    _recording_failure(session_factory, message_id, actor, lambda: retry_message(session_factory, message_id, settings=settings))
+    with unit_of_work(session_factory) as session:
         view = message(session, message_id)
         audit.record(session, actor, "message.retried", "message", message_id,
                      {"outcome": view.outcome if view else None})
@@ -32,22 +32,22 @@ def retry(db: sessionmaker[Session], message_id: int, *, settings: Settings, act
     return view
 
 
-def queue_retry(db: sessionmaker[Session], message_id: int, *, actor: str) -> MessageView:
+def queue_retry(session_factory: sessionmaker[Session], message_id: int, *, actor: str) -> MessageView:
     """Put a stored message back for the worker to read again; audited (also when refused)."""
     from pipeline.usecases.ingest import put_back
 
-    _recording_failure(db, message_id, actor, lambda: put_back(db, message_id, actor=actor))
-    with unit_of_work(db) as session:
+    _recording_failure(session_factory, message_id, actor, lambda: put_back(session_factory, message_id, actor=actor))
+    with unit_of_work(session_factory) as session:
         view = message(session, message_id)
     assert view is not None
     return view
 
 
-def _recording_failure(db: sessionmaker[Session], message_id: int, actor: str, attempt: Callable[[], object]) -> None:
+def _recording_failure(session_factory: sessionmaker[Session], message_id: int, actor: str, attempt: Callable[[], object]) -> None:
     """Run the attempt; when it fails, the audit log says who tried and why, and the error goes on."""
     try:
         attempt()
     except PipelineError as exc:
-        with unit_of_work(db) as session:
+        with unit_of_work(session_factory) as session:
             audit.record(session, actor, "message.retry_failed", "message", message_id, {"error": exc.message})
         raise

@@ -22,13 +22,13 @@ from pipeline.steps.pictures import store_pictures
 log = logging.getLogger(__name__)
 
 
-def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings) -> None:
+def ensure_drawn(session_factory: sessionmaker[Session], task_id: int, settings: Settings) -> None:
     """Draw and store the pages of the case's form file unless they are stored (or known not drawable).
 
     Drawing happens outside any transaction (it takes the sandbox's time); two requests drawing the
     same file at once both draw, and the second one's insert gives way to the first's.
     """
-    with db() as session:
+    with session_factory() as session:
         todo = page_reads.to_draw(session, task_id)
         if todo is not None and todo.failure_id is not None and not second_try.due(todo.failure, todo.failed_at):
             todo = None
@@ -46,7 +46,7 @@ def ensure_drawn(db: sessionmaker[Session], task_id: int, settings: Settings) ->
     if not pictures and error is None:
         error = "no_pages"
     try:
-        with unit_of_work(db) as session:
+        with unit_of_work(session_factory) as session:
             if todo.failure_id is not None:
                 gone = getattr(session.execute(delete(PageImage).where(PageImage.id == todo.failure_id)), "rowcount", 0)
                 if not gone:

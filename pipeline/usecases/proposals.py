@@ -26,8 +26,6 @@ from pipeline.steps import removals, tasks
 from pipeline.steps.case_guard import StaleCase
 from pipeline.usecases.case_decisions import Decided
 
-Database = sessionmaker[Session]
-
 
 def _load(session: Session, proposal_id: int, task_id: int | None,
           expect_version: int | None) -> tuple[ProposedChange, Task]:
@@ -53,9 +51,9 @@ def _decided(session: Session, task: Task) -> Decided:
     return Decided(task.id, task.case_ref, task.kind, task.state, task.version, task_json(task, message_id))
 
 
-def accept(db: Database, proposal_id: int, *, actor: str, task_id: int | None = None,
+def accept(session_factory: sessionmaker[Session], proposal_id: int, *, actor: str, task_id: int | None = None,
            expect_version: int | None = None, settings: Settings) -> Decided:
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         proposal, task = _load(session, proposal_id, task_id, expect_version)
         if task.state not in UNDECIDED:
             raise IllegalTransition(f"task {task.case_ref} is {task.state}: the proposal is moot",
@@ -70,9 +68,9 @@ def accept(db: Database, proposal_id: int, *, actor: str, task_id: int | None = 
         return _decided(session, task)
 
 
-def refuse(db: Database, proposal_id: int, *, actor: str, task_id: int | None = None,
+def refuse(session_factory: sessionmaker[Session], proposal_id: int, *, actor: str, task_id: int | None = None,
            expect_version: int | None = None) -> Decided:
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         proposal, task = _load(session, proposal_id, task_id, expect_version)
         proposal.state, proposal.decided_by, proposal.decided_at = "refused", actor, now_utc()
         audit.record(session, actor, "proposal.refused", "task", task.id,

@@ -1,7 +1,7 @@
 """The registry import as a use case: files in, one transaction, a report out (`pipeline registry import`
 and the registry page's upload).
 
-    run_import(factory, operators=F, centres=F, users=F, complete=..., grace_days=..., dry_run=...) -> ImportReport
+    run_import(session_factory, operators=F, centres=F, users=F, complete=..., grace_days=..., dry_run=...) -> ImportReport
 
 After the files are applied, a centre the import closed (active=false) raises one removal task per
 administrator of that centre, for that centre only (their other centres stay). A dry run does all of it
@@ -29,7 +29,7 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def run_import(factory: sessionmaker[Session], *, operators: Path | None = None, centres: Path | None = None,
+def run_import(session_factory: sessionmaker[Session], *, operators: Path | None = None, centres: Path | None = None,
                users: Path | None = None, complete: bool = False, grace_days: int | None = None,
                dry_run: bool = False, partial: bool = False, actor: str = audit.SYSTEM,
                settings: Settings, progress: Progress | None = None,
@@ -49,7 +49,7 @@ def run_import(factory: sessionmaker[Session], *, operators: Path | None = None,
         raise RegistryImportError("--grace-days cannot be negative")
     report = ImportReport()
     try:
-        with factory() as session, session.begin():
+        with session_factory() as session, session.begin():
             report = import_registry(session, operators, centres, users, all_or_nothing=not partial,
                                      progress=progress, actor=actor, complete=complete, grace_days=grace, now=now)
             report.dry_run = dry_run

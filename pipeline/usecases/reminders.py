@@ -12,8 +12,8 @@ from pipeline.settings import Settings
 from pipeline.steps.followup import send_reminders
 
 
-def remind_due(db: sessionmaker[Session], *, settings: Settings, working_days: int | None = None,
+def remind_due(session_factory: sessionmaker[Session], *, settings: Settings, working_days: int | None = None,
                now: datetime | None = None) -> int:
     """Draft the due reminders in one unit of work (the worker's cycle and `pipeline reminders`)."""
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         return send_reminders(session, now, working_days, settings=settings)

@@ -27,12 +27,12 @@ class Requested:
     new: bool  # False: a pending removal already covered it (that case is returned)
 
 
-def request_removal(factory: sessionmaker[Session], *, user_id: str, centres: Sequence[str] | None, reason: str,
+def request_removal(session_factory: sessionmaker[Session], *, user_id: str, centres: Sequence[str] | None, reason: str,
                     actor: str) -> Requested:
     """IMDi support asks that a user's role end (the CLI's `queue remove`, the registry page's button)."""
     if not (reason or "").strip():
         raise IllegalTransition("a removal needs a reason", message_no="Oppgi hvorfor tilgangen skal fjernes.")
-    with unit_of_work(factory) as session:
+    with unit_of_work(session_factory) as session:
         opened = open_removal(session, user_id=user_id.strip(), centres=centres, origin=ORIGIN_SUPPORT,
                               reason=reason, actor=actor)
         task = opened.task

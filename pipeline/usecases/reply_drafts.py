@@ -40,9 +40,9 @@ def _touched(task: Task | None, before: tuple[str, str, str], reply: Reply, acto
         tasks.touch(task, actor=actor)
 
 
-def edit(db: sessionmaker[Session], reply_id: int, *, actor: str, subject: str | None = None,
+def edit(session_factory: sessionmaker[Session], reply_id: int, *, actor: str, subject: str | None = None,
          body_text: str | None = None, task_id: int | None = None, expect_version: int | None = None) -> ReplyView:
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         task = _check_case(session, reply_id, task_id, expect_version)
         before = _state(session, reply_id)
         reply = replies.update_draft(session, reply_id, actor=actor, subject=subject, body_text=body_text)
@@ -50,9 +50,9 @@ def edit(db: sessionmaker[Session], reply_id: int, *, actor: str, subject: str |
         return reply_view(reply)
 
 
-def release(db: sessionmaker[Session], reply_id: int, *, actor: str, task_id: int | None = None,
+def release(session_factory: sessionmaker[Session], reply_id: int, *, actor: str, task_id: int | None = None,
             expect_version: int | None = None) -> ReplyView:
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         task = _check_case(session, reply_id, task_id, expect_version)
         before = _state(session, reply_id)
         reply = replies.release_draft(session, reply_id, actor=actor)
@@ -60,10 +60,10 @@ def release(db: sessionmaker[Session], reply_id: int, *, actor: str, task_id: in
         return reply_view(reply)
 
 
-def send(db: sessionmaker[Session], reply_id: int, *, actor: str, subject: str, body_text: str,
+def send(session_factory: sessionmaker[Session], reply_id: int, *, actor: str, subject: str, body_text: str,
          task_id: int | None = None, expect_version: int | None = None) -> ReplyView:
     """Save the text as shown and queue it, in one transaction (a queued reply just keeps its place)."""
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         task = _check_case(session, reply_id, task_id, expect_version)
         before = _state(session, reply_id)
         reply = replies.update_draft(session, reply_id, actor=actor, subject=subject, body_text=body_text)

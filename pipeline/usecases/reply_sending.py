@@ -27,17 +27,17 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(60 * 5 ** max(attempts - 1, 0), 6 * 3600))
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None = None) -> int | None:
+def _claim(session_factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None = None) -> int | None:
     """Mark one due reply 'sending' and commit; its id, -1 when another worker took it first, None: none due."""
     try:
-        return _claim_one(factory, now, lease, holder)
+        return _claim_one(session_factory, now, lease, holder)
     except OperationalError as exc:  # SQLite: another writer got in between our read and our write
         log.info("claiming a reply lost a race: %s", exc.orig)
         return -1
 
 
-def _claim_one(factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None) -> int | None:
-    with unit_of_work(factory) as session:
+def _claim_one(session_factory: sessionmaker[Session], now: datetime, lease: timedelta, holder: str | None) -> int | None:
+    with unit_of_work(session_factory) as session:
         due = or_(
             (Reply.state == "queued") & (or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now)),
             (Reply.state == "failed") & (Reply.next_attempt_at <= now),
@@ -77,9 +77,9 @@ def send_due(session_factory: sessionmaker[Session], outbox: Outbox, *, now: dat
     return sent
 
 
-def _send_one(factory: sessionmaker[Session], outbox: Outbox, reply_id: int, at: datetime, max_attempts: int) -> bool:
+def _send_one(session_factory: sessionmaker[Session], outbox: Outbox, reply_id: int, at: datetime, max_attempts: int) -> bool:
     """Send one claimed reply; True when the relay took it."""
-    with factory() as session:
+    with session_factory() as session:
         reply = session.get(Reply, reply_id)
         assert reply is not None
         attempts = reply.attempts
@@ -88,7 +88,7 @@ def _send_one(factory: sessionmaker[Session], outbox: Outbox, reply_id: int, at:
 
     def accepted() -> None:
         # The relay has the message: nothing happens before this commit that could lose the fact.
-        with unit_of_work(factory) as session:
+        with unit_of_work(session_factory) as session:
             reply_states.move(session, reply_id, "sent", only_from=("sending",), sent_at=now_utc(),
                               next_attempt_at=None, last_error=None)
             audit.record(session, audit.SYSTEM, "reply.sent", "reply", reply_id, {"attempts": attempts})
@@ -102,7 +102,7 @@ def _send_one(factory: sessionmaker[Session], outbox: Outbox, reply_id: int, at:
             log.info("reply %s sent; the relay's connection ended badly afterwards: %s", reply_id, exc.message)
             return True
         permanent = bool(getattr(exc, "permanent", False)) or attempts >= max_attempts
-        with unit_of_work(factory) as session:
+        with unit_of_work(session_factory) as session:
             reply_states.move(session, reply_id, "failed", only_from=("sending",), last_error=exc.message[:2000],
                               next_attempt_at=None if permanent else at + backoff(attempts))
             audit.record(session, audit.SYSTEM, "reply.failed", "reply", reply_id,

@@ -39,7 +39,7 @@ class Started:
     skipped: list[dict[str, str]] = field(default_factory=list)  # {"operator_id", "reason"}
 
 
-def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_operators: bool = False,
+def start(session_factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_operators: bool = False,
           due_days: int | None = None, actor: str = audit.SYSTEM, settings: Settings,
           now: datetime | None = None) -> Started:
     """A campaign: one review per driftsoperatør asked for (or all) that has administrators and no review
@@ -54,7 +54,7 @@ def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_
                             message_no="Svarfristen må være minst én arbeidsdag.")
     now = now or now_utc()
     out = Started()
-    with unit_of_work(factory) as session:
+    with unit_of_work(session_factory) as session:
         known = {o.operator_id: o for o in session.scalars(select(RegistryOperator).order_by(RegistryOperator.operator_id))}
         for operator_id in wanted:
             if operator_id not in known:
@@ -89,7 +89,7 @@ def start(factory: sessionmaker[Session], *, operators: Sequence[str] = (), all_
     return out
 
 
-def remind_overdue(db: sessionmaker[Session], *, settings: Settings) -> int:
+def remind_overdue(session_factory: sessionmaker[Session], *, settings: Settings) -> int:
     """Access reviews past their due date: one reminder each, and the review is overdue (the worker's cycle)."""
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         return reviews.send_due_reminders(session, settings=settings)

@@ -12,12 +12,12 @@ from pipeline.errors import PipelineError
 MAX_VIEWS = 30
 
 
-def save(db: sessionmaker[Session], operator: str, name: str, query: str) -> int:
+def save(session_factory: sessionmaker[Session], operator: str, name: str, query: str) -> int:
     """Save the view under this name (a view of the same name is replaced); its id."""
     name = " ".join(name.split())[:80]
     if not name:
         raise PipelineError("a saved view needs a name", code="view.invalid", message_no="Gi visningen et navn.")
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         row = session.scalar(select(SavedView).where(SavedView.owner == operator, SavedView.name == name))
         if row is None:
             mine = len(session.scalars(select(SavedView.id).where(SavedView.owner == operator)).all())
@@ -32,8 +32,8 @@ def save(db: sessionmaker[Session], operator: str, name: str, query: str) -> int
         return row.id
 
 
-def delete(db: sessionmaker[Session], operator: str, view_id: int) -> None:
-    with unit_of_work(db) as session:
+def delete(session_factory: sessionmaker[Session], operator: str, view_id: int) -> None:
+    with unit_of_work(session_factory) as session:
         row = session.get(SavedView, view_id)
         if row is None or row.owner != operator:
             raise PipelineError(f"no view {view_id}", code="view.not_found", message_no="Fant ikke visningen.")

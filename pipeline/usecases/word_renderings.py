@@ -33,14 +33,14 @@ from pipeline.queries import renderings as reads
 from pipeline.settings import Limits
 
 
-def rendered(db: sessionmaker[Session], task_id: int, renderer: str,
+def rendered(session_factory: sessionmaker[Session], task_id: int, renderer: str,
              render: Callable[[bytes], dict[str, Any]]) -> dict[str, Any] | None:
     """The case's form file as `render` makes it (plain data, errors included): stored on the first call,
     read on every later one. None when the case has no file, or it was purged before it was rendered.
 
     The rendering happens outside any transaction; two first views at once both render, and the second
     one's insert gives way to the first's."""
-    with db() as session:
+    with session_factory() as session:
         found = reads.stored(session, task_id, renderer)
         if found is None:
             return None
@@ -53,7 +53,7 @@ def rendered(db: sessionmaker[Session], task_id: int, renderer: str,
         return None
     content = render(data)
     try:
-        with unit_of_work(db) as session:
+        with unit_of_work(session_factory) as session:
             if found.rendering_id is not None:
                 gone = getattr(session.execute(delete(Rendering).where(Rendering.id == found.rendering_id)), "rowcount", 0)
                 if not gone:
@@ -64,12 +64,12 @@ def rendered(db: sessionmaker[Session], task_id: int, renderer: str,
     return content
 
 
-def word_blocks(db: sessionmaker[Session], task_id: int, limits: Limits) -> dict[str, Any] | None:
+def word_blocks(session_factory: sessionmaker[Session], task_id: int, limits: Limits) -> dict[str, Any] | None:
     """The case's Word form as blocks (or the error that stopped the sandbox child), rendered once.
 
     A 16 MB document.xml takes the parser most of a second and hundreds of megabytes: that must not land
     in the web process, nor happen on every view."""
-    return rendered(db, task_id, WORD_BLOCKS, lambda data: render_word(data, limits))
+    return rendered(session_factory, task_id, WORD_BLOCKS, lambda data: render_word(data, limits))
 
 
 def render_word(data: bytes, limits: Limits) -> dict[str, Any]:

@@ -45,24 +45,24 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def register(db: sessionmaker[Session], worker_id: str, lease: timedelta = LEASE) -> None:
+def register(session_factory: sessionmaker[Session], worker_id: str, lease: timedelta = LEASE) -> None:
     now = now_utc()
     host, pid, _ = worker_id.rsplit(":", 2)
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         session.add(WorkerHeartbeat(worker_id=worker_id, host=host, pid=int(pid), started_at=now, beat_at=now,
                                     lease_until=now + lease))
 
 
-def beat(db: sessionmaker[Session], worker_id: str, lease: timedelta = LEASE) -> None:
+def beat(session_factory: sessionmaker[Session], worker_id: str, lease: timedelta = LEASE) -> None:
     now = now_utc()
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id,
                                                       WorkerHeartbeat.stopped_at.is_(None))
                         .values(beat_at=now, lease_until=now + lease))
 
 
-def stop(db: sessionmaker[Session], worker_id: str) -> None:
-    with unit_of_work(db) as session:
+def stop(session_factory: sessionmaker[Session], worker_id: str) -> None:
+    with unit_of_work(session_factory) as session:
         session.execute(update(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id)
                         .values(stopped_at=now_utc()))
         session.execute(update(MailboxState).where(MailboxState.poller == worker_id).values(poller=None))
@@ -78,10 +78,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def reap(db: sessionmaker[Session]) -> list[str]:
+def reap(session_factory: sessionmaker[Session]) -> list[str]:
     """Mark as stopped the workers of this machine whose process is gone (a kill -9, a crash); their ids."""
     host = socket.gethostname()
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         rows = session.execute(select(WorkerHeartbeat.worker_id, WorkerHeartbeat.pid).where(
             WorkerHeartbeat.host == host, WorkerHeartbeat.stopped_at.is_(None))).all()
         dead = [worker_id for worker_id, pid in rows if pid != os.getpid() and not _pid_alive(pid)]
@@ -107,12 +107,12 @@ def holder_gone(now: datetime) -> ColumnElement[bool]:
     return and_(Reply.claimed_by.is_not(None), Reply.claimed_by.not_in(_alive_ids(now)))
 
 
-def hold_mailbox(db: sessionmaker[Session], mailbox: str, worker_id: str) -> bool:
+def hold_mailbox(session_factory: sessionmaker[Session], mailbox: str, worker_id: str) -> bool:
     """Take or keep the mailbox for this worker: True when it is ours now. It is free when nobody polls it
     or its poller's lease ran out (one compare-and-set, so two standbys never both take it)."""
-    mailboxes.ensure_state(db, mailbox)
+    mailboxes.ensure_state(session_factory, mailbox)
     now = now_utc()
-    with unit_of_work(db) as session:
+    with unit_of_work(session_factory) as session:
         before = session.scalar(select(MailboxState.poller).where(MailboxState.mailbox == mailbox))
         taken = session.execute(update(MailboxState).where(
             MailboxState.mailbox == mailbox,
@@ -131,8 +131,8 @@ def hold_mailbox(db: sessionmaker[Session], mailbox: str, worker_id: str) -> boo
     return got
 
 
-def release_mailbox(db: sessionmaker[Session], mailbox: str, worker_id: str) -> None:
-    with unit_of_work(db) as session:
+def release_mailbox(session_factory: sessionmaker[Session], mailbox: str, worker_id: str) -> None:
+    with unit_of_work(session_factory) as session:
         session.execute(update(MailboxState).where(MailboxState.mailbox == mailbox,
                                                    MailboxState.poller == worker_id).values(poller=None))
 
@@ -141,9 +141,9 @@ class Heartbeat:
     """Renews a worker's lease every `beat` from a daemon thread, whatever the worker is doing (an IMAP
     IDLE may block for minutes), until stopped."""
 
-    def __init__(self, db: sessionmaker[Session], worker_id: str, *, beat_seconds: float = BEAT_SECONDS,
+    def __init__(self, session_factory: sessionmaker[Session], worker_id: str, *, beat_seconds: float = BEAT_SECONDS,
                  lease: timedelta = LEASE) -> None:
-        self.db = db
+        self.session_factory = session_factory
         self.worker_id = worker_id
         self.beat_seconds = beat_seconds
         self.lease = lease
@@ -151,13 +151,13 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
     def start(self) -> None:
-        register(self.db, self.worker_id, self.lease)
+        register(self.session_factory, self.worker_id, self.lease)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self.beat_seconds):
             try:
-                beat(self.db, self.worker_id, self.lease)
+                beat(self.session_factory, self.worker_id, self.lease)
             except Exception:  # noqa: BLE001 - the database may be away for a while; the next beat tries again
                 log.warning("heartbeat of %s failed", self.worker_id, exc_info=True)
 
@@ -165,4 +165,4 @@ class Heartbeat:
         self._stop.set()
         self._thread.join(timeout=5)
         with contextlib.suppress(Exception):
-            stop(self.db, self.worker_id)
+            stop(self.session_factory, self.worker_id)

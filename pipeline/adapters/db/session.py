@@ -96,9 +96,9 @@ def open_database(settings: Settings, *, migrate: bool = True) -> sessionmaker[S
 
     A database that cannot be reached, a URL that does not parse or a driver that is not installed is a
     DatabaseError here, with what to do about it, never the library's traceback."""
-    factory = session_factory(settings)
-    prepare(settings, factory, migrate=migrate)
-    return factory
+    made = session_factory(settings)
+    prepare(settings, made, migrate=migrate)
+    return made
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:
@@ -113,7 +113,7 @@ def session_factory(settings: Settings) -> sessionmaker[Session]:
         raise translated from exc
 
 
-def prepare(settings: Settings, factory: sessionmaker[Session], *, migrate: bool = True) -> None:
+def prepare(settings: Settings, session_factory: sessionmaker[Session], *, migrate: bool = True) -> None:
     """Bring the database to the newest schema (or only connect); DatabaseError when it cannot."""
     url = settings.db_url
     try:
@@ -122,7 +122,7 @@ def prepare(settings: Settings, factory: sessionmaker[Session], *, migrate: bool
         if migrate:
             upgrade(url)
         else:
-            with factory.kw["bind"].connect():
+            with session_factory.kw["bind"].connect():
                 pass
     except Exception as exc:
         translated = database_error(exc, url)
@@ -227,7 +227,7 @@ _DRIVERS = ("psycopg", "psycopg2", "MySQLdb", "pymysql", "mysqlclient", "cx_Orac
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+def unit_of_work(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
+    with session_factory() as session, session.begin():
         yield session

@@ -107,7 +107,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def database_from(args: argparse.Namespace) -> tuple[Settings, Any]:
-    """The settings and a session factory on the migrated database, for a command's handler."""
+    """The settings and a session session_factory on the migrated database, for a command's handler."""
     from pipeline.adapters.db.session import open_database
 
     settings = settings_from(args)

@@ -51,10 +51,10 @@ def check_files(paths: list[Path], settings, *, sender: str | None = None  # typ
     from pipeline.checks import check_reading, reading_from_json
     from pipeline.errors import PipelineError
 
-    factory = open_database(settings)
+    session_factory = open_database(settings)
     results: list[dict[str, Any]] = []
     ok = True
-    with factory() as session:
+    with session_factory() as session:
         view = RegistryView(session)
         if view.is_empty():
             raise PipelineError(

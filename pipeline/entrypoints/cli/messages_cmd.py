@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 def list_messages(args: argparse.Namespace) -> int:
     from pipeline.queries.messages import message_rows
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         rows = message_rows(session, args.outcome, args.limit, with_time=not args.json)
     if args.json:
         print_json(rows)
@@ -56,8 +56,8 @@ def retry(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli.queue_cmd import default_actor
     from pipeline.usecases import message_retries as messages
 
-    settings, factory = database_from(args)
-    message = messages.retry(factory, args.id, settings=settings, actor=args.actor or default_actor())
+    settings, session_factory = database_from(args)
+    message = messages.retry(session_factory, args.id, settings=settings, actor=args.actor or default_actor())
     if args.json:
         print_json({"id": message.id, "outcome": message.outcome, "error": message.error})
     else:

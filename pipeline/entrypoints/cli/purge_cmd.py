@@ -25,11 +25,11 @@ def _purge(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     days = settings.retention_days if args.older_than_days is None else args.older_than_days
-    factory = open_database(settings)
+    session_factory = open_database(settings)
     try:
-        report = purge(factory, older_than=timedelta(days=days), dry_run=args.dry_run, actor=args.actor or "system")
+        report = purge(session_factory, older_than=timedelta(days=days), dry_run=args.dry_run, actor=args.actor or "system")
     finally:
-        factory.kw["bind"].dispose()
+        session_factory.kw["bind"].dispose()
     if args.json:
         print_json(report.to_json())
     else:

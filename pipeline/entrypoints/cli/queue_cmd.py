@@ -84,8 +84,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 def _list(args: argparse.Namespace) -> int:
     from pipeline.queries.case import case_rows
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         rows = case_rows(session, state=args.state, kind=args.kind)
     if args.json:
         print_json(rows)
@@ -111,8 +111,8 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from pipeline.queries.case import case_detail
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         data = case_detail(session, args.id)
     if args.json:
         print_json(data)
@@ -147,9 +147,9 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace, decide: Any, **kwargs: Any) -> int:
-    settings, factory = database_from(args)
+    settings, session_factory = database_from(args)
     takes_settings = "settings" in inspect.signature(decide).parameters
-    decided = decide(factory, args.id, actor=args.actor or default_actor(), expect_state=args.expect_state,
+    decided = decide(session_factory, args.id, actor=args.actor or default_actor(), expect_state=args.expect_state,
                      **({"settings": settings} if takes_settings else {}), **kwargs)
     if args.json:
         print_json(decided.data)
@@ -191,8 +191,8 @@ def _done(args: argparse.Namespace) -> int:
 def _take(args: argparse.Namespace) -> int:
     from pipeline.usecases import case_decisions as cases
 
-    _, factory = database_from(args)
-    decided = cases.take(factory, args.id, actor=args.actor or default_actor())
+    _, session_factory = database_from(args)
+    decided = cases.take(session_factory, args.id, actor=args.actor or default_actor())
     print_json(decided.data) if args.json else print(f"{decided.case_ref}: tatt av {args.actor or default_actor()}")
     return 0
 
@@ -201,11 +201,11 @@ def _remove(args: argparse.Namespace) -> int:
     from pipeline.queries.case import case_detail
     from pipeline.usecases.removal_orders import request_removal
 
-    _, factory = database_from(args)
-    asked = request_removal(factory, user_id=args.user_id, centres=args.centre, reason=args.reason,
+    _, session_factory = database_from(args)
+    asked = request_removal(session_factory, user_id=args.user_id, centres=args.centre, reason=args.reason,
                             actor=args.actor or default_actor())
     if args.json:
-        with factory() as session:
+        with session_factory() as session:
             print_json({**case_detail(session, asked.id), "new": asked.new})
         return 0
     centres = ", ".join(f"{name} ({nr})" for nr, name in asked.centres)
@@ -236,8 +236,8 @@ def _export(args: argparse.Namespace) -> int:
     from pipeline.core.clock import now_utc
     from pipeline.queries.export import export_csv, export_excel_csv, export_rows, export_xlsx
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         rows = export_rows(session, (args.state,))
     if args.json or args.format == "json":
         print_json(rows)

@@ -74,8 +74,8 @@ def _import(args: argparse.Namespace) -> int:
         from pipeline.errors import RegistryImportError
 
         raise RegistryImportError("give at least one of --operators, --centres, --users")
-    settings, factory = database_from(args)
-    report = run_import(factory, operators=args.operators, centres=args.centres, users=args.users,
+    settings, session_factory = database_from(args)
+    report = run_import(session_factory, operators=args.operators, centres=args.centres, users=args.users,
                         complete=args.complete, grace_days=args.grace_days, dry_run=args.dry_run,
                         partial=args.partial, actor=args.actor or default_actor(), settings=settings,
                         progress=ProgressBar())
@@ -132,8 +132,8 @@ def _stats(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import print_json, settings_from
     from pipeline.queries.registry import stats
 
-    factory = open_database(settings_from(args))
-    with factory() as session:
+    session_factory = open_database(settings_from(args))
+    with session_factory() as session:
         counts = stats(session)
     if args.json:
         print_json(counts)
@@ -149,9 +149,9 @@ def _show(args: argparse.Namespace) -> int:
     from pipeline.adapters.registry_store import RegistryView
     from pipeline.entrypoints.cli import print_json, settings_from
 
-    factory = open_database(settings_from(args))
+    session_factory = open_database(settings_from(args))
     out = []
-    with factory() as session:
+    with session_factory() as session:
         view = RegistryView(session)
         for name in args.names:
             res = view.resolve_centre(name)

@@ -49,8 +49,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 def _list(args: argparse.Namespace) -> int:
     from pipeline.queries.replies import replies, reply_json
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         rows = replies(session, args.state)
     if args.json:
         print_json([reply_json(r) for r in rows])
@@ -66,8 +66,8 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from pipeline.queries.replies import reply, reply_json
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         data = reply_json(reply(session, args.id), full=True)
     if args.json:
         print_json(data)
@@ -86,8 +86,8 @@ def _edit(args: argparse.Namespace) -> int:
     if args.body_file:
         with open(args.body_file, encoding="utf-8") as fh:
             body = fh.read()
-    _, factory = database_from(args)
-    data = reply_json(drafts.edit(factory, args.id, actor=args.actor or default_actor(), subject=args.subject,
+    _, session_factory = database_from(args)
+    data = reply_json(drafts.edit(session_factory, args.id, actor=args.actor or default_actor(), subject=args.subject,
                                   body_text=body))
     print_json(data) if args.json else print(f"svar {data['id']}: {data['subject']}")
     return 0
@@ -98,8 +98,8 @@ def _release(args: argparse.Namespace) -> int:
     from pipeline.queries.replies import reply_json
     from pipeline.usecases import reply_drafts as drafts
 
-    _, factory = database_from(args)
-    data = reply_json(drafts.release(factory, args.id, actor=args.actor or default_actor()))
+    _, session_factory = database_from(args)
+    data = reply_json(drafts.release(session_factory, args.id, actor=args.actor or default_actor()))
     print_json(data) if args.json else print(f"svar {data['id']}: lagt i kø for sending")
     return 0
 
@@ -108,8 +108,8 @@ def _send(args: argparse.Namespace) -> int:
     from pipeline.adapters.outbox import outbox_from_settings
     from pipeline.usecases.reply_sending import send_due
 
-    settings, factory = database_from(args)
-    sent = send_due(factory, outbox_from_settings(settings))
+    settings, session_factory = database_from(args)
+    sent = send_due(session_factory, outbox_from_settings(settings))
     print_json({"sent": sent}) if args.json else print(f"{words.count(sent, 'svar', 'svar')} sendt")
     return 0
 
@@ -117,8 +117,8 @@ def _send(args: argparse.Namespace) -> int:
 def _reminders(args: argparse.Namespace) -> int:
     from pipeline.usecases.reminders import remind_due
 
-    settings, factory = database_from(args)
-    count = remind_due(factory, settings=settings, working_days=args.working_days)
+    settings, session_factory = database_from(args)
+    count = remind_due(session_factory, settings=settings, working_days=args.working_days)
     print_json({"reminders": count}) if args.json else print(
         f"{words.count(count, 'påminnelse', 'påminnelser')} lagt i kø")
     return 0

@@ -52,8 +52,8 @@ def _start(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli.queue_cmd import default_actor
     from pipeline.usecases.review_campaigns import start
 
-    settings, factory = database_from(args)
-    started = start(factory, operators=args.operator, all_operators=args.all, due_days=args.due_days,
+    settings, session_factory = database_from(args)
+    started = start(session_factory, operators=args.operator, all_operators=args.all, due_days=args.due_days,
                     actor=args.actor or default_actor(), settings=settings)
     if args.json:
         print_json({"campaign_id": started.campaign_id, "reviews": started.reviews, "skipped": started.skipped})
@@ -76,8 +76,8 @@ def _list(args: argparse.Namespace) -> int:
     from pipeline.entrypoints.cli import database_from, print_json
     from pipeline.queries.reviews import reviews
 
-    _, factory = database_from(args)
-    with factory() as session:
+    _, session_factory = database_from(args)
+    with session_factory() as session:
         rows = reviews(session, state=args.state, campaign_id=args.campaign)
     if args.json:
         print_json([r.to_json() for r in rows])

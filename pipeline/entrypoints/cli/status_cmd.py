@@ -24,15 +24,15 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.adapters.db.session import FULL_BELOW, disk_free
     from pipeline.queries.status import status
 
-    settings, factory = database_from(args)
+    settings, session_factory = database_from(args)
     if args.forget:
         from pipeline.entrypoints.cli.queue_cmd import default_actor
         from pipeline.usecases.mailboxes import forget
 
-        forget(factory, args.forget, actor=default_actor())
+        forget(session_factory, args.forget, actor=default_actor())
         if not args.json:
             print(f"{args.forget} er glemt.")
-    with factory() as session:
+    with session_factory() as session:
         data = status(session, settings.worker.health_minutes)
     free = disk_free(settings.db_url)
     data["disk"] = {"free_bytes": free, "full": free is not None and free < FULL_BELOW}

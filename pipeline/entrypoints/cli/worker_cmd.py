@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         from pipeline.entrypoints.web.metrics import registry_for
 
         metrics, _thread = start_http_server(args.metrics_port, args.metrics_address,
-                                             registry=registry_for(worker.factory, settings))
+                                             registry=registry_for(worker.session_factory, settings))
         log.info("metrics on http://%s:%s/metrics", args.metrics_address, metrics.server_port)
     try:
         stats = worker.run(once=args.once)

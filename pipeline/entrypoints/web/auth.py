@@ -49,7 +49,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from pipeline.entrypoints.web import clients
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.queries.accounts import signed_in
 from pipeline.usecases import accounts
 
@@ -114,7 +114,7 @@ def login() -> str | Response | tuple[str, int]:
     username = "".join(ch for ch in (request.form.get("username") or "") if ch.isprintable()).strip()[:100]
     password = request.form.get("password") or ""
     cfg = current_app.config["PIPELINE_WEB"]
-    result = accounts.login(factory(), username, password, client=clients.client_key(request.remote_addr),
+    result = accounts.login(session_factory(), username, password, client=clients.client_key(request.remote_addr),
                             policy=current_app.config["PIPELINE_LOGIN_POLICY"])
     if result.reason == "throttled":
         return _throttled(result.retry_after)
@@ -156,7 +156,7 @@ def favicon() -> Response:
 def logout() -> Response:
     name = g.get("operator")
     if name and session.get("op_id"):
-        accounts.logout(factory(), int(session["op_id"]), actor=name)
+        accounts.logout(session_factory(), int(session["op_id"]), actor=name)
     session.clear()
     flash("Du er logget ut.", "info")
     return redirect(url_for("auth.login"))

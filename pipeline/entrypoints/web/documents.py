@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from pipeline.core import second_try
-from pipeline.entrypoints.web.request_session import factory
+from pipeline.entrypoints.web.request_session import session_factory
 from pipeline.forms.word_view import DocBlock, DocumentTextError, blocks_from_data
 from pipeline.usecases import word_renderings as renderings
 
@@ -37,7 +37,7 @@ def word_form(task_id: int) -> list[DocBlock] | None:
     """The case's Word form as its blocks (None: no file, or purged); DocumentTextError when the file
     could not be read (found out once and remembered; a try cut short for time or memory is made
     again later, see pipeline.usecases.word_renderings)."""
-    content = renderings.word_blocks(factory(), task_id, current_app.config["PIPELINE_SETTINGS"].limits)
+    content = renderings.word_blocks(session_factory(), task_id, current_app.config["PIPELINE_SETTINGS"].limits)
     if content is None:
         return None
     if "blocks" not in content:

@@ -32,7 +32,7 @@ _HEADERS = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
             ("X-Content-Type-Options", "nosniff")]
 
 
-def health_app(factory: sessionmaker[Session], settings: Settings) -> WsgiApp:
+def health_app(session_factory: sessionmaker[Session], settings: Settings) -> WsgiApp:
     from pipeline.queries.health import health
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -40,7 +40,7 @@ def health_app(factory: sessionmaker[Session], settings: Settings) -> WsgiApp:
             start_response("405 Method Not Allowed", [*_HEADERS, ("Allow", "GET, HEAD")])
             return [b'{"status": "fail", "error": "method not allowed"}\n']
         try:
-            with factory() as session:
+            with session_factory() as session:
                 found = health(session, settings.worker.health_minutes)
         except Exception as exc:  # noqa: BLE001 - any failure to ask the database is "database unreachable"
             log.warning("healthz: the database did not answer: %s", exc.__class__.__name__)
@@ -55,9 +55,9 @@ def health_app(factory: sessionmaker[Session], settings: Settings) -> WsgiApp:
     return app
 
 
-def mount(flask_wsgi: WsgiApp, factory: sessionmaker[Session], settings: Settings) -> WsgiApp:
+def mount(flask_wsgi: WsgiApp, session_factory: sessionmaker[Session], settings: Settings) -> WsgiApp:
     """`flask_wsgi` with /healthz and /metrics answered before it."""
-    routes = {"/healthz": health_app(factory, settings), "/metrics": make_wsgi_app(registry_for(factory, settings))}
+    routes = {"/healthz": health_app(session_factory, settings), "/metrics": make_wsgi_app(registry_for(session_factory, settings))}
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         route = routes.get(environ.get("PATH_INFO", ""))

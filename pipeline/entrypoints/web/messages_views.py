@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from pipeline.entrypoints.web.auth import operator
 from pipeline.entrypoints.web.labels import OUTCOMES, RETRYABLE_OUTCOMES, outcome_label
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.errors import PipelineError
 from pipeline.queries import messages as message_reads
 from pipeline.queries.queue import clean_query
@@ -46,7 +46,7 @@ def retry(message_id: int) -> Response:
     else:
         try:
             # Queued for the worker: a hostile mail must not cost the web process its memory and time.
-            messages.queue_retry(factory(), message_id, actor=operator())
+            messages.queue_retry(session_factory(), message_id, actor=operator())
             flash("Meldingen er lagt i kø og behandles på nytt av arbeideren om litt.", "ok")
         except PipelineError as exc:
             flash(f"Kunne ikke behandle meldingen på nytt: {exc.message_no}", "error")

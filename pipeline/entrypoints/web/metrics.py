@@ -1,7 +1,7 @@
 """Prometheus metrics (prometheus-client): what the database holds, counted at each scrape, and how long
 this process took to read forms (pipeline.adapters.mail.timings).
 
-    registry_for(factory, settings) -> CollectorRegistry   served at the web UI's /metrics and by
+    registry_for(session_factory, settings) -> CollectorRegistry   served at the web UI's /metrics and by
                                                            `pipeline worker --metrics-port`
 
 The database's gauges are asked for at each scrape (a handful of GROUP BY counts), so the web process and
@@ -32,8 +32,8 @@ class _Process(Collector):
 class DatabaseCollector(Collector):
     """The pipeline's state as gauges, counted in the database at each scrape."""
 
-    def __init__(self, factory: sessionmaker[Session], settings: Settings) -> None:
-        self.factory = factory
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings) -> None:
+        self.session_factory = session_factory
         self.settings = settings
 
     def collect(self) -> Iterator[Metric]:
@@ -41,7 +41,7 @@ class DatabaseCollector(Collector):
 
         up = GaugeMetricFamily("pipeline_database_up", "1 when the database answered this scrape")
         try:
-            with self.factory() as session:
+            with self.session_factory() as session:
                 g = gauges(session, lockout_minutes=self.settings.web.lockout_minutes)
         except Exception as exc:  # noqa: BLE001 - a scrape reports the database down, it does not fail
             log.warning("metrics: the database did not answer: %s", exc.__class__.__name__)
@@ -81,8 +81,8 @@ class DatabaseCollector(Collector):
                                 value=g.web_login_failures)
 
 
-def registry_for(factory: sessionmaker[Session], settings: Settings) -> CollectorRegistry:
+def registry_for(session_factory: sessionmaker[Session], settings: Settings) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector(factory, settings))
+    registry.register(DatabaseCollector(session_factory, settings))
     registry.register(_Process())
     return registry

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app
 
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.queries import pages
 from pipeline.usecases.page_pictures import ensure_drawn
 
@@ -18,7 +18,7 @@ bp = Blueprint("pages", __name__)
 def draw_pages(task_id: int) -> None:
     """Draw the case's pages if this is the first time they are asked for (a cheap look otherwise).
     Called before the request's read session reads anything, so that it sees what was stored."""
-    ensure_drawn(factory(), task_id, current_app.config["PIPELINE_SETTINGS"])
+    ensure_drawn(session_factory(), task_id, current_app.config["PIPELINE_SETTINGS"])
 
 
 @bp.route("/oppgave/<int:task_id>/side/<int:number>.png")

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from pipeline.entrypoints.web.auth import operator
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.errors import PipelineError
 from pipeline.queries import proposals as proposal_reads
 from pipeline.usecases import proposals
@@ -36,11 +36,11 @@ def _version() -> int | None:
 def _decide(task_id: int, proposal_id: int, accept: bool) -> Response:
     try:
         if accept:
-            proposals.accept(factory(), proposal_id, actor=operator(), task_id=task_id, expect_version=_version(),
+            proposals.accept(session_factory(), proposal_id, actor=operator(), task_id=task_id, expect_version=_version(),
                              settings=current_app.config["PIPELINE_SETTINGS"])
             flash("Forslaget er tatt i bruk, og saken er kontrollert på nytt.", "ok")
         else:
-            proposals.refuse(factory(), proposal_id, actor=operator(), task_id=task_id, expect_version=_version())
+            proposals.refuse(session_factory(), proposal_id, actor=operator(), task_id=task_id, expect_version=_version())
             flash("Forslaget er avvist. Saken er uendret.", "ok")
     except PipelineError as exc:
         flash(exc.message_no, "error")

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 from pipeline.core.clock import now_utc
 from pipeline.core.domain import APPROVED, DONE
 from pipeline.entrypoints.web.auth import operator
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.errors import PipelineError
 from pipeline.queries import export, queue, saved_views, waiting
 from pipeline.queries.queue import OPEN_STATES, clean_query
@@ -127,7 +127,7 @@ def approve_selected() -> Response:
     if not refs:
         flash("Velg minst én sak å godkjenne.", "info")
         return back
-    results = cases.approve_clean(factory(), refs, actor=operator())
+    results = cases.approve_clean(session_factory(), refs, actor=operator())
     done = [r for r in results if r.ok]
     left = [r for r in results if not r.ok]
     if done:
@@ -145,7 +145,7 @@ def save_view() -> Response:
     view = view_args(request.form)
     view.pop("side", None)
     try:
-        views.save(factory(), operator(), name, urlencode(view))
+        views.save(session_factory(), operator(), name, urlencode(view))
         flash(f"Visningen «{name}» er lagret.", "ok")
     except PipelineError as exc:
         flash(exc.message_no, "error")
@@ -155,7 +155,7 @@ def save_view() -> Response:
 @bp.route("/ko/visninger/<int:view_id>/slett", methods=["POST"])
 def delete_view(view_id: int) -> Response:
     try:
-        views.delete(factory(), operator(), view_id)
+        views.delete(session_factory(), operator(), view_id)
         flash("Visningen er slettet.", "ok")
     except PipelineError as exc:
         flash(exc.message_no, "error")

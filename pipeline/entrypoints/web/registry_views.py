@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from pipeline.entrypoints.web.auth import operator
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.errors import PipelineError
 from pipeline.queries.queue import clean_query
 from pipeline.queries.registry import registry_page
@@ -66,7 +66,7 @@ def remove(user_id: str) -> Response:
         flash("Skriv hvorfor tilgangen skal fjernes.", "error")
         return back
     try:
-        asked = request_removal(factory(), user_id=user_id, centres=centres, reason=reason, actor=operator())
+        asked = request_removal(session_factory(), user_id=user_id, centres=centres, reason=reason, actor=operator())
     except PipelineError as exc:
         flash(f"Kunne ikke lage saken: {exc.message_no}", "error")
         return back
@@ -93,7 +93,7 @@ def upload() -> tuple[str, int] | Response:
             for kind, storage in uploads.items():
                 paths[kind] = Path(folder) / f"{kind}.csv"
                 storage.save(paths[kind])
-            report = run_import(factory(), operators=paths.get("operators"), centres=paths.get("centres"),
+            report = run_import(session_factory(), operators=paths.get("operators"), centres=paths.get("centres"),
                                 users=paths.get("users"), complete=complete, dry_run=dry_run,
                                 grace_days=int(grace) if grace.isdigit() else None, actor=operator(),
                                 settings=_settings())

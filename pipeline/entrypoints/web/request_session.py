@@ -1,5 +1,5 @@
 """The database as a request sees it: a read session (closed when the request ends, never committed)
-for the read models, and the session factory the service's use cases open their units of work on."""
+for the read models, and the session factory the use cases open their units of work on."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def factory() -> sessionmaker[Session]:
+def session_factory() -> sessionmaker[Session]:
     return current_app.extensions["pipeline.session_factory"]  # type: ignore[no-any-return]
 
 
 def reads() -> Session:
     if "reads" not in g:
-        g.reads = factory()()
+        g.reads = session_factory()()
     return g.reads  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from pipeline.entrypoints.web.auth import operator
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.errors import PipelineError
 from pipeline.queries.registry import registry_page
 from pipeline.queries.reviews import answer_texts, campaigns, reviews
@@ -42,7 +42,7 @@ def start() -> Response:
     everyone = request.form.get("all") == "ja"
     days = request.form.get("due_days") or ""
     try:
-        started = review_campaigns.start(factory(), operators=chosen, all_operators=everyone,
+        started = review_campaigns.start(session_factory(), operators=chosen, all_operators=everyone,
                                        due_days=int(days) if days.isdigit() else None, actor=operator(),
                                        settings=_settings())
     except PipelineError as exc:

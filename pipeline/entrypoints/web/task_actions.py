@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from pipeline.entrypoints.web.auth import operator
 from pipeline.entrypoints.web.queue_views import view_args, view_query
-from pipeline.entrypoints.web.request_session import factory, reads
+from pipeline.entrypoints.web.request_session import reads, session_factory
 from pipeline.entrypoints.web.task_views import bp, render_case
 from pipeline.errors import IllegalTransition, PipelineError
 from pipeline.queries import case, queue
@@ -127,7 +127,7 @@ def approve(task_id: int) -> Response:
         return _refused(task_id, "Skriv hvorfor saken godkjennes selv om den har feil. Et felt med bare "
                                  "mellomrom er ikke en begrunnelse.")
     ref = _ref(task_id)
-    return _run(task_id, lambda: cases.approve(factory(), task_id, actor=operator(), override_reason=reason,
+    return _run(task_id, lambda: cases.approve(session_factory(), task_id, actor=operator(), override_reason=reason,
                                                expect_version=_version()),
                 f"Sak {ref} er godkjent." + (" Overstyringen er begrunnet og logget." if reason else ""),
                 advance=True)
@@ -151,7 +151,7 @@ def _preview(task_id: int, kind: str, notice: str | None = None) -> Response:
     reason, note, internal = _text("reason"), _text("note"), _text("internal_note")
     if kind == "rejection" and not reason:
         return _refused(task_id, "Skriv en begrunnelse for avslaget. Den står i e-posten til avsenderen.")
-    shown = cases.preview(factory(), task_id, kind=kind, reason=reason, note=note, settings=_settings())
+    shown = cases.preview(session_factory(), task_id, kind=kind, reason=reason, note=note, settings=_settings())
     if notice:
         flash(notice, "info")
     return current_app.make_response(render_template(
@@ -172,7 +172,7 @@ def preview_request_info(task_id: int) -> Response:
 
 @bp.route("/oppgave/<int:task_id>/bekreft-opplesningen", methods=["POST"])
 def confirm_reading(task_id: int) -> Response:
-    return _run(task_id, lambda: cases.confirm_reading(factory(), task_id, actor=operator(),
+    return _run(task_id, lambda: cases.confirm_reading(session_factory(), task_id, actor=operator(),
                                                        expect_version=_version()),
                 "Opplesningen er bekreftet. Saken kan nå godkjennes.")
 
@@ -186,7 +186,7 @@ def reject(task_id: int) -> Response:
         # What is sent is what was on the screen: new words are shown before they go.
         return _preview(task_id, "rejection", "Du endret teksten. Se over e-posten slik den blir nå.")
     ref = _ref(task_id)
-    return _run(task_id, lambda: cases.reject(factory(), task_id, actor=operator(), reason=reason,
+    return _run(task_id, lambda: cases.reject(session_factory(), task_id, actor=operator(), reason=reason,
                                               settings=_settings(), expect_version=_version(),
                                               internal_note=_text("internal_note")),
                 f"Sak {ref} er avslått, og e-posten om avslaget er lagt i utboksen.", advance=True)
@@ -198,7 +198,7 @@ def request_info(task_id: int) -> Response:
     if _changed_since_preview(note):
         return _preview(task_id, "needs_info", "Du endret teksten. Se over e-posten slik den blir nå.")
     ref = _ref(task_id)
-    return _run(task_id, lambda: cases.request_info(factory(), task_id, actor=operator(), note=note,
+    return _run(task_id, lambda: cases.request_info(session_factory(), task_id, actor=operator(), note=note,
                                                     settings=_settings(), expect_version=_version(),
                                                     internal_note=_text("internal_note")),
                 f"Forespørselen om opplysninger i sak {ref} er lagt i utboksen.", advance=True)
@@ -209,7 +209,7 @@ def provisioned(task_id: int) -> Response:
     # Whether a user id is needed and what it may look like is the service's rule (a new user needs one).
     user_id = _text("user_id", 32)
     ref = _ref(task_id)
-    return _run(task_id, lambda: cases.mark_done(factory(), task_id, actor=operator(), user_id=user_id,
+    return _run(task_id, lambda: cases.mark_done(session_factory(), task_id, actor=operator(), user_id=user_id,
                                                  settings=_settings(), expect_version=_version()),
                 f"Sak {ref} er merket som utført i IMDinett.", advance=True)
 
@@ -220,7 +220,7 @@ def assign(task_id: int) -> Response:
     user_id = _text("user_id", 32)
     centres = [c for c in request.form.getlist("centre") if c.isdigit()][:50]
     return _need(user_id, task_id, "hvilken bruker saken gjelder") or _run(
-        task_id, lambda: cases.assign(factory(), task_id, actor=operator(), user_id=user_id or "", centres=centres,
+        task_id, lambda: cases.assign(session_factory(), task_id, actor=operator(), user_id=user_id or "", centres=centres,
                                       settings=_settings(), expect_version=_version()),
         "Saken gjelder nå den valgte brukeren.")
 
@@ -233,12 +233,12 @@ def take(task_id: int) -> Response:
     if request.form.get("fra") == "ko":
         # Taken from the queue: back to the queue, where the row now says who holds it.
         try:
-            result = cases.take(factory(), task_id, actor=operator(), expect_version=_version())
+            result = cases.take(session_factory(), task_id, actor=operator(), expect_version=_version())
             flash(done(result)[0], "ok")
         except PipelineError as exc:
             flash(exc.message_no, "error")
         return redirect(url_for("queue.index", **view_args(request.args)))
-    return _run(task_id, lambda: cases.take(factory(), task_id, actor=operator(), expect_version=_version()), done)
+    return _run(task_id, lambda: cases.take(session_factory(), task_id, actor=operator(), expect_version=_version()), done)
 
 
 @bp.route("/oppgave/<int:task_id>/korriger", methods=["POST"])
@@ -274,7 +274,7 @@ def correct(task_id: int) -> Response:
                     "saken godkjennes bare med en begrunnelse.", "ok")
         return "Rettelsene er lagret og kontrollert på nytt. Ingen feil hindrer godkjenning.", "ok"
 
-    return _run(task_id, lambda: cases.correct(factory(), task_id, actor=operator(), changes=changes,
+    return _run(task_id, lambda: cases.correct(session_factory(), task_id, actor=operator(), changes=changes,
                                                settings=_settings(), expect_version=_version()), done)
 
 
@@ -284,12 +284,12 @@ def release_reply(task_id: int, reply_id: int) -> Response:
     body = _body()
     if subject and body:
         # What is on the screen is what is sent: the text in the editor is saved and queued together.
-        return _run(task_id, lambda: drafts.send(factory(), reply_id, actor=operator(), subject=subject,
+        return _run(task_id, lambda: drafts.send(session_factory(), reply_id, actor=operator(), subject=subject,
                                                  body_text=body, task_id=task_id, expect_version=_version()),
                     "Svaret er lagret slik det står, og lagt i utboksen; det sendes ved neste runde.")
     if "body_text" in request.form:
         return _refused(task_id, "Fyll inn både emne og tekst før svaret sendes.")
-    return _run(task_id, lambda: drafts.release(factory(), reply_id, actor=operator(), task_id=task_id,
+    return _run(task_id, lambda: drafts.release(session_factory(), reply_id, actor=operator(), task_id=task_id,
                                                 expect_version=_version()),
                 "Svaret er lagt i utboksen og sendes ved neste runde.")
 
@@ -300,6 +300,6 @@ def edit_reply(task_id: int, reply_id: int) -> Response:
     body = _body()
     if not (subject and body):
         return _refused(task_id, "Fyll inn både emne og tekst.")
-    return _run(task_id, lambda: drafts.edit(factory(), reply_id, actor=operator(), subject=subject,
+    return _run(task_id, lambda: drafts.edit(session_factory(), reply_id, actor=operator(), subject=subject,
                                              body_text=body, task_id=task_id, expect_version=_version()),
                 "Svarutkastet er lagret.")
