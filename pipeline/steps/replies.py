@@ -217,55 +217,64 @@ def draft_reply(session: Session, *, kind: str, task: Task | None = None, messag
     to_addr = recipient(plain_address(message.sender or "") or "") or ""
     verified = bool(message.sender_verified)
     entitled = entitled_to_facts(session, task, to_addr, verified)
-    if not entitled and automatic and kind in ABOUT_THE_CASE:
-        # Whoever is not the driftsoperatør (unverified, or verified for a domain of their own) gets the
-        # same short receipt whatever the registry holds: not the values they sent (which may be someone
-        # else's), not whether a mobile, a name or a centre is known, not even the case.
-        kind = "acknowledgement"
+    # Whoever is not the driftsoperatør (unverified, or verified for a domain of their own) gets the same
+    # short receipt whatever the registry holds: not the values they sent (which may be someone else's),
+    # not whether a mobile, a name or a centre is known, not even the case.
+    sent_kind = "acknowledgement" if not entitled and automatic and kind in ABOUT_THE_CASE else kind
     held = reply_caps(session, to_addr, settings) if automatic else None
     if held:
         # Too many automatic replies to one address: hold this one for a person rather than drop it. A
         # real loop stops here (nothing more goes out); a driftsoperatør who sent many forms at once
         # still gets every receipt once an operator releases them.
-        state = "draft"
         audit.record(session, actor, "reply.held", "task" if task else "message",
-                     task.id if task else message.id, {"kind": kind, "reason": held, "message": message.id})
-        log.info("%s reply for message %s held as a draft: %s", kind, message.id, held)
+                     task.id if task else message.id, {"kind": sent_kind, "reason": held, "message": message.id})
+        log.info("%s reply for message %s held as a draft: %s", sent_kind, message.id, held)
+    context = _context(task, message, sent_kind, extra, settings, verified=verified, entitled=entitled)
+    rendered = render(sent_kind, context)
+    reply = Reply(
+        task_id=task.id if task else None, message_pk=message.id, kind=sent_kind, automatic=automatic,
+        to_addr=to_addr, subject=_subject(message, rendered.subject, context.get("case_ref"), verified),
+        body_text=rendered.text, body_html=rendered.html, rfc_message_id=_message_id(settings),
+        in_reply_to=message.message_id.strip() if message.message_id else None,
+        references=_references(message), state="draft" if held else state, attempts=0, created_at=now_utc(),
+    )
+    session.add(reply)
+    session.flush()
+    audit.record(session, actor, "reply.drafted", "reply", reply.id,
+                 {"kind": sent_kind, "task": task.id if task else None, "state": reply.state, "automatic": automatic})
+    return reply
+
+
+def _context(task: Task | None, message: Message, kind: str, extra: dict[str, Any] | None, settings: Settings, *,
+             verified: bool, entitled: bool) -> dict[str, Any]:
+    """The template's context: the case's values only for whom they may reach, nothing of the sender's own
+    text (display name, file names) unless the sender is verified."""
     context = reply_context(task, settings, verified=entitled if task is not None else verified)
     # A display name is the sender's own text: greeted by it only when the sender is verified.
     context["sender_name"] = (header_text(message.sender_name) or None) if verified else None
     context.update(extra or {})
     if kind == "acknowledgement":
         context["verified"] = verified  # it says only whether the From address could be verified
+        context["case_ref"] = None
     if not verified:
         # File names are the sender's text too: the reply says what was wrong, not what they called it.
         context["errors"] = [{**e, "filename": None} for e in context.get("errors") or []]
         context["not_forms"] = []
-    if kind == "acknowledgement":
-        context["case_ref"] = None
-    rendered = render(kind, context)
-    case_ref = context.get("case_ref")
+    return context
+
+
+def _subject(message: Message, rendered: str, case_ref: str | None, verified: bool) -> str:
     if verified:
-        subject = reply_subject(message.subject, rendered.subject, case_ref)
-    else:
-        # Not "Re: <their subject>": a forged mail's subject would reach whoever it names, from us.
-        subject = rendered.subject + (f" [{CASE_TAG} {case_ref}]" if case_ref else "")
+        return reply_subject(message.subject, rendered, case_ref)
+    # Not "Re: <their subject>": a forged mail's subject would reach whoever it names, from us.
+    return rendered + (f" [{CASE_TAG} {case_ref}]" if case_ref else "")
+
+
+def _references(message: Message) -> str | None:
     refs = [r for r in (message.references or "").split() if r.startswith("<")]
     if message.message_id:
         refs.append(message.message_id.strip())
-    refs = list(dict.fromkeys(refs))[-20:]  # keep the thread's head and tail bounded
-    reply = Reply(
-        task_id=task.id if task else None, message_pk=message.id, kind=kind, automatic=automatic,
-        to_addr=to_addr, subject=subject,
-        body_text=rendered.text, body_html=rendered.html, rfc_message_id=_message_id(settings),
-        in_reply_to=message.message_id.strip() if message.message_id else None,
-        references=" ".join(refs) or None, state=state, attempts=0, created_at=now_utc(),
-    )
-    session.add(reply)
-    session.flush()
-    audit.record(session, actor, "reply.drafted", "reply", reply.id,
-                 {"kind": kind, "task": task.id if task else None, "state": state, "automatic": automatic})
-    return reply
+    return " ".join(list(dict.fromkeys(refs))[-20:]) or None  # the thread's head and tail, bounded
 
 
 def preview_reply(session: Session, *, kind: str, task: Task, extra: dict[str, Any] | None = None,

@@ -48,7 +48,6 @@ def _security_headers(response: Response) -> Response:
 
 
 def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | None = None) -> Flask:
-    from pipeline.core import domain
     from pipeline.entrypoints.web import (
         auth,
         health,
@@ -74,25 +73,7 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
-    app.jinja_env.autoescape = True
-    app.jinja_env.trim_blocks = True
-    app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters.update(
-        state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
-        localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
-        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words,
-        address=labels.breakable_address, detail_key=detail_labels.key,
-        detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
-    )
-    app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)
-    app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
-                                 REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
-                                 ATTACHMENT_HELP=labels.ATTACHMENT_HELP,
-                                 CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
-                                 ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
-                                 USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
-                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES,
-                                 APPROVAL_QUESTION=APPROVAL_QUESTION)
+    _set_up_templates(app)
     if session_factory is None:
         from pipeline.adapters.db.session import open_database
 
@@ -116,6 +97,36 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
         app.register_blueprint(module.bp)
     app.teardown_appcontext(request_session.close)
     app.after_request(_security_headers)
+    _set_up_error_pages(app, settings)
+    return app
+
+
+def _set_up_templates(app: Flask) -> None:
+    from pipeline.core import domain
+
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters.update(
+        state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
+        localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
+        audit=labels.audit_label, short=labels.short, auth_result=auth_words.reason_words,
+        address=labels.breakable_address, detail_key=detail_labels.key,
+        detail_value=lambda v, name="": detail_labels.scalar(name, v), audit_details=detail_labels.audit_text,
+    )
+    app.jinja_env.tests["clean_in"] = lambda task, page: page.clean(task)
+    app.jinja_env.globals.update(STATES=labels.STATES, REPLY_KINDS=labels.REPLY_KINDS,
+                                 REPLY_STATES=labels.REPLY_STATES, ATTACHMENT_CODES=labels.ATTACHMENT_CODES,
+                                 ATTACHMENT_HELP=labels.ATTACHMENT_HELP,
+                                 CENTRE_KINDS=labels.CENTRE_KINDS, KIND_LABELS=domain.KIND_LABELS,
+                                 ORIGINS=domain.ORIGINS, REVIEW_STATES=domain.REVIEW_STATES,
+                                 USER_STATUSES=domain.USER_STATUSES, USER_SOURCES=domain.USER_SOURCES,
+                                 USER_ID_HINT=domain.USER_ID_HINT, RETRIED_CODES=RETRIED_CODES,
+                                 APPROVAL_QUESTION=APPROVAL_QUESTION)
+
+
+def _set_up_error_pages(app: Flask, settings: Settings) -> None:
+    """Every error an operator can meet as a Norwegian page with the right status, never a stack trace."""
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:
@@ -150,5 +161,3 @@ def create_app(settings: Settings, *, session_factory: sessionmaker[Session] | N
     def _server_error(_exc: Exception) -> tuple[str, int]:
         return render_template("error.html", title="Noe gikk galt",
                                text="Det oppstod en uventet feil. Prøv igjen, eller meld fra til IMDi-støtte."), 500
-
-    return app
