@@ -204,36 +204,64 @@ def load(session: Session, task_id: int, actor: str | None = None) -> TaskPage |
     task = task_view(row)
     msg = session.scalar(select(Message).options(defer(Message.raw)).where(Message.id == task.message_pk))
     message = message_view(msg) if msg is not None else None
-    attachment = None
-    kind = "none"
-    if task.attachment_pk:
-        att = session.scalar(select(Attachment).options(defer(Attachment.data))
-                             .where(Attachment.id == task.attachment_pk))
-        if att is not None:
-            attachment = attachment_view(att)
-            # The first bytes tell a PDF from a zip; the rest of the file stays in the database.
-            head = session.scalar(select(func.substr(Attachment.data, 1, 8)).where(Attachment.id == att.id))
-            kind = kind_of(head[:8] if head else None, att.filename)
+    attachment, kind = _attachment(session, task)
     rows = field_rows(task)
     known = {r.path for r in rows}
-    taken = {f.id for r in rows for f in r.findings}
     centre_findings = [f for f in task.findings if f.field and f.field.startswith("centres")]
-    taken |= {f.id for f in centre_findings}
+    taken = {f.id for r in rows for f in r.findings} | {f.id for f in centre_findings}
     other = [f for f in task.findings if f.id not in taken and (f.field not in known or f.field is None)]
-    reading_centres = (task.reading or {}).get("centres") or []
-    prov = ((task.reading or {}).get("source") or {}).get("provenance", {}).get("centres") or []
-    centre_rows = []
-    for c in task.centres:
-        where = prov[c.position] if c.position < len(prov) else None
-        centre_rows.append({"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name,
-                            "where": where,
-                            "findings": [f for f in centre_findings
-                                         if (f.details or {}).get("written") in (None, c.written)]})
-    if not task.centres:
-        centre_rows = [{"written": w, "mottaksnummer": None, "name": None, "where": None, "findings": []}
-                       for w in reading_centres]
     replies = [reply_view(r) for r in session.scalars(select(Reply).where(Reply.task_id == task.id)
                                                          .order_by(Reply.id))]
+    to_confirm = any(f.code == "form.ocr" for f in task.findings)
+    holders, same = _same_mobile(session, task)
+    operators = _operator_names(session, task)
+    centre_operators = _centre_operators(session, task)
+    texts = {}
+    for f in task.findings:
+        text = operator_text(f.code, f.field, f.details, _names(session, task, f, operators, centre_operators))
+        if text:
+            texts[f.id] = text
+    return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
+                    centre_rows=_centre_rows(task, centre_findings), centre_findings=centre_findings,
+                    other_findings=other, replies=replies, history=_history(session, task, replies),
+                    mobile_holders=holders, same_mobile_tasks=same,
+                    actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
+                    # The same rule as the task service's approve (pipeline.core.policy): every reason it
+                    # would ask for is asked here, on the `a` key and by the button alike.
+                    needs_override=bool(policy.reasons_needed(rule, actor)),
+                    approval_reasons=tuple(approval_reason(code, task.owner)
+                                           for code in policy.reasons_needed(rule, actor)),
+                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task), operator_texts=texts,
+                    centre_operators=centre_operators, operator_name=operators.get(task.operator_id or ""),
+                    removal=removal_info(session, task, message) if task.kind == REMOVAL else None)
+
+
+def _attachment(session: Session, task: TaskView) -> tuple[Any, str]:
+    """The case's form file (without its bytes) and what kind of file it is."""
+    if not task.attachment_pk:
+        return None, "none"
+    att = session.scalar(select(Attachment).options(defer(Attachment.data)).where(Attachment.id == task.attachment_pk))
+    if att is None:
+        return None, "none"
+    # The first bytes tell a PDF from a zip; the rest of the file stays in the database.
+    head = session.scalar(select(func.substr(Attachment.data, 1, 8)).where(Attachment.id == att.id))
+    return attachment_view(att), kind_of(head[:8] if head else None, att.filename)
+
+
+def _centre_rows(task: TaskView, centre_findings: list[Any]) -> list[dict[str, Any]]:
+    """Each centre as written, with what it resolved to, where it was found and its findings."""
+    if not task.centres:
+        return [{"written": w, "mottaksnummer": None, "name": None, "where": None, "findings": []}
+                for w in (task.reading or {}).get("centres") or []]
+    prov = ((task.reading or {}).get("source") or {}).get("provenance", {}).get("centres") or []
+    return [{"written": c.written, "mottaksnummer": c.mottaksnummer, "name": c.name,
+             "where": prov[c.position] if c.position < len(prov) else None,
+             "findings": [f for f in centre_findings if (f.details or {}).get("written") in (None, c.written)]}
+            for c in task.centres]
+
+
+def _history(session: Session, task: TaskView, replies: list[Any]) -> list[Any]:
+    """The case's events, its replies' and its message's, and what carrying it out did to the registry user."""
     reply_ids = [str(r.id) for r in replies]
     conds = [and_(AuditEvent.entity == "task", AuditEvent.entity_id == str(task.id))]
     if reply_ids:
@@ -246,42 +274,26 @@ def load(session: Session, task_id: int, actor: str | None = None) -> TaskPage |
         # (A second's slack: SQLite's CURRENT_TIMESTAMP, the events' default, has no fraction of a second.)
         conds.append(and_(AuditEvent.entity == "registry_user", AuditEvent.entity_id == registry_user,
                           AuditEvent.at >= task.created_at.replace(microsecond=0) - timedelta(seconds=1)))
-    history = [audit_view(e) for e in session.scalars(select(AuditEvent).where(or_(*conds))
-                                                      .order_by(AuditEvent.at, AuditEvent.id))]
-    to_confirm = any(f.code == "form.ocr" for f in task.findings)
-    holders: list[HolderView] = []
-    same: list[TaskView] = []
+    return [audit_view(e) for e in session.scalars(select(AuditEvent).where(or_(*conds))
+                                                   .order_by(AuditEvent.at, AuditEvent.id))]
+
+
+def _same_mobile(session: Session, task: TaskView) -> tuple[list[HolderView], list[TaskView]]:
+    """Who in the registry holds the applicant's mobile, and the other pending grants that give it."""
     mobile = current_value(task, "applicant.mobile") if task.kind == GRANT else None
-    if mobile:
-        holders = [HolderView(u.user_id, u.first_name, u.last_name, u.email)
-                   for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile,
-                                                                       RegistryUser.status == USER_ACTIVE))]
-        # The cases with this mobile first (a handful, by its index), then their kind and state: asked in
-        # one WHERE, SQLite without statistics starts from (kind, state) and reads every pending grant.
-        with_mobile = select(Task.id).where(Task.mobile == mobile).scalar_subquery()
-        same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
-            select(Task).options(defer(Task.reading)).where(
-                Task.id.in_(with_mobile), Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING))
-            .limit(10))]
-    operators = _operator_names(session, task)
-    centre_operators = _centre_operators(session, task)
-    texts = {}
-    for f in task.findings:
-        text = operator_text(f.code, f.field, f.details, _names(session, task, f, operators, centre_operators))
-        if text:
-            texts[f.id] = text
-    return TaskPage(task=task, message=message, attachment=attachment, attachment_kind=kind, fields=rows,
-                    centre_rows=centre_rows, centre_findings=centre_findings, other_findings=other,
-                    replies=replies, history=history, mobile_holders=holders, same_mobile_tasks=same,
-                    actions=operator_actions(task.kind, task.state, reading_to_confirm=to_confirm),
-                    # The same rule as the task service's approve (pipeline.core.policy): every reason it
-                    # would ask for is asked here, on the `a` key and by the button alike.
-                    needs_override=bool(policy.reasons_needed(rule, actor)),
-                    approval_reasons=tuple(approval_reason(code, task.owner)
-                                           for code in policy.reasons_needed(rule, actor)),
-                    reading_to_confirm=to_confirm, low_confidence=low_confidence(task), operator_texts=texts,
-                    centre_operators=centre_operators, operator_name=operators.get(task.operator_id or ""),
-                    removal=removal_info(session, task, message) if task.kind == REMOVAL else None)
+    if not mobile:
+        return [], []
+    holders = [HolderView(u.user_id, u.first_name, u.last_name, u.email)
+               for u in session.scalars(select(RegistryUser).where(RegistryUser.mobile == mobile,
+                                                                   RegistryUser.status == USER_ACTIVE))]
+    # The cases with this mobile first (a handful, by its index), then their kind and state: asked in
+    # one WHERE, SQLite without statistics starts from (kind, state) and reads every pending grant.
+    with_mobile = select(Task.id).where(Task.mobile == mobile).scalar_subquery()
+    same = [task_view(t, with_reading=False, centres=[], findings=[]) for t in session.scalars(
+        select(Task).options(defer(Task.reading)).where(
+            Task.id.in_(with_mobile), Task.id != task.id, Task.kind == GRANT, Task.state.in_(PENDING))
+        .limit(10))]
+    return holders, same
 
 
 def low_confidence(task: TaskView) -> frozenset[str]:
