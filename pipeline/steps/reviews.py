@@ -43,6 +43,7 @@ from pipeline.adapters.db.models import (
     Task,
 )
 from pipeline.adapters.registry_store.changes import admin_centres
+from pipeline.checks.model import Finding
 from pipeline.checks.operator import check_sender
 from pipeline.checks.texts import finding
 from pipeline.core import policy
@@ -59,7 +60,7 @@ from pipeline.core.domain import (
     USER_ACTIVE,
     review_after_answer,
 )
-from pipeline.core.removal_text import Person, read_review_answer
+from pipeline.core.removal_text import Person, Reading, read_review_answer
 from pipeline.core.render import render
 from pipeline.core.workdays import add_working_days
 from pipeline.registry.lookup import OperatorInfo
@@ -204,40 +205,8 @@ def take_answer(session: Session, review: AccessReview, message: Message, body: 
     one raised by an untrusted answer carries sender.unverified, so it never looks clean."""
     sender = (plain_address(message.sender or "") or "").lower()
     reading = read_review_answer(body, _listed(review), sender=sender)
-    operator = session.get(RegistryOperator, review.operator_id)
-    info = OperatorInfo(operator.operator_id, operator.name, operator.orgnr, operator.email_domain,
-                        operator.email) if operator else None
-    trusted = policy.may_confirm_review(policy.Sender(sender, bool(message.sender_verified)),
-                                        review_to=review.to_addr, operator_email=operator.email if operator else None)
-    unverified = check_sender(sender or None, message.auth_results, info)
-    if unverified is None and not trusted:
-        # Verified, and at the operator's domain, but not the address the review is for: still not theirs.
-        why = f"{sender or 'the sender'} is not the address the review was sent to ({review.to_addr})"
-        unverified = finding("sender.unverified", None, {"sender": sender, "reasons": [why],
-                                                         "operator_id": review.operator_id},
-                             sender=sender, reason=why)
-    findings = [unverified] if unverified else []
-    task_ids: list[int] = []
-    notes: list[str] = []
-    for user_id in reading.named:
-        held = [n for n in _centres_listed(review, user_id) if n in admin_centres(session, user_id)]
-        user = session.get(RegistryUser, user_id)
-        if user is None or user.status != USER_ACTIVE or not held:
-            notes.append(f"{user_id} no longer holds the role at the centres listed")
-            continue
-        opened = removals.open_removal(
-            session, user_id=user_id, centres=held, origin=ORIGIN_REVIEW, message=message, review_id=review.id,
-            reason=f"Svar på gjennomgang {review.ref}: " + " / ".join(reading.evidence)[:500], findings=findings,
-            details={"review_ref": review.ref})
-        task_ids.append(opened.task.id)
-    if not reading.certain:
-        opened = removals.open_removal(
-            session, user_id=None, centres=None, origin=ORIGIN_REVIEW, message=message, review_id=review.id,
-            operator_id=review.operator_id, state=REVIEW, findings=findings,
-            reason=f"Uklart svar på gjennomgang {review.ref}: les svaret og velg hvem som skal fjernes, "
-                   "eller avslå saken.",
-            details={"review_ref": review.ref, "unclear": list(reading.unclear)})
-        task_ids.append(opened.task.id)
+    trusted, findings = _trust(session, review, message, sender)
+    task_ids, notes = _raise_removals(session, review, message, reading, findings)
     verdict = (REVIEW_UNCLEAR if not reading.certain else REVIEW_CHANGES if reading.named
                else REVIEW_CONFIRMED if reading.confirms else REVIEW_UNCLEAR)
     before = review.state
@@ -262,6 +231,51 @@ def take_answer(session: Session, review: AccessReview, message: Message, body: 
                              "trusted": trusted, "state": {"before": before, "after": review.state}})
     log.info("review %s answered (%s): %s", review.ref, "trusted" if trusted else "untrusted", verdict)
     return "queued" if task_ids else "no_form"
+
+
+def _trust(session: Session, review: AccessReview, message: Message, sender: str) -> tuple[bool, list[Finding]]:
+    """Whether the answer may move the review, and the finding a removal it raises carries when not."""
+    operator = session.get(RegistryOperator, review.operator_id)
+    info = OperatorInfo(operator.operator_id, operator.name, operator.orgnr, operator.email_domain,
+                        operator.email) if operator else None
+    trusted = policy.may_confirm_review(policy.Sender(sender, bool(message.sender_verified)),
+                                        review_to=review.to_addr, operator_email=operator.email if operator else None)
+    unverified = check_sender(sender or None, message.auth_results, info)
+    if unverified is None and not trusted:
+        # Verified, and at the operator's domain, but not the address the review is for: still not theirs.
+        why = f"{sender or 'the sender'} is not the address the review was sent to ({review.to_addr})"
+        unverified = finding("sender.unverified", None, {"sender": sender, "reasons": [why],
+                                                         "operator_id": review.operator_id},
+                             sender=sender, reason=why)
+    return trusted, [unverified] if unverified else []
+
+
+def _raise_removals(session: Session, review: AccessReview, message: Message, reading: Reading,
+                    findings: list[Finding]) -> tuple[list[int], list[str]]:
+    """A removal case for each person the answer names who still holds the role at the centres listed,
+    and one for a person to read when the answer could not be read with confidence."""
+    task_ids: list[int] = []
+    notes: list[str] = []
+    for user_id in reading.named:
+        held = [n for n in _centres_listed(review, user_id) if n in admin_centres(session, user_id)]
+        user = session.get(RegistryUser, user_id)
+        if user is None or user.status != USER_ACTIVE or not held:
+            notes.append(f"{user_id} no longer holds the role at the centres listed")
+            continue
+        opened = removals.open_removal(
+            session, user_id=user_id, centres=held, origin=ORIGIN_REVIEW, message=message, review_id=review.id,
+            reason=f"Svar på gjennomgang {review.ref}: " + " / ".join(reading.evidence)[:500], findings=findings,
+            details={"review_ref": review.ref})
+        task_ids.append(opened.task.id)
+    if not reading.certain:
+        opened = removals.open_removal(
+            session, user_id=None, centres=None, origin=ORIGIN_REVIEW, message=message, review_id=review.id,
+            operator_id=review.operator_id, state=REVIEW, findings=findings,
+            reason=f"Uklart svar på gjennomgang {review.ref}: les svaret og velg hvem som skal fjernes, "
+                   "eller avslå saken.",
+            details={"review_ref": review.ref, "unclear": list(reading.unclear)})
+        task_ids.append(opened.task.id)
+    return task_ids, notes
 
 
 def removal_task_ids(session: Session, review_ids: Sequence[int]) -> dict[int, list[int]]:
