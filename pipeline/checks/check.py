@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.checks.centres import Applicant, check_centres
 from pipeline.checks.emails import check_email
-from pipeline.checks.mobile import check_duplicate, parse_mobile
+from pipeline.checks.mobile import Mobile, check_duplicate, parse_mobile
 from pipeline.checks.model import CheckResult, Finding
 from pipeline.checks.operator import check_sender, match_operator
 from pipeline.checks.required import check_required
@@ -38,17 +38,9 @@ def check_reading(reading: FormReading, view: RegistryLookup, *, sender: str | N
 
     first, last = fold(value("applicant.first_name")), fold(value("applicant.last_name"))
     mobile = parse_mobile(fold(value("applicant.mobile")), settings.default_region)
-    extends = None
-    if mobile.finding:
-        findings.append(mobile.finding)
-    elif mobile.e164:
-        extends, dup = check_duplicate(view, mobile.e164, first=first, last=last, email=email,
+    extends, mobile_findings = _mobile(view, mobile, first=first, last=last, email=email,
                                        exclude_task_id=exclude_task_id)
-        findings += [dup] if dup else []
-        if extends is None and dup is None and email:
-            # Same e-mail as one registry user: the same person, now with another mobile.
-            same = view.users_by_email(email)
-            extends = same[0].user_id if len(same) == 1 else None
+    findings += mobile_findings
 
     organisation = fold(value("operator.organisation"))
     operator, how = match_operator(view, organisation=organisation, operator_email=op_email,
@@ -80,6 +72,23 @@ def check_reading(reading: FormReading, view: RegistryLookup, *, sender: str | N
         mobile_country=mobile.country,
         operator_match=how,
     )
+
+
+def _mobile(view: RegistryLookup, mobile: Mobile, *, first: str | None, last: str | None, email: str | None,
+            exclude_task_id: int | None) -> tuple[str | None, list[Finding]]:
+    """The mobile's findings, and the registry user the applicant already is (the same mobile and person,
+    or failing that the same e-mail as exactly one user)."""
+    if mobile.finding:
+        return None, [mobile.finding]
+    if not mobile.e164:
+        return None, []
+    extends, dup = check_duplicate(view, mobile.e164, first=first, last=last, email=email,
+                                   exclude_task_id=exclude_task_id)
+    if extends is None and dup is None and email:
+        # Same e-mail as one registry user: the same person, now with another mobile.
+        same = view.users_by_email(email)
+        extends = same[0].user_id if len(same) == 1 else None
+    return extends, [dup] if dup else []
 
 
 def _phone(value: str | None, region: str) -> str | None:
