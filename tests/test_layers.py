@@ -242,3 +242,16 @@ def test_the_session_factory_has_one_name() -> None:
                             and arg.arg != "session_factory":
                         others.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}({arg.arg})")
     assert others == [], others
+
+
+def test_no_function_is_longer_than_sixty_lines() -> None:
+    """A longer function mixes phases: split it into a plan and an apply step, or into steps with names."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None \
+                    and node.end_lineno - node.lineno + 1 > 60:
+                long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1})")
+    assert long == [], long

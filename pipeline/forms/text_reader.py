@@ -66,24 +66,33 @@ def read_text_form(text: str, definition: FormDefinition | None = None) -> FormR
             last_field_section = fdef.path.split(".")[0]
             if section == "centres":
                 section = last_field_section
-            if not value and i < len(lines):
+            if not value and _plain_value(definition, lines, i, section, last_field_section, fields):
                 # The label alone on its line: a pasted table cell; the value is the next line.
-                nxt = lines[i].strip()
-                if nxt and _label(definition, nxt, section, last_field_section, fields) is None \
-                        and _heading(definition, nxt) is None:
-                    value, number = nxt, i + 1
-                    i += 1
+                value, number = lines[i].strip(), i + 1
+                i += 1
             _set(definition, fields, fdef.path, value, number)
             continue
         if section == "centres":
             _add_centres(definition, _BULLET.sub("", line), number, centres)
-    # A signature block ("Mobil: ...", "E-post: ...", "Telefon: ...") is not a form: ask for the
-    # person's name label or one of the form's headings as well.
-    core = {"applicant.first_name", "applicant.last_name"} & labels_seen or headings_seen
-    if len(labels_seen) < MIN_LABELS or not core:
+    if not _is_the_form(labels_seen, headings_seen):
         return None
     return FormReading(form=definition.name, filename=None, format="text", method="text",
                        fields=fields, centres=centres)
+
+
+def _plain_value(definition: FormDefinition, lines: list[str], i: int, section: str | None,
+                 last_field_section: str | None, fields: dict[str, FieldValue]) -> bool:
+    """Whether line i is a value (not a label or a heading of its own)."""
+    nxt = lines[i].strip() if i < len(lines) else ""
+    return bool(nxt) and _label(definition, nxt, section, last_field_section, fields) is None \
+        and _heading(definition, nxt) is None
+
+
+def _is_the_form(labels_seen: set[str], headings_seen: set[str]) -> bool:
+    # A signature block ("Mobil: ...", "E-post: ...", "Telefon: ...") is not a form: ask for the
+    # person's name label or one of the form's headings as well.
+    core = {"applicant.first_name", "applicant.last_name"} & labels_seen or headings_seen
+    return len(labels_seen) >= MIN_LABELS and bool(core)
 
 
 def _heading(definition: FormDefinition, line: str) -> str | None:

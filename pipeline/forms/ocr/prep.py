@@ -428,6 +428,26 @@ def prepare(grey: Image.Image, *, dpi: float | None, target_dpi: int, photo: boo
     The page is turned and straightened in one resampling, then thresholded once.
     """
     notes: list[str] = []
+    grey, dpi = _page_at_working_resolution(grey, dpi, target_dpi, photo, notes)
+    degrees, angle = _orientation_and_skew(grey, dpi, detect_orientation, notes)
+    if degrees:
+        # How far the page is turned clockwise; rot90 and ROTATE_n turn counter-clockwise.
+        grey = grey.transpose({90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+                               270: Image.Transpose.ROTATE_270}[degrees])
+        notes.append(f"turned {degrees} degrees")
+    if abs(angle) >= 0.1:
+        grey = grey.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
+        notes.append(f"straightened by {angle:+.2f} degrees")
+    dark = _flattened_dark(grey)
+    rules, rule_ink = find_rules(dark, dpi)
+    text = despeckle(dark & ~rule_ink, dpi)
+    image = Image.fromarray(np.where(text, 0, 255).astype(np.uint8))
+    return PreparedPage(image=image, straight=grey, dpi=dpi, rules=rules, notes=notes, ink=float(text.mean()))
+
+
+def _page_at_working_resolution(grey: Image.Image, dpi: float | None, target_dpi: int, photo: bool,
+                                notes: list[str]) -> tuple[Image.Image, float]:
+    """The page cut out of a photo (perspective corrected) and scaled to the resolution it is read at."""
     quad = find_page(grey) if photo else None
     if quad is not None:
         source_dpi = page_dpi_in_photo(quad)
@@ -448,8 +468,13 @@ def prepare(grey: Image.Image, *, dpi: float | None, target_dpi: int, photo: boo
         size = (round(grey.width * work / dpi), round(grey.height * work / dpi))
         grey = grey.resize(size, Image.Resampling.LANCZOS if work > dpi else Image.Resampling.BOX)
         dpi = work
-    # Orientation and skew from a small copy of the page: which way the lines run, their slant, and
-    # (with the lines level) which way up the letters stand.
+    return grey, dpi
+
+
+def _orientation_and_skew(grey: Image.Image, dpi: float, detect_orientation: Any,
+                          notes: list[str]) -> tuple[int, float]:
+    """How far the page is turned (0, 90, 180, 270) and its slant in degrees, from a small copy of the
+    page: which way the lines run, their slant, and (with the lines level) which way up the letters stand."""
     k = ANALYSIS_DPI / dpi
     small = grey.resize((max(1, round(grey.width * k)), max(1, round(grey.height * k))), Image.Resampling.BOX)
     small_dark = _flattened_dark(small)
@@ -467,19 +492,7 @@ def prepare(grey: Image.Image, *, dpi: float | None, target_dpi: int, photo: boo
             if (osd - degrees) % 180:
                 angle = skew_angle(np.rot90(small_dark, osd // 90))
             degrees = osd
-    if degrees:
-        # How far the page is turned clockwise; rot90 and ROTATE_n turn counter-clockwise.
-        grey = grey.transpose({90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
-                               270: Image.Transpose.ROTATE_270}[degrees])
-        notes.append(f"turned {degrees} degrees")
-    if abs(angle) >= 0.1:
-        grey = grey.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
-        notes.append(f"straightened by {angle:+.2f} degrees")
-    dark = _flattened_dark(grey)
-    rules, rule_ink = find_rules(dark, dpi)
-    text = despeckle(dark & ~rule_ink, dpi)
-    image = Image.fromarray(np.where(text, 0, 255).astype(np.uint8))
-    return PreparedPage(image=image, straight=grey, dpi=dpi, rules=rules, notes=notes, ink=float(text.mean()))
+    return degrees, angle
 
 
 def exif_upright(image: Image.Image) -> Image.Image:
