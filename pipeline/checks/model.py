@@ -39,14 +39,11 @@ def overridable(code: str) -> bool:
     return code not in OPERATOR_CODES
 
 
-@dataclass(frozen=True)
-class Finding:
+class CodeRules:
+    """What a finding's code means for the case: whether the sender is asked, whether approval is blocked.
+    Shared by the finding as the checks make it and as the read models show it."""
+
     code: str
-    severity: Severity
-    field: str | None
-    message_no: str  # for the sender; never names another person
-    message_en: str  # for the log and the operator
-    details: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. suggestions, the mobile's holder
 
     @property
     def needs_sender(self) -> bool:
@@ -55,6 +52,16 @@ class Finding:
     @property
     def blocks_approval(self) -> bool:
         return blocks_approval(self.code)
+
+
+@dataclass(frozen=True)
+class Finding(CodeRules):
+    code: str
+    severity: Severity
+    field: str | None
+    message_no: str  # for the sender; never names another person
+    message_en: str  # for the log and the operator
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)  # e.g. suggestions, the mobile's holder
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "field": self.field, "message": self.message_no}

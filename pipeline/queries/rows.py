@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.adapters.db.models import Attachment, AuditEvent, FindingRow, Message, Reply, Task, TaskCentre
+from pipeline.checks.model import CodeRules
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class CentreView:
 
 
 @dataclass(frozen=True)
-class FindingView:
+class FindingView(CodeRules):
     id: int
     code: str
     severity: str
@@ -29,18 +30,6 @@ class FindingView:
     message_no: str
     message_en: str
     details: dict[str, Any]
-
-    @property
-    def needs_sender(self) -> bool:
-        from pipeline.checks.model import needs_sender
-
-        return needs_sender(self.code)
-
-    @property
-    def blocks_approval(self) -> bool:
-        from pipeline.checks.model import blocks_approval
-
-        return blocks_approval(self.code)
 
 
 @dataclass(frozen=True)
