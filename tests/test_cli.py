@@ -122,7 +122,7 @@ def test_parse_takes_no_database_options(capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.pure
 def test_columns_are_cut_at_word_boundaries() -> None:
-    from pipeline.entrypoints.cli.text import cut, table
+    from pipeline.entrypoints.cli.output import cut, table
 
     assert cut("Skjema om mottaksadministrativ bruker i IMDinett mottak", 40) == "Skjema om mottaksadministrativ bruker…"
     assert cut("Søknad om mottaksadministrator – Camilla Aasen", 27) == "Søknad om mottaksadministr…"  # no short stub

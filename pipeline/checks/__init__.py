@@ -8,7 +8,7 @@ What a finding means for the case: needs_sender(code) (the case starts in needs_
 asked) and blocks_approval(code) (approval is refused; with an override only where overridable(code)).
 """
 
-from pipeline.checks.model import (
+from pipeline.checks.findings import (
     OPERATOR_CODES,
     SENDER_CODES,
     CheckResult,

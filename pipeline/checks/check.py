@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.checks.centres import Applicant, check_centres
+from pipeline.checks.centre_checks import Applicant, check_centres
 from pipeline.checks.emails import check_email
+from pipeline.checks.findings import CheckResult, Finding
 from pipeline.checks.mobile import Mobile, check_duplicate, parse_mobile
-from pipeline.checks.model import CheckResult, Finding
 from pipeline.checks.operator import check_sender, match_operator
 from pipeline.checks.required import check_required
 from pipeline.checks.source import check_source
-from pipeline.forms.model import FormReading, fold
+from pipeline.forms.reading import FormReading, fold
 from pipeline.registry.lookup import RegistryLookup
 from pipeline.registry.validate import e164, parse_phone
 from pipeline.settings import Settings

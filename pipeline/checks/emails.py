@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.texts import finding
 from pipeline.registry.validate import normalise_email
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.texts import finding
 from pipeline.core.names import same_person
 from pipeline.registry.lookup import RegistryLookup

@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.checks.authentication import NOT_JUDGED, stored_verdict
 from pipeline.checks.emails import email_domain
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.texts import finding
 from pipeline.registry.lookup import OperatorInfo, RegistryLookup
 from pipeline.registry.validate import orgnr_valid

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading
+from pipeline.forms.reading import FIELD_PATHS, FieldValue, FormReading
 
 
 def reading_from_json(data: dict[str, Any], filename: str | None = None) -> FormReading:

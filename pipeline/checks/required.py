@@ -3,10 +3,10 @@ and at least one centre."""
 
 from __future__ import annotations
 
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.texts import finding
 from pipeline.core.domain import REQUIRED_FIELDS
-from pipeline.forms.model import FormReading, fold
+from pipeline.forms.reading import FormReading, fold
 
 
 def check_required(reading: FormReading) -> list[Finding]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.texts import finding
-from pipeline.forms.model import FormReading
+from pipeline.forms.reading import FormReading
 
 
 def check_source(reading: FormReading, *, reading_confirmed: bool = False) -> list[Finding]:

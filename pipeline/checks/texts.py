@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.checks.model import Finding, blocks_approval
+from pipeline.checks.findings import Finding, blocks_approval
 from pipeline.core.domain import ADMIN_LIMIT, FIELD_LABELS
 
 _TEXTS: dict[str, tuple[str, str]] = {

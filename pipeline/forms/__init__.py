@@ -7,7 +7,7 @@ wrong) and raises a `FormError` subclass, never a library's exception.
 from __future__ import annotations
 
 from pipeline.errors import CorruptFile, EncryptedFile, LimitExceeded, UnsupportedFormat
-from pipeline.forms.model import FieldValue, FormReading, Provenance
+from pipeline.forms.reading import FieldValue, FormReading, Provenance
 from pipeline.settings import Limits
 
 __all__ = ["FieldValue", "FormReading", "Provenance", "read_form", "sniff_format"]

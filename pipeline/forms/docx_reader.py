@@ -21,7 +21,7 @@ import re
 from pipeline.errors import NotAForm
 from pipeline.forms.definition import FieldDef, FormDefinition, definitions
 from pipeline.forms.docx_layout import BodyWalker, Cell, Hints, Para, Table, W
-from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance, fold
+from pipeline.forms.reading import FIELD_PATHS, FieldValue, FormReading, Provenance, fold
 from pipeline.forms.safezip import open_docx
 from pipeline.settings import Limits
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.forms.definition import FormDefinition
-from pipeline.forms.model import Provenance
 from pipeline.forms.pdf_layout import NUMBER, Collector, PageData, SectionMap, Word, match_label
+from pipeline.forms.reading import Provenance
 
 MAX_FIELDS = 2000
 MAX_DEPTH = 20

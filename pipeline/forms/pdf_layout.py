@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline.forms.definition import FieldDef, FormDefinition, norm_label
-from pipeline.forms.model import FieldValue, FormReading, Provenance, fold
+from pipeline.forms.reading import FieldValue, FormReading, Provenance, fold
 
 # Ligatures and odd hyphens that some PDF producers emit: they would break label matching.
 _CHAR_FIX = str.maketrans({"\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\ufb03": "ffi", "\ufb04": "ffl",

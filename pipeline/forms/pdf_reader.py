@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from pipeline.errors import ScannedFile
-from pipeline.forms.model import FormReading
+from pipeline.forms.reading import FormReading
 from pipeline.forms.sandbox import reading_from_data, run_limited
 from pipeline.settings import Limits
 

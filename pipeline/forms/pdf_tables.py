@@ -8,7 +8,6 @@ break: its second half is another table under no new heading, still in the centr
 from __future__ import annotations
 
 from pipeline.forms.definition import FormDefinition
-from pipeline.forms.model import Provenance
 from pipeline.forms.pdf_layout import (
     NUMBER,
     Cell,
@@ -19,6 +18,7 @@ from pipeline.forms.pdf_layout import (
     heading_kind,
     match_label,
 )
+from pipeline.forms.reading import Provenance
 
 
 def read_tables(definition: FormDefinition, pages: list[PageData], collector: Collector) -> int:

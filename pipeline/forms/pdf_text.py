@@ -8,7 +8,6 @@ the last heading above them, so the two "E-postadresse" lines land in the right 
 from __future__ import annotations
 
 from pipeline.forms.definition import FormDefinition
-from pipeline.forms.model import Provenance
 from pipeline.forms.pdf_layout import (
     NUMBER,
     Cell,
@@ -20,6 +19,7 @@ from pipeline.forms.pdf_layout import (
     heading_kind,
     match_label,
 )
+from pipeline.forms.reading import Provenance
 
 CONTINUATION_GAP = 1.8  # a continued line starts within this many line heights below the previous one
 

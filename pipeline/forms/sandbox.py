@@ -312,7 +312,7 @@ def reading_to_data(reading: Any) -> dict[str, Any]:
 
 
 def reading_from_data(data: dict[str, Any]) -> Any:
-    from pipeline.forms.model import FieldValue, FormReading, PagePicture, Provenance
+    from pipeline.forms.reading import FieldValue, FormReading, PagePicture, Provenance
 
     def fv(d: dict[str, Any]) -> FieldValue:
         w = d.get("where")

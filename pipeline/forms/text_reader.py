@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from pipeline.forms.definition import FieldDef, FormDefinition, default_definition, norm_label
-from pipeline.forms.model import FieldValue, FormReading, Provenance, fold
+from pipeline.forms.reading import FieldValue, FormReading, Provenance, fold
 
 MIN_LABELS = 3
 _QUOTE = re.compile(r"^\s*(>\s?)+")

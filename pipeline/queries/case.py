@@ -24,7 +24,7 @@ from pipeline.adapters.db.models import (
     Task,
     TaskCentre,
 )
-from pipeline.checks.model import blocks_approval, needs_sender
+from pipeline.checks.findings import blocks_approval, needs_sender
 from pipeline.checks.texts import approval_reason, operator_text
 from pipeline.core import policy
 from pipeline.core.domain import (
@@ -38,10 +38,10 @@ from pipeline.core.domain import (
     operator_actions,
 )
 from pipeline.errors import PipelineError
-from pipeline.forms.pages import LOW_CONFIDENCE
+from pipeline.forms.page_drawing import LOW_CONFIDENCE
 from pipeline.queries import approval, registry_users
 from pipeline.queries.registry_users import RegistryUserView
-from pipeline.queries.rows import (
+from pipeline.queries.view_rows import (
     AttachmentView,
     AuditView,
     FindingView,

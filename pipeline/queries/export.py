@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import Task
 from pipeline.core.domain import APPROVED, REMOVAL, ROLE
-from pipeline.queries.rows import TaskView, task_view
+from pipeline.queries.view_rows import TaskView, task_view
 
 EXPORT_COLUMNS = ("case_ref", "action", "user_id", "first_name", "last_name", "email", "mobile", "role",
                   "mottaksnummer", "centres", "operator", "operator_id", "extends_user_id")

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from pipeline.adapters.db.models import Attachment, Message, Task
-from pipeline.queries.rows import MessageView, TaskView, message_view, task_view
+from pipeline.queries.view_rows import MessageView, TaskView, message_view, task_view
 
 
 @dataclass(frozen=True)

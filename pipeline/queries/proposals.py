@@ -20,7 +20,7 @@ from pipeline.core.domain import (
     UNDECIDED,
     field_label,
 )
-from pipeline.forms.model import stored_values, written_values
+from pipeline.forms.reading import stored_values, written_values
 
 
 @dataclass(frozen=True)

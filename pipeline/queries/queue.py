@@ -40,7 +40,7 @@ from pipeline.core.domain import PENDING, REVIEW, TASK_STATES
 from pipeline.core.search import PREFIX, fold, phone_forms, terms, word_grams
 from pipeline.queries import approval
 from pipeline.queries import waiting as waiting_on
-from pipeline.queries.rows import CentreView, TaskView, centre_view, task_view
+from pipeline.queries.view_rows import CentreView, TaskView, centre_view, task_view
 
 OPEN_STATES: tuple[str, ...] = tuple(s for s in TASK_STATES if s in PENDING)
 STATES = TASK_STATES

@@ -18,7 +18,7 @@ from pipeline.adapters.db.models import (
 )
 from pipeline.core.domain import PENDING, ROLE, USER_ACTIVE
 from pipeline.queries.accounts import AccountView, accounts
-from pipeline.queries.rows import TaskView, task_view
+from pipeline.queries.view_rows import TaskView, task_view
 from pipeline.registry.lookup import UserInfo
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import Reply
 from pipeline.errors import PipelineError
-from pipeline.queries.rows import ReplyView, reply_view
+from pipeline.queries.view_rows import ReplyView, reply_view
 
 
 def replies(session: Session, state: str | None = None) -> list[ReplyView]:

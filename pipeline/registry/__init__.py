@@ -6,7 +6,7 @@ Its storage (the import, grants and removals, `RegistryView` in SQL) is pipeline
 """
 
 from pipeline.core.names import NameParts, name_parts, normalise_centre_name
-from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
+from pipeline.registry.centre_index import CentreIndex, CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, RegistryLookup, TaskHolder, UserInfo
 from pipeline.registry.memory import MemoryRegistry
 from pipeline.registry.report import FileReport, ImportReport, Rejection

@@ -20,7 +20,7 @@ from typing import Protocol
 from rapidfuzz import fuzz, process
 
 from pipeline.core.names import fold_text
-from pipeline.registry.centres import CentreIndex, CentreInfo, Resolution
+from pipeline.registry.centre_index import CentreIndex, CentreInfo, Resolution
 
 _LEGAL_FORMS = {"as", "asa", "sa", "ba", "ans", "da", "ks", "stiftelsen", "stiftelse"}
 OPERATOR_NAME_MIN = 85.0

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pipeline.core.domain import GRANT, PENDING, ROLE, USER_ACTIVE, USER_REMOVED
 from pipeline.core.names import name_parts
-from pipeline.registry import rows as R
-from pipeline.registry.centres import CentreInfo, Resolution
+from pipeline.registry import csv_rows as R
+from pipeline.registry.centre_index import CentreInfo, Resolution
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo
 from pipeline.registry.validate import email_key
 

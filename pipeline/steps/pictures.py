@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import PageImage
-from pipeline.forms.model import PagePicture
+from pipeline.forms.reading import PagePicture
 
 log = logging.getLogger(__name__)
 

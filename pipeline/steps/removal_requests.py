@@ -35,7 +35,7 @@ from pipeline.adapters.db.models import (
     Task,
 )
 from pipeline.adapters.registry_store.changes import admin_centres
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.operator import check_sender
 from pipeline.core import policy
 from pipeline.core.clock import now_utc

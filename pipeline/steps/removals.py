@@ -37,7 +37,7 @@ from pipeline.adapters.db.models import (
     TaskCentre,
 )
 from pipeline.adapters.registry_store import changes
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.core.domain import (
     NEEDS_INFO,
     ORIGIN_EMAIL,

@@ -43,7 +43,7 @@ from pipeline.adapters.db.models import (
     Task,
 )
 from pipeline.adapters.registry_store.changes import admin_centres
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.checks.operator import check_sender
 from pipeline.checks.texts import finding
 from pipeline.core import policy

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.adapters.db.models import Task
-from pipeline.checks.model import needs_sender
+from pipeline.checks.findings import needs_sender
 from pipeline.core.domain import CENTRES, FIELD_LABELS, field_label
 from pipeline.core.render import fields_as_read
-from pipeline.forms.model import FIELD_PATHS, FieldValue, FormReading, Provenance
-from pipeline.forms.model import written_values as values_in_force
+from pipeline.forms.reading import FIELD_PATHS, FieldValue, FormReading, Provenance
+from pipeline.forms.reading import written_values as values_in_force
 from pipeline.settings import Settings
 
 CENTRE_SEPARATORS = (";", "\n")

@@ -31,7 +31,7 @@ from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import Attachment, FindingRow, Message, ProposedChange, Task, TaskCentre
 from pipeline.adapters.registry_store.view import RegistryView
 from pipeline.checks.check import check_reading
-from pipeline.checks.model import CheckResult, Finding
+from pipeline.checks.findings import CheckResult, Finding
 from pipeline.core.clock import now_utc
 from pipeline.core.domain import (
     ACTIONS,
@@ -45,7 +45,7 @@ from pipeline.core.domain import (
 )
 from pipeline.core.render import EMPTY
 from pipeline.errors import IllegalTransition
-from pipeline.forms.model import FIELD_PATHS, FormReading, fold, stored_values
+from pipeline.forms.reading import FIELD_PATHS, FormReading, fold, stored_values
 from pipeline.settings import Settings
 from pipeline.steps import replies
 

@@ -15,7 +15,7 @@ from pipeline.adapters.db import audit
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
 from pipeline.queries.messages import message
-from pipeline.queries.rows import MessageView
+from pipeline.queries.view_rows import MessageView
 from pipeline.settings import Settings
 
 

@@ -13,9 +13,9 @@ from pipeline.adapters.db.models import PageImage
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.core import second_try
 from pipeline.errors import FormError
-from pipeline.forms.model import PagePicture
-from pipeline.forms.pages import render_pages
-from pipeline.queries import pages as page_reads
+from pipeline.forms.page_drawing import render_pages
+from pipeline.forms.reading import PagePicture
+from pipeline.queries import page_reads as page_reads
 from pipeline.settings import Settings
 from pipeline.steps.pictures import store_pictures
 

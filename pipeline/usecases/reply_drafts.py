@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.adapters.db.models import Reply, Task
 from pipeline.adapters.db.session import unit_of_work
 from pipeline.errors import PipelineError
-from pipeline.queries.rows import ReplyView, reply_view
+from pipeline.queries.view_rows import ReplyView, reply_view
 from pipeline.steps import case_guard, replies, tasks
 
 

@@ -28,7 +28,7 @@ from pipeline.core import second_try
 from pipeline.errors import FormError
 from pipeline.forms.sandbox import run_limited
 from pipeline.forms.word_view import WORD_BLOCKS
-from pipeline.queries import pages as page_reads
+from pipeline.queries import page_reads as page_reads
 from pipeline.queries import renderings as reads
 from pipeline.settings import Limits
 

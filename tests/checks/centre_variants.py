@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.core.names import name_parts
-from pipeline.registry.centres import CentreIndex, CentreInfo
+from pipeline.registry.centre_index import CentreIndex, CentreInfo
 
 # Norwegian places that are not centres in the reference registry (negatives).
 OTHER_PLACES = ["Bergen", "Tromsø", "Hamar", "Lillehammer", "Kristiansand", "Bodø", "Harstad", "Gjøvik",

@@ -10,7 +10,7 @@ import pytest
 from pipeline.adapters.db.models import Message, Task, TaskCentre
 from pipeline.adapters.db.session import open_database, unit_of_work
 from pipeline.checks import make_reading
-from pipeline.forms.model import FormReading
+from pipeline.forms.reading import FormReading
 from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
 from tests.conftest import Templates

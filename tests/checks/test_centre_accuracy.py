@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.registry.centres import CentreIndex
+from pipeline.registry.centre_index import CentreIndex
 from tests.checks.centre_variants import evaluate, load_centres, variants
 
 pytestmark = pytest.mark.pure

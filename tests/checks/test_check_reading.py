@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.checks import check_reading
-from pipeline.checks.model import CheckResult
+from pipeline.checks.findings import CheckResult
 from pipeline.registry import MemoryRegistry
 from pipeline.settings import Settings
 from tests.checks.conftest import SENDER, add_open_task, form

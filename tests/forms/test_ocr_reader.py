@@ -186,7 +186,7 @@ def test_page_images_match_the_provenance_pages(readings):
     from PIL import Image
 
     from pipeline.forms.ocr import page_images
-    from pipeline.forms.pages import PAGE_DPI
+    from pipeline.forms.page_drawing import PAGE_DPI
 
     name, data = _attachment(FIXTURES / "scan-png-sideways.eml")
     # Drawn again later (a reading stored before pictures came with it): the same picture.

@@ -76,8 +76,8 @@ def test_addresses_are_rebuilt_towards_known_domains(ocr, domains, address):
 
 
 def test_a_repaired_value_is_marked_unsure_with_what_was_read():
-    from pipeline.forms.model import FieldValue, Provenance
     from pipeline.forms.ocr.repair import marked
+    from pipeline.forms.reading import FieldValue, Provenance
 
     fv = FieldValue("hakon.pettersen@qlyngheim.no", Provenance("table_cell", {"page": 1}))
     out = marked(fv, repair_email(fv.value, domains=("lyngheim.no",)))
@@ -89,7 +89,7 @@ def test_a_repaired_value_is_marked_unsure_with_what_was_read():
 
 
 def test_the_operators_page_marks_a_repaired_value():
-    from pipeline.forms.pages import Box
+    from pipeline.forms.page_drawing import Box
 
     assert Box("applicant.email", None, 1, 0, 0, 10, 10, 96.0, 95.0, unsure=True).low
     assert not Box("applicant.email", None, 1, 0, 0, 10, 10, 96.0, 95.0).low

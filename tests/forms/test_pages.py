@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline import errors
-from pipeline.forms.model import PagePicture
-from pipeline.forms.pages import LOW_CONFIDENCE, field_boxes, png_size, render_pages
+from pipeline.forms.page_drawing import LOW_CONFIDENCE, field_boxes, png_size, render_pages
+from pipeline.forms.reading import PagePicture
 from tests.web.seed import fixture_file
 
 pytestmark = pytest.mark.pure

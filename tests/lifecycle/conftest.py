@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from pipeline.adapters.db.models import AuditEvent, Task
 from pipeline.adapters.registry_store import RegistryView
 from pipeline.checks import check_reading, make_reading
-from pipeline.forms.model import FormReading
+from pipeline.forms.reading import FormReading
 from pipeline.settings import Settings
 from tests.checks.conftest import _memory_template, memory, registry, registry_database_url  # noqa: F401
 from tests.queue.factory import make_message

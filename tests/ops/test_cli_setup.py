@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.entrypoints.cli import exit_code
-from pipeline.entrypoints.cli.text import table
+from pipeline.entrypoints.cli.output import table
 from pipeline.errors import ConfigError
 from pipeline.settings import parse_env, read_env_file
 from tests.conftest import FIXTURES, REPO

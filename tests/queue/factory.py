@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import Message
-from pipeline.checks.model import CheckResult, Finding, ResolvedCentre
-from pipeline.forms.model import FieldValue, FormReading
+from pipeline.checks.findings import CheckResult, Finding, ResolvedCentre
+from pipeline.forms.reading import FieldValue, FormReading
 from pipeline.settings import Settings
 
 _seq = itertools.count(1)

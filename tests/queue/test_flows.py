@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pipeline.adapters.db.models import AuditEvent, Reply, Task
 from pipeline.adapters.db.session import unit_of_work
-from pipeline.checks.model import CheckResult, ResolvedCentre
+from pipeline.checks.findings import CheckResult, ResolvedCentre
 from pipeline.steps import tasks
 from pipeline.steps.task_data import written_values
 from tests.queue.factory import (

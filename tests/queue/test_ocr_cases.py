@@ -13,7 +13,7 @@ from pipeline.adapters.db.session import unit_of_work
 from pipeline.adapters.registry_store import RegistryView, import_registry
 from pipeline.checks import blocks_approval, check_reading, needs_sender, overridable
 from pipeline.errors import IllegalTransition
-from pipeline.forms.model import FieldValue, FormReading, Provenance
+from pipeline.forms.reading import FieldValue, FormReading, Provenance
 from pipeline.steps import tasks
 from pipeline.steps.case_guard import StaleCase
 from pipeline.usecases import case_decisions as cases

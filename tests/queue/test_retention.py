@@ -180,7 +180,7 @@ def test_purge_command(db, mailbox, settings, capsys, monkeypatch):
 
 def test_the_pictures_of_a_purged_form_go_with_it(db):
     from pipeline.adapters.db.models import PageImage
-    from pipeline.forms.model import PagePicture
+    from pipeline.forms.reading import PagePicture
     from pipeline.steps.pictures import store_pictures
 
     picture = PagePicture(1, b"\x89PNG picture", 10, 14, 595.0, 842.0)

@@ -233,7 +233,7 @@ class PageImage(Base):
     width_px: Mapped[int] = mapped_column(Integer, default=0)
     height_px: Mapped[int] = mapped_column(Integer, default=0)
     # The page in the coordinates of the reading's boxes (PDF points), and where the picture's top-left
-    # corner lies in them (pipeline.forms.pages).
+    # corner lies in them (pipeline.forms.page_drawing).
     width_pt: Mapped[float] = mapped_column(Float, default=0.0)
     height_pt: Mapped[float] = mapped_column(Float, default=0.0)
     x0_pt: Mapped[float] = mapped_column(Float, default=0.0)

@@ -13,10 +13,10 @@ from typing import Any
 from pipeline.adapters.mail.budget import MessageBudget
 from pipeline.adapters.mail.parse import MailPart, ParsedMail
 from pipeline.adapters.mail.timings import observe_reading
-from pipeline.checks.model import Finding
+from pipeline.checks.findings import Finding
 from pipeline.errors import FormError, LimitExceeded, NotAForm
 from pipeline.forms import read_form
-from pipeline.forms.model import FormReading
+from pipeline.forms.reading import FormReading
 from pipeline.settings import Limits
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from email.parser import BytesParser
 from pipeline.adapters.mail import headers as h
 from pipeline.adapters.mail.archive import tnef_attachments, zip_members
 from pipeline.adapters.mail.autoreply import auto_reply_reason
+from pipeline.adapters.mail.body_text import html_to_text, part_text
 from pipeline.adapters.mail.budget import MessageBudget, OverBudget
-from pipeline.adapters.mail.text import html_to_text, part_text
 from pipeline.checks import authentication
 from pipeline.errors import FormError
 from pipeline.forms import sniff_format

@@ -26,7 +26,7 @@ from pipeline.adapters.db.models import RegistryUser, RegistryUserRole
 from pipeline.core.domain import ROLE, SOURCE_GRANT, USER_ACTIVE, USER_ID_HINT, USER_REMOVED
 from pipeline.core.names import same_person
 from pipeline.errors import RegistryChangeError
-from pipeline.registry.rows import valid_user_id
+from pipeline.registry.csv_rows import valid_user_id
 from pipeline.registry.validate import email_key
 
 ENTITY = "registry_user"

@@ -26,7 +26,7 @@ from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import RegistryCentre, RegistryUser, RegistryUserRole
 from pipeline.adapters.registry_store.bulk import Progress, chunks, load
 from pipeline.core.domain import SOURCE_GRANT, SOURCE_IMPORT, USER_ACTIVE, USER_REMOVED
-from pipeline.registry import rows as R
+from pipeline.registry import csv_rows as R
 from pipeline.registry.report import FileReport
 
 _FIELDS = ["user_id", "first_name", "last_name", "email", "mobile"]

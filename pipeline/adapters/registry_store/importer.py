@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pipeline.adapters.db import audit
 from pipeline.adapters.db.models import RegistryCentre, RegistryOperator
 from pipeline.adapters.registry_store.bulk import Progress, chunks, load
-from pipeline.registry import rows as R
+from pipeline.registry import csv_rows as R
 from pipeline.registry.report import FileReport, ImportReport
 
 

@@ -24,9 +24,9 @@ from pipeline.adapters.db.models import (
 )
 from pipeline.core.domain import GRANT, PENDING, USER_ACTIVE
 from pipeline.core.names import name_parts
-from pipeline.registry.centres import CentreInfo, Resolution
+from pipeline.registry.centre_index import CentreInfo, Resolution
+from pipeline.registry.csv_rows import ADMIN_ROLE
 from pipeline.registry.lookup import OperatorInfo, RegistryIndex, TaskHolder, UserInfo
-from pipeline.registry.rows import ADMIN_ROLE
 from pipeline.registry.validate import email_key
 
 OPEN_STATES = tuple(sorted(PENDING))  # a grant not yet carried out holds its mobile and its seats

@@ -7,7 +7,7 @@ from collections import Counter
 
 from pipeline.core.clock import cli_time
 from pipeline.entrypoints.cli import database_from, group, json_option, print_json, words
-from pipeline.entrypoints.cli.text import table
+from pipeline.entrypoints.cli.output import table
 
 OUTCOMES = ("queued", "needs_info", "no_form", "unreadable", "duplicate", "auto_reply", "limit.exceeded", "failed",
             "retrying")

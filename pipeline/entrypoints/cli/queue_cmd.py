@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.core.clock import cli_time
 from pipeline.core.domain import APPROVED, DONE, REMOVAL, TASK_KINDS, TASK_STATES, state_label
 from pipeline.entrypoints.cli import database_from, group, json_option, print_json, words
-from pipeline.entrypoints.cli.text import cut, table
+from pipeline.entrypoints.cli.output import cut, table
 from pipeline.errors import PipelineError
 
 

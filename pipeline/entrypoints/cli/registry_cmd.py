@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from pipeline.entrypoints.cli import group, words
-from pipeline.registry.centres import CentreInfo
+from pipeline.registry.centre_index import CentreInfo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

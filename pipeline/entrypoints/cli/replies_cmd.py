@@ -6,7 +6,7 @@ import argparse
 
 from pipeline.core.domain import REPLY_STATES
 from pipeline.entrypoints.cli import database_from, group, json_option, print_json, words
-from pipeline.entrypoints.cli.text import table
+from pipeline.entrypoints.cli.output import table
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

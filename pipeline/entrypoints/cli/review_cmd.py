@@ -7,7 +7,7 @@ import re
 
 from pipeline.core.domain import REVIEW_STATES
 from pipeline.entrypoints.cli import group, json_option, words
-from pipeline.entrypoints.cli.text import table
+from pipeline.entrypoints.cli.output import table
 
 # Why an operator got no review, in the operators' words (the reasons are English in --json and the audit).
 _SKIPPED = ((re.compile(r"no administrators"), "ingen administratorer"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.entrypoints.cli.text import table
+from pipeline.entrypoints.cli.output import table
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:

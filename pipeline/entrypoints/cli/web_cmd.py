@@ -8,7 +8,7 @@ import sys
 
 from pipeline.core.clock import cli_time
 from pipeline.entrypoints.cli import database_from, group, json_option, print_json
-from pipeline.entrypoints.cli.text import table
+from pipeline.entrypoints.cli.output import table
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.settings import WebSettings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app
 
 from pipeline.entrypoints.web.request_session import reads, session_factory
-from pipeline.queries import pages
+from pipeline.queries import page_reads as pages
 from pipeline.usecases.page_pictures import ensure_drawn
 
 bp = Blueprint("pages", __name__)

@@ -18,7 +18,8 @@ from pipeline.entrypoints.web.page_views import draw_pages
 from pipeline.entrypoints.web.queue_views import view_args, view_query
 from pipeline.entrypoints.web.request_session import reads
 from pipeline.forms.word_view import DocBlock, DocumentTextError
-from pipeline.queries import accounts, case, pages, queue, waiting
+from pipeline.queries import accounts, case, queue, waiting
+from pipeline.queries import page_reads as pages
 
 bp = Blueprint("task", __name__)
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.forms.model import FormReading
+from pipeline.forms.reading import FormReading
 from pipeline.forms.sandbox import reading_from_data, run_limited
 from pipeline.settings import Limits
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from pipeline.forms.model import FieldValue, Provenance
+from pipeline.forms.reading import FieldValue, Provenance
 
 # What Tesseract has been seen to make of "@" (in the form's sans-serif at 150-300 dpi): strong
 # look-alikes first; lower-case letters and digits only when nothing else fits.

@@ -15,12 +15,12 @@ from typing import Any
 
 from pipeline import errors
 from pipeline.forms.definition import FormDefinition, definitions, norm_label
-from pipeline.forms.model import FieldValue, FormReading, PagePicture, Provenance, fold
 from pipeline.forms.ocr import engine, prep, repair
 from pipeline.forms.ocr.layout import ConfWord, level_rows, page_data, snap_labels, to_points
-from pipeline.forms.pages import PAGE_DPI, png_size
+from pipeline.forms.page_drawing import PAGE_DPI, png_size
 from pipeline.forms.pdf_layout import PageData, heading_kind
 from pipeline.forms.pdf_parse import MIN_LABELS, read_layout
+from pipeline.forms.reading import FieldValue, FormReading, PagePicture, Provenance, fold
 from pipeline.forms.sandbox import reading_to_data
 
 FORM_SEARCH_PAGES = 3

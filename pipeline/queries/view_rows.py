@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.adapters.db.models import Attachment, AuditEvent, FindingRow, Message, Reply, Task, TaskCentre
-from pipeline.checks.model import CodeRules
+from pipeline.checks.findings import CodeRules
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline.core.domain import ROLE
 from pipeline.core.names import normalise_centre_name
-from pipeline.forms.model import fold
+from pipeline.forms.reading import fold
 from pipeline.registry.validate import (
     domain_valid,
     email_key,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from pipeline import errors
-from pipeline.forms.model import PagePicture
+from pipeline.forms.reading import PagePicture
 from pipeline.settings import Limits
 
 # Pictures are drawn at this resolution: an A4 page is 992 x 1403 pixels, in which 10-pt type is
@@ -98,7 +98,7 @@ def render_pages(data: bytes, filename: str | None, method: str, limits: Limits 
         raise errors.UnsupportedFormat("only PDF pages and scans read by OCR are drawn")
     # The OCR child already holds pypdfium2: the same child draws PDF pages (one process, not two).
     # Its time budget is OCR's: drawing costs far less, and a hostile file is killed all the same.
-    drawn = run_limited("pipeline.forms.pages:draw_pdf", data, min(limits.max_pdf_pages, MAX_PAGES), dpi,
+    drawn = run_limited("pipeline.forms.page_drawing:draw_pdf", data, min(limits.max_pdf_pages, MAX_PAGES), dpi,
                         limits.max_image_pixels, limits=replace(limits, parse_seconds=limits.ocr_seconds),
                         preload=ocr.PRELOAD)
     return [PagePicture(**page) for page in drawn]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.checks.model import Finding, ResolvedCentre
+from pipeline.checks.findings import Finding, ResolvedCentre
 from pipeline.checks.texts import finding, names_no
 from pipeline.core.domain import ADMIN_LIMIT
-from pipeline.forms.model import fold
+from pipeline.forms.reading import fold
 from pipeline.registry.lookup import RegistryLookup
 
 

@@ -5,7 +5,7 @@
     to_draw(session, task_id) -> Drawable | None         a form file whose pages are not drawn yet
 
 The pictures are made once per attachment (pipeline.steps.pictures) and stored in page_image; the boxes
-come from the reading's provenance (pipeline.forms.pages.field_boxes), in the page's points, which
+come from the reading's provenance (pipeline.forms.page_drawing.field_boxes), in the page's points, which
 the template uses as the SVG's coordinates.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.adapters.db.models import Attachment, PageImage, Task
 from pipeline.core.domain import CENTRES, field_label
-from pipeline.forms.pages import LOW_CONFIDENCE, field_boxes
+from pipeline.forms.page_drawing import LOW_CONFIDENCE, field_boxes
 
 # Readings whose file has pages to draw: PDFs (with a text layer or scanned) and scans or photos read by
 # OCR. A Word file is shown as its text; a form pasted into the mail has no file.
