@@ -83,8 +83,10 @@ def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path) -> None:
 
 
 # Paths outside the repository that the code or its documents may name by mistake: a sibling folder of the
-# checkout ("../shared"), or the folder that held the reference material before it moved in.
-OUTSIDE = re.compile(r"(?<![\w.])\.\./(?!\.)[\w.-]+|(?<![\w/])shared/(?:registry|forms|design|robustness|DESIGN)\b")
+# checkout ("../shared"), the folder that held the reference material before it moved in, or a path of the
+# machine it was written on.
+OUTSIDE = re.compile(r"(?<![\w.])\.\./(?!\.)[\w.-]+|(?<![\w/])shared/(?:registry|forms|design|robustness|DESIGN)\b"
+                     r"|(?<![\w.])/work/[\w.-]+")
 # Paths relative to the checkout that the text names as its own files and folders.
 NAMED = re.compile(r"(?<![\w/.~$-])((?:reference|docs|deploy|scripts|templates|inbox_fixtures|pipeline|tests|bench|tools)"
                    r"/[\w./*-]*[\w*])")
@@ -92,8 +94,10 @@ NAMED = re.compile(r"(?<![\w/.~$-])((?:reference|docs|deploy|scripts|templates|i
 
 def _texts() -> list[Path]:
     tracked = _git("ls-files").split("\n")
-    return [REPO / f for f in tracked if f and Path(f).suffix in (".md", ".py", ".sh", ".toml", ".txt", ".cfg",
-                                                                  ".service", ".example", ".yml", ".in")
+    # The benchmarks are scripts without a suffix (bench/check, bench/parse ...): read as code too.
+    return [REPO / f for f in tracked if f and (Path(f).suffix in (".md", ".py", ".sh", ".toml", ".txt", ".cfg",
+                                                                   ".service", ".example", ".yml", ".in")
+                                                or (f.startswith("bench/") and not Path(f).suffix))
             and not f.startswith("reference/robustness/") and f != "tests/ops/test_fresh_clone.py"]
 
 
