@@ -8,6 +8,7 @@ from pipeline import errors
 from pipeline.forms import sandbox
 from pipeline.forms.sandbox import Sandbox, error_from_code, run_limited
 from pipeline.settings import Limits
+from tests.processes import running
 
 pytestmark = pytest.mark.pure
 
@@ -100,19 +101,12 @@ def test_a_child_dies_with_its_worker_killed_mid_read():
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(10)
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and _running(child):
+        while time.monotonic() < deadline and running(child):
             time.sleep(0.05)
-        assert not _running(child), "the sandbox child outlived its worker"
+        assert not running(child), "the sandbox child outlived its worker"
     finally:
         if parent.poll() is None:
             parent.kill()
-        if child and _running(child):
+        if child and running(child):
             os.kill(child, signal.SIGKILL)  # the orphan this test is about: never left behind
 
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False

@@ -25,6 +25,7 @@ from pipeline.core.clock import aware
 from pipeline.entrypoints.worker import Worker
 from pipeline.usecases import ingest as ingest_mod
 from tests.conftest import FIXTURES, REPO
+from tests.processes import running
 from tests.worker.conftest import env_for_subprocess
 
 pytestmark = pytest.mark.imap
@@ -80,9 +81,9 @@ def test_kills_during_a_slow_read_are_not_the_mails_fault(dovecot, imap_user, se
             if proc.poll() is None:
                 proc.kill()
         deadline = time.monotonic() + 20
-        while any(_running(c) for c in readers) and time.monotonic() < deadline:
+        while any(running(c) for c in readers) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(_running(c) for c in readers), "a parser outlived its killed worker"
+        assert not any(running(c) for c in readers), "a parser outlived its killed worker"
     with unit_of_work(db) as s:
         # As a run that got past this mail leaves it: the position beyond it, so only the retry can take it.
         s.execute(update(MailboxState).values(last_uid=1))
@@ -130,10 +131,3 @@ def test_a_copy_arriving_while_the_first_is_pending_stays_a_copy(dovecot, imap_u
     assert aware(received) > datetime.now(UTC) - timedelta(hours=1)  # INTERNALDATE, not Date
     assert _flags(dovecot, imap_user) == {1: (KEYWORD,), 2: (KEYWORD,)}
 
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
