@@ -25,17 +25,20 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _imports(path: Path, known: dict[str, Path]) -> set[str]:
-    """Every module of ours that this file imports, at the top or inside a function."""
+def _all_imports(path: Path) -> set[str]:
+    """Every module this file imports (ours and others'), at the top or inside a function."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        names: list[str] = []
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
+            found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-        found |= {n for n in names if n in known}
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
     return found
+
+
+def _imports(path: Path, known: dict[str, Path]) -> set[str]:
+    """Every module of ours that this file imports, at the top or inside a function."""
+    return {name for name in _all_imports(path) if name in known}
 
 
 # The groups whose members are rooms of their own (pipeline.entrypoints.web, pipeline.adapters.db, ...).
@@ -85,17 +88,6 @@ def test_the_edges_read_and_write_only_through_queries_and_the_service(edge: str
 
 _IO = ("sqlalchemy", "flask", "imapclient", "imaplib", "smtplib", "socket", "subprocess", "psycopg", "waitress",
        "pipeline.adapters", "pipeline.usecases", "pipeline.steps", "pipeline.entrypoints", "pipeline.queries")
-
-
-def _all_imports(path: Path) -> set[str]:
-    """Every module this file imports (ours and others'), at the top or inside a function."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
-    return found
 
 
 def test_the_pure_core_imports_no_io() -> None:
