@@ -41,7 +41,8 @@ from pipeline.core import policy
 from pipeline.core.clock import now_utc
 from pipeline.core.domain import NEEDS_INFO, ORIGIN_EMAIL, PERSON, PROPOSED, REMOVAL, ROLE, USER_ACTIVE
 from pipeline.core.removal_text import Person, read_names, read_removal
-from pipeline.registry.lookup import OperatorInfo, RegistryIndex
+from pipeline.queries.senders import operator_of
+from pipeline.registry.lookup import OperatorInfo
 from pipeline.settings import Settings
 from pipeline.steps import removals, replies, reviews
 from pipeline.steps.followup import find_task_for_reply
@@ -143,26 +144,6 @@ def _propose_people(session: Session, task: Task, message: Message, named: Seque
     replies.draft_reply(session, kind="acknowledgement", task=task, message=message, automatic=True,
                         settings=settings)
     return "no_form"
-
-
-def operator_of(session: Session, sender: str) -> RegistryOperator | None:
-    """The driftsoperatør a sender writes for: by its e-mail domain, or the address being the operator's
-    or one of its administrators' (one operator only, else None)."""
-    if not sender or "@" not in sender:
-        return None
-    ops = list(session.scalars(select(RegistryOperator)))
-    index = RegistryIndex([], [OperatorInfo(o.operator_id, o.name, o.orgnr, o.email_domain, o.email) for o in ops])
-    found = index.operators_by_domain(sender.rpartition("@")[2])
-    ids = {o.operator_id for o in found}
-    if not ids:
-        ids = {o.operator_id for o in ops if (o.email or "").lower() == sender}
-    if not ids:
-        ids = set(session.scalars(
-            select(RegistryCentre.operator_id).join(RegistryUserRole, RegistryUserRole.mottaksnummer
-                                                    == RegistryCentre.mottaksnummer)
-            .join(RegistryUser, RegistryUser.user_id == RegistryUserRole.user_id)
-            .where(RegistryUser.email == sender, RegistryUser.status == USER_ACTIVE, RegistryUserRole.role == ROLE)))
-    return session.get(RegistryOperator, ids.pop()) if len(ids) == 1 else None
 
 
 def _people(session: Session, operator_id: str | None) -> list[Person]:
