@@ -50,6 +50,7 @@ from pipeline.adapters.mail.extract import Extracted, extract_forms
 from pipeline.adapters.mail.parse import ParsedMail, parse_head, parse_message
 from pipeline.adapters.mail.sources import SourceRef
 from pipeline.errors import PipelineError
+from pipeline.queries.senders import known_domains
 from pipeline.settings import Settings
 from pipeline.steps import outcome
 
@@ -75,6 +76,7 @@ class _Claim:
     holder: str
     was_pending: bool  # an earlier attempt (or `messages retry`) left it unfinished
     size: int | None  # the whole mail's size when only its header block was downloaded
+    domains: tuple[str, ...] = ()  # the verified sender's driftsoperatør's domains, for OCR's address repair
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def ingest(session_factory: sessionmaker[Session], raw: bytes, *, source: Source
         return claim
     assert claim is not None
     try:
-        parsed, extracted = _read(raw, head, settings, claim.size)
+        parsed, extracted = _read(raw, head, settings, claim.size, claim.domains)
     except Exception as exc:  # noqa: BLE001 - MemoryError, RecursionError, a reader's bug: record it
         log.exception("message %s failed while being read", sha[:12])
         return IngestResult(_record_failure(session_factory, claim, exc, max_attempts), True)
@@ -223,7 +225,8 @@ def _claim(session_factory: sessionmaker[Session], raw: bytes, sha: str, source:
         message.lease_until = now + timedelta(seconds=lease_seconds(settings))
         session.flush()
         return _Claim(message.id, message.lease_holder, seen is not None,
-                      message.size if message.headers_only else None)
+                      message.size if message.headers_only else None,
+                      known_domains(session, head.sender, head.verified))
 
 
 def _duplicate(session: Session, first: Message, raw: bytes, sha: str, source: SourceRef | None,
@@ -303,7 +306,8 @@ def _fill(message: Message, parsed: ParsedMail, raw: bytes, source: SourceRef | 
 # --- 2. read -----------------------------------------------------------------------------------------
 
 
-def _read(raw: bytes, head: ParsedMail, settings: Settings, size: int | None) -> tuple[ParsedMail, Extracted | None]:
+def _read(raw: bytes, head: ParsedMail, settings: Settings, size: int | None,
+          domains: tuple[str, ...]) -> tuple[ParsedMail, Extracted | None]:
     """The MIME parts and the forms in them, under one budget; nothing for an auto-reply. `size`: only the
     header block of a mail that large is here (the body was never downloaded)."""
     if head.auto_reply:
@@ -316,7 +320,7 @@ def _read(raw: bytes, head: ParsedMail, settings: Settings, size: int | None) ->
     parsed = parse_message(raw, settings.limits, budget=budget, head=head)
     if parsed.over_budget and not parsed.parts:
         return parsed, Extracted()
-    extracted = extract_forms(parsed, settings.limits, budget=budget)
+    extracted = extract_forms(parsed, settings.limits, budget=budget, domains=domains)
     parsed.over_budget = budget.exceeded
     return parsed, extracted
 

@@ -81,14 +81,17 @@ def normalised(reading: FormReading) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False).casefold()
 
 
-def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | None = None) -> Extracted:
+def extract_forms(parsed: ParsedMail, limits: Limits, budget: MessageBudget | None = None,
+                  domains: tuple[str, ...] = ()) -> Extracted:
     """Every part's result; the forms are read under the mail's budget (a PDF gets at most the
-    seconds the mail has left, and once they are used up the rest are not read)."""
+    seconds the mail has left, and once they are used up the rest are not read). `domains`: those the
+    verified sender's driftsoperatør is known by in the registry (pipeline.queries.senders.known_domains)."""
     budget = budget or MessageBudget(limits)
     out = Extracted()
     # The verified sender's domain is one the driftsoperatør is known by: OCR rebuilds an address
     # it read a letter off that domain (and marks it unsure for the confirming operator).
-    domains = (parsed.sender.rpartition("@")[2].lower(),) if parsed.verified and parsed.sender else ()
+    own = (parsed.sender.rpartition("@")[2].lower(),) if parsed.verified and parsed.sender else ()
+    domains = tuple(dict.fromkeys(own + domains))
     seen: dict[str, int] = {}
     for part in parsed.parts:
         if part.error is not None:
