@@ -23,6 +23,7 @@ a file's tests on one database are what xdist hands a process at a time (--dist 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import uuid
@@ -250,14 +251,15 @@ def db(settings: Settings):  # type: ignore[no-untyped-def]
 # The files that take longest (tens of seconds each on each database: a fresh clone, a browser, OCR, thousands
 # of mails, logins, slow PDFs), measured with --durations, run first: the tests run in two processes a group at a
 # time, and a long group started last leaves the other process idle at the end. Order only; what runs is unchanged.
-LONG_FILES = ("ops/test_fresh_clone.py", "worker/test_forms_e2e.py", "web/test_browser.py", "worker/test_crashes.py",
-              "forms/test_ocr_reader.py", "worker/test_chaos.py", "worker/test_intake_faults.py",
-              "security/test_web.py", "security/test_documents.py", "web/test_together.py", "web/test_pages.py",
-              "registry/test_import_large.py", "forms/test_robustness_pdf.py", "security/test_guards.py",
-              "worker/test_imap_worker.py", "security/test_budget.py", "test_cli.py", "web/test_page_images.py",
-              "web/test_day.py", "web/test_auth.py", "security/test_locks.py", "security/test_sender.py",
-              "web/test_actions.py", "lifecycle/test_web.py", "worker/test_faults.py", "ops/test_production_install.py",
-              "test_fixtures.py")
+LONG_FILES = ("ops/test_fresh_clone.py", "web/test_browser.py", "web/test_operators_day.py", "forms/test_robustness_pdf.py",
+              "worker/test_imap_worker.py", "worker/test_forms_e2e.py", "security/test_locks.py",
+              "registry/test_import_large.py", "worker/test_crashes.py", "worker/test_liveness.py", "worker/test_chaos.py",
+              "ops/test_production_install.py", "security/test_budget.py", "security/test_documents.py",
+              "security/test_guards.py", "test_cli.py", "ops/test_cli_setup.py", "queue/test_transitions.py",
+              "web/test_pages.py", "security/test_web.py", "web/test_day.py", "worker/test_ingest.py", "worker/test_loop.py",
+              "security/test_removals.py", "web/test_together.py", "forms/test_ocr_reader.py", "web/test_page_images.py",
+              "worker/test_intake_faults.py", "ops/test_health_metrics.py", "web/test_auth.py", "web/test_actions.py",
+              "lifecycle/test_web.py", "worker/test_faults.py", "security/test_sender.py", "test_fixtures.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -266,11 +268,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONG_FILES.index(path) if path in LONG_FILES else len(LONG_FILES)
 
     items.sort(key=rank)  # stable: within a file, and among the rest, the collected order stays
-    # The unit xdist hands a process (--dist loadgroup): a file's tests on one database. They share the file's
-    # module fixtures and servers; the same file on the other database may go to the other process, so that a
-    # long file is not one long pole.
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("database_backend") if callspec else None
-        item.add_marker(pytest.mark.xdist_group(f"{path}:{backend}" if backend else path))
+
+
+_BACKEND_PARAM = re.compile(r"\[(?:[^\]]*-)?(sqlite|postgresql)(?:-[^\]]*)?\]$")
+
+
+def work_unit(nodeid: str) -> str:
+    """What xdist hands a process at a time: a file's tests on one database. They share the file's module
+    fixtures and servers (a browser, `pipeline serve`, a seeded world); the same file on the other database
+    may go to the other process, so that a long file is not one long pole."""
+    path = nodeid.split("::", 1)[0]
+    backend = _BACKEND_PARAM.search(nodeid)
+    return f"{path}:{backend.group(1)}" if backend else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """--dist loadgroup by work_unit(). xdist's own grouping renames the node ids, which pytest 9.2 no longer
+    lets a plugin do (each test then went alone, and the module fixtures were built again and again), so the
+    units come from the node ids themselves; in the order collected (the longest files first), not by size."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileAndDatabase(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False
+    return FileAndDatabase(config, log)  # type: ignore[arg-type]
