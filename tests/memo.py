@@ -13,7 +13,9 @@
   parameters is kept and handed out again, and a verification of the same (hash, password) gives the same
   answer; the real library does the first of each, so a wrong password is still refused by Argon2 itself.
 
-Processes the tests start (`pipeline serve`, `pipeline worker`) do all of this for real.
+Processes the tests start (`pipeline serve`, `pipeline worker`) do all of this for real, unless the test hands
+them `for_subprocess(env)`: then a Python process takes the kept OCR readings too (the fresh clone's demo,
+which reads the fixture scans the other tests read).
 """
 
 from __future__ import annotations
@@ -131,3 +133,14 @@ def argon2_once() -> Iterator[None]:
         yield
     finally:
         PasswordHasher.hash, PasswordHasher.verify = real_hash, real_verify  # type: ignore[method-assign]
+
+
+SUBPROCESS_HOOK = Path(__file__).resolve().parent / "subprocess_memo"
+
+
+def for_subprocess(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """`env` for a Python process a test starts that should take the run's kept OCR readings too (a demo
+    reading the fixture scans the tests read already): tests/subprocess_memo/sitecustomize.py patches its
+    reader as this process's is patched."""
+    return {**env, "PIPELINE_TEST_OCR_MEMO": str(shared_folder(tmp_path_factory, "ocr-readings")),
+            "PYTHONPATH": os.pathsep.join(p for p in (str(SUBPROCESS_HOOK), env.get("PYTHONPATH")) if p)}

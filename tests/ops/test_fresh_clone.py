@@ -3,7 +3,8 @@ changes nothing and mails nothing. Every path the README, the docs, the scripts 
 the repository.
 
 The demo runs with the test environment's interpreter (PIPELINE_DEMO_PYTHON) instead of installing one of its
-own; the pipeline it runs is the clone's (checked below), and Tesseract's models are there already.
+own; the pipeline it runs is the clone's (checked below), and Tesseract's models are there already. Its OCR of
+the fixture scans shares the run's kept readings (tests/memo.py), as the tests' own process does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import memo
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.pure]
@@ -26,9 +28,12 @@ def _git(*args: str, cwd: Path = REPO) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
-def _demo(clone: Path) -> subprocess.CompletedProcess[str]:
+def _demo(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIPELINE_")}
     env["PIPELINE_DEMO_PYTHON"] = sys.executable
+    # The fixture scans are read by OCR in the tests of the readers and the worker too: the demo takes the
+    # run's readings of the same bytes (tests/memo.py) rather than reading each scan once more.
+    env = memo.for_subprocess(env, tmp_path_factory)
     done = subprocess.run(["bash", "scripts/demo.sh"], cwd=clone, env=env, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -48,7 +53,7 @@ def _state(clone: Path) -> dict[str, object]:
             "replies": js("replies", "list"), "reviews": js("review", "list")}
 
 
-def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path) -> None:
+def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     empty = tmp_path / "nothing-else-here"
     empty.mkdir()
     clone = empty / "imdi"
@@ -59,7 +64,7 @@ def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path) -> None:
                            cwd=clone, check=True, capture_output=True, text=True).stdout.strip()
     assert where.startswith(str(clone)), where
 
-    first = _demo(clone)
+    first = _demo(clone, tmp_path_factory)
     out = first.stdout
     assert "Brukere: reference/registry/users.csv:" in out and "importert" in out
     assert "2026-G001" in out and "2026-G003" in out
@@ -75,7 +80,7 @@ def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path) -> None:
                            capture_output=True, text=True).stdout
     assert "=C3" not in shown and re.search(r"[æøå]", shown)
 
-    second = _demo(clone)
+    second = _demo(clone, tmp_path_factory)
     assert "ingen nye; 0 svar sendt" in second.stdout, second.stdout
     assert "Allerede startet" in second.stdout
     assert _state(clone) == state  # nothing changed, nothing mailed (the reviews are not mailed again)
