@@ -15,9 +15,9 @@ from tests.security import hostile
 from tests.web.conftest import login
 
 
-def _quick(settings):  # type: ignore[no-untyped-def]
+def _quick(settings, pdf: float = 3.0, mail: float = 8.0):  # type: ignore[no-untyped-def]
     """Test-sized budgets: 3 s per PDF, 8 s per mail (the defaults, 20 and 45, are measured by bench/ingest)."""
-    return replace(settings, limits=replace(settings.limits, parse_seconds=3.0, message_seconds=8.0))
+    return replace(settings, limits=replace(settings.limits, parse_seconds=pdf, message_seconds=mail))
 
 
 def test_six_slow_pdfs_cost_one_mail_budget_with_typed_outcomes(db, settings):
@@ -37,7 +37,7 @@ def test_six_slow_pdfs_cost_one_mail_budget_with_typed_outcomes(db, settings):
 
 
 def test_a_login_during_a_slow_ingest_answers_at_once(client, db, settings):
-    quick = _quick(settings)
+    quick = _quick(settings, pdf=2.0, mail=5.0)  # long enough for two logins while the files are read
     done: dict[str, object] = {}
 
     raw = hostile.slow_pdf_mail(6)
