@@ -44,3 +44,23 @@ def test_the_migrations_build_exactly_the_models(db):
     with db.kw["bind"].connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
     assert diff == []
+
+
+def test_the_head_known_without_alembic_is_alembics_head(db, settings):  # type: ignore[no-untyped-def]
+    """A command skips Alembic when the database is at head_revision(): that must be Alembic's own head, and a
+    database behind it is still brought up to date."""
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from pipeline.adapters.db.session import alembic_config, at_head, head_revision, open_database
+
+    assert ScriptDirectory.from_config(alembic_config(settings.db_url)).get_current_head() == head_revision()
+    engine = db.kw["bind"]
+    assert at_head(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_task_reminded"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    assert not at_head(engine)
+    open_database(settings).kw["bind"].dispose()  # 0010 again
+    assert at_head(engine)
+    assert "ix_task_reminded" in {i["name"] for i in inspect(engine).get_indexes("task")}

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.adapters.db import search_index  # noqa: F401 - keeps the queue's search text with every flush
@@ -53,6 +53,23 @@ def upgrade(url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+def head_revision() -> str:
+    """The newest migration's revision. The migrations are numbered 0001, 0002 ... in one line (each the
+    previous one's successor; tests/test_migrations holds this to Alembic's own head), so the highest
+    number is the head, known without loading Alembic."""
+    return max(p.name.split("_", 1)[0] for p in (_MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def at_head(engine: Engine) -> bool:
+    """True when the database says it is at the newest schema: then a command starts without Alembic
+    (a sixth of a short command's time). Anything else, or any error, is for upgrade() to settle."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+    except Exception:  # noqa: BLE001 - no table yet, no server: upgrade() tells what it is
+        return False
 
 
 def private_files(settings: Settings) -> None:
@@ -120,7 +137,8 @@ def prepare(settings: Settings, session_factory: sessionmaker[Session], *, migra
         if url.startswith("sqlite"):
             private_files(settings)
         if migrate:
-            upgrade(url)
+            if not at_head(session_factory.kw["bind"]):
+                upgrade(url)
         else:
             with session_factory.kw["bind"].connect():
                 pass
