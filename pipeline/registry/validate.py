@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -34,11 +35,30 @@ def normalise_email(value: str, *, check_deliverability: bool = False) -> str:
     text = value.strip()
     if text.lower().startswith("mailto:"):
         text = text[7:].split("?", 1)[0].strip()
+    plain = _PLAIN.match(text)
+    if plain and not check_deliverability and len(plain.group(1)) <= 64 and len(text) <= 254:
+        return f"{plain.group(1)}@{_plain_domain(plain.group(2).lower())}"
     try:
         info = validate_email(text, check_deliverability=check_deliverability, allow_display_name=True)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
     return info.normalized
+
+
+# A plain ASCII address: a dot-atom local part and a domain of letter, digit and hyphen labels. Every such
+# local part of at most 64 characters is one email-validator accepts as it is, so its verdict on the address
+# is its verdict on the domain, which is asked once per domain (a registry import reads 100,000 addresses on a
+# few hundred domains; the domain's checks were most of its time). Anything else goes to email-validator whole.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN = re.compile(rf"^({_ATOM}(?:\.{_ATOM})*)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}})$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_domain(domain: str) -> str:
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).domain
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc).replace("a@", "", 1)) from exc
 
 
 def email_key(value: str) -> str:

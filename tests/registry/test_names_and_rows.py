@@ -61,3 +61,36 @@ def test_email_accepts_display_name_and_mailto():
     assert normalise_email("mailto:kari@firma.no") == "kari@firma.no"
     with pytest.raises(ValueError):
         normalise_email("kari@@firma.no")
+
+
+def test_plain_addresses_get_email_validators_own_verdict() -> None:
+    """normalise_email asks email-validator about a plain address's domain only, once per domain: the verdict and
+    the normalised address (or the reason) must be what email-validator gives for the whole address."""
+    import random
+    import string
+
+    from email_validator import EmailNotValidError, validate_email
+
+    def whole(text: str) -> object:
+        try:
+            return validate_email(text, check_deliverability=False, allow_display_name=True).normalized
+        except EmailNotValidError as exc:
+            return ("error", str(exc))
+
+    def ours(text: str) -> object:
+        try:
+            return normalise_email(text)
+        except ValueError as exc:
+            return ("error", str(exc))
+
+    samples = ["Kari.Nordmann@Fjellbu.NO", "a..b@c.no", ".a@b.no", "a.@b.no", "a@localhost", "a@x.local", "a@x.test",
+               "a@x.invalid", "a@b.arpa", "a@123.no", "a@x.123", "a@-x.no", "a@x-.no", "a@x.n", "x" * 64 + "@b.no",
+               "x" * 65 + "@b.no", "a@" + ("b" * 63 + ".") * 4 + "no", "a+tag@b.no", "a!#$%&'*/=?^_`{|}~-@b.no",
+               "æøå@b.no", "a@bø.no", "a@b..no", "a@b.no.", "a@xn--bcher-kva.no", "a@XN--BCHER-KVA.no", "a@[1.2.3.4]",
+               "Kari <kari@b.no>", "a@" + "b" * 64 + ".no"]
+    rnd = random.Random(20)
+    for _ in range(3000):
+        local = "".join(rnd.choice(string.ascii_letters + string.digits + ".-_+") for _ in range(rnd.randint(1, 16)))
+        domain = "".join(rnd.choice(string.ascii_letters + "-.0") for _ in range(rnd.randint(1, 12)))
+        samples.append(f"{local}@{domain}{rnd.choice(['.no', '.com', '.x', '.no.', ''])}")
+    assert [s for s in samples if ours(s) != whole(s)] == []
