@@ -77,11 +77,20 @@ def e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _e164_number(value: str) -> phonenumbers.PhoneNumber | None:
+    """An E.164 string as phonenumbers.parse reads it. A Norwegian one (+47, no leading zero) is built
+    directly: parse would find the same country code and national number, and took half of a 100,000-user
+    import's phone checks."""
+    if value.startswith("+47") and len(value) > 3 and value[3] != "0":
+        return phonenumbers.PhoneNumber(country_code=47, national_number=int(value[3:]))
+    return parse_phone(value)
+
+
 def registry_mobile_error(value: str) -> str | None:
     """Why a registry mobile (E.164 as stored) is not acceptable, or None."""
     if not re.fullmatch(r"\+[1-9]\d{6,14}", value):
         return f"mobile {value!r} is not in E.164 form (+47 and 8 digits)"
-    number = parse_phone(value)
+    number = _e164_number(value)
     # number_type is UNKNOWN for an invalid number, so one call answers both (is_valid_number would
     # compute the type a second time: a third of a 100,000-user import).
     kind = phonenumbers.number_type(number) if number is not None else PhoneNumberType.UNKNOWN

@@ -94,3 +94,16 @@ def test_plain_addresses_get_email_validators_own_verdict() -> None:
         domain = "".join(rnd.choice(string.ascii_letters + "-.0") for _ in range(rnd.randint(1, 12)))
         samples.append(f"{local}@{domain}{rnd.choice(['.no', '.com', '.x', '.no.', ''])}")
     assert [s for s in samples if ours(s) != whole(s)] == []
+
+
+def test_a_norwegian_e164_number_is_read_as_phonenumbers_reads_it() -> None:
+    """registry_mobile_error builds +47 numbers without phonenumbers.parse: the number must be parse's own."""
+    import random
+    import re
+
+    from pipeline.registry.validate import _e164_number, parse_phone
+
+    rnd = random.Random(47)
+    values = ["+47" + "".join(rnd.choice("0123456789") for _ in range(rnd.randint(4, 12))) for _ in range(5000)]
+    values = [v for v in values if re.fullmatch(r"\+[1-9]\d{6,14}", v)] + ["+4741555001", "+4722334455", "+4790000000"]
+    assert [v for v in values if _e164_number(v) != parse_phone(v)] == []
