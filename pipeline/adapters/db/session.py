@@ -57,7 +57,7 @@ def upgrade(url: str) -> None:
 
 def head_revision() -> str:
     """The newest migration's revision. The migrations are numbered 0001, 0002 ... in one line (each the
-    previous one's successor; tests/test_migrations holds this to Alembic's own head), so the highest
+    previous one's successor; tests/test_skeleton.py holds this to Alembic's own head), so the highest
     number is the head, known without loading Alembic."""
     return max(p.name.split("_", 1)[0] for p in (_MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
