@@ -40,17 +40,29 @@ def _demo(clone: Path, tmp_path_factory: pytest.TempPathFactory) -> subprocess.C
     return done
 
 
+# The clone's own CLI (its working folder puts its pipeline first), each listing's --json, in one process.
+_LISTINGS = """
+import contextlib, io, json, sys
+from pipeline.entrypoints.cli import main
+out = {}
+for name, args in json.loads(sys.argv[1]).items():
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main([*args, "--json"])
+    assert code == 0, (args, code)
+    out[name] = json.loads(printed.getvalue())
+print(json.dumps(out))
+"""
+
+
 def _state(clone: Path) -> dict[str, object]:
     """What the demo left: every reply e-mail's bytes, and what the database holds, counted."""
     out = {p.name: p.read_bytes() for p in (clone / "var" / "outbox").glob("*.eml")}
-    py = [sys.executable, "-m", "pipeline"]
-
-    def js(*args: str) -> object:
-        return json.loads(subprocess.run([*py, *args, "--json"], cwd=clone, check=True, capture_output=True,
-                                         text=True).stdout)
-
-    return {"outbox": out, "messages": js("messages", "list"), "cases": js("queue", "list"),
-            "replies": js("replies", "list"), "reviews": js("review", "list")}
+    asked = {"messages": ["messages", "list"], "cases": ["queue", "list"], "replies": ["replies", "list"],
+             "reviews": ["review", "list"]}
+    listed = subprocess.run([sys.executable, "-c", _LISTINGS, json.dumps(asked)], cwd=clone, check=True,
+                            capture_output=True, text=True).stdout
+    return {"outbox": out, **json.loads(listed)}
 
 
 def test_a_fresh_clone_alone_runs_the_demo_twice(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
