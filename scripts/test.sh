@@ -55,11 +55,13 @@ fi
 (nice .venv/bin/ruff check . && nice .venv/bin/mypy) >"$logs/lint.log" 2>&1 &
 lint_pid=$!
 
-# One run, one process per core; a file's tests on one database stay together (they share its servers and
-# module fixtures), the longest files first (tests/conftest.py LONG_FILES).
+# One run, two processes per core: a test process waits much of its time on a server (PostgreSQL, Dovecot,
+# Chromium, a `pipeline` it started), and the second fills that time (on 2 cores: 4 processes). A file's
+# tests on one database stay together (they share its servers and module fixtures), the longest files first
+# (tests/conftest.py LONG_FILES).
 echo "== pytest on SQLite and PostgreSQL"
 status=0
-PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q -n auto --dist loadgroup \
+PIPELINE_TEST_DATABASE_URL="$PG_TMP_URL" .venv/bin/pytest -q -n "$(( $(nproc) * 2 ))" --dist loadgroup \
   --databases sqlite,postgresql "$@" || status=$?
 
 echo "== ruff and mypy"
