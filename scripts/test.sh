@@ -33,13 +33,11 @@ trap cleanup EXIT
 
 # The Python packages, while the PostgreSQL cluster starts. pip runs again only when what it installs from
 # changed (the project's metadata, the interpreter): the install is editable, so the code itself is live.
-# --no-compile: Python compiles what the tests import when they first import it, not all of every package
-# (a third of the install's time).
 [ -x .venv/bin/python ] || python3 -m venv .venv
 stamp=$(cat pyproject.toml setup.py <(python3 -VV) | sha256sum | cut -d' ' -f1)
 pip_pid=""
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
-  (.venv/bin/pip install -q --no-compile -e '.[test]' && echo "$stamp" >.venv/.installed) >"$logs/pip.log" 2>&1 &
+  (.venv/bin/pip install -q -e '.[test]' && echo "$stamp" >.venv/.installed) >"$logs/pip.log" 2>&1 &
   pip_pid=$!
 fi
 # shellcheck source=/dev/null
