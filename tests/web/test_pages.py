@@ -318,3 +318,32 @@ def test_a_pdfs_pages_are_pictures_with_each_values_box_tied_to_its_row(logged_i
     assert "side 1" in html and "side 2" not in html  # page numbers as people count them
     resp = logged_in.get(f"/oppgave/{task_id}/side/1.png")
     assert resp.status_code == 200 and resp.mimetype == "image/png" and resp.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_second_app_takes_the_compiled_pages_and_a_changed_page_is_compiled_anew(app, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """pipeline/entrypoints/web/template_code.py: one compile of a page per process, however many apps."""
+    from dataclasses import replace
+
+    from jinja2 import Environment, FileSystemLoader
+
+    from pipeline.entrypoints.web import create_app
+    from pipeline.entrypoints.web.template_code import TEMPLATE_CODE
+
+    compiled: list[str | None] = []
+    real = Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):  # type: ignore[no-untyped-def]
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(Environment, "compile", counting)
+    with app.app_context():
+        app.jinja_env.get_template("login.html")
+    second = create_app(replace(app.config["PIPELINE_SETTINGS"]), session_factory=None)
+    with second.app_context():
+        second.jinja_env.get_template("login.html")
+    assert compiled.count("login.html") <= 1  # at most the first app's (none when an earlier test compiled it)
+    # The same name with other source: compiled anew, not the kept code.
+    (tmp_path / "login.html").write_text("annen side", encoding="utf-8")
+    other = Environment(loader=FileSystemLoader(tmp_path), bytecode_cache=TEMPLATE_CODE)
+    assert other.get_template("login.html").render() == "annen side"

@@ -21,6 +21,7 @@ from pipeline.core import auth_words
 from pipeline.core.second_try import RETRIED_CODES
 from pipeline.entrypoints.web import detail_labels, labels
 from pipeline.entrypoints.web.secret import secret_key_for
+from pipeline.entrypoints.web.template_code import TEMPLATE_CODE
 from pipeline.errors import DatabaseBusy, DatabaseError, DiskFull
 from pipeline.resources import templates_dir
 from pipeline.settings import Settings
@@ -107,6 +108,7 @@ def _set_up_templates(app: Flask) -> None:
     app.jinja_env.autoescape = True
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE  # compiled once per process, whatever apps it makes
     app.jinja_env.filters.update(
         state=labels.state_label, outcome=labels.outcome_label, field=labels.field_label,
         localtime=labels.local_time, age=labels.age_text, provenance=labels.provenance_text,
