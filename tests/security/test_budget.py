@@ -31,6 +31,7 @@ def _outcomes(db) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
         return {m.subject: m.outcome for m in s.scalars(select(Message).order_by(Message.id))}
 
 
+@pytest.mark.one_database  # the reader's budget; what is stored is checked here, the storing itself on both elsewhere
 @pytest.mark.parametrize("copies", [10, 30])
 def test_a_zip_of_zeros_many_times_over_is_limit_exceeded_and_nothing_of_it_is_stored(db, settings, copies):
     """The first version took 1.1 GB for ten copies (and stored every member: the database grew by 1 GB);
@@ -101,6 +102,7 @@ def _worker(settings, inbox: Path, *, cap: int | None = None) -> subprocess.Pope
     return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.one_database  # the worker's memory under a cap: the reading's, not the database's
 @pytest.mark.slow
 def test_the_worker_under_a_memory_cap_takes_the_zip_mails_and_the_form_behind_them(db, settings, registry,
                                                                                       tmp_path):

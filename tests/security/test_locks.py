@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import select
 
 from pipeline.adapters.db.models import Attachment, Message
@@ -20,6 +21,7 @@ def _quick(settings, pdf: float = 3.0, mail: float = 8.0):  # type: ignore[no-un
     return replace(settings, limits=replace(settings.limits, parse_seconds=pdf, message_seconds=mail))
 
 
+@pytest.mark.one_database  # the mail's budget is the reader's; the lock-free read is the next test's, on both
 def test_six_slow_pdfs_cost_one_mail_budget_with_typed_outcomes(db, settings):
     """The first version gave each of six slow PDFs its whole 20 s: two minutes for one mail."""
     quick = _quick(settings, pdf=2.0, mail=4.0)
