@@ -37,13 +37,7 @@ trap cleanup EXIT
 stamp=$(cat pyproject.toml setup.py <(python3 -VV) | sha256sum | cut -d' ' -f1)
 pip_pid=""
 if [ "$(cat .venv/.installed 2>/dev/null)" != "$stamp" ]; then
-  # Bytecode compiled on every core after the install (pip compiles one file at a time), before the tests:
-  # their processes would otherwise each compile the same packages at once. A file some package ships that
-  # does not compile is left to be reported when (if ever) it is imported, as pip leaves it.
-  (.venv/bin/pip install -q --no-compile -e '.[test]' \
-     && { .venv/bin/python -m compileall -q -j 0 "$(.venv/bin/python -c \
-            'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null 2>&1 || true; } \
-     && echo "$stamp" >.venv/.installed) >"$logs/pip.log" 2>&1 &
+  (.venv/bin/pip install -q -e '.[test]' && echo "$stamp" >.venv/.installed) >"$logs/pip.log" 2>&1 &
   pip_pid=$!
 fi
 # shellcheck source=/dev/null
