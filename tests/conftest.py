@@ -17,7 +17,8 @@ on PostgreSQL when PIPELINE_TEST_DATABASE_URL is set, else on SQLite. The rule f
 
 Work done once per run (tests/memo.py): an OCR reading of the same scan bytes, an Argon2 hash of the same
 password. The longest files start first (LONG_FILES), so that no process is left with a long file at the end, and
-a file's tests on one database are what xdist hands a process at a time (--dist loadgroup).
+a file's tests on one database are what xdist hands a process at a time (--dist loadgroup, by work_unit() below).
+On PostgreSQL the next copy of a template is made while a test runs (_Spares).
 """
 
 from __future__ import annotations
@@ -306,8 +307,8 @@ def db(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 # The files that take longest (tens of seconds each on each database: a fresh clone, a browser, OCR, thousands
-# of mails, logins, slow PDFs), measured with --durations, run first: the tests run in two processes a group at a
-# time, and a long group started last leaves the other process idle at the end. Order only; what runs is unchanged.
+# of mails, logins, slow PDFs), measured with --durations, run first: the tests run in several processes a group
+# at a time, and a long group started last leaves the others idle at the end. Order only; what runs is unchanged.
 LONG_FILES = ("ops/test_fresh_clone.py", "web/test_browser.py", "web/test_operators_day.py", "forms/test_robustness_pdf.py",
               "worker/test_imap_worker.py", "worker/test_forms_e2e.py", "security/test_locks.py",
               "registry/test_import_large.py", "worker/test_crashes.py", "worker/test_liveness.py", "worker/test_chaos.py",
