@@ -1,4 +1,5 @@
-"""`pipeline serve` started as a real process on 127.0.0.1 and a free port, for the browser tests."""
+"""`pipeline serve` started as a real process on 127.0.0.1 and a free port, and Debian's Chromium, for the
+browser tests."""
 
 from __future__ import annotations
 
@@ -12,8 +13,27 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import REPO
+
+# Debian's chromium (scripts/test.sh installs it; a missing browser is a failure, not a skip).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium through Playwright, closed after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def free_port() -> int:

@@ -27,12 +27,9 @@ from pipeline.adapters.db.models import (
 from pipeline.adapters.db.session import unit_of_work
 from tests.conftest import REPO
 from tests.web import seed
-from tests.web.server import serve
+from tests.web.server import chromium, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "web"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 
 # scripts/test.sh installs Debian's chromium; a missing browser is a failure, not a skip.
 pytestmark = pytest.mark.browser
@@ -40,12 +37,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

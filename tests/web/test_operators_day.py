@@ -10,32 +10,24 @@ forged answer, the day's decisions), one `pipeline serve` and one Chromium for t
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from pipeline.adapters.db.models import Reply, Task
 from pipeline.entrypoints.web import create_app
 from pipeline.settings import Settings
-from tests.conftest import REPO, pg_database
+from tests.conftest import REPO, Templates
 from tests.web import seed
 from tests.web.conftest import WEB, csrf_token, login
-from tests.web.server import serve
+from tests.web.server import chromium, serve
 from tests.web.visible import visible_text
 from tests.web.world import World, build
 
 ARTIFACTS = REPO / "test-artifacts" / "web" / "day2"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 DEVICES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 pytestmark = pytest.mark.browser
@@ -46,14 +38,7 @@ def day(tmp_path_factory: pytest.TempPathFactory, migrated_template: str) -> Ite
     from pipeline.adapters.db.session import open_database
 
     tmp = tmp_path_factory.mktemp("day2")
-    base = os.environ.get("PIPELINE_TEST_DATABASE_URL")
-    with ExitStack() as stack:
-        if base:
-            url = stack.enter_context(pg_database(
-                base, "t", f'TEMPLATE "{make_url(migrated_template).database}" STRATEGY = FILE_COPY'))
-        else:
-            shutil.copyfile(migrated_template.removeprefix("sqlite:///"), tmp / "day.sqlite3")
-            url = f"sqlite:///{tmp / 'day.sqlite3'}"
+    with Templates.copy(migrated_template, tmp / "day.sqlite3") as url:
         (tmp / "data").mkdir()
         settings = Settings(data_dir=tmp / "data", database_url=url, authserv_id="mx.imdi.no")
         db = open_database(settings, migrate=False)
@@ -218,12 +203,8 @@ def server(day) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
