@@ -131,19 +131,33 @@ def reference_dir() -> Path:
     return REFERENCE
 
 
+def create_pg_database(base: str, prefix: str, options: str = "") -> str:
+    """A new database on the PostgreSQL server of `base` (CREATE DATABASE ... `options`); its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    with _admin_engine(base).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" {options}'))
+    return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(base: str, url: str) -> None:
+    """Drop the database of `url`, through the server of `base` (never through the database itself)."""
+    with _admin_engine(base).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
+@functools.cache
+def _admin_engine(base: str) -> Engine:
+    return create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
 @contextmanager
 def pg_database(base: str, prefix: str, options: str = "") -> Iterator[str]:
     """A throwaway database on the PostgreSQL server of `base` (CREATE DATABASE ... `options`), dropped after."""
-    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" {options}'))
+    url = create_pg_database(base, prefix, options)
     try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(base, url)
 
 
 class _Spares:
@@ -157,17 +171,10 @@ class _Spares:
         self._thread: ThreadPoolExecutor | None = None
 
     @staticmethod
-    def _admin(url: str) -> Engine:
-        assert PG_BASE and make_url(url).set(database="") == make_url(PG_BASE).set(database=""), url
-        return _admin_engine(PG_BASE)  # the run's server, through the database it was given
-
-    def _create(self, template: str, prefix: str) -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:16]}"
-        with self._admin(template).connect() as conn:
-            # FILE_COPY is much faster than the default WAL_LOG strategy for a small template.
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}" '
-                              "STRATEGY = FILE_COPY"))
-        return make_url(template).set(database=name).render_as_string(hide_password=False)
+    def _create(template: str, prefix: str) -> str:
+        # FILE_COPY is much faster than the default WAL_LOG strategy for a small template.
+        return create_pg_database(_server(template), prefix,
+                                  f'TEMPLATE "{make_url(template).database}" STRATEGY = FILE_COPY')
 
     def take(self, template: str, prefix: str) -> str:
         with self._lock:
@@ -176,9 +183,9 @@ class _Spares:
             self._ahead[template] = self._thread.submit(self._create, template, prefix)
         return made.result() if made is not None else self._create(template, prefix)
 
-    def drop(self, url: str) -> None:
-        with self._admin(url).connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    @staticmethod
+    def drop(url: str) -> None:
+        drop_pg_database(_server(url), url)
 
     def close(self) -> None:
         with self._lock:
@@ -188,9 +195,10 @@ class _Spares:
                 self.drop(made.result())
 
 
-@functools.cache
-def _admin_engine(url: str) -> Engine:
-    return create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+def _server(url: str) -> str:
+    """The run's PostgreSQL server, through the database it was given, for a database `url` on it."""
+    assert PG_BASE and make_url(url).set(database="") == make_url(PG_BASE).set(database=""), url
+    return PG_BASE
 
 
 _SPARES = _Spares()
