@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import sys
 from types import ModuleType
@@ -47,6 +48,4 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
 _folder = os.environ.get("PIPELINE_TEST_OCR_MEMO")
 if _folder:
-    import importlib.util
-
     sys.meta_path.insert(0, _PatchOnImport(_folder))
